@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerVersion } from './version.js';
+
+/** Every verb registers itself here; one line per command file. */
+export function registerCommands(program: Command): void {
+  registerVersion(program);
+}
