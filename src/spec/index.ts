@@ -1,0 +1,23 @@
+/** Compose file loading: discover, parse, interpolate, merge, validate and normalize. */
+export { loadProject, normalizeProjectName, findCycle, DISCOVERY_NAMES, type LoadOptions } from './loader.js';
+export {
+  ComposeFileSchema,
+  ProjectSchema,
+  ServiceSchema,
+  type Project,
+  type Service,
+  type Port,
+  type VolumeMount,
+  type DependsOn,
+  type ServiceNetwork,
+  type Healthcheck,
+  type Network,
+  type Volume,
+  type ComposeFileInput,
+} from './schema.js';
+export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
+export { parseDuration, formatDuration, parseBytes } from './units.js';
+export { splitShellWords } from './shell.js';
+export { parseEnvFile } from './dotenv.js';
+export { renderConfig, renderEnvironment, configView } from './render.js';
+export { composeJsonSchema } from './jsonschema.js';

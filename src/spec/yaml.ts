@@ -1,0 +1,116 @@
+import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+
+import { TscError } from '../common/errors.js';
+import { SourceMap } from './position.js';
+
+/** A value carrying Compose's `!reset` or `!override` YAML tag, resolved during merge. */
+export class Tagged {
+  constructor(
+    readonly tag: 'reset' | 'override',
+    readonly value: unknown,
+  ) {}
+}
+
+export interface ParsedFile {
+  file: string;
+  data: Record<string, unknown>;
+  positions: SourceMap;
+}
+
+type Path = (string | number)[];
+
+/**
+ * Parses one compose file's text into plain values (mappings → objects, sequences → arrays),
+ * resolving anchors, aliases and `<<` merge keys, keeping `!reset`/`!override` as Tagged and
+ * recording the line and column of every key and item.
+ */
+export function parseComposeYaml(text: string, file: string): ParsedFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, keepSourceTokens: false, uniqueKeys: true, prettyErrors: false, merge: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const p = lc.linePos(e.pos[0]);
+    const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new TscError('SPEC_PARSE', `${file}:${p.line}:${p.col}: invalid YAML: ${msg}`);
+  }
+  const positions = new SourceMap(file);
+  const mark = (path: Path, node: { range?: [number, number, number] | null } | null | undefined): void => {
+    if (node?.range) {
+      const p = lc.linePos(node.range[0]);
+      positions.set(path, p.line, p.col);
+    }
+  };
+
+  const seen = new Set<Node>();
+  const convert = (node: unknown, path: Path): unknown => {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) {
+      const target = (node as Alias).resolve(doc);
+      if (!target) throw new TscError('SPEC_PARSE', `${file}: unknown YAML alias *${(node as Alias).source}`);
+      if (seen.has(target as Node)) throw new TscError('SPEC_PARSE', `${file}: YAML alias *${(node as Alias).source} refers to itself`);
+      seen.add(target as Node);
+      try {
+        return convert(target, path);
+      } finally {
+        seen.delete(target as Node);
+      }
+    }
+    let value: unknown;
+    const tag = (node as { tag?: string }).tag;
+    if (isScalar(node)) {
+      value = node.value;
+      if (typeof value === 'bigint') value = Number(value);
+      if (value instanceof Date) value = (node.source ?? String(value));
+    } else if (isSeq(node)) {
+      value = node.items.map((item, i) => {
+        mark([...path, i], item as Node);
+        return convert(item, [...path, i]);
+      });
+    } else if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      const merged: Record<string, unknown>[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as Node | null;
+        const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
+        if (rawKey === '<<' && !(isScalar(keyNode) && keyNode.type !== 'PLAIN')) {
+          const v = convert(pair.value, path);
+          for (const m of Array.isArray(v) ? v : [v]) {
+            if (m && typeof m === 'object' && !Array.isArray(m)) merged.push(m as Record<string, unknown>);
+            else throw new TscError('SPEC_PARSE', `${file}: a YAML merge key (<<) must refer to a mapping or a list of mappings`);
+          }
+          continue;
+        }
+        if (rawKey !== null && typeof rawKey === 'object') {
+          const p = keyNode?.range ? lc.linePos(keyNode.range[0]) : undefined;
+          throw new TscError('SPEC_PARSE', `${file}${p ? `:${p.line}:${p.col}` : ''}: a mapping key must be a scalar`);
+        }
+        const key = rawKey === null ? 'null' : String(rawKey);
+        mark([...path, key], keyNode as Node);
+        out[key] = convert(pair.value, [...path, key]);
+      }
+      if (merged.length > 0) {
+        // Keys written in the mapping win over keys brought in by `<<`; among merge sources the
+        // first listed wins (YAML merge key semantics).
+        const ordered: Record<string, unknown> = {};
+        for (const m of merged) for (const [k, v] of Object.entries(m)) if (!(k in ordered) && !(k in out)) ordered[k] = v;
+        value = { ...ordered, ...out };
+      } else {
+        value = out;
+      }
+    } else {
+      value = null;
+    }
+    if (tag === '!reset') return new Tagged('reset', value);
+    if (tag === '!override') return new Tagged('override', value);
+    return value;
+  };
+
+  mark([], doc.contents as Node);
+  const data = convert(doc.contents, []);
+  if (data === null) return { file, data: {}, positions };
+  if (typeof data !== 'object' || Array.isArray(data) || data instanceof Tagged) {
+    throw new TscError('SPEC_PARSE', `${file}:1:1: a compose file must be a mapping at the top level`);
+  }
+  return { file, data: data as Record<string, unknown>, positions };
+}
