@@ -1,0 +1,215 @@
+/**
+ * A client for the OCI distribution API (pull side): manifests and blobs, with bearer-token auth
+ * driven by WWW-Authenticate (realm, service, scope) and basic auth from the Docker config file.
+ * Loopback registries are reached over plain HTTP (as Docker does), every other one over HTTPS.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+
+import { TscError } from '../common/errors.js';
+import { DOCKER_HUB, isLoopbackRegistry, type ImageReference } from './reference.js';
+
+export const MEDIA = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
+  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+} as const;
+
+const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** Basic credentials for a registry from $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
+export function credentialsFor(domain: string, env: NodeJS.ProcessEnv = process.env): Credentials | undefined {
+  const dir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
+  let cfg: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  try {
+    cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const wanted = domain === DOCKER_HUB ? ['index.docker.io', 'docker.io', 'registry-1.docker.io'] : [domain];
+  for (const [key, entry] of Object.entries(cfg.auths ?? {})) {
+    const host = key.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+    if (!wanted.includes(host)) continue;
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i > 0) return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+    }
+    if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  }
+  return undefined;
+}
+
+/** Parses `Bearer realm="...",service="...",scope="..."` (and Basic) challenges. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^\s*(\S+)\s*(.*)$/.exec(header);
+  const scheme = (m?.[1] ?? '').toLowerCase();
+  const params: Record<string, string> = {};
+  const re = /([A-Za-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  let p: RegExpExecArray | null;
+  while ((p = re.exec(m?.[2] ?? '')) !== null) params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+  return { scheme, params };
+}
+
+export interface Fetched {
+  body: Buffer;
+  mediaType: string;
+  /** Docker-Content-Digest when the registry sent one */
+  digest?: string;
+}
+
+export class RegistryClient {
+  private authorization?: string;
+  private readonly base: string;
+  private readonly creds?: Credentials;
+
+  constructor(
+    private readonly ref: ImageReference,
+    private readonly signal?: AbortSignal,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    const scheme = isLoopbackRegistry(ref.endpoint) ? 'http' : 'https';
+    this.base = `${scheme}://${ref.endpoint}/v2/${ref.path}`;
+    this.creds = credentialsFor(ref.domain, env);
+    if (this.creds) this.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
+  }
+
+  private get image(): string {
+    return this.ref.normalized;
+  }
+
+  private unreachable(e: unknown): TscError {
+    if (e instanceof TscError) return e;
+    if ((e as Error)?.name === 'AbortError') {
+      return new TscError('IMAGE_REGISTRY', `pull of ${this.image} was cancelled`, { cause: e });
+    }
+    const c = (e as { cause?: { code?: string; message?: string } })?.cause;
+    const why = c?.code ?? c?.message ?? (e as Error)?.message ?? String(e);
+    return new TscError('IMAGE_REGISTRY', `cannot reach registry ${this.ref.endpoint} for ${this.image}: ${why}`, {
+      cause: e,
+      hint: 'check the registry name and that the machine can reach it',
+    });
+  }
+
+  private async fetchToken(challenge: Record<string, string>): Promise<string> {
+    const realm = challenge.realm;
+    if (!realm) throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} asked for a token without a realm (pulling ${this.image})`);
+    const url = new URL(realm);
+    if (challenge.service) url.searchParams.set('service', challenge.service);
+    url.searchParams.set('scope', challenge.scope ?? `repository:${this.ref.path}:pull`);
+    const headers: Record<string, string> = {};
+    if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: this.signal });
+    } catch (e) {
+      throw this.unreachable(e);
+    }
+    if (!res.ok) {
+      throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused a pull token for ${this.image} (HTTP ${res.status})`, {
+        hint: this.creds ? 'check the credentials in ~/.docker/config.json' : 'the image may be private: add credentials to ~/.docker/config.json',
+      });
+    }
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} returned no token for ${this.image}`);
+    return token;
+  }
+
+  /** GET with auth negotiation; returns a response with status 2xx or 404 (callers decide). */
+  private async get(url: string, accept?: string, extra: Record<string, string> = {}): Promise<Response> {
+    let triedAuth = false;
+    for (;;) {
+      const headers: Record<string, string> = { ...extra };
+      if (accept) headers.accept = accept;
+      if (this.authorization) headers.authorization = this.authorization;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers, signal: this.signal, redirect: 'follow' });
+      } catch (e) {
+        throw this.unreachable(e);
+      }
+      if (res.status === 401 && !triedAuth) {
+        triedAuth = true;
+        const { scheme, params } = parseChallenge(res.headers.get('www-authenticate') ?? '');
+        await res.body?.cancel();
+        if (scheme === 'bearer') {
+          this.authorization = `Bearer ${await this.fetchToken(params)}`;
+          continue;
+        }
+        if (scheme === 'basic' && this.creds && !this.authorization?.startsWith('Basic')) {
+          this.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
+          continue;
+        }
+      }
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel();
+        throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused access to ${this.image} (HTTP ${res.status})`, {
+          hint: this.creds
+            ? 'check the credentials for this registry in ~/.docker/config.json'
+            : 'the image may not exist or may be private: check the name, or add credentials to ~/.docker/config.json',
+        });
+      }
+      if (res.status === 429) {
+        await res.body?.cancel();
+        throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} is rate-limiting pulls of ${this.image} (HTTP 429)`, {
+          hint: 'wait and try again, or log in to raise the limit',
+        });
+      }
+      if (!res.ok && res.status !== 404 && res.status !== 206) {
+        const text = (await res.text().catch(() => '')).slice(0, 200).trim();
+        throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} answered HTTP ${res.status} for ${this.image}${text ? `: ${text}` : ''}`);
+      }
+      return res;
+    }
+  }
+
+  async manifest(reference: string): Promise<Fetched> {
+    const res = await this.get(`${this.base}/manifests/${reference}`, ACCEPT);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new TscError('IMAGE_NOT_FOUND', `image ${this.image} not found: registry ${this.ref.endpoint} has no manifest "${reference}" for ${this.ref.path}`, {
+        hint: 'check the image name and tag',
+      });
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      throw this.unreachable(e);
+    }
+    if (body.length > 4 * 1024 * 1024) throw new TscError('IMAGE_REGISTRY', `manifest of ${this.image} is larger than 4 MiB`);
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+    return { body, mediaType, digest: res.headers.get('docker-content-digest') ?? undefined };
+  }
+
+  /** The blob's bytes as a stream. `from` asks for a byte range (resuming). */
+  async blob(digest: string, from = 0): Promise<{ stream: AsyncIterable<Buffer>; partial: boolean }> {
+    const res = await this.get(`${this.base}/blobs/${digest}`, undefined, from > 0 ? { range: `bytes=${from}-` } : {});
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new TscError('IMAGE_NOT_FOUND', `blob ${digest} of ${this.image} not found in registry ${this.ref.endpoint}`);
+    }
+    if (!res.body) throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} sent no body for blob ${digest} of ${this.image}`);
+    const stream = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const self = this;
+    async function* wrapped(): AsyncGenerator<Buffer> {
+      try {
+        for await (const c of stream) yield c as Buffer;
+      } catch (e) {
+        throw self.unreachable(e);
+      }
+    }
+    return { stream: wrapped(), partial: res.status === 206 };
+  }
+}
