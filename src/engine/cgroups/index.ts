@@ -1,0 +1,363 @@
+/**
+ * A container's cgroup: create + apply limits, add a pid, signal every member, OOM and usage
+ * readings, destroy. Works over cgroup v1 hierarchies, the v2 unified tree, or a hybrid of the
+ * two, decided per controller by the layout (see layout.ts). All paths are relative to each
+ * hierarchy's mount point, so tests can pass a layout whose mount points are temp dirs.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TscError } from '../../common/errors.js';
+import type { Resources } from '../spec.js';
+import { ENGINE_CONTROLLERS, controllerVersion, detectLayout, type CgroupLayout } from './layout.js';
+
+export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type CgroupLayout } from './layout.js';
+
+export interface CgroupOptions {
+  /** 'default' restricts device access to Docker's default list (v1 devices controller); 'all' allows every device (privileged). */
+  devices?: 'default' | 'all';
+}
+
+export interface CgroupStats {
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  cpuUsageNs?: number;
+  pids?: number;
+}
+
+/** Docker's default device rules (char/block mknod anywhere; read/write only the basic nodes). */
+const DEFAULT_DEVICE_RULES = [
+  'c *:* m', 'b *:* m',
+  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
+  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+];
+
+const CGROUP_PATH_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+function cgErr(msg: string, cause?: unknown, hint?: string): TscError {
+  return new TscError('ENGINE_CGROUP', msg, { cause, hint });
+}
+
+function readOr(file: string, fallback = ''): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Docker's cpu_shares (2..262144) → cgroup v2 cpu.weight (1..10000), the runc/crun formula. */
+export function sharesToWeight(shares: number): number {
+  if (shares <= 0) return 100;
+  return Math.round(1 + ((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
+}
+
+export class ContainerCgroup {
+  readonly relPath: string;
+  readonly layout: CgroupLayout;
+  private readonly useV2: boolean;
+
+  constructor(relPath: string, layout: CgroupLayout = detectLayout()) {
+    const rel = relPath.replace(/^\/+|\/+$/g, '');
+    if (!CGROUP_PATH_RE.test(rel) || rel.split('/').some((p) => p === '.' || p === '..')) {
+      throw cgErr(`invalid cgroup path "${relPath}": expected segments of [A-Za-z0-9_.-] separated by "/"`);
+    }
+    this.relPath = rel;
+    this.layout = layout;
+    const anyV1 = Object.keys(layout.v1).length > 0;
+    this.useV2 = !!layout.v2 && (!anyV1 || ENGINE_CONTROLLERS.some((c) => controllerVersion(layout, c) === 'v2'));
+    if (!anyV1 && !this.useV2) {
+      throw cgErr('no cgroup hierarchy is mounted (neither v1 controllers nor cgroup2 found in /proc/self/mountinfo)', undefined,
+        'mount cgroup2 on /sys/fs/cgroup (or the v1 controller hierarchies) first');
+    }
+  }
+
+  /** Distinct v1 hierarchy mount points holding the controllers we use. */
+  private v1Mounts(): string[] {
+    return [...new Set(ENGINE_CONTROLLERS.map((c) => this.layout.v1[c]).filter((m): m is string => !!m))];
+  }
+
+  private v1Dir(controller: string): string | undefined {
+    const m = this.layout.v1[controller];
+    return m ? path.join(m, this.relPath) : undefined;
+  }
+
+  private v2Dir(): string | undefined {
+    return this.useV2 && this.layout.v2 ? path.join(this.layout.v2, this.relPath) : undefined;
+  }
+
+  /** Every directory of this cgroup (one per v1 hierarchy, plus the v2 one when used). */
+  dirs(): string[] {
+    const out = this.v1Mounts().map((m) => path.join(m, this.relPath));
+    const v2 = this.v2Dir();
+    if (v2) out.push(v2);
+    return out;
+  }
+
+  /** The directory whose cgroup.procs lists the members (pids, freezer, or any). */
+  private procsDir(): string {
+    const v2 = this.v2Dir();
+    if (v2) return v2;
+    const d = this.v1Dir('pids') ?? this.v1Dir('freezer') ?? this.v1Dir('memory') ?? this.dirs()[0];
+    return d;
+  }
+
+  private write(dir: string, file: string, value: string | number): void {
+    const f = path.join(dir, file);
+    try {
+      writeFileSync(f, String(value));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw cgErr(`cgroup ${this.relPath}: cannot write "${value}" to ${f}: ${err.code ?? err.message}`, e,
+        err.code === 'EINVAL' || err.code === 'EBUSY' ? 'the value is out of range for this kernel or below current usage' : undefined);
+    }
+  }
+
+  /** Creates the cgroup in every hierarchy (ancestors included) and applies the limits. */
+  create(res: Resources, opts: CgroupOptions = {}): void {
+    const segs = this.relPath.split('/');
+    for (const mnt of this.v1Mounts()) {
+      const isCpuset = this.layout.v1.cpuset === mnt;
+      let cur = mnt;
+      for (const s of segs) {
+        const parent = cur;
+        cur = path.join(cur, s);
+        this.mkdir(cur);
+        // A new v1 cpuset cgroup starts with empty cpus/mems: no task can join until filled.
+        if (isCpuset) {
+          for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+            if (readOr(path.join(cur, f)).trim() === '') {
+              const pv = readOr(path.join(parent, f)).trim();
+              if (pv) this.write(cur, f, pv);
+            }
+          }
+        }
+      }
+    }
+    const v2 = this.v2Dir();
+    if (v2 && this.layout.v2) {
+      const want = ['cpu', 'cpuset', 'memory', 'pids'].filter((c) => this.layout.v2Controllers.includes(c));
+      let cur = this.layout.v2;
+      for (const s of segs) {
+        // Enable the controllers for the children of `cur`, only those not enabled yet.
+        const enabled = readOr(path.join(cur, 'cgroup.subtree_control')).trim().split(/\s+/);
+        const missing = want.filter((c) => !enabled.includes(c));
+        if (missing.length) this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+        cur = path.join(cur, s);
+        this.mkdir(cur);
+      }
+    }
+    this.apply(res, opts);
+  }
+
+  private mkdir(dir: string): void {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw cgErr(`cannot create cgroup directory ${dir}: ${(e as NodeJS.ErrnoException).code}`, e);
+      }
+    }
+  }
+
+  /** Writes the resource limits (used by create; callable again to update). */
+  apply(res: Resources, opts: CgroupOptions = {}): void {
+    const L = this.layout;
+    // memory
+    if (L.v1.memory) {
+      const d = this.v1Dir('memory')!;
+      if (res.memory !== undefined) {
+        this.write(d, 'memory.limit_in_bytes', res.memory);
+        const memsw = res.memorySwap ?? res.memory * 2;
+        const swFile = path.join(d, 'memory.memsw.limit_in_bytes');
+        // memsw exists only with swap accounting on; without it the memory limit alone applies.
+        if (existsSync(swFile)) this.write(d, 'memory.memsw.limit_in_bytes', memsw < 0 ? -1 : memsw);
+      }
+      if (res.memoryReservation !== undefined) this.write(d, 'memory.soft_limit_in_bytes', res.memoryReservation);
+    } else if (this.v2Has('memory')) {
+      const d = this.v2Dir()!;
+      if (res.memory !== undefined) {
+        this.write(d, 'memory.max', res.memory);
+        const memsw = res.memorySwap ?? res.memory * 2;
+        if (existsSync(path.join(d, 'memory.swap.max')) || !existsSync(path.join(d, 'memory.max'))) {
+          this.write(d, 'memory.swap.max', memsw < 0 ? 'max' : Math.max(0, memsw - res.memory));
+        }
+      }
+      if (res.memoryReservation !== undefined) this.write(d, 'memory.low', res.memoryReservation);
+    }
+    // cpu
+    if (L.v1.cpu) {
+      const d = this.v1Dir('cpu')!;
+      if (res.cpuPeriod !== undefined || res.cpuQuota !== undefined) {
+        this.write(d, 'cpu.cfs_period_us', res.cpuPeriod ?? 100000);
+        this.write(d, 'cpu.cfs_quota_us', res.cpuQuota ?? -1);
+      }
+      if (res.cpuShares !== undefined) this.write(d, 'cpu.shares', res.cpuShares);
+    } else if (this.v2Has('cpu')) {
+      const d = this.v2Dir()!;
+      if (res.cpuPeriod !== undefined || res.cpuQuota !== undefined) {
+        const q = res.cpuQuota !== undefined && res.cpuQuota > 0 ? String(res.cpuQuota) : 'max';
+        this.write(d, 'cpu.max', `${q} ${res.cpuPeriod ?? 100000}`);
+      }
+      if (res.cpuShares !== undefined) this.write(d, 'cpu.weight', sharesToWeight(res.cpuShares));
+    }
+    // cpuset
+    const cpusetDir = L.v1.cpuset ? this.v1Dir('cpuset') : this.v2Has('cpuset') ? this.v2Dir() : undefined;
+    if (cpusetDir) {
+      if (res.cpusetCpus) this.write(cpusetDir, 'cpuset.cpus', res.cpusetCpus);
+      if (res.cpusetMems) this.write(cpusetDir, 'cpuset.mems', res.cpusetMems);
+    }
+    // pids
+    const pidsDir = L.v1.pids ? this.v1Dir('pids') : this.v2Has('pids') ? this.v2Dir() : undefined;
+    if (pidsDir && res.pidsLimit !== undefined) {
+      this.write(pidsDir, 'pids.max', res.pidsLimit > 0 ? res.pidsLimit : 'max');
+    }
+    // devices (v1 only; v2 device control needs an eBPF program, not done)
+    if (L.v1.devices && (opts.devices ?? 'default') === 'default') {
+      const d = this.v1Dir('devices')!;
+      this.write(d, 'devices.deny', 'a');
+      for (const rule of DEFAULT_DEVICE_RULES) this.write(d, 'devices.allow', rule);
+    }
+  }
+
+  private v2Has(c: string): boolean {
+    return this.useV2 && this.layout.v2Controllers.includes(c);
+  }
+
+  /** Moves a process (host pid) into the cgroup in every hierarchy. */
+  addPid(pid: number): void {
+    for (const d of this.dirs()) this.write(d, 'cgroup.procs', pid);
+  }
+
+  /** Host pids of the member processes. */
+  pids(): number[] {
+    return readOr(path.join(this.procsDir(), 'cgroup.procs'))
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  }
+
+  exists(): boolean {
+    return this.dirs().some((d) => existsSync(d));
+  }
+
+  isEmpty(): boolean {
+    return this.pids().length === 0;
+  }
+
+  /** Sends `signal` to every member; returns how many were signalled. */
+  signalAll(signal: NodeJS.Signals | number): number {
+    let n = 0;
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, signal);
+        n++;
+      } catch {
+        // already gone
+      }
+    }
+    return n;
+  }
+
+  /**
+   * SIGKILLs every member and waits until the cgroup is empty. Freezes first (v1 freezer,
+   * v2 cgroup.kill or cgroup.freeze) so a fork between listing and killing cannot escape.
+   */
+  async killAll(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const v2 = this.v2Dir();
+    if (v2 && existsSync(path.join(v2, 'cgroup.kill'))) {
+      this.write(v2, 'cgroup.kill', 1);
+    } else {
+      const fz = this.v1Dir('freezer');
+      const frozen = !!fz && existsSync(path.join(fz, 'freezer.state'));
+      if (frozen) {
+        this.write(fz!, 'freezer.state', 'FROZEN');
+        while (readOr(path.join(fz!, 'freezer.state')).trim() !== 'FROZEN' && Date.now() < deadline) await sleep(5);
+      }
+      try {
+        this.signalAll('SIGKILL');
+      } finally {
+        if (frozen) this.write(fz!, 'freezer.state', 'THAWED');
+      }
+    }
+    while (!this.isEmpty()) {
+      if (Date.now() > deadline) {
+        throw cgErr(`cgroup ${this.relPath} still has processes ${this.pids().join(', ')} after SIGKILL`);
+      }
+      this.signalAll('SIGKILL');
+      await sleep(10);
+    }
+  }
+
+  /** True when the kernel's OOM killer killed a process of this cgroup. */
+  oomKilled(): boolean {
+    if (this.layout.v1.memory) {
+      const d = this.v1Dir('memory')!;
+      const ctl = readOr(path.join(d, 'memory.oom_control'));
+      const m = /^oom_kill (\d+)/m.exec(ctl);
+      if (m) return Number(m[1]) > 0;
+      return Number(readOr(path.join(d, 'memory.failcnt'), '0').trim()) > 0 && /under_oom 1/.test(ctl);
+    }
+    if (this.v2Has('memory')) {
+      const m = /^oom_kill (\d+)/m.exec(readOr(path.join(this.v2Dir()!, 'memory.events')));
+      return !!m && Number(m[1]) > 0;
+    }
+    return false;
+  }
+
+  stats(): CgroupStats {
+    const num = (f: string | undefined): number | undefined => {
+      if (!f) return undefined;
+      const t = readOr(f).trim();
+      if (t === '' || t === 'max') return undefined;
+      const n = Number(t);
+      return Number.isFinite(n) ? n : undefined;
+    };
+    const s: CgroupStats = {};
+    if (this.layout.v1.memory) {
+      s.memoryBytes = num(path.join(this.v1Dir('memory')!, 'memory.usage_in_bytes'));
+      s.memoryLimitBytes = num(path.join(this.v1Dir('memory')!, 'memory.limit_in_bytes'));
+    } else if (this.v2Has('memory')) {
+      s.memoryBytes = num(path.join(this.v2Dir()!, 'memory.current'));
+      s.memoryLimitBytes = num(path.join(this.v2Dir()!, 'memory.max'));
+    }
+    if (this.layout.v1.cpuacct) {
+      s.cpuUsageNs = num(path.join(this.v1Dir('cpuacct')!, 'cpuacct.usage'));
+    } else if (this.v2Dir()) {
+      const m = /^usage_usec (\d+)/m.exec(readOr(path.join(this.v2Dir()!, 'cpu.stat')));
+      if (m) s.cpuUsageNs = Number(m[1]) * 1000;
+    }
+    const pidsDir = this.layout.v1.pids ? this.v1Dir('pids') : this.v2Has('pids') ? this.v2Dir() : undefined;
+    if (pidsDir) s.pids = num(path.join(pidsDir, 'pids.current'));
+    return s;
+  }
+
+  /**
+   * Removes the cgroup from every hierarchy, then each ancestor inside relPath that is left
+   * empty (those are tscompose's own: "tscompose/<project>"). Never touches anything above.
+   */
+  destroy(): void {
+    const segs = this.relPath.split('/');
+    const roots = this.v1Mounts();
+    if (this.useV2 && this.layout.v2) roots.push(this.layout.v2);
+    for (const root of roots) {
+      const leaf = path.join(root, this.relPath);
+      if (existsSync(leaf)) {
+        try {
+          rmdirSync(leaf);
+        } catch (e) {
+          throw cgErr(`cannot remove cgroup ${leaf}: ${(e as NodeJS.ErrnoException).code}`, e,
+            'processes are still inside it: stop the container first');
+        }
+      }
+      for (let i = segs.length - 1; i >= 1; i--) {
+        try {
+          rmdirSync(path.join(root, ...segs.slice(0, i)));
+        } catch {
+          break; // not empty (another container of the project) or already gone
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The init stage: PID 1 of a new PID namespace, started by the engine with the bundle's
+ * config path as argv[2] and the status channel on fd 3. It creates the remaining namespaces,
+ * builds the container's root (overlay, /proc, /dev, /sys, /etc files, volumes), pivot_roots
+ * into it, sets hostname, sysctls, rlimits, joins the cgroup, drops to the configured user and
+ * capabilities and execve()s the command. Every step is a plain syscall on the main thread
+ * (sync fs only: libuv's pool threads stay in the host's mount namespace).
+ */
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
+  MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
+  S_IFCHR, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, setCloexec, setdomainname, sethostname,
+  setns, umount2, unshare,
+} from '../../sys/syscalls.js';
+import type { InitConfig } from '../protocol.js';
+import { STATUS_FD } from '../protocol.js';
+import type { BindMount, ContainerSpec, Mount, TmpfsMount } from '../spec.js';
+import { makeTarget, resolveInRoot } from './paths.js';
+import {
+  applyCredentials, applyRlimits, ensureCwd, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials,
+} from './process.js';
+import { reportFailure, send, step } from './report.js';
+import { StepError } from './step.js';
+
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const DEVICES: Array<[string, number, number]> = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+];
+
+/** Sysctls that are per-namespace (Docker's list); anything else would change the host. */
+function checkSysctl(key: string, netnsHost: boolean): void {
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
+    'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) return;
+  if (key.startsWith('net.')) {
+    if (netnsHost) throw new StepError('sysctls', `sysctl ${key} cannot be set with the host's network namespace (network_mode: host)`);
+    return;
+  }
+  throw new StepError('sysctls', `sysctl ${key} is not namespaced: setting it would change the host`,
+    'only net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* are allowed');
+}
+
+function mountOverlay(spec: ContainerSpec, rootfs: string): void {
+  const upper = path.join(spec.bundleDir, 'upper');
+  const work = path.join(spec.bundleDir, 'work');
+  const all = [...spec.rootfs.lowerDirs, upper, work];
+  for (const p of all) {
+    if (/[,:]/.test(p)) throw new StepError('rootfs', `layer path ${p} contains "," or ":", which overlayfs cannot take`);
+  }
+  let opts = `lowerdir=${spec.rootfs.lowerDirs.join(':')},upperdir=${upper},workdir=${work}`;
+  if (opts.length > 3900) {
+    // Mount data is limited to one page: use paths relative to their common parent.
+    let common = path.dirname(all[0]);
+    while (!all.every((p) => p.startsWith(common + '/'))) common = path.dirname(common);
+    chdir(common);
+    const rel = (p: string) => path.relative(common, p);
+    opts = `lowerdir=${spec.rootfs.lowerDirs.map(rel).join(':')},upperdir=${rel(upper)},workdir=${rel(work)}`;
+  }
+  mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
+}
+
+function setupDev(rootfs: string, privileged: boolean): void {
+  const dev = makeTarget(rootfs, '/dev', false);
+  if (privileged) {
+    mount('/dev', dev, null, MS_BIND | MS_REC, null, 'bind host /dev');
+    return;
+  }
+  mount('tmpfs', dev, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k', 'mount /dev tmpfs');
+  for (const [name, ma, mi] of DEVICES) {
+    const p = path.join(dev, name);
+    mknod(p, S_IFCHR | 0o666, makedev(ma, mi), `mknod /dev/${name}`);
+    chmodSync(p, 0o666);
+  }
+  mkdirSync(path.join(dev, 'pts'), { mode: 0o755 });
+  mount('devpts', path.join(dev, 'pts'), 'devpts', MS_NOSUID | MS_NOEXEC,
+    'newinstance,ptmxmode=0666,mode=0620,gid=5', 'mount /dev/pts');
+  symlinkSync('pts/ptmx', path.join(dev, 'ptmx'));
+  mkdirSync(path.join(dev, 'shm'), { mode: 0o1777 });
+  mount('shm', path.join(dev, 'shm'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k', 'mount /dev/shm');
+  mkdirSync(path.join(dev, 'mqueue'), { mode: 0o755 });
+  mount('mqueue', path.join(dev, 'mqueue'), 'mqueue', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /dev/mqueue');
+  symlinkSync('/proc/self/fd', path.join(dev, 'fd'));
+  symlinkSync('/proc/self/fd/0', path.join(dev, 'stdin'));
+  symlinkSync('/proc/self/fd/1', path.join(dev, 'stdout'));
+  symlinkSync('/proc/self/fd/2', path.join(dev, 'stderr'));
+}
+
+const PROPAGATION: Record<string, number> = {
+  rprivate: MS_REC | MS_PRIVATE, private: MS_PRIVATE, rshared: MS_REC | MS_SHARED, shared: MS_SHARED,
+  rslave: MS_REC | MS_SLAVE, slave: MS_SLAVE,
+};
+
+function mountBind(rootfs: string, m: BindMount): void {
+  let st;
+  try {
+    st = statSync(m.source);
+  } catch {
+    throw new StepError('volumes', `bind source ${m.source} does not exist (target ${m.target})`);
+  }
+  const target = makeTarget(rootfs, m.target, !st.isDirectory());
+  mount(m.source, target, null, MS_BIND | MS_REC, null, `bind ${m.source} on ${m.target}`);
+  if (m.readonly) {
+    mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null, `make ${m.target} read-only`);
+  }
+  if (m.propagation) mount(null, target, null, PROPAGATION[m.propagation], null, `set ${m.propagation} on ${m.target}`);
+}
+
+function mountTmpfs(rootfs: string, m: TmpfsMount): void {
+  const target = makeTarget(rootfs, m.target, false);
+  const opts: string[] = [];
+  if (m.size !== undefined) opts.push(`size=${m.size}`);
+  opts.push(`mode=${(m.mode ?? 0o1777).toString(8)}`);
+  mount('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.join(','), `mount tmpfs on ${m.target}`);
+}
+
+function maskPaths(rootfs: string, masked: string[], readonly: string[]): void {
+  for (const p of masked) {
+    const t = resolveInRoot(rootfs, p);
+    if (!existsSync(t)) continue;
+    if (statSync(t).isDirectory()) mount('tmpfs', t, 'tmpfs', MS_RDONLY, null, `mask ${p}`);
+    else mount(path.join(rootfs, 'dev/null'), t, null, MS_BIND, null, `mask ${p}`);
+  }
+  for (const p of readonly) {
+    const t = resolveInRoot(rootfs, p);
+    if (!existsSync(t)) continue;
+    mount(t, t, null, MS_BIND | MS_REC, null, `read-only ${p}`);
+    mount(null, t, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null, `read-only ${p}`);
+  }
+}
+
+function depth(p: string): number {
+  return p.split('/').filter(Boolean).length;
+}
+
+function run(cfg: InitConfig): never {
+  const { spec, rootfsDir: rootfs } = cfg;
+  const proc = spec.process;
+
+  // Open the cgroup membership files now; they are written just before exec.
+  const cgroupFds = step('cgroup', () => cfg.cgroupProcs.map((f) => openSync(f, 'w')));
+  for (const fd of cgroupFds) setCloexec(fd, true);
+
+  step('network namespace', () => {
+    if (spec.netns.kind === 'none') unshare(CLONE_NEWNET, 'unshare network namespace');
+    else if (spec.netns.kind === 'path') {
+      const fd = open(spec.netns.path, O_RDONLY | O_CLOEXEC, 0, `open network namespace ${spec.netns.path}`);
+      setns(fd, CLONE_NEWNET, `join network namespace ${spec.netns.path}`);
+      close(fd);
+    }
+  });
+  step('namespaces', () => unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC, 'unshare mount/uts/ipc namespaces'));
+  step('mount propagation', () => mount(null, '/', null, MS_REC | MS_PRIVATE, null, 'make / rprivate'));
+  step('rootfs', () => mountOverlay(spec, rootfs));
+  step('/proc', () => {
+    const t = makeTarget(rootfs, '/proc', false);
+    mount('proc', t, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /proc');
+  });
+  step('/dev', () => setupDev(rootfs, spec.privileged));
+  step('/sys', () => {
+    const t = makeTarget(rootfs, '/sys', false);
+    if (spec.privileged) mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /sys');
+    else mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, null, 'mount /sys read-only');
+  });
+  step('/etc files', () => {
+    for (const name of ['hosts', 'hostname', 'resolv.conf']) {
+      const src = path.join(spec.bundleDir, 'etc', name);
+      const t = makeTarget(rootfs, `/etc/${name}`, true);
+      mount(src, t, null, MS_BIND, null, `bind /etc/${name}`);
+    }
+  });
+  step('volumes', () => {
+    const mounts: Mount[] = [...spec.mounts].sort((a, b) => depth(a.target) - depth(b.target));
+    for (const m of mounts) {
+      if (m.type === 'bind') mountBind(rootfs, m);
+      else mountTmpfs(rootfs, m);
+    }
+  });
+  step('sysctls', () => {
+    for (const [k, v] of Object.entries(spec.sysctls ?? {})) {
+      checkSysctl(k, spec.netns.kind === 'host');
+      const f = path.join(rootfs, 'proc/sys', ...k.split('.'));
+      try {
+        writeFileSync(f, v);
+      } catch (e) {
+        throw new StepError('sysctls', `sysctl ${k}=${v}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+  });
+  if (!spec.privileged) {
+    step('masked paths', () =>
+      maskPaths(rootfs, spec.maskedPaths ?? DEFAULT_MASKED_PATHS, spec.readonlyPaths ?? DEFAULT_READONLY_PATHS));
+  }
+  step('pivot_root', () => {
+    chdir(rootfs, 'chdir to the new root');
+    pivotRoot('.', '.', 'pivot_root');
+    umount2('.', MNT_DETACH, 'detach the old root');
+    chdir('/', 'chdir /');
+  });
+  if (spec.rootfs.readonly) {
+    step('read-only root', () => mount(null, '/', null, MS_BIND | MS_REMOUNT | MS_RDONLY, null, 'remount / read-only'));
+  }
+  step('hostname', () => {
+    sethostname(spec.hostname, `sethostname ${spec.hostname}`);
+    if (spec.domainname) setdomainname(spec.domainname, `setdomainname ${spec.domainname}`);
+  });
+  step('rlimits', () => applyRlimits(proc.rlimits ?? []));
+  const cred = step('user', () => readCredentials(proc));
+  const env = finalEnv(proc.env, cred);
+  const file = step('exec', () => lookPath(proc.args[0], env));
+  step('cwd', () => ensureCwd(proc.cwd));
+  step('cgroup', () => {
+    for (const fd of cgroupFds) writeSync(fd, '0');
+    for (const fd of cgroupFds) close(fd);
+    unshare(CLONE_NEWCGROUP, 'unshare cgroup namespace');
+  });
+  step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges));
+  enterCwd(proc.cwd);
+  step('stdio', () => prepareStdio(proc.tty));
+  send({ type: 'exec', pid: process.pid });
+  return execve(file, proc.args, env, `exec ${file}`);
+}
+
+function main(): void {
+  try {
+    setCloexec(STATUS_FD, true, 'status channel');
+    const cfgPath = process.argv[2];
+    if (!cfgPath) throw new StepError('init', 'usage: init <config.json>');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as InitConfig;
+    run(cfg);
+  } catch (e) {
+    reportFailure(e);
+    process.exit(127);
+  }
+}
+
+main();

@@ -1,0 +1,30 @@
+/**
+ * The host ↔ init-stage protocol. The host writes an InitConfig file into the bundle and
+ * passes its path as argv[2]; the init stage reports on fd 3 (the status channel) as JSON
+ * lines. The channel is close-on-exec, so EOF after an `exec` message means the container's
+ * command is running; an `error` message names the failing step.
+ */
+import type { ContainerSpec, ProcessSpec } from './spec.js';
+
+/** File descriptor number of the status channel in the init and exec stages. */
+export const STATUS_FD = 3;
+
+export interface InitConfig {
+  spec: ContainerSpec;
+  /** mount point of the container's root inside the bundle */
+  rootfsDir: string;
+  /** cgroup.procs files (host paths) the init stage joins just before exec */
+  cgroupProcs: string[];
+}
+
+export interface ExecConfig {
+  /** host pid of the container's PID 1 (its namespaces are joined) */
+  targetPid: number;
+  cgroupProcs: string[];
+  process: ProcessSpec;
+}
+
+export type StatusMessage =
+  | { type: 'step'; step: string }
+  | { type: 'exec'; pid: number }
+  | { type: 'error'; step: string; message: string; errno?: number; code?: string };

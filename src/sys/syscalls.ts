@@ -1,0 +1,241 @@
+/**
+ * Linux syscalls the engine needs (namespaces, mounts, credentials, capabilities, rlimits,
+ * process control), declared once through koffi. Each wrapper throws a SyscallError on failure
+ * with the context the caller gives, so a failing step reads "mount /proc: mount failed: EPERM".
+ */
+import { check, koffi, libc } from './libc.js';
+
+// --- clone / namespace flags -------------------------------------------------------------
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+export const CLONE_FS = 0x00000200;
+
+// --- mount flags ---------------------------------------------------------------------------
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_REMOUNT = 32;
+export const MS_BIND = 4096;
+export const MS_MOVE = 8192;
+export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+export const MS_SLAVE = 1 << 19;
+export const MS_SHARED = 1 << 20;
+export const MS_UNBINDABLE = 1 << 17;
+export const MS_STRICTATIME = 1 << 24;
+export const MNT_DETACH = 2;
+
+// --- prctl ---------------------------------------------------------------------------------
+export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_CAPBSET_READ = 23;
+export const PR_CAPBSET_DROP = 24;
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// --- fcntl ---------------------------------------------------------------------------------
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
+
+// --- open flags ----------------------------------------------------------------------------
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+
+export const S_IFCHR = 0o020000;
+
+const SYS_pivot_root = 155;
+const SYS_capget = 125;
+const SYS_capset = 126;
+
+const _unshare = libc.func('int unshare(int flags)');
+const _setns = libc.func('int setns(int fd, int nstype)');
+const _mount = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+const _umount2 = libc.func('int umount2(const char *target, int flags)');
+const _syscall = libc.func('long syscall(long nr, ...)');
+const _chdir = libc.func('int chdir(const char *path)');
+const _fchdir = libc.func('int fchdir(int fd)');
+const _chroot = libc.func('int chroot(const char *path)');
+const _sethostname = libc.func('int sethostname(const char *name, size_t len)');
+const _setdomainname = libc.func('int setdomainname(const char *name, size_t len)');
+const _setgroups = libc.func('int setgroups(size_t size, const uint32_t *list)');
+const _setresuid = libc.func('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
+const _setresgid = libc.func('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
+const _prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const _execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
+const _dup2 = libc.func('int dup2(int oldfd, int newfd)');
+const _fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
+const _open = libc.func('int open(const char *path, int flags, int mode)');
+const _close = libc.func('int close(int fd)');
+const _mknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const _kill = libc.func('int kill(int pid, int sig)');
+const _setsid = libc.func('int setsid(void)');
+const _ioctl = libc.func('int ioctl(int fd, unsigned long req, unsigned long arg)');
+const _umask = libc.func('uint32_t umask(uint32_t mask)');
+
+const Rlimit = koffi.struct('tsc_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
+const _prlimit = libc.func('int prlimit(int pid, int resource, const tsc_rlimit *newlim, _Out_ tsc_rlimit *oldlim)');
+
+const _capcall = libc.func('long syscall(long nr, void *hdr, void *data)');
+const _pivot = libc.func('long syscall(long nr, const char *newRoot, const char *putOld)');
+void _syscall;
+
+const _waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
+
+export function unshare(flags: number, ctx = 'unshare'): void {
+  check(_unshare(flags), 'unshare', ctx);
+}
+export function setns(fd: number, nstype: number, ctx = 'setns'): void {
+  check(_setns(fd, nstype), 'setns', ctx);
+}
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, ctx?: string): void {
+  check(_mount(source, target, fstype, flags, data), 'mount', ctx ?? `mount ${target}`);
+}
+export function umount2(target: string, flags: number, ctx?: string): void {
+  check(_umount2(target, flags), 'umount2', ctx ?? `unmount ${target}`);
+}
+export function pivotRoot(newRoot: string, putOld: string, ctx = 'pivot_root'): void {
+  check(Number(_pivot(SYS_pivot_root, newRoot, putOld)), 'pivot_root', ctx);
+}
+export function chdir(p: string, ctx?: string): void {
+  check(_chdir(p), 'chdir', ctx ?? `chdir ${p}`);
+}
+export function fchdir(fd: number, ctx = 'fchdir'): void {
+  check(_fchdir(fd), 'fchdir', ctx);
+}
+export function chroot(p: string, ctx?: string): void {
+  check(_chroot(p), 'chroot', ctx ?? `chroot ${p}`);
+}
+export function sethostname(name: string, ctx = 'sethostname'): void {
+  check(_sethostname(name, Buffer.byteLength(name)), 'sethostname', ctx);
+}
+export function setdomainname(name: string, ctx = 'setdomainname'): void {
+  check(_setdomainname(name, Buffer.byteLength(name)), 'setdomainname', ctx);
+}
+export function setgroups(gids: number[], ctx = 'setgroups'): void {
+  check(_setgroups(gids.length, gids.length ? gids : null), 'setgroups', ctx);
+}
+export function setresuid(uid: number, ctx = 'setresuid'): void {
+  check(_setresuid(uid, uid, uid), 'setresuid', ctx);
+}
+export function setresgid(gid: number, ctx = 'setresgid'): void {
+  check(_setresgid(gid, gid, gid), 'setresgid', ctx);
+}
+export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0, ctx = 'prctl'): number {
+  return check(_prctl(option, a2, a3, a4, a5), 'prctl', ctx);
+}
+/** Only returns on failure (throws). */
+export function execve(file: string, argv: string[], envp: string[], ctx?: string): never {
+  _execve(file, [...argv, null], [...envp, null]);
+  check(-1, 'execve', ctx ?? `exec ${file}`);
+  throw new Error('unreachable');
+}
+export function dup2(oldfd: number, newfd: number, ctx = 'dup2'): void {
+  check(_dup2(oldfd, newfd), 'dup2', ctx);
+}
+export function setCloexec(fd: number, on: boolean, ctx = 'fcntl'): void {
+  const cur = check(_fcntl(fd, F_GETFD, 0), 'fcntl', ctx);
+  const next = on ? cur | FD_CLOEXEC : cur & ~FD_CLOEXEC;
+  check(_fcntl(fd, F_SETFD, next), 'fcntl', ctx);
+}
+export function open(p: string, flags: number, mode = 0, ctx?: string): number {
+  return check(_open(p, flags, mode), 'open', ctx ?? `open ${p}`);
+}
+export function close(fd: number): void {
+  _close(fd);
+}
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+export function mknod(p: string, mode: number, dev: bigint, ctx?: string): void {
+  check(_mknod(p, mode, dev), 'mknod', ctx ?? `mknod ${p}`);
+}
+/** kill(2); returns false when the process does not exist (ESRCH) instead of throwing. */
+export function kill(pid: number, sig: number, ctx = 'kill'): boolean {
+  const r = _kill(pid, sig);
+  if (r < 0) {
+    if (koffi.errno() === 3) return false;
+    check(r, 'kill', ctx);
+  }
+  return true;
+}
+export function setsid(): number {
+  return _setsid();
+}
+export function ioctl(fd: number, req: number, arg: number, ctx = 'ioctl'): number {
+  return check(_ioctl(fd, req, arg), 'ioctl', ctx);
+}
+export function umask(mask: number): number {
+  return _umask(mask);
+}
+export const TIOCSCTTY = 0x540e;
+
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+export function getrlimit(resource: number): { cur: bigint; max: bigint } {
+  const old: { cur: bigint | number; max: bigint | number } = { cur: 0, max: 0 };
+  check(_prlimit(0, resource, null, old), 'prlimit', 'getrlimit');
+  return { cur: BigInt(old.cur), max: BigInt(old.max) };
+}
+export function setrlimit(resource: number, cur: bigint, max: bigint, ctx = 'setrlimit'): void {
+  const old = {};
+  check(_prlimit(0, resource, { cur, max }, old), 'prlimit', ctx);
+}
+
+const CAP_V3 = 0x20080522;
+function capHeader(): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt32LE(CAP_V3, 0);
+  return h;
+}
+export interface CapSets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+export function capset(sets: CapSets, ctx = 'capset'): void {
+  const lo = (v: bigint) => Number(v & 0xffffffffn);
+  const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
+  const data = [
+    { effective: lo(sets.effective), permitted: lo(sets.permitted), inheritable: lo(sets.inheritable) },
+    { effective: hi(sets.effective), permitted: hi(sets.permitted), inheritable: hi(sets.inheritable) },
+  ];
+  const buf = Buffer.alloc(24);
+  data.forEach((d, i) => {
+    buf.writeUInt32LE(d.effective >>> 0, i * 12);
+    buf.writeUInt32LE(d.permitted >>> 0, i * 12 + 4);
+    buf.writeUInt32LE(d.inheritable >>> 0, i * 12 + 8);
+  });
+  check(Number(_capcall(SYS_capset, capHeader(), buf)), 'capset', ctx);
+}
+export function capget(): CapSets {
+  const buf = Buffer.alloc(24);
+  check(Number(_capcall(SYS_capget, capHeader(), buf)), 'capget', 'capget');
+  const word = (off: number) => BigInt(buf.readUInt32LE(off)) | (BigInt(buf.readUInt32LE(off + 12)) << 32n);
+  return { effective: word(0), permitted: word(4), inheritable: word(8) };
+}
+void Rlimit;
+
+/** waitpid; returns [pid, status]. options: WNOHANG = 1. */
+export function waitpid(pid: number, options: number): [number, number] {
+  const st = [0];
+  const r = _waitpid(pid, st, options);
+  return [r, st[0]];
+}
+export const WNOHANG = 1;
+
+export const RLIMIT_RESOURCES: Record<string, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
+  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+};
