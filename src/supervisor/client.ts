@@ -17,7 +17,7 @@ import {
   type Response,
   type WaitCondition,
 } from './protocol.js';
-import type { ContainerStatus, LogEntry, RunConfig } from './types.js';
+import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
 
 type Body<T extends Request['type']> = Omit<Extract<Request, { type: T }>, 'id'>;
 
@@ -74,6 +74,11 @@ export class SupervisorClient {
     return r.entries;
   }
 
+  /** Streams container events (start, die, restarting, health_status, remove) until `signal` aborts. */
+  async events(onEvent: (e: SupervisorEvent) => void, signal: AbortSignal): Promise<void> {
+    await this.request<'events'>({ type: 'events' }, undefined, signal, undefined, onEvent);
+  }
+
   /** Asks the supervisor to exit; without force it refuses while it owns running containers. */
   async shutdown(force = false): Promise<void> {
     await this.request<'shutdown'>({ type: 'shutdown', force });
@@ -84,6 +89,7 @@ export class SupervisorClient {
     onLog?: (e: LogEntry) => void,
     signal?: AbortSignal,
     timeoutMs?: number,
+    onEvent?: (e: SupervisorEvent) => void,
   ): Promise<ResultMap[T]> {
     const id = this.nextId++;
     const req = { ...body, id } as Request;
@@ -117,6 +123,9 @@ export class SupervisorClient {
           if (msg.type === 'log') {
             count++;
             onLog?.(msg.entry);
+          } else if (msg.type === 'event') {
+            count++;
+            onEvent?.(msg.event);
           } else if (msg.type === 'end') finish(null, { entries: count });
           else if (msg.type === 'result') finish(null, msg.result);
           else if (msg.type === 'error') finish(fromWireError(msg.error));

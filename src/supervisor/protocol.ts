@@ -1,12 +1,12 @@
 /**
  * The supervisor's wire protocol: newline-delimited JSON over the project's unix socket. Every
  * request carries an `id`; every response echoes it. A request gets exactly one `result` or
- * `error` response, except `logs` with `follow`, which streams `log` messages and ends with
- * `end` (or `error`). Errors cross as {code, message, hint} and become TscError again in the
+ * `error` response, except `logs`, which streams `log` messages and ends with `end` (or
+ * `error`), and `events`, which streams `event` messages until the client hangs up. Errors cross as {code, message, hint} and become TscError again in the
  * client.
  */
 import { TscError, type ErrorCode } from '../common/errors.js';
-import type { ContainerStatus, LogEntry, RunConfig } from './types.js';
+import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
 
 export type WaitCondition = 'running' | 'healthy' | 'exited';
 
@@ -31,6 +31,8 @@ export type Request =
       /** with follow: end the stream once the container has exited for good (docker logs -f) */
       untilExit?: boolean;
     }
+  /** streams every container event until the client closes the connection */
+  | { type: 'events'; id: number }
   | { type: 'shutdown'; id: number; force?: boolean };
 
 export type RequestType = Request['type'];
@@ -49,6 +51,7 @@ export interface ResultMap {
   list: ContainerStatus[];
   'wait-for': ContainerStatus;
   logs: { entries: number };
+  events: { entries: number };
   shutdown: { exiting: true };
 }
 
@@ -58,6 +61,7 @@ export type Response =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'log'; id: number; entry: LogEntry }
+  | { type: 'event'; id: number; event: SupervisorEvent }
   | { type: 'end'; id: number };
 
 export function toWireError(err: unknown): WireError {

@@ -3,11 +3,12 @@
  * released by the kernel when the process dies, so a stale pid file or socket is simply
  * replaced), re-adopts running containers, then serves the protocol on supervisor.sock.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import type { SupervisorEvent } from './types.js';
 import { tryLockExclusive } from './sys.js';
 
 export interface SupervisorServer {
@@ -43,6 +44,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     );
     server.listen(paths.socket, () => resolve());
   });
+  chmodSync(paths.socket, 0o600); // the socket starts and stops containers: root only
   server.on('error', (err) => log(`socket server error: ${err.message}`));
 
   let resolveClosed!: () => void;
@@ -82,8 +84,8 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     async function handle(req: Request): Promise<void> {
       const id = typeof req?.id === 'number' ? req.id : -1;
       try {
-        const result = await dispatch(req, (e) => send({ type: 'log', id, entry: e }), aborts);
-        if (req.type === 'logs') send({ type: 'end', id });
+        const result = await dispatch(req, (e) => send({ type: 'log', id, entry: e }), aborts, (event) => send({ type: 'event', id, event }));
+        if (req.type === 'logs' || req.type === 'events') send({ type: 'end', id });
         else send({ type: 'result', id, result });
         if (req.type === 'shutdown') {
           sock.end();
@@ -99,6 +101,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     req: Request,
     sendLog: Parameters<Supervisor['logs']>[2],
     aborts: Set<AbortController>,
+    sendEvent: (e: SupervisorEvent) => void,
   ): Promise<ResultMap[keyof ResultMap]> {
     switch (req.type) {
       case 'ping':
@@ -129,6 +132,17 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         } finally {
           aborts.delete(ac);
         }
+      }
+      case 'events': {
+        const ac = new AbortController();
+        aborts.add(ac);
+        let entries = 0;
+        await sup.events((e) => {
+          entries++;
+          sendEvent(e);
+        }, ac.signal);
+        aborts.delete(ac);
+        return { entries };
       }
       case 'shutdown': {
         const running = sup.runningContainers();

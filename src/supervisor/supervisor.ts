@@ -21,7 +21,9 @@ import {
   type LogEntry,
   type LogOptions,
   type RunConfig,
+  type SupervisorEvent,
 } from './types.js';
+import { nowRfc3339Nano } from './logs.js';
 
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 60_000;
@@ -62,6 +64,8 @@ interface Managed {
   backoffMs: number;
   followers: Set<(e: LogEntry | null) => void>;
   removed: boolean;
+  /** a run request is starting it right now */
+  starting: boolean;
 }
 
 export interface LogsQuery {
@@ -75,6 +79,7 @@ export class Supervisor {
   readonly paths: ProjectPaths;
   private readonly containers = new Map<string, Managed>();
   private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(e: SupervisorEvent) => void>();
   private readonly runtime: ContainerRuntime;
   private readonly hooks: SupervisorHook[];
   private readonly log: (line: string) => void;
@@ -171,8 +176,8 @@ export class Supervisor {
     const id = config.spec.id;
     if (config.healthcheck) probeArgs(config.healthcheck.test); // validate before starting
     let m = this.containers.get(id);
-    if (m && (m.status.state === 'running' || m.status.state === 'restarting')) {
-      throw new TscError('SUPERVISOR', `container ${id} is already ${m.status.state}`, {
+    if (m && (m.status.state === 'running' || m.status.state === 'restarting' || m.starting)) {
+      throw new TscError('SUPERVISOR', `container ${id} is already ${m.starting ? 'starting' : m.status.state}`, {
         hint: 'stop it first, or remove it to create it again',
       });
     }
@@ -202,12 +207,16 @@ export class Supervisor {
     this.writeAtomic(m.files.run, JSON.stringify(config, null, 1));
     this.save(m);
     this.writeIndex();
+    m.starting = true;
     try {
       await this.startRun(m);
     } catch (err) {
       m.status = { ...m.status, state: 'dead', error: wireOf(err), finishedAt: new Date().toISOString() };
       this.save(m);
+      this.notify();
       throw err;
+    } finally {
+      m.starting = false;
     }
     return m.status;
   }
@@ -269,6 +278,7 @@ export class Supervisor {
     this.writeIndex();
     for (const f of m.followers) f(null);
     m.followers.clear();
+    this.emit(m, 'remove');
     await this.callHooks('onContainerRemove', m);
     this.notify();
   }
@@ -358,6 +368,24 @@ export class Supervisor {
     });
   }
 
+  /** Calls `fn` for every container event until `signal` aborts; resolves then. */
+  events(fn: (e: SupervisorEvent) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.eventListeners.delete(fn);
+        resolve();
+      };
+      this.eventListeners.add(fn);
+      signal.addEventListener('abort', done);
+      if (signal.aborted || this.closed) done();
+    });
+  }
+
+  private emit(m: Managed, action: SupervisorEvent['action']): void {
+    const e: SupervisorEvent = { time: nowRfc3339Nano(), container: m.config.spec.id, action, status: m.status };
+    for (const l of [...this.eventListeners]) l(e);
+  }
+
   /** Names of containers that are running (or about to restart). */
   runningContainers(): string[] {
     return this.list()
@@ -383,6 +411,7 @@ export class Supervisor {
       m.writer?.close();
       for (const f of m.followers) f(null);
     }
+    this.eventListeners.clear();
     for (const h of this.hooks) {
       try {
         await h.close?.();
@@ -447,6 +476,7 @@ export class Supervisor {
       },
     );
     run.health = this.startHealth(m, started.pid, now.getTime());
+    this.emit(m, 'start');
     await this.callHooks('onContainerStart', m);
     this.notify();
   }
@@ -458,7 +488,8 @@ export class Supervisor {
     const uptime = m.status.startedAt ? Date.now() - Date.parse(m.status.startedAt) : 0;
     await this.drain(run);
     let oomKilled = false;
-    if (st && st.exitCode === 137) {
+    // The engine's OOM flag covers the cgroup's life; a SIGKILL the user asked for is no OOM kill.
+    if (st && st.exitCode === 137 && !m.status.stoppedByUser) {
       try {
         oomKilled = await this.runtime.isOomKilled(m.config.spec);
       } catch (err) {
@@ -480,6 +511,7 @@ export class Supervisor {
     };
     m.run = null;
     this.save(m);
+    this.emit(m, 'die');
     await this.callHooks('onContainerExit', m, pid);
     this.afterExit(m, st === null ? null : st.exitCode !== 0, uptime);
     run.resolveDone();
@@ -501,6 +533,7 @@ export class Supervisor {
     m.backoffMs = Math.min(m.backoffMs * 2, BACKOFF_MAX_MS);
     m.status = { ...m.status, state: 'restarting' };
     this.save(m);
+    this.emit(m, 'restarting');
     m.restartTimer = setTimeout(() => {
       m.restartTimer = null;
       if (this.closed || m.removed || m.status.stoppedByUser) return;
@@ -536,8 +569,10 @@ export class Supervisor {
       () => m.status.health ?? initialHealth(),
       (health) => {
         if (m.status.state !== 'running' || m.status.pid !== pid) return;
+        const changed = m.status.health?.status !== health.status;
         m.status = { ...m.status, health };
         this.save(m);
+        if (changed) this.emit(m, 'health_status');
         this.notify();
       },
     );
@@ -647,6 +682,7 @@ export class Supervisor {
       backoffMs: BACKOFF_START_MS,
       followers: new Set(),
       removed: false,
+      starting: false,
     };
   }
 

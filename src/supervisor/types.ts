@@ -102,3 +102,13 @@ export interface LogEntry {
   /** RFC 3339 with nanoseconds */
   time: string;
 }
+
+/** A change in a container's life, as `events` streams it. */
+export interface SupervisorEvent {
+  /** RFC 3339 with nanoseconds */
+  time: string;
+  container: string;
+  action: 'start' | 'die' | 'restarting' | 'health_status' | 'remove';
+  /** the container's status right after the change */
+  status: ContainerStatus;
+}

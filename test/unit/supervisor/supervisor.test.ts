@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SupervisorClient } from '../../../src/supervisor/client.js';
 import { projectPaths } from '../../../src/supervisor/paths.js';
 import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/server.js';
-import type { LogEntry, RunConfig } from '../../../src/supervisor/types.js';
+import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
+import net from 'node:net';
 import { HostRuntime } from './host-runtime.js';
 import { hostSpec, tempRoot, until } from './helpers.js';
 
@@ -213,5 +214,54 @@ describe('supervisor (host processes)', () => {
     }, 'restart');
     expect(st.restartCount).toBe(1);
     expect(runtime.started.length).toBe(2);
+  });
+
+  it('streams events: start, health_status, die, restarting, remove', async () => {
+    const { client, cfg } = await setup();
+    const ac = new AbortController();
+    const events: SupervisorEvent[] = [];
+    const stream = client.events((e) => events.push(e), ac.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    const c = cfg(['/bin/sh', '-c', 'sleep 0.4; exit 1'], {
+      restart: { name: 'on-failure', maxRetries: 1 },
+      healthcheck: { test: ['CMD', 'true'], interval: 50, timeout: 1000, retries: 1, startPeriod: 0 },
+    });
+    await client.run(c);
+    await until(async () => (await client.inspect(c.spec.id)).restartCount === 1 && (await client.inspect(c.spec.id)).state === 'exited', 'end');
+    await client.remove(c.spec.id);
+    await until(() => events.some((e) => e.action === 'remove'), 'remove event');
+    ac.abort();
+    await stream;
+    const actions = events.map((e) => e.action);
+    expect(actions[0]).toBe('start');
+    expect(actions).toContain('health_status');
+    expect(actions.filter((a) => a === 'die').length).toBe(2);
+    expect(actions.filter((a) => a === 'restarting').length).toBe(1);
+    expect(actions.at(-1)).toBe('remove');
+    expect(events.find((e) => e.action === 'die')!.status.exitCode).toBe(1);
+  });
+
+  it('refuses a second run of a container that is still starting', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sleep', '30']);
+    const results = await Promise.allSettled([client.run(c), client.run(c)]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'SUPERVISOR' } });
+  });
+
+  it('answers a malformed request line with an error instead of dying', async () => {
+    const { client, root } = await setup();
+    const sock = net.connect(projectPaths(root, 'tscp').socket);
+    const reply = await new Promise<string>((resolve) => {
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf);
+      });
+      sock.write('this is not json\n');
+    });
+    sock.destroy();
+    expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
+    expect((await client.ping()).pid).toBe(process.pid);
   });
 });
