@@ -1,0 +1,257 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerCgroup, isOomKilled, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
+import { isTscError } from '../../../src/common/errors.js';
+import { hostMountsWith, makeHarness, type Harness } from './harness.js';
+
+let h: Harness;
+
+beforeAll(() => {
+  h = makeHarness('ctr');
+});
+afterAll(async () => {
+  await h?.cleanup();
+});
+
+describe('isolation', () => {
+  it('runs the command as PID 1 with no foreign processes', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'echo pid=$$; ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "'] }));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('pid=1\n');
+    const pids = r.stdout.split('\n')[1].trim().split(' ').map(Number);
+    // PID 1 (sh) plus the pipeline's own processes, nothing from the host.
+    expect(pids[0]).toBe(1);
+    expect(pids.length).toBeLessThanOrEqual(5);
+    expect(Math.max(...pids)).toBeLessThan(20);
+  });
+
+  it('sets the hostname and bind-mounts /etc/hosts, /etc/hostname, /etc/resolv.conf', async () => {
+    const s = h.spec({ hostname: 'tsc-web-1', args: ['sh', '-c', 'hostname; cat /etc/hostname /etc/resolv.conf /etc/hosts'] });
+    s.etc = { hostname: 'tsc-web-1\n', resolvConf: 'nameserver 10.9.8.7\n', hosts: '127.0.0.1 localhost\n10.1.2.3 db\n' };
+    const r = await h.run(s);
+    expect(r.stdout).toBe('tsc-web-1\ntsc-web-1\nnameserver 10.9.8.7\n127.0.0.1 localhost\n10.1.2.3 db\n');
+  });
+
+  it('keeps mounts made inside the container invisible to the host', async () => {
+    const s = h.spec({
+      args: ['sh', '-c', 'mkdir -p /mnt/tscinside && mount -t tmpfs tscinside /mnt/tscinside && echo mounted && sleep 30'],
+      process: { capabilities: ['SYS_ADMIN', 'CHOWN', 'DAC_OVERRIDE', 'SETUID', 'SETGID'] },
+    });
+    const c = await h.start(s);
+    const deadline = Date.now() + 5000;
+    while (!readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8').includes('mounted') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8')).toContain('mounted');
+    // Neither the container's own mount nor its root, /proc, /dev appear in the host table.
+    expect(hostMountsWith('tscinside')).toEqual([]);
+    expect(hostMountsWith(s.bundleDir)).toEqual([]);
+    const inside = readFileSync(`/proc/${c.pid}/mountinfo`, 'utf8');
+    expect(inside).toContain('tscinside');
+    await stopContainer(s, c.pid, 'SIGTERM', 200);
+  });
+
+  it('makes the host filesystem unreachable after pivot_root (paths, /proc/1/root, chroot escape)', async () => {
+    const marker = path.join(h.dir, 'host-marker');
+    writeFileSync(marker, 'host secret');
+    // A static helper performing the classic chroot escape: chroot into a subdir while keeping
+    // a descriptor of the old root, fchdir out, climb "..", chroot "." and look for the marker.
+    const src = path.join(h.dir, 'escape.c');
+    writeFileSync(src, `#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  mkdir("/tmp/jail", 0755);
+  int fd = open("/", O_RDONLY);
+  if (chroot("/tmp/jail") != 0) { perror("chroot"); return 2; }
+  fchdir(fd);
+  for (int i = 0; i < 64; i++) chdir("..");
+  chroot(".");
+  puts(access(argv[1], F_OK) == 0 ? "ESCAPED" : "CONTAINED");
+  return 0;
+}
+`);
+    const bin = path.join(h.dir, 'escape');
+    execFileSync('gcc', ['-static', '-O1', '-o', bin, src]);
+    const tools = path.join(h.dir, 'tools');
+    mkdirSync(tools, { recursive: true });
+    copyFileSync(bin, path.join(tools, 'escape'));
+    chmodSync(path.join(tools, 'escape'), 0o755);
+    const s = h.spec({
+      args: ['sh', '-c', `cat ${marker} 2>/dev/null || echo nofile; cat /proc/1/root${marker} 2>/dev/null || echo noproc; cd /../../..; ls -d ${h.dir} 2>/dev/null || echo noclimb; /tools/escape ${marker}`],
+      mounts: [{ type: 'bind', source: tools, target: '/tools', readonly: true }],
+    });
+    const r = await h.run(s);
+    expect(r.stdout).toBe('nofile\nnoproc\nnoclimb\nCONTAINED\n');
+    // The helper does escape a plain chroot on the host: the test checks something real.
+    expect(execFileSync(bin, [marker], { encoding: 'utf8', cwd: '/' })).toBe('ESCAPED\n');
+  });
+
+  it("gives Docker's default capability set, and none to a non-root user", async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'grep -E "^Cap(Eff|Prm|Bnd|Amb)" /proc/self/status'] }));
+    expect(r.stdout).toBe('CapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\n');
+    const u = await h.run(h.spec({ args: ['sh', '-c', 'id; grep -E "^Cap(Eff|Bnd)" /proc/self/status'], process: { user: 'app' } }));
+    expect(u.stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n');
+  });
+
+  it('resolves uid:gid and group_add, and sets no_new_privileges', async () => {
+    const r = await h.run(h.spec({
+      args: ['sh', '-c', 'id; grep NoNewPrivs /proc/self/status'],
+      process: { user: '4242:65534', additionalGroups: ['extra'], noNewPrivileges: true },
+    }));
+    expect(r.stdout).toBe('uid=4242 gid=65534(nogroup) groups=2000(extra),65534(nogroup)\nNoNewPrivs:\t1\n');
+  });
+
+  it('gives a privileged container every capability and the host devices', async () => {
+    const r = await h.run(h.spec({ privileged: true, args: ['sh', '-c', 'grep CapEff /proc/self/status; test -e /dev/kmsg && echo hostdev'] }));
+    const own = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1];
+    expect(r.stdout).toBe(`CapEff:\t${own}\nhostdev\n`);
+  });
+
+  it('masks /proc paths, keeps /proc/sys and /sys read-only and builds a minimal /dev', async () => {
+    const r = await h.run(h.spec({
+      args: ['sh', '-c', 'wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo rosys; touch /sys/x 2>/dev/null || echo rosys2; ls /dev | tr "\\n" " "'],
+    }));
+    expect(r.stdout).toBe('0\nrosys\nrosys2\nfd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ');
+  });
+});
+
+describe('filesystem', () => {
+  it('mounts a read-only bind read-only and a rw bind writable', async () => {
+    const ro = path.join(h.dir, 'ro-src');
+    const rw = path.join(h.dir, 'rw-src');
+    mkdirSync(ro);
+    writeFileSync(path.join(ro, 'f'), 'data');
+    const r = await h.run(h.spec({
+      args: ['sh', '-c', 'cat /ro/f; touch /ro/new 2>&1 || echo denied; echo hi > /rw/out; cat /rw/out'],
+      mounts: [
+        { type: 'bind', source: ro, target: '/ro', readonly: true },
+        { type: 'bind', source: rw, target: '/rw', readonly: false, createHostPath: true },
+      ],
+    }));
+    expect(r.stdout).toMatch(/^data.*Read-only file system\n/s);
+    expect(existsSync(path.join(ro, 'new'))).toBe(false);
+    expect(readFileSync(path.join(rw, 'out'), 'utf8')).toBe('hi\n');
+  });
+
+  it('mounts a tmpfs with size and mode, and honours a read-only root', async () => {
+    const s = h.spec({
+      args: ['sh', '-c', 'df -k /scratch | tail -1 | awk "{print \\$2}"; stat -c %a /scratch; touch /rootfile 2>/dev/null || echo roroot; touch /scratch/ok && echo tmpok'],
+      mounts: [{ type: 'tmpfs', target: '/scratch', size: 8 * 1024 * 1024, mode: 0o700 }],
+    });
+    s.rootfs.readonly = true;
+    const r = await h.run(s);
+    expect(r.stdout).toBe('8192\n700\nroroot\ntmpok\n');
+  });
+
+  it('keeps the container filesystem in the bundle upper dir, never in the image layer', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'echo x > /etc/newfile'] });
+    await h.run(s);
+    expect(existsSync(path.join(h.rootfs, 'etc/newfile'))).toBe(false);
+    expect(readFileSync(path.join(s.bundleDir, 'upper/etc/newfile'), 'utf8')).toBe('x\n');
+  });
+});
+
+describe('process', () => {
+  it('passes env, working dir (created when missing) and the exit code', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'echo $FOO $HOME; pwd; exit 7'], process: { env: ['FOO=bar', 'PATH=/bin'], cwd: '/work/dir' } }));
+    expect(r.stdout).toBe('bar /root\n/work/dir\n');
+    expect(r.code).toBe(7);
+  });
+
+  it('lowers rlimits and reports a limit that cannot be raised', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'ulimit -n; ulimit -Hn'], process: { rlimits: [{ name: 'nofile', soft: 512, hard: 1024 }] } }));
+    expect(r.stdout).toBe('512\n1024\n');
+    const bad = h.spec({ process: { rlimits: [{ name: 'nofile', soft: 1048576, hard: 1048576 }] } });
+    await expect(h.start(bad)).rejects.toMatchObject({ code: 'ENGINE_SETUP', message: expect.stringContaining('ulimit nofile=1048576') });
+  });
+
+  it('applies namespaced sysctls and refuses host ones', async () => {
+    const r = await h.run(h.spec({ args: ['cat', '/proc/sys/net/core/somaxconn'], sysctls: { 'net.core.somaxconn': '1234' } }));
+    expect(r.stdout).toBe('1234\n');
+    await expect(h.start(h.spec({ sysctls: { 'vm.swappiness': '10' } }))).rejects.toMatchObject({
+      code: 'ENGINE_SETUP', message: expect.stringContaining('not namespaced'),
+    });
+  });
+
+  it('gives network_mode none only a loopback interface', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'ls /sys/class/net'] }));
+    expect(r.stdout).toBe('lo\n');
+  });
+
+  it('turns a missing command into a clear ENGINE_SETUP error and leaves no cgroup', async () => {
+    const s = h.spec({ args: ['no-such-command-tsc'] });
+    const err = await h.start(s).then(() => undefined, (e: unknown) => e);
+    expect(isTscError(err)).toBe(true);
+    expect((err as Error).message).toMatch(new RegExp(`container ${s.id}: setup failed at step "exec": .*no-such-command-tsc.*not found`));
+    expect(containerCgroup(s).exists()).toBe(false);
+  });
+
+  it('starts several containers concurrently, each PID 1 of its own namespace', async () => {
+    const specs = Array.from({ length: 6 }, () => h.spec({ args: ['sh', '-c', 'echo $$; readlink /proc/1/ns/pid'] }));
+    const results = await Promise.all(specs.map((s) => h.run(s)));
+    const nsIds = new Set<string>();
+    for (const r of results) {
+      const [pid, ns] = r.stdout.trim().split('\n');
+      expect(pid).toBe('1');
+      nsIds.add(ns);
+    }
+    expect(nsIds.size).toBe(6);
+    expect(readFileSync('/proc/self/status', 'utf8')).toMatch(/NSpid:\s+\d+\n/); // the test process is still in the host ns
+  });
+});
+
+describe('lifecycle', () => {
+  it('stops a container that ignores SIGTERM with SIGKILL after the grace period; the cgroup is then empty', async () => {
+    const s = h.spec({ args: ['sleep', '1000'] });
+    const c = await h.start(s);
+    const cg = containerCgroup(s);
+    expect(cg.pids()).toContain(c.pid);
+    const t0 = Date.now();
+    await stopContainer(s, c.pid, 'SIGTERM', 300);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(cg.isEmpty()).toBe(true);
+    const r = await c.wait();
+    expect(r.signal).toBe('SIGKILL');
+  });
+
+  it('stops a container that handles SIGTERM without waiting for the grace period', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done'] });
+    const c = await h.start(s);
+    await new Promise((r) => setTimeout(r, 150));
+    const t0 = Date.now();
+    await stopContainer(s, c.pid, 'SIGTERM', 10_000);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect((await c.wait()).code).toBe(3);
+  });
+
+  it('kills every process of the container through its cgroup', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'] });
+    const c = await h.start(s);
+    const cg = containerCgroup(s);
+    const deadline = Date.now() + 3000;
+    while (cg.pids().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(cg.pids().length).toBe(3);
+    expect(killContainer(s, 'SIGKILL')).toBe(3);
+    expect((await c.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('leaves no process, mount or cgroup behind after remove', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'sleep 1000 & exec sleep 1000'], resources: { memory: 64 << 20, pidsLimit: 100, cpuShares: 512 } });
+    const c = await h.start(s);
+    const cg = containerCgroup(s);
+    const dirs = cg.dirs();
+    expect(dirs.every((d) => existsSync(d))).toBe(true);
+    await removeContainer(s);
+    expect(dirs.some((d) => existsSync(d))).toBe(false);
+    expect((await c.wait()).signal).toBe('SIGKILL');
+    expect(hostMountsWith(s.bundleDir)).toEqual([]);
+    expect(existsSync(path.join(s.bundleDir, 'upper'))).toBe(false);
+    const leftover = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(s.id));
+    expect(leftover).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerCgroup, detectLayout, isOomKilled, stopContainer } from '../../../src/engine/index.js';
+import { makeHarness, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(() => {
+  h = makeHarness('res');
+});
+afterAll(async () => {
+  await h?.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('cgroup limits on the real kernel', () => {
+  it('detects the hierarchy of each controller', () => {
+    const l = detectLayout();
+    // Whatever the machine: memory, cpu and pids must be found in v1 or v2.
+    for (const c of ['memory', 'cpu', 'pids']) {
+      expect(Boolean(l.v1[c]) || l.v2Controllers.includes(c)).toBe(true);
+    }
+  });
+
+  it('places the container in its cgroup before the command runs', async () => {
+    const s = h.spec({ args: ['cat', '/proc/self/cgroup'] });
+    const r = await h.run(s);
+    // Inside its own cgroup namespace, the container sees itself at the root of every hierarchy.
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l.endsWith(':/')).toBe(true);
+  });
+
+  it('OOM-kills a process allocating past the memory limit and reports it', async () => {
+    const s = h.spec({ args: ['tail', '/dev/zero'], resources: { memory: 32 << 20, memorySwap: 32 << 20 } });
+    const r = await h.run(s, 60_000);
+    expect(r.signal).toBe('SIGKILL');
+    expect(isOomKilled(s)).toBe(true);
+    const ok = h.spec({ args: ['true'], resources: { memory: 32 << 20 } });
+    await h.run(ok);
+    expect(isOomKilled(ok)).toBe(false);
+  });
+
+  it('stops a fork bomb at pids_limit', async () => {
+    const s = h.spec({
+      // The inner shell forks until the limit refuses it (and dies of that); the outer one
+      // then uses only builtins and exec, which need no new pid.
+      args: ['sh', '-c', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 30 & i=$((i+1)); done\'; echo started; exec sleep 30'],
+      resources: { pidsLimit: 16 },
+    });
+    const c = await h.start(s);
+    const out = `${h.dir}/${s.id}.out`;
+    const deadline = Date.now() + 10_000;
+    while (!readFileSync(out, 'utf8').includes('started') && Date.now() < deadline) await sleep(20);
+    expect(readFileSync(out, 'utf8')).toBe('started\n');
+    const cg = containerCgroup(s);
+    // outer shell + 14 sleeps (the inner shell that hit the limit has exited)
+    expect(cg.pids().length).toBe(15);
+    expect(cg.stats().pids).toBe(15);
+    expect(readFileSync(`${h.dir}/${s.id}.err`, 'utf8')).toMatch(/can't fork|Resource temporarily unavailable/);
+    await stopContainer(s, c.pid, 'SIGKILL', 0);
+    expect(cg.isEmpty()).toBe(true);
+  });
+
+  it('enforces a CPU quota (measured)', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'while :; do :; done'], resources: { cpuQuota: 25_000, cpuPeriod: 100_000 } });
+    const c = await h.start(s);
+    const cg = containerCgroup(s);
+    await sleep(200);
+    const u0 = cg.stats().cpuUsageNs!;
+    const t0 = process.hrtime.bigint();
+    await sleep(1500);
+    const u1 = cg.stats().cpuUsageNs!;
+    const wall = Number(process.hrtime.bigint() - t0);
+    const share = (u1 - u0) / wall;
+    await stopContainer(s, c.pid, 'SIGKILL', 0);
+    expect(share).toBeGreaterThan(0.1);
+    expect(share).toBeLessThan(0.4);
+  });
+
+  it('writes memory, swap, shares, cpuset and pids limits into the cgroup files', async () => {
+    const s = h.spec({
+      args: ['sleep', '30'],
+      resources: { memory: 48 << 20, memoryReservation: 16 << 20, cpuShares: 256, cpusetCpus: '0', pidsLimit: 33 },
+    });
+    const c = await h.start(s);
+    const cg = containerCgroup(s);
+    const l = cg.layout;
+    const read = (ctrl: string, file: string) => readFileSync(`${l.v1[ctrl] ?? l.v2}/${s.cgroupPath}/${file}`, 'utf8').trim();
+    if (l.v1.memory) {
+      expect(read('memory', 'memory.limit_in_bytes')).toBe(String(48 << 20));
+      expect(read('memory', 'memory.soft_limit_in_bytes')).toBe(String(16 << 20));
+      expect(read('memory', 'memory.memsw.limit_in_bytes')).toBe(String(96 << 20));
+      expect(read('cpu', 'cpu.shares')).toBe('256');
+      expect(read('cpuset', 'cpuset.cpus')).toBe('0');
+      expect(read('pids', 'pids.max')).toBe('33');
+    } else {
+      expect(read('memory', 'memory.max')).toBe(String(48 << 20));
+      expect(read('pids', 'pids.max')).toBe('33');
+    }
+    expect(cg.stats().pids).toBe(1);
+    await stopContainer(s, c.pid, 'SIGKILL', 0);
+  });
+});
