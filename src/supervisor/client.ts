@@ -1,0 +1,238 @@
+/**
+ * The CLI's side of the supervisor: a typed client over the project's socket (one connection
+ * per request) and ensureSupervisor(), which starts the project's supervisor when none answers.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { TscError } from '../common/errors.js';
+import { distEntry } from '../common/paths.js';
+import { projectPaths } from './paths.js';
+import {
+  encode,
+  fromWireError,
+  LineDecoder,
+  type Request,
+  type ResultMap,
+  type Response,
+  type WaitCondition,
+} from './protocol.js';
+import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
+
+type Body<T extends Request['type']> = Omit<Extract<Request, { type: T }>, 'id'>;
+
+export interface LogsOptions {
+  tail?: number;
+  since?: string | number;
+  follow?: boolean;
+  untilExit?: boolean;
+}
+
+export class SupervisorClient {
+  private nextId = 1;
+
+  constructor(readonly socketPath: string, readonly project: string) {}
+
+  ping(timeoutMs = 2_000): Promise<ResultMap['ping']> {
+    return this.request<'ping'>({ type: 'ping' }, undefined, undefined, timeoutMs);
+  }
+
+  /** Starts a container; resolves once it runs (its pid and start time are in the result). */
+  run(config: RunConfig): Promise<ResultMap['run']> {
+    return this.request<'run'>({ type: 'run', config });
+  }
+
+  /** stop signal (default: the run's stopSignal or SIGTERM), then SIGKILL after timeoutMs. */
+  stop(container: string, opts: { signal?: string; timeoutMs?: number } = {}): Promise<ContainerStatus> {
+    return this.request<'stop'>({ type: 'stop', container, ...opts });
+  }
+
+  kill(container: string, signal?: string): Promise<ContainerStatus> {
+    return this.request<'kill'>({ type: 'kill', container, signal });
+  }
+
+  async remove(container: string, force = false): Promise<void> {
+    await this.request<'remove'>({ type: 'remove', container, force });
+  }
+
+  inspect(container: string): Promise<ContainerStatus> {
+    return this.request<'inspect'>({ type: 'inspect', container });
+  }
+
+  list(): Promise<ContainerStatus[]> {
+    return this.request<'list'>({ type: 'list' });
+  }
+
+  /** Resolves when the condition holds; rejects with UP_CONDITION when it cannot, or on timeout. */
+  waitFor(container: string, condition: WaitCondition, timeoutMs?: number): Promise<ContainerStatus> {
+    return this.request<'wait-for'>({ type: 'wait-for', container, condition, timeoutMs });
+  }
+
+  /** Streams log entries to `onEntry`; resolves with their number when the stream ends. */
+  async logs(container: string, opts: LogsOptions, onEntry: (e: LogEntry) => void, signal?: AbortSignal): Promise<number> {
+    const r = await this.request<'logs'>({ type: 'logs', container, ...opts }, onEntry, signal);
+    return r.entries;
+  }
+
+  /** Streams container events (start, die, restarting, health_status, remove) until `signal` aborts. */
+  async events(onEvent: (e: SupervisorEvent) => void, signal: AbortSignal): Promise<void> {
+    await this.request<'events'>({ type: 'events' }, undefined, signal, undefined, onEvent);
+  }
+
+  /** Asks the supervisor to exit; without force it refuses while it owns running containers. */
+  async shutdown(force = false): Promise<void> {
+    await this.request<'shutdown'>({ type: 'shutdown', force });
+  }
+
+  request<T extends Request['type']>(
+    body: Body<T>,
+    onLog?: (e: LogEntry) => void,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+    onEvent?: (e: SupervisorEvent) => void,
+  ): Promise<ResultMap[T]> {
+    const id = this.nextId++;
+    const req = { ...body, id } as Request;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let count = 0;
+      const sock = net.connect(this.socketPath);
+      const finish = (err: Error | null, value?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(value as ResultMap[T]);
+      };
+      const onAbort = (): void => finish(null, { entries: count });
+      const timer = timeoutMs
+        ? setTimeout(
+            () => finish(new TscError('SUPERVISOR', `the supervisor of project ${this.project} did not answer "${body.type}" within ${timeoutMs} ms`)),
+            timeoutMs,
+          )
+        : null;
+      signal?.addEventListener('abort', onAbort);
+      if (signal?.aborted) return onAbort();
+      sock.setEncoding('utf8');
+      const decoder = new LineDecoder(
+        (raw) => {
+          const msg = raw as Response;
+          if (msg.id !== id && msg.id !== -1) return;
+          if (msg.type === 'log') {
+            count++;
+            onLog?.(msg.entry);
+          } else if (msg.type === 'event') {
+            count++;
+            onEvent?.(msg.event);
+          } else if (msg.type === 'end') finish(null, { entries: count });
+          else if (msg.type === 'result') finish(null, msg.result);
+          else if (msg.type === 'error') finish(fromWireError(msg.error));
+        },
+        (line) => finish(new TscError('SUPERVISOR', `the supervisor sent a malformed line: ${line.slice(0, 200)}`)),
+      );
+      sock.on('connect', () => sock.write(encode(req)));
+      sock.on('data', (chunk: string) => decoder.push(chunk));
+      sock.on('error', (err: NodeJS.ErrnoException) => {
+        const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+        finish(
+          new TscError(
+            'SUPERVISOR',
+            notRunning
+              ? `the supervisor of project ${this.project} is not running (no one answers on ${this.socketPath})`
+              : `talking to the supervisor of project ${this.project} failed: ${err.message}`,
+            { cause: err, hint: notRunning ? 'commands that start containers start it again' : undefined },
+          ),
+        );
+      });
+      sock.on('close', () =>
+        finish(new TscError('SUPERVISOR', `the supervisor of project ${this.project} closed the connection before answering "${body.type}"`, {
+          hint: `see its log in ${this.socketPath.replace(/supervisor\.sock$/, 'supervisor.log')}`,
+        })),
+      );
+    });
+  }
+}
+
+/** A client for the project's running supervisor, or null when none answers. */
+export async function connectSupervisor(root: string, project: string): Promise<SupervisorClient | null> {
+  const client = new SupervisorClient(projectPaths(root, project).socket, project);
+  try {
+    await client.ping();
+    return client;
+  } catch {
+    return null;
+  }
+}
+
+export interface EnsureOptions {
+  /** how long to wait for a new supervisor to answer (default 15 s) */
+  timeoutMs?: number;
+  /** extra environment for a newly started supervisor */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Returns a client for the project's supervisor, starting one when none answers. The new
+ * process is detached (its own session), writes to supervisor.log and outlives the caller.
+ * Two concurrent callers end up with the same supervisor: the loser of the lock race exits.
+ */
+export async function ensureSupervisor(root: string, project: string, opts: EnsureOptions = {}): Promise<SupervisorClient> {
+  const existing = await connectSupervisor(root, project);
+  if (existing) return existing;
+  const paths = projectPaths(root, project);
+  mkdirSync(paths.dir, { recursive: true });
+  const entry = distEntry('supervisor/main.js');
+  if (!existsSync(entry)) {
+    throw new TscError('SUPERVISOR', `the supervisor program ${entry} is missing`, { hint: 'build tscompose first (npx tsc -p .)' });
+  }
+  const logFd = openSync(paths.logFile, 'a', 0o640);
+  let exited: { code: number | null; signal: string | null } | null = null;
+  try {
+    const child = spawn(process.execPath, [entry, '--root', root, '--project', project], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      cwd: '/',
+      env: { ...process.env, ...opts.env },
+    });
+    child.on('exit', (code, signal) => (exited = { code, signal }));
+    child.on('error', () => (exited = { code: null, signal: null }));
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+  const client = new SupervisorClient(paths.socket, project);
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  for (;;) {
+    try {
+      await client.ping(1_000);
+      return client;
+    } catch {
+      /* not up yet */
+    }
+    // exit code 3: another supervisor holds the lock (a concurrent start): keep pinging it
+    const ex = exited as { code: number | null; signal: string | null } | null;
+    if (ex && ex.code !== 3) {
+      throw new TscError(
+        'SUPERVISOR',
+        `the supervisor of project ${project} exited while starting (${ex.signal ? `signal ${ex.signal}` : `exit code ${ex.code}`})`,
+        { hint: `its log ${paths.logFile} ends with:\n${tail(paths.logFile, 10)}` },
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new TscError('SUPERVISOR', `the supervisor of project ${project} did not answer on ${paths.socket} within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`, {
+        hint: `see ${paths.logFile}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The supervisor's public surface for the rest of the product: start/find a project's
+ * supervisor and talk to it. The supervisor process itself is dist/supervisor/main.js.
+ */
+export { SupervisorClient, connectSupervisor, ensureSupervisor, type EnsureOptions, type LogsOptions } from './client.js';
+export type { WaitCondition, PingResult, RunResult } from './protocol.js';
+export type { HookContext, SupervisorHook } from './hooks.js';
+export { projectPaths, type ProjectPaths } from './paths.js';
+export { parseRestartPolicy } from './restart.js';
+export { rfc3339ToNs } from './logs.js';
+export {
+  HEALTH_DEFAULTS,
+  LOG_DEFAULTS,
+  type ContainerState,
+  type ContainerStatus,
+  type HealthResult,
+  type HealthState,
+  type HealthStatus,
+  type HealthcheckConfig,
+  type LogEntry,
+  type LogOptions,
+  type RestartPolicy,
+  type RunConfig,
+  type SupervisorEvent,
+} from './types.js';

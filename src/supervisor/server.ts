@@ -1,0 +1,162 @@
+/**
+ * The supervisor's socket server: takes the project's supervisor lock (flock on supervisor.pid,
+ * released by the kernel when the process dies, so a stale pid file or socket is simply
+ * replaced), re-adopts running containers, then serves the protocol on supervisor.sock.
+ */
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import { TscError } from '../common/errors.js';
+import { encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import type { SupervisorEvent } from './types.js';
+import { tryLockExclusive } from './sys.js';
+
+export interface SupervisorServer {
+  supervisor: Supervisor;
+  /** settles when the server has shut down (after a shutdown request or close()) */
+  closed: Promise<void>;
+  /** stops serving; containers keep running and can be re-adopted */
+  close(): Promise<void>;
+}
+
+export async function runSupervisor(opts: SupervisorOptions): Promise<SupervisorServer> {
+  const sup = new Supervisor(opts);
+  const { paths } = sup;
+  const log = opts.log ?? (() => {});
+  mkdirSync(paths.dir, { recursive: true });
+  const lockFd = openSync(paths.pidFile, 'a+', 0o644);
+  if (!tryLockExclusive(lockFd, paths.pidFile)) {
+    closeSync(lockFd);
+    throw new TscError('SUPERVISOR', `another supervisor already runs for project ${opts.project} (lock ${paths.pidFile} is held)`);
+  }
+  ftruncateSync(lockFd, 0);
+  writeSync(lockFd, `${process.pid}\n`, 0);
+
+  const adopted = await sup.adopt();
+  if (adopted.length) log(`re-adopted ${adopted.length} running container(s): ${adopted.join(', ')}`);
+
+  rmSync(paths.socket, { force: true }); // stale: we hold the lock, so nobody serves it
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => serveConnection(sock));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new TscError('SUPERVISOR', `cannot listen on ${paths.socket}: ${err.message}`, { cause: err })),
+    );
+    server.listen(paths.socket, () => resolve());
+  });
+  chmodSync(paths.socket, 0o600); // the socket starts and stops containers: root only
+  server.on('error', (err) => log(`socket server error: ${err.message}`));
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+      await sup.close();
+      rmSync(paths.socket, { force: true });
+      rmSync(paths.pidFile, { force: true });
+      closeSync(lockFd);
+      resolveClosed();
+    })();
+    return closing;
+  };
+
+  function serveConnection(sock: net.Socket): void {
+    sockets.add(sock);
+    const aborts = new Set<AbortController>();
+    sock.setEncoding('utf8');
+    const send = (msg: Response): void => {
+      if (!sock.destroyed && sock.writable) sock.write(encode(msg));
+    };
+    const decoder = new LineDecoder(
+      (msg) => void handle(msg as Request),
+      (line) => send({ type: 'error', id: -1, error: { code: 'SUPERVISOR', message: `malformed request line: ${line.slice(0, 200)}` } }),
+    );
+    sock.on('data', (chunk: string) => decoder.push(chunk));
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      sockets.delete(sock);
+      for (const a of aborts) a.abort();
+    });
+
+    async function handle(req: Request): Promise<void> {
+      const id = typeof req?.id === 'number' ? req.id : -1;
+      try {
+        const result = await dispatch(req, (e) => send({ type: 'log', id, entry: e }), aborts, (event) => send({ type: 'event', id, event }));
+        if (req.type === 'logs' || req.type === 'events') send({ type: 'end', id });
+        else send({ type: 'result', id, result });
+        if (req.type === 'shutdown') {
+          sock.end();
+          setImmediate(() => void close());
+        }
+      } catch (err) {
+        send({ type: 'error', id, error: toWireError(err) });
+      }
+    }
+  }
+
+  async function dispatch(
+    req: Request,
+    sendLog: Parameters<Supervisor['logs']>[2],
+    aborts: Set<AbortController>,
+    sendEvent: (e: SupervisorEvent) => void,
+  ): Promise<ResultMap[keyof ResultMap]> {
+    switch (req.type) {
+      case 'ping':
+        return { pid: process.pid, project: opts.project, root: opts.root, version: 1 };
+      case 'run': {
+        const status = await sup.runContainer(req.config);
+        return { pid: status.pid!, startTime: status.startTime!, status };
+      }
+      case 'stop':
+        return sup.stop(req.container, req.signal, req.timeoutMs);
+      case 'kill':
+        return sup.kill(req.container, req.signal);
+      case 'remove':
+        await sup.remove(req.container, req.force === true);
+        return { removed: req.container };
+      case 'inspect':
+        return sup.inspect(req.container);
+      case 'list':
+        return sup.list();
+      case 'wait-for':
+        return sup.waitFor(req.container, req.condition, req.timeoutMs);
+      case 'logs': {
+        const ac = new AbortController();
+        aborts.add(ac);
+        try {
+          const entries = await sup.logs(req.container, req, sendLog, ac.signal);
+          return { entries };
+        } finally {
+          aborts.delete(ac);
+        }
+      }
+      case 'events': {
+        const ac = new AbortController();
+        aborts.add(ac);
+        let entries = 0;
+        await sup.events((e) => {
+          entries++;
+          sendEvent(e);
+        }, ac.signal);
+        aborts.delete(ac);
+        return { entries };
+      }
+      case 'shutdown': {
+        const running = sup.runningContainers();
+        if (running.length && !req.force) {
+          throw new TscError('SUPERVISOR', `the supervisor of project ${opts.project} still owns running containers: ${running.join(', ')}`, {
+            hint: 'stop them first, or shut down with force (they keep running and a new supervisor re-adopts them)',
+          });
+        }
+        return { exiting: true };
+      }
+      default:
+        throw new TscError('SUPERVISOR', `unknown request type "${(req as { type?: unknown }).type}"`);
+    }
+  }
+
+  return { supervisor: sup, closed, close };
+}

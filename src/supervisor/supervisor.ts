@@ -1,0 +1,814 @@
+/**
+ * The supervisor's core: the containers of one project, their stdio, logs, exit codes, restart
+ * policies and healthchecks, and re-adoption of containers left running by a previous
+ * supervisor. Transport-free: server.ts feeds it requests from the socket.
+ */
+import { constants as fsConstants, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { TscError, isTscError } from '../common/errors.js';
+import { bundleFiles, projectPaths, type BundleFiles, type ProjectPaths } from './paths.js';
+import { HealthMonitor, initialHealth, probeArgs } from './health.js';
+import type { HookContext, SupervisorHook } from './hooks.js';
+import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
+import { isSameProcess } from './proc.js';
+import type { WaitCondition } from './protocol.js';
+import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
+import { closeFd, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
+import {
+  LOG_DEFAULTS,
+  type ContainerStatus,
+  type LogEntry,
+  type LogOptions,
+  type RunConfig,
+  type SupervisorEvent,
+} from './types.js';
+import { nowRfc3339Nano } from './logs.js';
+
+const BACKOFF_START_MS = 100;
+const BACKOFF_MAX_MS = 60_000;
+/** uptime after which a restarted container's backoff starts again from BACKOFF_START_MS */
+const BACKOFF_RESET_UPTIME_MS = 10_000;
+/** how long output still in the FIFOs is read after the container's process exited */
+const DRAIN_MS = 300;
+/** how often a re-adopted container (not our child) is checked for exit */
+const ADOPTED_POLL_MS = 200;
+
+export interface SupervisorOptions {
+  root: string;
+  project: string;
+  runtime: ContainerRuntime;
+  hooks?: SupervisorHook[];
+  /** diagnostics for the supervisor's own log (never shown to users directly) */
+  log?: (line: string) => void;
+}
+
+interface RunHandle {
+  token: number;
+  readers: net.Socket[];
+  /** settles once the exit of this run has been fully handled */
+  done: Promise<void>;
+  resolveDone: () => void;
+  health: HealthMonitor | null;
+  stopWatch: () => void;
+}
+
+interface Managed {
+  config: RunConfig;
+  files: BundleFiles;
+  logOpts: LogOptions;
+  status: ContainerStatus;
+  writer: LogWriter | null;
+  run: RunHandle | null;
+  restartTimer: NodeJS.Timeout | null;
+  backoffMs: number;
+  followers: Set<(e: LogEntry | null) => void>;
+  removed: boolean;
+  /** a run request is starting it right now */
+  starting: boolean;
+}
+
+export interface LogsQuery {
+  tail?: number;
+  since?: string | number;
+  follow?: boolean;
+  untilExit?: boolean;
+}
+
+export class Supervisor {
+  readonly paths: ProjectPaths;
+  private readonly containers = new Map<string, Managed>();
+  private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(e: SupervisorEvent) => void>();
+  private readonly runtime: ContainerRuntime;
+  private readonly hooks: SupervisorHook[];
+  private readonly log: (line: string) => void;
+  private nextToken = 1;
+  private closed = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.paths = projectPaths(opts.root, opts.project);
+    this.runtime = opts.runtime;
+    this.hooks = opts.hooks ?? [];
+    this.log = opts.log ?? (() => {});
+    mkdirSync(this.paths.dir, { recursive: true });
+  }
+
+  // ---- start-up: re-adoption -------------------------------------------------------------
+
+  /**
+   * Loads the containers recorded by an earlier supervisor of this project. Running ones whose
+   * pid and start time still match are adopted (logs re-opened, exit watched); those that died
+   * meanwhile are marked exited with an unknown exit code and get their restart policy.
+   */
+  async adopt(): Promise<string[]> {
+    const adopted: string[] = [];
+    for (const [id, bundleDir] of Object.entries(this.readIndex())) {
+      const files = bundleFiles(bundleDir);
+      let config: RunConfig;
+      let status: ContainerStatus;
+      try {
+        config = JSON.parse(readFileSync(files.run, 'utf8')) as RunConfig;
+        status = JSON.parse(readFileSync(files.status, 'utf8')) as ContainerStatus;
+      } catch (err) {
+        this.log(`container ${id}: cannot read its records in ${bundleDir} (${(err as Error).message}); forgetting it`);
+        continue;
+      }
+      const m = this.newManaged(config, status);
+      this.containers.set(id, m);
+      if (status.state === 'running' && status.pid && status.startTime !== null && isSameProcess(status.pid, status.startTime)) {
+        this.adoptRunning(m);
+        adopted.push(id);
+        await this.callHooks('onContainerStart', m);
+      } else if (status.state === 'running' || status.state === 'restarting') {
+        const wasRunning = status.state === 'running';
+        m.status = {
+          ...status,
+          state: 'exited',
+          pid: null,
+          startTime: null,
+          exitCode: null,
+          finishedAt: status.finishedAt ?? new Date().toISOString(),
+          exitReason: wasRunning
+            ? 'the container exited while no supervisor was watching it: its exit code is unknown'
+            : status.exitReason,
+        };
+        this.save(m);
+        this.afterExit(m, null, 0);
+      }
+    }
+    this.writeIndex();
+    return adopted;
+  }
+
+  private adoptRunning(m: Managed): void {
+    const pid = m.status.pid!;
+    const token = this.nextToken++;
+    const run = this.newRun(token);
+    m.run = run;
+    m.writer = new LogWriter(m.files.log, m.logOpts);
+    // The container holds both FIFOs open read-write, so opening the read side never blocks.
+    run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+    const pidfd = pidfdOpen(pid);
+    let timer: NodeJS.Timeout | null = null;
+    const check = (): void => {
+      const gone = pidfd === null ? !isSameProcess(pid, m.status.startTime!) : pidfdExited(pidfd);
+      if (!gone) return;
+      run.stopWatch();
+      void this.handleExit(m, token, null);
+    };
+    timer = setInterval(check, ADOPTED_POLL_MS);
+    run.stopWatch = () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (pidfd !== null) closeFd(pidfd);
+    };
+    // the pidfd refers to this exact process: re-check identity now that it is held
+    if (!isSameProcess(pid, m.status.startTime!)) check();
+    run.health = this.startHealth(m, pid, Date.parse(m.status.startedAt ?? new Date().toISOString()));
+    this.log(`container ${m.config.spec.id}: adopted running pid ${pid}`);
+  }
+
+  // ---- requests ---------------------------------------------------------------------------
+
+  async runContainer(config: RunConfig): Promise<ContainerStatus> {
+    this.assertOpen();
+    const id = config.spec.id;
+    if (config.healthcheck) probeArgs(config.healthcheck.test); // validate before starting
+    let m = this.containers.get(id);
+    if (m && (m.status.state === 'running' || m.status.state === 'restarting' || m.starting)) {
+      throw new TscError('SUPERVISOR', `container ${id} is already ${m.starting ? 'starting' : m.status.state}`, {
+        hint: 'stop it first, or remove it to create it again',
+      });
+    }
+    if (m && m.config.spec.bundleDir !== config.spec.bundleDir) m.writer?.close();
+    const status: ContainerStatus = {
+      id,
+      state: 'created',
+      pid: null,
+      startTime: null,
+      startedAt: null,
+      finishedAt: null,
+      exitCode: null,
+      oomKilled: false,
+      restartCount: 0,
+      stoppedByUser: false,
+      labels: config.labels,
+    };
+    const fresh = this.newManaged(config, status);
+    if (m) {
+      // keep followers of an earlier run of the same container
+      fresh.followers = m.followers;
+      if (m.config.spec.bundleDir === config.spec.bundleDir) fresh.writer = m.writer;
+    }
+    m = fresh;
+    mkdirSync(config.spec.bundleDir, { recursive: true });
+    this.containers.set(id, m);
+    this.writeAtomic(m.files.run, JSON.stringify(config, null, 1));
+    this.save(m);
+    this.writeIndex();
+    m.starting = true;
+    try {
+      await this.startRun(m);
+    } catch (err) {
+      m.status = { ...m.status, state: 'dead', error: wireOf(err), finishedAt: new Date().toISOString() };
+      this.save(m);
+      this.notify();
+      throw err;
+    } finally {
+      m.starting = false;
+    }
+    return m.status;
+  }
+
+  async stop(id: string, signal?: string, timeoutMs?: number): Promise<ContainerStatus> {
+    const m = this.get(id);
+    m.status.stoppedByUser = true;
+    this.cancelRestart(m);
+    if (m.status.state === 'restarting') {
+      m.status = { ...m.status, state: 'exited' };
+      this.save(m);
+      return m.status;
+    }
+    if (m.status.state !== 'running' || !m.run || !m.status.pid) {
+      this.save(m);
+      return m.status;
+    }
+    const sig = signalNumber(signal ?? m.config.stopSignal ?? 'SIGTERM');
+    const grace = timeoutMs ?? m.config.stopGraceMs ?? 10_000;
+    const run = m.run;
+    this.save(m);
+    await this.runtime.stop(m.config.spec, m.status.pid, sig, grace);
+    await withTimeout(run.done, 10_000 + DRAIN_MS, () =>
+      new TscError('SUPERVISOR', `container ${id} was stopped but its exit was not seen within 10 s`),
+    );
+    return m.status;
+  }
+
+  async kill(id: string, signal?: string): Promise<ContainerStatus> {
+    const m = this.get(id);
+    if (m.status.state !== 'running' || !m.status.pid) {
+      throw new TscError('ENGINE_NOT_RUNNING', `container ${id} is not running (state ${m.status.state})`);
+    }
+    const sig = signalNumber(signal ?? 'SIGKILL');
+    m.status.stoppedByUser = true;
+    this.save(m);
+    await this.runtime.kill(m.config.spec, m.status.pid, sig);
+    return m.status;
+  }
+
+  async remove(id: string, force = false): Promise<void> {
+    const m = this.get(id);
+    if (m.status.state === 'running' || m.status.state === 'restarting') {
+      if (!force) {
+        throw new TscError('SUPERVISOR', `container ${id} is ${m.status.state} and cannot be removed`, {
+          hint: 'stop it first, or remove with force',
+        });
+      }
+      await this.stop(id, 'SIGKILL', 0);
+    }
+    this.cancelRestart(m);
+    m.removed = true;
+    m.writer?.close();
+    m.writer = null;
+    await this.runtime.remove(m.config.spec);
+    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log]) rmSync(f, { force: true });
+    for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
+    this.containers.delete(id);
+    this.writeIndex();
+    for (const f of m.followers) f(null);
+    m.followers.clear();
+    this.emit(m, 'remove');
+    await this.callHooks('onContainerRemove', m);
+    this.notify();
+  }
+
+  inspect(id: string): ContainerStatus {
+    return this.get(id).status;
+  }
+
+  list(): ContainerStatus[] {
+    return [...this.containers.values()].map((m) => m.status).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Resolves when the condition holds; fails as soon as it can no longer hold, or on timeout. */
+  waitFor(id: string, condition: WaitCondition, timeoutMs = 60_000): Promise<ContainerStatus> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | null = null;
+      const finish = (err: TscError | null, st?: ContainerStatus): void => {
+        this.listeners.delete(check);
+        if (timer) clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(st!);
+      };
+      const check = (): void => {
+        const m = this.containers.get(id);
+        if (!m) return finish(new TscError('UP_CONDITION', `container ${id} was removed while waiting for it to be ${condition}`));
+        const verdict = judge(m, condition);
+        if (verdict === 'met') finish(null, m.status);
+        else if (verdict !== 'pending') finish(new TscError('UP_CONDITION', verdict.failed, { hint: verdict.hint }));
+      };
+      this.get(id); // unknown id: throw now
+      this.listeners.add(check);
+      timer = setTimeout(() => {
+        const m = this.containers.get(id);
+        const health = m?.status.health?.log.at(-1);
+        finish(
+          new TscError(
+            'UP_CONDITION',
+            `container ${id} did not become ${condition} within ${Math.round(timeoutMs / 1000)} s (state ${m?.status.state ?? 'removed'}${
+              m?.status.health ? `, health ${m.status.health.status}` : ''
+            })`,
+            { hint: health ? `last healthcheck output: ${health.output.trim() || '(none)'}` : undefined },
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      check();
+    });
+  }
+
+  /**
+   * Sends stored log entries, then (with follow) new ones as they are written. Resolves with the
+   * number of entries sent when the stream ends: at once without follow, else when `signal`
+   * aborts, the container is removed, or (untilExit) the container has exited for good.
+   */
+  async logs(id: string, q: LogsQuery, send: (e: LogEntry) => void, signal?: AbortSignal): Promise<number> {
+    const m = this.get(id);
+    const sinceNs = sinceToNs(q.since);
+    const backlog = readLogs(m.files.log, m.logOpts.maxFile, { tail: q.tail, sinceNs });
+    // Subscribe before sending the backlog is not needed: all of this runs in one tick.
+    let count = 0;
+    for (const e of backlog) {
+      send(e);
+      count++;
+    }
+    if (!q.follow) return count;
+    const finished = (): boolean => q.untilExit === true && (m.status.state === 'exited' || m.status.state === 'dead');
+    if (finished() || m.removed) return count;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        m.followers.delete(follower);
+        this.listeners.delete(onState);
+        signal?.removeEventListener('abort', done);
+        resolve(count);
+      };
+      const follower = (e: LogEntry | null): void => {
+        if (e === null) return done();
+        send(e);
+        count++;
+      };
+      const onState = (): void => {
+        if (finished()) done();
+      };
+      m.followers.add(follower);
+      this.listeners.add(onState);
+      signal?.addEventListener('abort', done);
+      if (signal?.aborted) done();
+    });
+  }
+
+  /** Calls `fn` for every container event until `signal` aborts; resolves then. */
+  events(fn: (e: SupervisorEvent) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.eventListeners.delete(fn);
+        resolve();
+      };
+      this.eventListeners.add(fn);
+      signal.addEventListener('abort', done);
+      if (signal.aborted || this.closed) done();
+    });
+  }
+
+  private emit(m: Managed, action: SupervisorEvent['action']): void {
+    const e: SupervisorEvent = { time: nowRfc3339Nano(), container: m.config.spec.id, action, status: m.status };
+    for (const l of [...this.eventListeners]) l(e);
+  }
+
+  /** Names of containers that are running (or about to restart). */
+  runningContainers(): string[] {
+    return this.list()
+      .filter((s) => s.state === 'running' || s.state === 'restarting')
+      .map((s) => s.id);
+  }
+
+  /**
+   * Stops watching: containers keep running (they can be re-adopted), pending restarts are
+   * dropped, readers and log files closed, hooks closed.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const m of this.containers.values()) {
+      this.cancelRestart(m);
+      if (m.run) {
+        m.run.stopWatch();
+        m.run.health?.stop();
+        for (const r of m.run.readers) r.destroy();
+        m.run.token = -1;
+      }
+      m.writer?.close();
+      for (const f of m.followers) f(null);
+    }
+    this.eventListeners.clear();
+    for (const h of this.hooks) {
+      try {
+        await h.close?.();
+      } catch (err) {
+        this.log(`hook ${h.name}: close failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // ---- one run of a container ---------------------------------------------------------------
+
+  private async startRun(m: Managed): Promise<void> {
+    const spec = m.config.spec;
+    mkfifo(m.files.stdoutFifo);
+    mkfifo(m.files.stderrFifo);
+    // The container gets the FIFOs opened read-write: a FIFO opened so never blocks on open, and
+    // a write never raises SIGPIPE even when no supervisor is reading.
+    const outW = openSync(m.files.stdoutFifo, fsConstants.O_RDWR);
+    const errW = openSync(m.files.stderrFifo, fsConstants.O_RDWR);
+    const token = this.nextToken++;
+    const run = this.newRun(token);
+    if (!m.writer) m.writer = new LogWriter(m.files.log, m.logOpts);
+    let started;
+    try {
+      run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+      started = await this.runtime.start(spec, { stdout: outW, stderr: errW });
+    } catch (err) {
+      for (const r of run.readers) r.destroy();
+      throw err;
+    } finally {
+      closeSync(outW);
+      closeSync(errW);
+    }
+    m.run = run;
+    const now = new Date();
+    m.status = {
+      ...m.status,
+      state: 'running',
+      pid: started.pid,
+      startTime: started.startTime,
+      startedAt: now.toISOString(),
+      exitCode: null,
+      exitReason: undefined,
+      oomKilled: false,
+      error: undefined,
+      health: m.config.healthcheck && probeArgs(m.config.healthcheck.test) ? initialHealth() : undefined,
+    };
+    this.save(m);
+    let watching = true;
+    run.stopWatch = () => {
+      watching = false;
+    };
+    started.exited.then(
+      (st) => {
+        if (watching) void this.handleExit(m, token, st);
+      },
+      (err) => {
+        if (watching) {
+          this.log(`container ${spec.id}: waiting for its exit failed: ${(err as Error).message}`);
+          void this.handleExit(m, token, null);
+        }
+      },
+    );
+    run.health = this.startHealth(m, started.pid, now.getTime());
+    this.emit(m, 'start');
+    await this.callHooks('onContainerStart', m);
+    this.notify();
+  }
+
+  private async handleExit(m: Managed, token: number, st: ExitStatus | null): Promise<void> {
+    const run = m.run;
+    if (!run || run.token !== token) return;
+    run.health?.stop();
+    const uptime = m.status.startedAt ? Date.now() - Date.parse(m.status.startedAt) : 0;
+    await this.drain(run);
+    let oomKilled = false;
+    // The engine's OOM flag covers the cgroup's life; a SIGKILL the user asked for is no OOM kill.
+    if (st && st.exitCode === 137 && !m.status.stoppedByUser) {
+      try {
+        oomKilled = await this.runtime.isOomKilled(m.config.spec);
+      } catch (err) {
+        this.log(`container ${m.config.spec.id}: OOM check failed: ${(err as Error).message}`);
+      }
+    }
+    const pid = m.status.pid;
+    m.status = {
+      ...m.status,
+      state: 'exited',
+      pid: null,
+      startTime: null,
+      finishedAt: new Date().toISOString(),
+      exitCode: st ? st.exitCode : null,
+      exitReason: st
+        ? undefined
+        : 'the container was re-adopted by a new supervisor, which is not its parent and cannot learn its exit code',
+      oomKilled,
+    };
+    m.run = null;
+    this.save(m);
+    this.emit(m, 'die');
+    await this.callHooks('onContainerExit', m, pid);
+    this.afterExit(m, st === null ? null : st.exitCode !== 0, uptime);
+    run.resolveDone();
+    this.notify();
+  }
+
+  /** Applies the restart policy after an exit; `failed` null = exit code unknown. */
+  private afterExit(m: Managed, failed: boolean | null, uptimeMs: number): void {
+    if (this.closed || m.removed || m.status.stoppedByUser) return;
+    const p = m.config.restart;
+    let restart = false;
+    if (p.name === 'always' || p.name === 'unless-stopped') restart = true;
+    else if (p.name === 'on-failure') {
+      restart = failed === true && (p.maxRetries === undefined || p.maxRetries <= 0 || m.status.restartCount < p.maxRetries);
+    }
+    if (!restart) return;
+    if (uptimeMs >= BACKOFF_RESET_UPTIME_MS) m.backoffMs = BACKOFF_START_MS;
+    const delay = m.backoffMs;
+    m.backoffMs = Math.min(m.backoffMs * 2, BACKOFF_MAX_MS);
+    m.status = { ...m.status, state: 'restarting' };
+    this.save(m);
+    this.emit(m, 'restarting');
+    m.restartTimer = setTimeout(() => {
+      m.restartTimer = null;
+      if (this.closed || m.removed || m.status.stoppedByUser) return;
+      m.status = { ...m.status, restartCount: m.status.restartCount + 1 };
+      this.startRun(m).catch((err) => {
+        this.log(`container ${m.config.spec.id}: restart failed: ${(err as Error).message}`);
+        m.status = {
+          ...m.status,
+          state: 'exited',
+          exitCode: null,
+          exitReason: `restart failed: ${(err as Error).message}`,
+          error: wireOf(err),
+          finishedAt: new Date().toISOString(),
+        };
+        this.save(m);
+        // a start failure counts as a failed run: on-failure counts it, always retries with backoff
+        this.afterExit(m, true, 0);
+        this.notify();
+      });
+    }, delay);
+    m.restartTimer.unref();
+    this.notify();
+  }
+
+  private startHealth(m: Managed, pid: number, startedAtMs: number): HealthMonitor | null {
+    const cfg = m.config.healthcheck;
+    if (!cfg || !probeArgs(cfg.test)) return null;
+    if (!m.status.health) m.status.health = initialHealth();
+    const monitor = new HealthMonitor(
+      cfg,
+      startedAtMs,
+      (args, timeoutMs) => this.probe(m, pid, args, timeoutMs),
+      () => m.status.health ?? initialHealth(),
+      (health) => {
+        if (m.status.state !== 'running' || m.status.pid !== pid) return;
+        const changed = m.status.health?.status !== health.status;
+        m.status = { ...m.status, health };
+        this.save(m);
+        if (changed) this.emit(m, 'health_status');
+        this.notify();
+      },
+    );
+    monitor.start();
+    return monitor;
+  }
+
+  private probe(m: Managed, pid: number, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    return new Promise((resolve) => {
+      const p = m.config.spec.process;
+      let child;
+      try {
+        child = this.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user });
+      } catch (err) {
+        resolve({ exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const collect = (b: Buffer): void => {
+        if (size < 8192) chunks.push(b);
+        size += b.length;
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve({ exitCode: -1, output: `healthcheck could not run: ${err.message}` });
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          resolve({ exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` });
+          return;
+        }
+        const exitCode = code ?? (sig ? 128 + signalNumber(sig) : -1);
+        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+  }
+
+  // ---- stdio and logs ---------------------------------------------------------------------------
+
+  private openReader(m: Managed, stream: 'stdout' | 'stderr'): net.Socket {
+    const fifo = stream === 'stdout' ? m.files.stdoutFifo : m.files.stderrFifo;
+    const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    const splitter = new LineSplitter(stream, (e) => this.writeLog(m, e));
+    sock.on('data', (b: Buffer) => splitter.push(b));
+    sock.on('end', () => splitter.flush());
+    sock.on('close', () => splitter.flush());
+    sock.on('error', (err) => this.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`));
+    return sock;
+  }
+
+  private writeLog(m: Managed, e: LogEntry): void {
+    if (!m.writer) return;
+    try {
+      m.writer.write(e);
+    } catch (err) {
+      this.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
+    }
+    for (const f of m.followers) f(e);
+  }
+
+  /** Reads what the container wrote before it exited, up to EOF or DRAIN_MS. */
+  private async drain(run: RunHandle): Promise<void> {
+    await Promise.all(
+      run.readers.map(
+        (r) =>
+          new Promise<void>((resolve) => {
+            if (r.destroyed || r.readableEnded) return resolve();
+            const t = setTimeout(() => {
+              r.destroy();
+              resolve();
+            }, DRAIN_MS);
+            r.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            r.once('end', () => {
+              clearTimeout(t);
+              r.destroy();
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  // ---- records --------------------------------------------------------------------------------
+
+  private newManaged(config: RunConfig, status: ContainerStatus): Managed {
+    return {
+      config,
+      files: bundleFiles(config.spec.bundleDir),
+      logOpts: { ...LOG_DEFAULTS, ...(config.log ?? {}) },
+      status,
+      writer: null,
+      run: null,
+      restartTimer: null,
+      backoffMs: BACKOFF_START_MS,
+      followers: new Set(),
+      removed: false,
+      starting: false,
+    };
+  }
+
+  private newRun(token: number): RunHandle {
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    return { token, readers: [], done, resolveDone, health: null, stopWatch: () => {} };
+  }
+
+  private get(id: string): Managed {
+    const m = this.containers.get(id);
+    if (!m) {
+      throw new TscError('NO_SUCH_SERVICE', `no container named ${id} in project ${this.opts.project}`, {
+        hint: 'list the project\'s containers with `tscompose ps -a`',
+      });
+    }
+    return m;
+  }
+
+  private cancelRestart(m: Managed): void {
+    if (m.restartTimer) clearTimeout(m.restartTimer);
+    m.restartTimer = null;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TscError('SUPERVISOR', `the supervisor of project ${this.opts.project} is shutting down`);
+  }
+
+  private save(m: Managed): void {
+    if (m.removed) return;
+    try {
+      this.writeAtomic(m.files.status, JSON.stringify(m.status, null, 1));
+    } catch (err) {
+      this.log(`container ${m.config.spec.id}: saving status failed: ${(err as Error).message}`);
+    }
+  }
+
+  private writeAtomic(file: string, data: string): void {
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  }
+
+  private get indexFile(): string {
+    return path.join(this.paths.dir, 'supervised.json');
+  }
+
+  private readIndex(): Record<string, string> {
+    try {
+      return (JSON.parse(readFileSync(this.indexFile, 'utf8')) as { containers: Record<string, string> }).containers ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  private writeIndex(): void {
+    const containers: Record<string, string> = {};
+    for (const [id, m] of this.containers) containers[id] = m.config.spec.bundleDir;
+    this.writeAtomic(this.indexFile, JSON.stringify({ containers }, null, 1));
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private async callHooks(event: 'onContainerStart' | 'onContainerExit' | 'onContainerRemove', m: Managed, pid?: number | null): Promise<void> {
+    const ctx: HookContext = { id: m.config.spec.id, pid: pid ?? m.status.pid, config: m.config, status: m.status };
+    for (const h of this.hooks) {
+      const fn = h[event];
+      if (!fn) continue;
+      try {
+        await fn.call(h, ctx);
+      } catch (err) {
+        this.log(`hook ${h.name}: ${event} for ${ctx.id} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+type Verdict = 'met' | 'pending' | { failed: string; hint?: string };
+
+function judge(m: Managed, condition: WaitCondition): Verdict {
+  const s = m.status;
+  const id = s.id;
+  const over = s.state === 'exited' || s.state === 'dead';
+  const exitText = (): string =>
+    s.state === 'dead' && s.error
+      ? `failed to start: ${s.error.message}`
+      : `exited with code ${s.exitCode ?? 'unknown'}${s.oomKilled ? ' (OOM killed)' : ''}`;
+  switch (condition) {
+    case 'running':
+      if (s.state === 'running') return 'met';
+      return over ? { failed: `container ${id} ${exitText()} instead of running` } : 'pending';
+    case 'exited':
+      return over ? 'met' : 'pending';
+    case 'healthy': {
+      if (!m.config.healthcheck || !probeArgs(m.config.healthcheck.test)) {
+        return { failed: `container ${id} has no healthcheck, so it can never become healthy`, hint: 'add a healthcheck to the service or wait for service_started instead' };
+      }
+      if (s.state === 'running' && s.health?.status === 'healthy') return 'met';
+      const last = s.health?.log.at(-1);
+      const hint = last ? `last healthcheck (exit ${last.exitCode}): ${last.output.trim() || '(no output)'}` : undefined;
+      if (s.state === 'running' && s.health?.status === 'unhealthy') return { failed: `container ${id} is unhealthy`, hint };
+      if (over) return { failed: `container ${id} ${exitText()} before becoming healthy`, hint };
+      return 'pending';
+    }
+  }
+}
+
+function wireOf(err: unknown): { code: string; message: string; hint?: string } {
+  if (isTscError(err)) return { code: err.code, message: err.message, hint: err.hint };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

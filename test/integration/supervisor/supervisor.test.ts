@@ -1,0 +1,198 @@
+/**
+ * The supervisor process with the real engine: containers in their own namespaces and
+ * cgroups, a detached supervisor started through ensureSupervisor(), logs through FIFOs,
+ * restart policies, stop escalation, and re-adoption after kill -9 of the supervisor.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeBusyboxRootfs } from '../../support/busybox.js';
+import { DEFAULT_CAPABILITIES, containerCgroup, removeContainer, type ContainerSpec } from '../../../src/engine/index.js';
+import * as engine from '../../../src/engine/index.js';
+import { ensureSupervisor, type SupervisorClient } from '../../../src/supervisor/client.js';
+import { projectPaths } from '../../../src/supervisor/paths.js';
+import type { LogEntry, RunConfig } from '../../../src/supervisor/types.js';
+
+const project = `tscsup${process.pid}`;
+let dir: string;
+let root: string;
+let rootfs: string;
+let client: SupervisorClient;
+const specs: ContainerSpec[] = [];
+let seq = 0;
+
+function spec(args: string[]): ContainerSpec {
+  const id = `tsc-sup-${process.pid}-${++seq}`;
+  const s: ContainerSpec = {
+    id,
+    bundleDir: path.join(root, 'projects', project, 'containers', id),
+    rootfs: { lowerDirs: [rootfs], readonly: false },
+    hostname: 'tsc-box',
+    process: {
+      args,
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+      tty: false,
+      noNewPrivileges: false,
+      capabilities: [...DEFAULT_CAPABILITIES],
+      rlimits: [],
+      init: false,
+    },
+    mounts: [],
+    resources: {},
+    cgroupPath: `tscompose/${project}/${id}`,
+    netns: { kind: 'none' },
+    etc: { hosts: '127.0.0.1 localhost\n', hostname: 'tsc-box\n', resolvConf: '' },
+    sysctls: {},
+    privileged: false,
+  };
+  specs.push(s);
+  return s;
+}
+
+const cfg = (args: string[], extra: Partial<RunConfig> = {}): RunConfig => ({ spec: spec(args), restart: { name: 'no' }, ...extra });
+
+async function allLogs(id: string): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  await client.logs(id, {}, (e) => out.push(e));
+  return out;
+}
+
+async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function supervisorPid(): number | null {
+  try {
+    return Number(readFileSync(projectPaths(root, project).pidFile, 'utf8').trim()) || null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  return engine.processAlive(pid);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-sup-'));
+  root = path.join(dir, 'state');
+  rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
+  client = await ensureSupervisor(root, project);
+});
+
+afterAll(async () => {
+  const pid = supervisorPid();
+  if (pid && alive(pid)) {
+    try {
+      await client.shutdown(true);
+    } catch {
+      /* fall through to the kill below */
+    }
+    await until(() => !alive(pid), 'supervisor exit', 5_000).catch(() => process.kill(pid, 'SIGKILL'));
+  }
+  for (const s of specs) await removeContainer(s).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+  // nothing of this project is left in the kernel
+  for (const s of specs) expect(containerCgroup(s).exists()).toBe(false);
+  for (const h of ['memory', 'pids', 'cpu', 'unified']) {
+    expect(existsSync(`/sys/fs/cgroup/${h}/tscompose/${project}`)).toBe(false);
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  expect(mounts).not.toContain(dir);
+});
+
+describe('supervisor with the real engine', () => {
+  it('a second ensureSupervisor finds the running one', async () => {
+    const a = await client.ping();
+    const again = await ensureSupervisor(root, project);
+    expect((await again.ping()).pid).toBe(a.pid);
+    expect(a.pid).not.toBe(process.pid);
+  });
+
+  it('runs a container in its own PID namespace, logs both streams with timestamps and records the exit code', async () => {
+    const c = cfg(['/bin/sh', '-c', 'echo "pid $$"; echo oops >&2; exit 7']);
+    await client.run(c);
+    const st = await client.waitFor(c.spec.id, 'exited', 15_000);
+    expect(st).toMatchObject({ state: 'exited', exitCode: 7, oomKilled: false });
+    const logs = await allLogs(c.spec.id);
+    expect(logs.filter((e) => e.stream === 'stdout').map((e) => e.log)).toEqual(['pid 1\n']);
+    expect(logs.filter((e) => e.stream === 'stderr').map((e) => e.log)).toEqual(['oops\n']);
+    for (const e of logs) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const file = readFileSync(path.join(c.spec.bundleDir, 'container-json.log'), 'utf8').trim().split('\n');
+    expect(file.map((l) => JSON.parse(l).log).sort()).toEqual(['oops\n', 'pid 1\n']);
+  });
+
+  it('restart on-failure:2 restarts exactly twice', async () => {
+    const c = cfg(['/bin/sh', '-c', 'echo attempt; exit 2'], { restart: { name: 'on-failure', maxRetries: 2 } });
+    await client.run(c);
+    await until(async () => {
+      const s = await client.inspect(c.spec.id);
+      return s.state === 'exited' && s.restartCount === 2;
+    }, 'two restarts');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'exited', restartCount: 2, exitCode: 2 });
+    expect((await allLogs(c.spec.id)).map((e) => e.log)).toEqual(['attempt\n', 'attempt\n', 'attempt\n']);
+    await client.remove(c.spec.id);
+    expect(containerCgroup(c.spec).exists()).toBe(false);
+  });
+
+  it('stop sends SIGTERM, then SIGKILL after the grace period (sleep as PID 1 ignores SIGTERM)', async () => {
+    const c = cfg(['/bin/sleep', '1000']);
+    const r = await client.run(c);
+    expect(alive(r.pid)).toBe(true);
+    const t0 = Date.now();
+    const st = await client.stop(c.spec.id, { timeoutMs: 700 });
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(650);
+    expect(st).toMatchObject({ state: 'exited', exitCode: 137, stoppedByUser: true });
+    expect(containerCgroup(c.spec).pids()).toEqual([]);
+    await client.remove(c.spec.id);
+  });
+
+  it('kill -9 of the supervisor leaves the container running; a new supervisor re-adopts it', async () => {
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done'], { restart: { name: 'always' } });
+    const r = await client.run(c);
+    await until(async () => (await allLogs(c.spec.id)).length >= 2, 'first ticks');
+    const oldPid = supervisorPid()!;
+    process.kill(oldPid, 'SIGKILL');
+    await until(() => !alive(oldPid), 'supervisor death');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(engine.processAlive(r.pid, r.startTime)).toBe(true);
+
+    client = await ensureSupervisor(root, project);
+    expect((await client.ping()).pid).not.toBe(oldPid);
+    const st = await client.inspect(c.spec.id);
+    expect(st).toMatchObject({ state: 'running', pid: r.pid, startTime: r.startTime });
+    const n = (await allLogs(c.spec.id)).length;
+    await until(async () => (await allLogs(c.spec.id)).length > n + 3, 'logs to continue');
+    const ticks = (await allLogs(c.spec.id)).map((e) => Number(e.log.split(' ')[1]));
+    expect(ticks).toEqual(ticks.map((_, i) => i + 1)); // no tick lost or doubled across the switch
+
+    const stopped = await client.stop(c.spec.id, { timeoutMs: 500 });
+    expect(stopped).toMatchObject({ state: 'exited', exitCode: null, stoppedByUser: true });
+    expect(stopped.exitReason).toMatch(/exit code/);
+    expect(engine.processAlive(r.pid)).toBe(false);
+    expect(containerCgroup(c.spec).pids()).toEqual([]);
+    await client.remove(c.spec.id);
+  });
+
+  it('shutdown is refused while a container runs and accepted once none does', async () => {
+    const c = cfg(['/bin/sleep', '1000']);
+    await client.run(c);
+    await expect(client.shutdown()).rejects.toMatchObject({ code: 'SUPERVISOR' });
+    await client.remove(c.spec.id, true);
+    const pid = supervisorPid()!;
+    await client.shutdown();
+    await until(() => !alive(pid), 'supervisor exit', 5_000);
+    expect(existsSync(projectPaths(root, project).socket)).toBe(false);
+    client = await ensureSupervisor(root, project);
+  });
+});

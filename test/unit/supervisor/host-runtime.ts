@@ -1,0 +1,86 @@
+/**
+ * A ContainerRuntime that runs the spec's command as a plain host process (no namespaces, no
+ * cgroup), so the supervisor's own logic (stdio FIFOs, logs, exit codes, restarts, health,
+ * re-adoption) is tested without root. The real engine is exercised by the integration suite.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { ContainerSpec } from '../../../src/engine/spec.js';
+import type { ContainerIo, ContainerRuntime, ExecRequest, StartedContainer } from '../../../src/supervisor/runtime.js';
+import { procStat, procStartTime } from '../../../src/supervisor/proc.js';
+import { constants as osConstants } from 'node:os';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class HostRuntime implements ContainerRuntime {
+  readonly started: number[] = [];
+
+  async start(spec: ContainerSpec, io: ContainerIo): Promise<StartedContainer> {
+    const [cmd, ...args] = spec.process.args;
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', io.stdout, io.stderr],
+      env: Object.fromEntries(spec.process.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      cwd: spec.process.cwd,
+      detached: true, // own process group, so stop can kill every process of the "container"
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', reject);
+    });
+    const exited = new Promise<{ exitCode: number }>((resolve) => {
+      child.once('exit', (code, sig) => {
+        resolve({ exitCode: code ?? 128 + (sig ? osConstants.signals[sig] : 0) });
+      });
+    });
+    this.started.push(pid);
+    return { pid, startTime: procStartTime(pid)!, exited };
+  }
+
+  async stop(_spec: ContainerSpec, pid: number, signal: number, graceMs: number): Promise<void> {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && alive(pid) && procStat(pid)?.state !== 'Z') await new Promise((r) => setTimeout(r, 20));
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+
+  async kill(_spec: ContainerSpec, pid: number, signal: number): Promise<void> {
+    process.kill(pid, signal);
+  }
+
+  async remove(): Promise<void> {}
+
+  async isOomKilled(): Promise<boolean> {
+    return false;
+  }
+
+  exec(_spec: ContainerSpec, _pid: number, req: ExecRequest): ChildProcess {
+    const [cmd, ...args] = req.args;
+    return spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: req.cwd });
+  }
+
+  /** Kills every process this runtime started (test cleanup). */
+  killAll(): void {
+    for (const pid of this.started) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+

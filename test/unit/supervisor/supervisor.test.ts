@@ -1,0 +1,267 @@
+/**
+ * The supervisor's logic over real processes, FIFOs and its unix socket, with host processes
+ * standing in for containers (HostRuntime): no root needed. The same behaviours are checked
+ * with the real engine in test/integration/supervisor.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { SupervisorClient } from '../../../src/supervisor/client.js';
+import { projectPaths } from '../../../src/supervisor/paths.js';
+import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/server.js';
+import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
+import net from 'node:net';
+import { HostRuntime } from './host-runtime.js';
+import { hostSpec, tempRoot, until } from './helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+});
+
+async function setup(project = 'tscp') {
+  const { root, cleanup } = tempRoot();
+  const runtime = new HostRuntime();
+  const lines: string[] = [];
+  const servers: SupervisorServer[] = [];
+  const start = async (): Promise<SupervisorServer> => {
+    const s = await runSupervisor({ root, project, runtime, log: (l) => lines.push(l) });
+    servers.push(s);
+    return s;
+  };
+  cleanups.push(async () => {
+    for (const s of servers) await s.close();
+    runtime.killAll();
+    cleanup();
+  });
+  const server = await start();
+  const client = new SupervisorClient(projectPaths(root, project).socket, project);
+  const cfg = (args: string[], extra: Partial<RunConfig> = {}): RunConfig => ({
+    spec: hostSpec(root, project, args),
+    restart: { name: 'no' },
+    ...extra,
+  });
+  return { root, runtime, server, client, cfg, start, lines };
+}
+
+describe('supervisor (host processes)', () => {
+  it('runs a container, records its exit code and stores both streams as timestamped JSON lines', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'echo out1; echo err1 >&2; printf partial; exit 3']);
+    const r = await client.run(c);
+    expect(r.pid).toBeGreaterThan(0);
+    expect(r.status.state).toBe('running');
+    const st = await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect(st).toMatchObject({ state: 'exited', exitCode: 3, oomKilled: false, restartCount: 0, pid: null });
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, {}, (e) => logs.push(e));
+    expect(logs.filter((e) => e.stream === 'stdout').map((e) => e.log)).toEqual(['out1\n', 'partial']);
+    expect(logs.filter((e) => e.stream === 'stderr').map((e) => e.log)).toEqual(['err1\n']);
+    for (const e of logs) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const status = JSON.parse(readFileSync(`${c.spec.bundleDir}/status.json`, 'utf8'));
+    expect(status.exitCode).toBe(3);
+    const tail: LogEntry[] = [];
+    await client.logs(c.spec.id, { tail: 1 }, (e) => tail.push(e));
+    expect(tail.length).toBe(1);
+  });
+
+  it('restarts on-failure:2 exactly twice, with backoff', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'echo run; exit 1'], { restart: { name: 'on-failure', maxRetries: 2 } });
+    const t0 = Date.now();
+    await client.run(c);
+    const st = await until(async () => {
+      const s = await client.inspect(c.spec.id);
+      return s.state === 'exited' && s.restartCount === 2 ? s : null;
+    }, 'two restarts');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // 100 ms + 200 ms backoff
+    await new Promise((r) => setTimeout(r, 1000)); // and no third run
+    const after = await client.inspect(c.spec.id);
+    expect(after).toMatchObject({ state: 'exited', restartCount: 2, exitCode: 1 });
+    expect(st.exitCode).toBe(1);
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, {}, (e) => logs.push(e));
+    expect(logs.map((e) => e.log)).toEqual(['run\n', 'run\n', 'run\n']);
+  });
+
+  it('does not restart after a user stop, even with restart: always', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
+    await client.run(c);
+    const st = await client.stop(c.spec.id, { timeoutMs: 2_000 });
+    expect(st).toMatchObject({ state: 'exited', exitCode: 143, stoppedByUser: true });
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await client.inspect(c.spec.id)).state).toBe('exited');
+  });
+
+  it('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done']);
+    await client.run(c);
+    await until(async () => {
+      const l: LogEntry[] = [];
+      await client.logs(c.spec.id, {}, (e) => l.push(e));
+      return l.length > 0;
+    }, 'ready');
+    const t0 = Date.now();
+    const st = await client.stop(c.spec.id, { timeoutMs: 500 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+    expect(st.exitCode).toBe(137);
+  });
+
+  it('healthchecks make a container healthy, or unhealthy with the probe output recorded', async () => {
+    const { client, cfg } = await setup();
+    const ok = cfg(['/bin/sleep', '30'], {
+      healthcheck: { test: ['CMD-SHELL', 'echo fine'], interval: 100, timeout: 1000, retries: 2, startPeriod: 0 },
+    });
+    const bad = cfg(['/bin/sleep', '30'], {
+      healthcheck: { test: ['CMD', '/bin/sh', '-c', 'echo broken; exit 1'], interval: 100, timeout: 1000, retries: 2, startPeriod: 0 },
+    });
+    const r1 = await client.run(ok);
+    expect(r1.status.health?.status).toBe('starting');
+    await client.run(bad);
+    const h = await client.waitFor(ok.spec.id, 'healthy', 5_000);
+    expect(h.health?.log.at(-1)).toMatchObject({ exitCode: 0, output: 'fine\n' });
+    await expect(client.waitFor(bad.spec.id, 'healthy', 5_000)).rejects.toMatchObject({ code: 'UP_CONDITION', message: expect.stringMatching(/unhealthy/), hint: expect.stringMatching(/broken/) });
+    const b = await client.inspect(bad.spec.id);
+    expect(b.health).toMatchObject({ status: 'unhealthy', failingStreak: 2 });
+    await expect(client.waitFor(ok.spec.id, 'exited', 200)).rejects.toMatchObject({ code: 'UP_CONDITION' });
+    // a new run's health starts again at "starting"
+    await client.stop(ok.spec.id, { timeoutMs: 1000 });
+    const again = await client.run(ok);
+    expect(again.status.health).toMatchObject({ status: 'starting', failingStreak: 0, log: [] });
+  });
+
+  it('a healthcheck that exceeds its timeout counts as a failure', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sleep', '30'], {
+      healthcheck: { test: ['CMD', '/bin/sleep', '5'], interval: 50, timeout: 100, retries: 1, startPeriod: 0 },
+    });
+    await client.run(c);
+    const st = await until(async () => {
+      const s = await client.inspect(c.spec.id);
+      return s.health?.status === 'unhealthy' ? s : null;
+    }, 'unhealthy');
+    expect(st.health!.log[0]).toMatchObject({ exitCode: -1, output: expect.stringMatching(/exceeded timeout/) });
+  });
+
+  it('follows logs until the container exits for good', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.1; done']);
+    await client.run(c);
+    const got: string[] = [];
+    const n = await client.logs(c.spec.id, { follow: true, untilExit: true }, (e) => got.push(e.log));
+    expect(got).toEqual(['1\n', '2\n', '3\n']);
+    expect(n).toBe(3);
+  });
+
+  it('errors cross the socket as TscError with codes', async () => {
+    const { client, cfg } = await setup();
+    await expect(client.inspect('nope')).rejects.toMatchObject({ name: 'TscError', code: 'NO_SUCH_SERVICE' });
+    const c = cfg(['/bin/sleep', '30']);
+    await client.run(c);
+    await expect(client.run(c)).rejects.toMatchObject({ code: 'SUPERVISOR', message: expect.stringMatching(/already running/) });
+    await expect(client.remove(c.spec.id)).rejects.toMatchObject({ code: 'SUPERVISOR' });
+    await expect(client.shutdown()).rejects.toMatchObject({ code: 'SUPERVISOR', message: expect.stringMatching(/running containers/) });
+    await expect(client.kill(c.spec.id, 'SIGNOPE')).rejects.toMatchObject({ code: 'USAGE' });
+    await client.remove(c.spec.id, true);
+    expect(existsSync(`${c.spec.bundleDir}/status.json`)).toBe(false);
+    expect(await client.list()).toEqual([]);
+  });
+
+  it('a second supervisor for the same project is refused while the first holds the lock', async () => {
+    const { start } = await setup();
+    await expect(start()).rejects.toMatchObject({ code: 'SUPERVISOR', message: expect.stringMatching(/another supervisor/) });
+  });
+
+  it('a new supervisor re-adopts running containers: logs continue, exit is seen, stop works', async () => {
+    const { client, cfg, server, start } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'], { restart: { name: 'always' } });
+    const r = await client.run(c);
+    await new Promise((res) => setTimeout(res, 200));
+    await server.close(); // like a crash: nothing is stopped
+    await new Promise((res) => setTimeout(res, 200)); // output written meanwhile waits in the FIFO
+    await start();
+    const st = await client.inspect(c.spec.id);
+    expect(st).toMatchObject({ state: 'running', pid: r.pid, startTime: r.startTime });
+    const count = async () => {
+      const l: LogEntry[] = [];
+      await client.logs(c.spec.id, {}, (e) => l.push(e));
+      return l;
+    };
+    const before = (await count()).length;
+    await until(async () => (await count()).length > before + 3, 'logs to continue');
+    const logs = await count();
+    const nums = logs.map((e) => Number(e.log.split(' ')[1]));
+    expect(nums).toEqual(nums.map((_, i) => i + 1)); // nothing lost, nothing twice
+    const stopped = await client.stop(c.spec.id, { timeoutMs: 1000 });
+    expect(stopped).toMatchObject({ state: 'exited', exitCode: null, stoppedByUser: true });
+    expect(stopped.exitReason).toMatch(/cannot learn its exit code/);
+  });
+
+  it('marks a container that died while no supervisor ran, and applies restart: always', async () => {
+    const { client, cfg, server, start, runtime } = await setup();
+    const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
+    const r = await client.run(c);
+    await server.close();
+    process.kill(r.pid, 'SIGKILL');
+    await until(() => !existsSync(`/proc/${r.pid}`) || readFileSync(`/proc/${r.pid}/stat`, 'utf8').includes(') Z'), 'death');
+    await new Promise((res) => setTimeout(res, 50));
+    await start();
+    const st = await until(async () => {
+      const s = await client.inspect(c.spec.id);
+      return s.state === 'running' && s.pid !== r.pid ? s : null;
+    }, 'restart');
+    expect(st.restartCount).toBe(1);
+    expect(runtime.started.length).toBe(2);
+  });
+
+  it('streams events: start, health_status, die, restarting, remove', async () => {
+    const { client, cfg } = await setup();
+    const ac = new AbortController();
+    const events: SupervisorEvent[] = [];
+    const stream = client.events((e) => events.push(e), ac.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    const c = cfg(['/bin/sh', '-c', 'sleep 0.4; exit 1'], {
+      restart: { name: 'on-failure', maxRetries: 1 },
+      healthcheck: { test: ['CMD', 'true'], interval: 50, timeout: 1000, retries: 1, startPeriod: 0 },
+    });
+    await client.run(c);
+    await until(async () => (await client.inspect(c.spec.id)).restartCount === 1 && (await client.inspect(c.spec.id)).state === 'exited', 'end');
+    await client.remove(c.spec.id);
+    await until(() => events.some((e) => e.action === 'remove'), 'remove event');
+    ac.abort();
+    await stream;
+    const actions = events.map((e) => e.action);
+    expect(actions[0]).toBe('start');
+    expect(actions).toContain('health_status');
+    expect(actions.filter((a) => a === 'die').length).toBe(2);
+    expect(actions.filter((a) => a === 'restarting').length).toBe(1);
+    expect(actions.at(-1)).toBe('remove');
+    expect(events.find((e) => e.action === 'die')!.status.exitCode).toBe(1);
+  });
+
+  it('refuses a second run of a container that is still starting', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sleep', '30']);
+    const results = await Promise.allSettled([client.run(c), client.run(c)]);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'SUPERVISOR' } });
+  });
+
+  it('answers a malformed request line with an error instead of dying', async () => {
+    const { client, root } = await setup();
+    const sock = net.connect(projectPaths(root, 'tscp').socket);
+    const reply = await new Promise<string>((resolve) => {
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf);
+      });
+      sock.write('this is not json\n');
+    });
+    sock.destroy();
+    expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
+    expect((await client.ping()).pid).toBe(process.pid);
+  });
+});
