@@ -1,0 +1,264 @@
+/**
+ * Service-discovery DNS for one project, run by the project's supervisor: one listener per
+ * network on <gateway>:53 (UDP and TCP). Answers are scoped by the asking container's source
+ * address: it only learns addresses on the networks it shares with the target. Known names
+ * get A records (every replica), AAAA and other types get NOERROR with no answers, unknown
+ * names NXDOMAIN at once unless upstream forwarding was enabled. Records are changed as
+ * containers start and stop, so answers follow the live state.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { TscError } from '../common/errors.js';
+import {
+  type Answer,
+  type Query,
+  DnsFormatError,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  TYPE_A,
+  TYPE_ANY,
+  TYPE_PTR,
+  buildResponse,
+  formErr,
+  parseQuery,
+} from './dns-packet.js';
+
+export interface DnsEntry {
+  /** compose network name */
+  network: string;
+  address: string;
+  /** names answered with this address: service name, container name, aliases */
+  names: string[];
+}
+
+export interface DnsServerOptions {
+  /** upstream resolvers (IPv4) for names we do not know; empty = answer NXDOMAIN (the default) */
+  upstreams?: string[];
+  /** TTL of our answers in seconds (0: clients must not cache, as records follow live state) */
+  ttl?: number;
+  /** listening port, 53 unless a test says otherwise */
+  port?: number;
+}
+
+interface Listener {
+  gateway: string;
+  udp: dgram.Socket;
+  tcp: net.Server;
+  conns: Set<net.Socket>;
+}
+
+function norm(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+export class DnsServer {
+  private readonly records = new Map<string, DnsEntry[]>();
+  private readonly listeners = new Map<string, Listener>();
+  private readonly upstreams: string[];
+  private readonly ttl: number;
+  private readonly port: number;
+  /** port of the upstream resolvers (53; changeable for tests) */
+  forwardPort = 53;
+
+  constructor(opts: DnsServerOptions = {}) {
+    this.upstreams = opts.upstreams ?? [];
+    this.ttl = opts.ttl ?? 0;
+    this.port = opts.port ?? 53;
+  }
+
+  /** Replaces every record of a container (call when it starts or its address changes). */
+  setContainer(container: string, entries: DnsEntry[]): void {
+    this.records.set(
+      container,
+      entries.map((e) => ({ network: e.network, address: e.address, names: [...new Set(e.names.map(norm))] })),
+    );
+  }
+
+  removeContainer(container: string): void {
+    this.records.delete(container);
+  }
+
+  /** Networks the source address belongs to; a stranger is scoped to the network asked on. */
+  private scope(src: string, askedOn?: string): Set<string> {
+    const nets = new Set<string>();
+    for (const entries of this.records.values()) for (const e of entries) if (e.address === src) nets.add(e.network);
+    if (!nets.size && askedOn) nets.add(askedOn);
+    return nets;
+  }
+
+  /** Addresses of `name` visible to `src`, or undefined when the name is unknown to it. */
+  lookup(src: string, name: string, askedOn?: string): string[] | undefined {
+    const n = norm(name);
+    const nets = this.scope(src, askedOn);
+    const out: string[] = [];
+    let known = false;
+    for (const entries of this.records.values()) {
+      for (const e of entries) {
+        if (!nets.has(e.network) || !e.names.includes(n)) continue;
+        known = true;
+        if (!out.includes(e.address)) out.push(e.address);
+      }
+    }
+    return known ? out : undefined;
+  }
+
+  private reverse(src: string, name: string, askedOn?: string): string | undefined {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(norm(name));
+    if (!m) return undefined;
+    const ip = `${m[4]}.${m[3]}.${m[2]}.${m[1]}`;
+    const nets = this.scope(src, askedOn);
+    for (const entries of this.records.values()) {
+      for (const e of entries) if (nets.has(e.network) && e.address === ip && e.names.length) return e.names[e.names.length > 1 ? 1 : 0];
+    }
+    return undefined;
+  }
+
+  /** Answers one query message from `src` received on `askedOn`'s listener. */
+  async handle(msg: Buffer, src: string, askedOn?: string): Promise<Buffer | undefined> {
+    let q: Query;
+    try {
+      q = parseQuery(msg);
+    } catch (e) {
+      if (e instanceof DnsFormatError) return formErr(msg);
+      throw e;
+    }
+    if (q.opcode !== 0) return buildResponse(q, RCODE_NOTIMP, []);
+    if (q.questions.length !== 1) return buildResponse(q, RCODE_FORMERR, []);
+    const question = q.questions[0];
+    if (question.type === TYPE_PTR) {
+      const ptr = this.reverse(src, question.name, askedOn);
+      if (ptr) return buildResponse(q, RCODE_NOERROR, [{ type: TYPE_PTR, ttl: this.ttl, data: ptr }]);
+    } else {
+      const addrs = this.lookup(src, question.name, askedOn);
+      if (addrs) {
+        const answers: Answer[] =
+          question.type === TYPE_A || question.type === TYPE_ANY ? addrs.map((a) => ({ type: TYPE_A, ttl: this.ttl, data: a })) : [];
+        return buildResponse(q, RCODE_NOERROR, answers);
+      }
+    }
+    if (this.upstreams.length) return this.forward(msg, q);
+    return buildResponse(q, RCODE_NXDOMAIN, []);
+  }
+
+  private forward(msg: Buffer, q: Query): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const sock = dgram.createSocket('udp4');
+      let i = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (b: Buffer) => {
+        if (timer) clearTimeout(timer);
+        sock.close();
+        resolve(b);
+      };
+      const tryNext = () => {
+        if (i >= this.upstreams.length) return finish(buildResponse(q, RCODE_SERVFAIL, [], { ra: true }));
+        const up = this.upstreams[i++];
+        sock.send(msg, this.forwardPort, up, (err) => {
+          if (err) tryNext();
+        });
+        timer = setTimeout(tryNext, 2000);
+      };
+      sock.on('message', (reply) => {
+        if (reply.length >= 2 && reply.readUInt16BE(0) === q.id) finish(reply);
+      });
+      sock.on('error', () => finish(buildResponse(q, RCODE_SERVFAIL, [], { ra: true })));
+      tryNext();
+    });
+  }
+
+  /** Starts answering on `gateway`:53 (UDP and TCP) for the containers of `network`. */
+  async addNetwork(network: string, gateway: string): Promise<void> {
+    if (this.listeners.has(network)) return;
+    const udp = dgram.createSocket('udp4');
+    const conns = new Set<net.Socket>();
+    const tcp = net.createServer((c) => this.serveTcp(c, network, conns));
+    const fail = (e: unknown, proto: string) =>
+      new TscError(
+        'NETWORK',
+        `starting the DNS resolver of network ${network} on ${gateway}:${this.port}/${proto}: ${(e as Error).message}`,
+        { cause: e, hint: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another resolver listens on every address at port 53' : undefined },
+      );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.port, gateway, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      udp.close();
+      throw fail(e, 'udp');
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.port, gateway, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      udp.close();
+      throw fail(e, 'tcp');
+    }
+    udp.on('message', (msg, rinfo) => {
+      this.handle(msg, rinfo.address, network).then(
+        (reply) => {
+          if (reply && this.listeners.get(network)?.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+        },
+        () => undefined,
+      );
+    });
+    udp.on('error', () => undefined); // a send to a vanished client must not bring the resolver down
+    tcp.on('error', () => undefined);
+    this.listeners.set(network, { gateway, udp, tcp, conns });
+  }
+
+  private serveTcp(c: net.Socket, network: string, conns: Set<net.Socket>): void {
+    conns.add(c);
+    c.setTimeout(10_000, () => c.destroy());
+    c.on('close', () => conns.delete(c));
+    c.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    c.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        this.handle(msg, c.remoteAddress?.replace(/^::ffff:/, '') ?? '', network).then(
+          (reply) => {
+            if (!reply || c.destroyed) return;
+            const l = Buffer.alloc(2);
+            l.writeUInt16BE(reply.length, 0);
+            c.write(Buffer.concat([l, reply]));
+          },
+          () => c.destroy(),
+        );
+      }
+    });
+  }
+
+  async removeNetwork(network: string): Promise<void> {
+    const l = this.listeners.get(network);
+    if (!l) return;
+    this.listeners.delete(network);
+    for (const c of l.conns) c.destroy();
+    await Promise.all([
+      new Promise<void>((r) => l.udp.close(() => r())),
+      new Promise<void>((r) => l.tcp.close(() => r())),
+    ]);
+  }
+
+  networks(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners.keys()].map((n) => this.removeNetwork(n)));
+  }
+}

@@ -1,0 +1,45 @@
+/** Contents of a container's /etc/hosts and /etc/resolv.conf. */
+
+export interface HostsOptions {
+  /** container hostname (and any further names for its own address) */
+  hostname: string;
+  names?: string[];
+  /** the container's address on its first network; absent for network_mode none/host */
+  address?: string;
+  /** extra_hosts entries, "name:ip" already split */
+  extraHosts?: Array<{ name: string; ip: string }>;
+}
+
+export function hostsFile(o: HostsOptions): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+  ];
+  for (const h of o.extraHosts ?? []) lines.push(`${h.ip}\t${h.name}`);
+  const own = [o.hostname, ...(o.names ?? []).filter((n) => n !== o.hostname)];
+  if (o.address) lines.push(`${o.address}\t${own.join(' ')}`);
+  else lines.push(`127.0.1.1\t${own.join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export interface ResolvOptions {
+  /** the resolver address: the gateway of the container's first network */
+  nameserver: string;
+  search?: string[];
+  options?: string[];
+}
+
+/**
+ * resolv.conf pointing at the project's resolver. `ndots:0` keeps single-label service names
+ * from being tried against search domains first.
+ */
+export function resolvConf(o: ResolvOptions): string {
+  const lines = [`nameserver ${o.nameserver}`];
+  if (o.search && o.search.length) lines.push(`search ${o.search.join(' ')}`);
+  lines.push(`options ${(o.options && o.options.length ? o.options : ['ndots:0']).join(' ')}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,21 @@
+export { createNetns, deleteNetns, withNetns, openRtnlIn, isMounted } from './netns.js';
+export {
+  ensureNetwork,
+  removeNetwork,
+  attachContainer,
+  detachContainer,
+  cleanupProject,
+  listProjectLinks,
+  projectNetnsDir,
+  type NetworkOptions,
+  type NetworkInfo,
+  type AttachOptions,
+  type Attachment,
+  type CleanupReport,
+} from './network.js';
+export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
+export { readIpam, defaultPool, type IpamState } from './ipam.js';
+export { listPorts, findPortHolder, type PortEntry, type Proto } from './port-registry.js';
+export { hostsFile, resolvConf, type HostsOptions, type ResolvOptions } from './etc-files.js';
+export { Rtnl, type LinkInfo, type AddrInfo, type RouteInfo } from './rtnl.js';
+export { DnsServer, type DnsEntry, type DnsServerOptions } from './dns.js';

@@ -1,0 +1,60 @@
+/**
+ * Deterministic names for host-side kernel objects. Interface names are limited to 15
+ * characters, so they carry a hash: bridges "tsc-" + 11 base32 chars of
+ * sha256(root, project, network), host veth ends "tsv" + 12 chars of sha256(root, project,
+ * network, container). 55-60 bits of hash make a collision between two projects practically
+ * impossible, and the state root is part of the hash so two roots never share a link.
+ * Every link also carries an alias (IFLA_IFALIAS) "tscompose:<roottag>:<project>:<network>[:<container>]"
+ * that lets cleanup find all links of a project after a crash.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+export function base32(buf: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of buf) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+function hash(...parts: string[]): string {
+  return base32(createHash('sha256').update(parts.join('\0')).digest());
+}
+
+/** Short tag of a state root (the same project name under two roots never clashes). */
+export function rootTag(root: string): string {
+  return hash('root', path.resolve(root)).slice(0, 8);
+}
+
+export function bridgeNameFor(root: string, project: string, network: string): string {
+  return 'tsc-' + hash('bridge', path.resolve(root), project, network).slice(0, 11);
+}
+
+export function vethNameFor(root: string, project: string, network: string, container: string): string {
+  return 'tsv' + hash('veth', path.resolve(root), project, network, container).slice(0, 12);
+}
+
+export function linkAlias(root: string, project: string, network: string, container?: string): string {
+  return `tscompose:${rootTag(root)}:${project}:${network}${container === undefined ? '' : `:${container}`}`;
+}
+
+/** The alias prefix shared by every link of a project. */
+export function projectAliasPrefix(root: string, project: string): string {
+  return `tscompose:${rootTag(root)}:${project}:`;
+}
+
+export function netnsPathFor(root: string, project: string, id: string): string {
+  return path.join(path.resolve(root), 'projects', project, 'netns', id);
+}

@@ -1,0 +1,333 @@
+/**
+ * Compose networks on the host: one Linux bridge per network with the gateway address on it,
+ * one veth pair per container attachment (the container end created directly inside the
+ * container's network namespace under its final name, eth0, eth1...), and crash cleanup that
+ * finds a project's links by their alias.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { intToIp, maskOf, parseCidr, ipToInt } from './ip.js';
+import {
+  allocateAddress,
+  allocateSubnet,
+  releaseAddress,
+  releaseNetwork,
+  releaseProject,
+  type HostRoute,
+} from './ipam.js';
+import { bridgeNameFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
+import { closeNsFd, deleteNetns, openNsFd, withNetns } from './netns.js';
+import { journalAdd, journalOf, journalRemove } from './link-journal.js';
+import { releaseProjectPorts } from './port-registry.js';
+import { type LinkInfo, Rtnl } from './rtnl.js';
+
+export interface NetworkOptions {
+  root: string;
+  project: string;
+  /** the compose network's name (key in `networks:`) */
+  name: string;
+  /** host bridge name; derived from root + project + name when not given */
+  bridgeName?: string;
+  subnet?: string;
+  gateway?: string;
+  internal: boolean;
+  /** 0 or undefined = the kernel's default (1500) */
+  mtu?: number;
+  /** attach to an existing bridge instead of creating one (`external: true`) */
+  external?: { bridge: string };
+}
+
+export interface NetworkInfo {
+  root: string;
+  project: string;
+  name: string;
+  bridgeName: string;
+  subnet: string;
+  gateway: string;
+  prefixLen: number;
+  internal: boolean;
+  mtu: number;
+  external: boolean;
+}
+
+function hostRoutes(rt: Rtnl, links: LinkInfo[], ownBridge: string): HostRoute[] {
+  const names = new Map(links.map((l) => [l.index, l.name]));
+  return rt
+    .listRoutes()
+    .filter((r) => r.table === 254 && r.dstLen > 0)
+    .map((r) => ({ cidr: `${r.dst}/${r.dstLen}`, dev: r.oif ? names.get(r.oif) : undefined }))
+    .filter((r) => r.dev !== ownBridge);
+}
+
+/** Creates (or finds) the bridge and subnet of a network. Idempotent. */
+export function ensureNetwork(o: NetworkOptions): NetworkInfo {
+  const rt = new Rtnl();
+  try {
+    if (o.external) return ensureExternal(rt, o, o.external.bridge);
+    const bridgeName = o.bridgeName ?? bridgeNameFor(o.root, o.project, o.name);
+    if (bridgeName.length > 15) {
+      throw new TscError('NETWORK', `bridge name ${bridgeName} of network ${o.name} is longer than 15 characters`);
+    }
+    const links = rt.listLinks();
+    const alloc = allocateSubnet(o.root, {
+      project: o.project,
+      network: o.name,
+      subnet: o.subnet,
+      gateway: o.gateway,
+      hostRoutes: hostRoutes(rt, links, bridgeName),
+    });
+    const prefixLen = parseCidr(alloc.subnet).prefix;
+    let link = links.find((l) => l.name === bridgeName);
+    let created = false;
+    try {
+      if (link && link.kind !== 'bridge') {
+        throw new TscError('NETWORK', `link ${bridgeName} for network ${o.name} exists but is a ${link.kind || 'plain'} device, not a bridge`);
+      }
+      if (!link) {
+        journalAdd(o.root, o.project, bridgeName);
+        rt.createBridge(bridgeName, { mtu: o.mtu || undefined, alias: linkAlias(o.root, o.project, o.name) });
+        created = true;
+        link = rt.requireLink(bridgeName);
+      }
+      const addrs = rt.listAddresses().filter((a) => a.index === link!.index);
+      if (!addrs.some((a) => a.address === alloc.gateway && a.prefixLen === prefixLen)) {
+        rt.addAddress(link.index, alloc.gateway, prefixLen, `bridge ${bridgeName} (network ${o.name})`);
+      }
+      if (!link.up) rt.setLink(link.index, { up: true }, bridgeName);
+      return {
+        root: o.root,
+        project: o.project,
+        name: o.name,
+        bridgeName,
+        subnet: alloc.subnet,
+        gateway: alloc.gateway,
+        prefixLen,
+        internal: o.internal,
+        mtu: o.mtu || link.mtu || 1500,
+        external: false,
+      };
+    } catch (e) {
+      if (created) {
+        rt.deleteLinkByName(bridgeName);
+        journalRemove(o.root, [bridgeName]);
+      }
+      releaseNetwork(o.root, o.project, o.name);
+      throw e;
+    }
+  } finally {
+    rt.close();
+  }
+}
+
+function ensureExternal(rt: Rtnl, o: NetworkOptions, bridge: string): NetworkInfo {
+  const link = rt.getLink(bridge);
+  if (!link || link.kind !== 'bridge') {
+    throw new TscError('NETWORK', `external network ${o.name}: bridge ${bridge} does not exist${link ? ' (it is not a bridge)' : ''}`, {
+      hint: 'create it first, or drop `external: true` to let tscompose create the network',
+    });
+  }
+  const addr = rt.listAddresses().find((a) => a.index === link.index);
+  if (!addr) {
+    throw new TscError('NETWORK', `external network ${o.name}: bridge ${bridge} has no IPv4 address to take a subnet from`);
+  }
+  const base = (ipToInt(addr.address) & maskOf(addr.prefixLen)) >>> 0;
+  const subnet = `${intToIp(base)}/${addr.prefixLen}`;
+  allocateSubnet(o.root, {
+    project: o.project,
+    network: o.name,
+    hostRoutes: [],
+    external: { subnet, gateway: addr.address },
+  });
+  return {
+    root: o.root,
+    project: o.project,
+    name: o.name,
+    bridgeName: bridge,
+    subnet,
+    gateway: addr.address,
+    prefixLen: addr.prefixLen,
+    internal: o.internal,
+    mtu: link.mtu,
+    external: true,
+  };
+}
+
+/** Deletes a network's bridge (never an external one), its leftover veths and its allocation. */
+export function removeNetwork(net: NetworkInfo): void {
+  const rt = new Rtnl();
+  try {
+    const alias = linkAlias(net.root, net.project, net.name);
+    const links = rt.listLinks();
+    const gone: string[] = [];
+    for (const l of links) {
+      if (l.alias.startsWith(alias + ':')) {
+        rt.deleteLinkByName(l.name);
+        gone.push(l.name);
+      }
+    }
+    if (!net.external) {
+      rt.deleteLinkByName(net.bridgeName);
+      gone.push(net.bridgeName);
+    }
+    journalRemove(net.root, gone);
+  } finally {
+    rt.close();
+  }
+  releaseNetwork(net.root, net.project, net.name);
+}
+
+export interface AttachOptions {
+  /** the container's persistent netns file (createNetns) */
+  netnsPath: string;
+  network: NetworkInfo;
+  /** container name: owner of the address and part of the host link's name */
+  container: string;
+  /** name inside the container: eth0 for the first network, eth1... */
+  ifName: string;
+  /** ipv4_address from the compose file */
+  address?: string;
+  mtu?: number;
+}
+
+export interface Attachment {
+  network: string;
+  ifName: string;
+  hostIfName: string;
+  address: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  /** true when this attachment set the container's default route */
+  defaultRoute: boolean;
+}
+
+/**
+ * Connects a container's namespace to a network. The default route goes through the first
+ * non-internal network attached; internal networks never get one.
+ */
+export function attachContainer(o: AttachOptions): Attachment {
+  const net = o.network;
+  const address = allocateAddress(net.root, net.project, net.name, o.container, o.address);
+  const hostIf = vethNameFor(net.root, net.project, net.name, o.container);
+  const mtu = o.mtu || net.mtu || undefined;
+  const rt = new Rtnl();
+  let created = false;
+  try {
+    const bridge = rt.requireLink(net.bridgeName);
+    rt.deleteLinkByName(hostIf); // a leftover of a crashed attach
+    journalAdd(net.root, net.project, hostIf);
+    const nsFd = openNsFd(o.netnsPath);
+    try {
+      rt.createVeth(hostIf, o.ifName, nsFd, { mtu, alias: linkAlias(net.root, net.project, net.name, o.container) });
+      created = true;
+    } finally {
+      closeNsFd(nsFd);
+    }
+    const host = rt.requireLink(hostIf);
+    rt.setLink(host.index, { master: bridge.index }, hostIf);
+    rt.setLink(host.index, { up: true }, hostIf);
+    return withNetns(o.netnsPath, (inner) => {
+      const label = `${o.ifName} of ${o.container}`;
+      const dev = inner.requireLink(o.ifName);
+      inner.addAddress(dev.index, address, net.prefixLen, label);
+      inner.setLink(dev.index, { up: true }, label);
+      const lo = inner.requireLink('lo');
+      if (!lo.up) inner.setLink(lo.index, { up: true }, `lo of ${o.container}`);
+      let defaultRoute = false;
+      if (!net.internal && !inner.listRoutes().some((r) => r.table === 254 && r.dstLen === 0)) {
+        inner.addRoute({ dst: '0.0.0.0', dstLen: 0, gateway: net.gateway, oif: dev.index }, `${o.container} via network ${net.name}`);
+        defaultRoute = true;
+      }
+      return {
+        network: net.name,
+        ifName: o.ifName,
+        hostIfName: hostIf,
+        address,
+        prefixLen: net.prefixLen,
+        gateway: net.gateway,
+        mac: dev.mac,
+        defaultRoute,
+      };
+    });
+  } catch (e) {
+    if (created) rt.deleteLinkByName(hostIf);
+    journalRemove(net.root, [hostIf]);
+    releaseAddress(net.root, net.project, net.name, o.container);
+    throw e;
+  } finally {
+    rt.close();
+  }
+}
+
+/** Removes a container's link to a network (its peer inside the namespace goes with it). */
+export function detachContainer(o: { network: NetworkInfo; container: string }): void {
+  const net = o.network;
+  const rt = new Rtnl();
+  try {
+    const name = vethNameFor(net.root, net.project, net.name, o.container);
+    rt.deleteLinkByName(name);
+    journalRemove(net.root, [name]);
+  } finally {
+    rt.close();
+  }
+  releaseAddress(net.root, net.project, net.name, o.container);
+}
+
+/** Every host link (bridges and veths) that belongs to a project, found by alias. */
+export function listProjectLinks(root: string, project: string): LinkInfo[] {
+  const rt = new Rtnl();
+  try {
+    const prefix = projectAliasPrefix(root, project);
+    const journal = new Set(journalOf(root, project));
+    return rt.listLinks().filter((l) => l.alias.startsWith(prefix) || journal.has(l.name));
+  } finally {
+    rt.close();
+  }
+}
+
+export function projectNetnsDir(root: string, project: string): string {
+  return path.join(path.resolve(root), 'projects', project, 'netns');
+}
+
+export interface CleanupReport {
+  links: string[];
+  netns: string[];
+  networks: number;
+  ports: number;
+}
+
+/**
+ * Removes every link, netns file, IP allocation and published-port entry of a project,
+ * whatever state a crash left it in. Idempotent. External bridges are never touched
+ * (they carry no alias of ours).
+ */
+export function cleanupProject(root: string, project: string): CleanupReport {
+  const report: CleanupReport = { links: [], netns: [], networks: 0, ports: 0 };
+  const rt = new Rtnl();
+  try {
+    const prefix = projectAliasPrefix(root, project);
+    const journal = new Set(journalOf(root, project));
+    const mine = rt.listLinks().filter((l) => l.alias.startsWith(prefix) || journal.has(l.name));
+    // veths first (deleting one end removes its peer), then bridges
+    mine.sort((a, b) => (a.kind === 'bridge' ? 1 : 0) - (b.kind === 'bridge' ? 1 : 0));
+    for (const l of mine) if (rt.deleteLinkByName(l.name)) report.links.push(l.name);
+    journalRemove(root, [...journal]);
+  } finally {
+    rt.close();
+  }
+  const dir = projectNetnsDir(root, project);
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    files = [];
+  }
+  for (const f of files) {
+    deleteNetns(path.join(dir, f));
+    report.netns.push(f);
+  }
+  report.networks = releaseProject(root, project);
+  report.ports = releaseProjectPorts(root, project);
+  return report;
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
+import {
+  RCODE_NOERROR,
+  RCODE_NXDOMAIN,
+  TYPE_A,
+  TYPE_AAAA,
+  TYPE_PTR,
+  buildQuery,
+  parseAnswers,
+  parseQuery,
+  readName,
+} from '../../../src/network/dns-packet.js';
+import { DnsServer } from '../../../src/network/dns.js';
+import { hostsFile, resolvConf } from '../../../src/network/etc-files.js';
+
+function server(): DnsServer {
+  const s = new DnsServer();
+  s.setContainer('p-web-1', [{ network: 'front', address: '10.0.1.2', names: ['web', 'p-web-1', 'www'] }]);
+  s.setContainer('p-web-2', [{ network: 'front', address: '10.0.1.3', names: ['web', 'p-web-2'] }]);
+  s.setContainer('p-db-1', [{ network: 'back', address: '10.0.2.2', names: ['db', 'p-db-1', 'database'] }]);
+  s.setContainer('p-api-1', [
+    { network: 'front', address: '10.0.1.4', names: ['api', 'p-api-1'] },
+    { network: 'back', address: '10.0.2.3', names: ['api', 'p-api-1'] },
+  ]);
+  return s;
+}
+
+async function ask(s: DnsServer, src: string, name: string, type = TYPE_A) {
+  const reply = await s.handle(buildQuery(0x1234, name, type), src);
+  expect(reply!.readUInt16BE(0)).toBe(0x1234);
+  return parseAnswers(reply!);
+}
+
+describe('dns packets', () => {
+  it('parses a query and follows compression pointers', () => {
+    const q = parseQuery(buildQuery(7, 'Web.Example.', TYPE_A));
+    expect(q).toMatchObject({ id: 7, opcode: 0, rd: true, questions: [{ name: 'web.example', type: TYPE_A, class: 1 }] });
+    const b = Buffer.concat([Buffer.from([3, 0x61, 0x62, 0x63, 0]), Buffer.from([0xc0, 0x00])]);
+    expect(readName(b, 5)).toEqual({ name: 'abc', next: 7 });
+    expect(() => readName(Buffer.from([0xc0, 0x00]), 0)).toThrow(/compression/);
+  });
+});
+
+describe('DnsServer answers', () => {
+  it('answers every replica of a service and aliases, scoped to shared networks', async () => {
+    const s = server();
+    const web = await ask(s, '10.0.1.4', 'web');
+    expect(web.rcode).toBe(RCODE_NOERROR);
+    expect(web.answers.map((a) => a.data).sort()).toEqual(['10.0.1.2', '10.0.1.3']);
+    expect((await ask(s, '10.0.1.4', 'WWW.')).answers.map((a) => a.data)).toEqual(['10.0.1.2']);
+    // db is on back only: api (on both) sees it, web (front only) does not
+    expect((await ask(s, '10.0.2.3', 'database')).answers.map((a) => a.data)).toEqual(['10.0.2.2']);
+    expect((await ask(s, '10.0.1.2', 'db')).rcode).toBe(RCODE_NXDOMAIN);
+    // a container on two networks is answered with the address on the shared one
+    expect((await ask(s, '10.0.2.2', 'api')).answers.map((a) => a.data)).toEqual(['10.0.2.3']);
+    expect((await ask(s, '10.0.1.2', 'api')).answers.map((a) => a.data)).toEqual(['10.0.1.4']);
+  });
+
+  it('NXDOMAIN for unknown names, NOERROR without answers for AAAA of known ones', async () => {
+    const s = server();
+    expect((await ask(s, '10.0.1.2', 'nope')).rcode).toBe(RCODE_NXDOMAIN);
+    const aaaa = await ask(s, '10.0.1.2', 'web', TYPE_AAAA);
+    expect(aaaa).toEqual({ rcode: RCODE_NOERROR, answers: [] });
+  });
+
+  it('follows record changes and answers reverse lookups', async () => {
+    const s = server();
+    s.setContainer('p-web-1', [{ network: 'front', address: '10.0.1.9', names: ['web', 'p-web-1'] }]);
+    s.removeContainer('p-web-2');
+    expect((await ask(s, '10.0.1.4', 'web')).answers.map((a) => a.data)).toEqual(['10.0.1.9']);
+    expect((await ask(s, '10.0.1.4', 'p-web-2')).rcode).toBe(RCODE_NXDOMAIN);
+    const ptr = await ask(s, '10.0.1.4', '9.1.0.10.in-addr.arpa', TYPE_PTR);
+    expect(ptr.answers).toEqual([{ type: TYPE_PTR, ttl: 0, data: 'p-web-1' }]);
+  });
+
+  it('forwards unknown names to an upstream when enabled', async () => {
+    const up = dgram.createSocket('udp4');
+    await new Promise<void>((r) => up.bind(0, '127.0.0.1', () => r()));
+    const port = (up.address() as { port: number }).port;
+    up.on('message', (m, r) => {
+      const reply = Buffer.from(m);
+      reply.writeUInt16BE(0x8183, 2); // NXDOMAIN from upstream, recognisable
+      up.send(reply, r.port, r.address);
+    });
+    try {
+      const s = new DnsServer({ upstreams: ['127.0.0.1'] });
+      s.forwardPort = port;
+      const r = await s.handle(buildQuery(9, 'example.org', TYPE_A), '10.9.9.9');
+      expect(r!.readUInt16BE(2)).toBe(0x8183);
+    } finally {
+      up.close();
+    }
+  });
+});
+
+describe('etc files', () => {
+  it('hosts and resolv.conf', () => {
+    expect(hostsFile({ hostname: 'abc', address: '10.0.0.5', names: ['web'] })).toContain('10.0.0.5\tabc web\n');
+    expect(hostsFile({ hostname: 'abc' })).toMatch(/^127\.0\.0\.1\tlocalhost\n/);
+    expect(resolvConf({ nameserver: '10.0.0.1' })).toBe('nameserver 10.0.0.1\noptions ndots:0\n');
+  });
+});
