@@ -75,7 +75,7 @@ function pathKey(key: string): string {
 export function diffDefinitions(recorded: unknown, desired: unknown): string[] {
   const out: string[] = [];
   diff(hashableDefinition(recorded), hashableDefinition(desired), '', out);
-  return out.sort();
+  return out.map((p) => p.replace(/^\./, '')).sort();
 }
 
 function diff(a: unknown, b: unknown, at: string, out: string[]): void {
@@ -97,5 +97,5 @@ function diff(a: unknown, b: unknown, at: string, out: string[]): void {
     }
     return;
   }
-  if (a === undefined || b === undefined || canonicalJson(a) !== canonicalJson(b)) out.push(at === '' ? '(definition)' : at.replace(/^\./, ''));
+  if (a === undefined || b === undefined || canonicalJson(a) !== canonicalJson(b)) out.push(at === '' ? '(definition)' : at);
 }

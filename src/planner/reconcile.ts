@@ -296,15 +296,18 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       const handledBySelection = selected.has(t.name);
       const noop = noopByContainer.get(c.id);
       if (handledBySelection && !noop) continue; // recreated, removed or otherwise acted on already
-      if (noop) {
-        actions.splice(actions.indexOf(noop), 1);
-        usedIds.delete(noop.id);
-      }
       const list = causes.join(', ');
       const base = { service: t.name, container: nameOf(c), containerId: c.id, number: c.number };
       const stop = add({ ...base, kind: 'stop', reason: `dependency ${list} is recreated (depends_on.restart)` });
       for (const cause of causes) for (const r of recreateActions.get(cause) ?? []) r.after.push(stop.id);
       if (!options.noStart) add({ ...base, kind: 'start', reason: `restart after ${list} is recreated`, after: [stop.id] });
+      if (noop) {
+        // the stop and start take the place of the noop in the listing
+        const added = actions.splice(actions.length - (options.noStart ? 1 : 2));
+        const at = actions.indexOf(noop);
+        actions.splice(at, 1, ...added);
+        usedIds.delete(noop.id);
+      }
     }
   }
 
