@@ -1,0 +1,5 @@
+export * from './types.js';
+export { Plan, orderActions } from './plan.js';
+export { plan, planDown, containerNameFor, divergence, type DownOptions } from './reconcile.js';
+export { canonicalJson, configHash, diffDefinitions, hashableDefinition, HASH_IGNORED_FIELDS } from './hash.js';
+export { assertAcyclic, dependencyLevels, dependencyOrder, findCycle, withDependencies, type DependencyGraph } from './graph.js';

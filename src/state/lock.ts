@@ -1,0 +1,185 @@
+/**
+ * The per-project lock. Every command that reads and then changes a project's state (or its
+ * kernel objects) holds it, so two tscompose processes never interleave on one project; two
+ * projects use two files and never block each other.
+ *
+ * It is a flock(2) on `<root>/projects/<project>/lock`: the kernel releases it when the holder
+ * exits or is killed, so a crash never leaves a stale lock. The holder writes its pid, command
+ * and start time into the file so a waiting process can say who it waits for.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { tryLockExclusive, unlock } from '../sys/flock.js';
+import { lockFile, projectDir } from './paths.js';
+
+export interface LockHolder {
+  pid: number;
+  /** the command line of the holder, e.g. "tscompose up -d" */
+  command: string;
+  /** ISO time the lock was taken */
+  since: string;
+  hostname?: string;
+}
+
+export interface AcquireLockOptions {
+  /** wait for the holder to release the lock (true), or fail at once with STATE_LOCKED (false) */
+  wait: boolean;
+  /** called once, when the lock is found held and we start waiting (holder undefined when unreadable) */
+  onWait?: (holder: LockHolder | undefined) => void;
+  /** give up waiting after this long with STATE_LOCKED; undefined = wait forever */
+  timeoutMs?: number;
+  /** stop waiting when aborted (rejects with the signal's reason) */
+  signal?: AbortSignal;
+  /** what to record as the holder's command; defaults to this process's command line */
+  command?: string;
+  /** poll interval while waiting (ms) */
+  pollMs?: number;
+}
+
+export interface ProjectLock {
+  readonly project: string;
+  readonly path: string;
+  readonly holder: LockHolder;
+  /** Releases the lock. Safe to call twice. */
+  release(): void;
+}
+
+function defaultCommand(): string {
+  const argv = process.argv.slice(1);
+  if (argv.length === 0) return path.basename(process.argv[0] ?? 'node');
+  const script = path.basename(argv[0]!).replace(/\.(js|ts|mjs)$/, '');
+  return [script === 'main' || script === 'tscompose' ? 'tscompose' : script, ...argv.slice(1)].join(' ');
+}
+
+/** Reads who holds (or last held) a project's lock; undefined when the file is empty or unreadable. */
+export function readLockHolder(root: string, project: string): LockHolder | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(lockFile(root, project), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseHolder(text);
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  if (!text.trim()) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof v.pid !== 'number' || typeof v.command !== 'string' || typeof v.since !== 'string') return undefined;
+    return { pid: v.pid, command: v.command, since: v.since, hostname: typeof v.hostname === 'string' ? v.hostname : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'another tscompose process';
+  return `pid ${holder.pid} (${holder.command}), since ${holder.since}`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Takes the exclusive lock of `project` under `root`. Creates the project folder when missing.
+ * With `wait: false` a held lock fails at once with STATE_LOCKED naming the holder; with
+ * `wait: true` it polls until free (calling `onWait` once) or until `timeoutMs` passes.
+ * The descriptor is opened close-on-exec, so child processes (the supervisor) never inherit it.
+ */
+export async function acquireProjectLock(root: string, project: string, opts: AcquireLockOptions): Promise<ProjectLock> {
+  const dir = projectDir(root, project);
+  const file = lockFile(root, project);
+  let fd: number;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  } catch (e) {
+    throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of project "${project}": ${(e as Error).message}`, {
+      cause: e,
+      hint: 'tscompose needs write access to its state root (run as root, or set TSCOMPOSE_ROOT)',
+    });
+  }
+  try {
+    const context = `locking project "${project}" (${file})`;
+    if (!tryLockExclusive(fd, context)) {
+      const started = Date.now();
+      let holder = readLockHolder(root, project);
+      if (!opts.wait) {
+        throw new TscError('STATE_LOCKED', `project "${project}" is locked by ${describeHolder(holder)}`, {
+          hint: 'wait for that command to finish, or run again without --no-wait to wait for it',
+        });
+      }
+      let announced = false;
+      let polls = 0;
+      const pollMs = opts.pollMs ?? 100;
+      for (;;) {
+        if (!announced && (holder || polls >= 5)) {
+          announced = true;
+          opts.onWait?.(holder);
+        }
+        if (opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs) {
+          throw new TscError('STATE_LOCKED', `timed out after ${Math.round(opts.timeoutMs / 100) / 10}s waiting for the lock of project "${project}", held by ${describeHolder(holder)}`, {
+            hint: 'wait for that command to finish, or stop it, then run again',
+          });
+        }
+        let delay = pollMs;
+        if (opts.timeoutMs !== undefined) delay = Math.max(1, Math.min(delay, opts.timeoutMs - (Date.now() - started)));
+        await sleep(delay, opts.signal);
+        if (tryLockExclusive(fd, context)) break;
+        polls++;
+        holder = readLockHolder(root, project) ?? holder;
+      }
+    }
+    const me: LockHolder = { pid: process.pid, command: opts.command ?? defaultCommand(), since: new Date().toISOString(), hostname: os.hostname() };
+    const buf = Buffer.from(JSON.stringify(me) + '\n');
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, buf, 0, buf.length, 0);
+    let released = false;
+    return {
+      project,
+      path: file,
+      holder: me,
+      release(): void {
+        if (released) return;
+        released = true;
+        try {
+          fs.ftruncateSync(fd, 0);
+          unlock(fd, context);
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
+    };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Runs `fn` while holding the project lock; releases it afterwards, whatever happens. */
+export async function withProjectLock<T>(root: string, project: string, opts: AcquireLockOptions, fn: (lock: ProjectLock) => Promise<T>): Promise<T> {
+  const lock = await acquireProjectLock(root, project, opts);
+  try {
+    return await fn(lock);
+  } finally {
+    lock.release();
+  }
+}
