@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerVersion } from './version.js';
+import { registerImage } from './image.js';
 
 /** Every verb registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
   registerVersion(program);
+  registerImage(program);
 }
