@@ -1,0 +1,288 @@
+/**
+ * `tscompose image ls|rm|prune|load|pull`: the local image store. Also exports what the
+ * project-level `pull` and `images` commands reuse: progress display for pulls and the image
+ * table.
+ */
+import type { Command } from 'commander';
+import { Listr } from 'listr2';
+
+import { TscError } from '../../common/errors.js';
+import { stateRoot } from '../../common/paths.js';
+import { familiarName, openImageStore, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
+
+export interface ImageCommandDeps {
+  /** ids of images that containers use; `image rm` and `image prune` never remove them */
+  imagesInUse?: (root: string) => Iterable<string> | Promise<Iterable<string>>;
+}
+
+function requireRoot(verb: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new TscError('NOT_ROOT', `tscompose image ${verb} must run as root (layers keep file ownership, device nodes and xattrs)`, {
+      hint: 'run it with sudo',
+    });
+  }
+}
+
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)}${units[i]}`;
+}
+
+export function humanAge(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return 'N/A';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return 'N/A';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  const steps: [number, string][] = [
+    [60 * 60 * 24 * 365, 'year'],
+    [60 * 60 * 24 * 30, 'month'],
+    [60 * 60 * 24 * 7, 'week'],
+    [60 * 60 * 24, 'day'],
+    [60 * 60, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [n, unit] of steps) {
+    if (s >= n) {
+      const k = Math.floor(s / n);
+      return `${k} ${unit}${k > 1 ? 's' : ''} ago`;
+    }
+  }
+  return 'Less than a minute ago';
+}
+
+/** One row per tag (or one `<none>` row), as `docker image ls` prints them. */
+export function imageRows(images: ImageRecord[]): { repository: string; tag: string; id: string; created: string; size: string }[] {
+  const rows = [];
+  for (const im of images) {
+    const short = im.id.slice(7, 19);
+    const tags = im.repoTags.length ? im.repoTags : ['<none>:<none>'];
+    for (const t of tags) {
+      const i = t.lastIndexOf(':');
+      rows.push({
+        repository: t === '<none>:<none>' ? '<none>' : familiarName(t.slice(0, i)),
+        tag: t.slice(i + 1),
+        id: short,
+        created: humanAge(im.created),
+        size: humanSize(im.size),
+      });
+    }
+  }
+  return rows;
+}
+
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3))).join('');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatImageTable(images: ImageRecord[]): string {
+  return formatTable(
+    ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+    imageRows(images).map((r) => [r.repository, r.tag, r.id, r.created, r.size]),
+  );
+}
+
+/** Tracks one pull's layers and renders them as lines (for a listr2 task's output). */
+class PullView {
+  private order: string[] = [];
+  private state = new Map<string, { status: string; current: number; total: number }>();
+  handle(ev: PullEvent): boolean {
+    const set = (d: string, status: string, current?: number, total?: number): void => {
+      const s = this.state.get(d) ?? { status, current: 0, total: 0 };
+      s.status = status;
+      if (current !== undefined) s.current = current;
+      if (total !== undefined) s.total = total;
+      this.state.set(d, s);
+    };
+    switch (ev.kind) {
+      case 'resolved':
+        this.order = ev.layers.map((l) => l.digest);
+        for (const l of ev.layers) set(l.digest, 'Waiting', 0, l.size);
+        return true;
+      case 'layer-present':
+        set(ev.digest, 'Already exists');
+        return true;
+      case 'download-start':
+        if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', 0, ev.size);
+        return true;
+      case 'download-progress':
+        if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', ev.current, ev.total);
+        return false;
+      case 'download-done':
+        if (this.state.has(ev.digest)) set(ev.digest, 'Download complete');
+        return true;
+      case 'unpack-start':
+        set(ev.digest, 'Extracting');
+        return true;
+      case 'unpack-done':
+        set(ev.digest, 'Pull complete');
+        return true;
+      default:
+        return false;
+    }
+  }
+  render(): string {
+    return this.order
+      .map((d) => {
+        const s = this.state.get(d)!;
+        const bytes = s.status === 'Downloading' ? ` ${humanSize(s.current)}/${humanSize(s.total)}` : '';
+        return `${d.slice(7, 19)}: ${s.status}${bytes}`;
+      })
+      .join('\n');
+  }
+}
+
+export interface PullProgressOptions {
+  platform?: string;
+  signal?: AbortSignal;
+  /** plain line output even on a terminal */
+  plain?: boolean;
+}
+
+/**
+ * Pulls several images at once with listr2 progress (byte counts per layer on a terminal, one
+ * line per step otherwise). Rejects with the first failure after every pull has ended.
+ */
+export async function pullImagesWithProgress(store: ImageStore, refs: string[], opts: PullProgressOptions = {}): Promise<ImageRecord[]> {
+  const tty = Boolean(process.stdout.isTTY) && !opts.plain;
+  const results: ImageRecord[] = new Array(refs.length);
+  const list = new Listr(
+    refs.map((ref, i) => ({
+      title: `Pulling ${ref}`,
+      rendererOptions: { outputBar: Infinity, persistentOutput: false },
+      task: async (_ctx: unknown, task: { title: string; output: string }) => {
+        const view = new PullView();
+        let last = 0;
+        const rec = await store.pull(ref, {
+          platform: opts.platform,
+          signal: opts.signal,
+          onProgress: (ev) => {
+            const step = view.handle(ev);
+            if (tty) {
+              const now = Date.now();
+              if (step || now - last > 100) {
+                last = now;
+                task.output = view.render();
+              }
+            } else if (step && ev.kind !== 'resolved' && ev.kind !== 'download-start') {
+              const line = view.render().split('\n').find((l) => 'digest' in ev && l.startsWith(ev.digest.slice(7, 19)));
+              if (line) task.output = line;
+            }
+          },
+        });
+        results[i] = rec;
+        task.title = `Pulled ${ref} (${rec.id.slice(7, 19)})`;
+      },
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      collectErrors: 'minimal',
+      renderer: tty ? 'default' : 'simple',
+      rendererOptions: tty ? { collapseSubtasks: false } : {},
+    } as ConstructorParameters<typeof Listr>[1],
+  );
+  await list.run().catch(() => undefined);
+  if (list.errors.length > 0) {
+    const e = list.errors[0].error;
+    throw e instanceof TscError ? e : new TscError('INTERNAL', String(e), { cause: e });
+  }
+  return results;
+}
+
+export function registerImage(program: Command, deps: ImageCommandDeps = {}): void {
+  const image = program.command('image').description('Manage images in the local store');
+  const store = (): ImageStore => openImageStore(stateRoot());
+  const inUse = async (): Promise<string[]> => [...((await deps.imagesInUse?.(stateRoot())) ?? [])];
+
+  image
+    .command('ls')
+    .alias('list')
+    .description('List images')
+    .option('-q, --quiet', 'Only show image IDs')
+    .option('--format <format>', 'Format the output (table|json)', 'table')
+    .action((opts: { quiet?: boolean; format?: string }) => {
+      const images = store().list();
+      if (opts.quiet) {
+        for (const id of [...new Set(images.map((i) => i.id.slice(7, 19)))]) console.log(id);
+      } else if (opts.format === 'json') {
+        console.log(JSON.stringify(images, null, 2));
+      } else if (opts.format === 'table' || opts.format === undefined) {
+        console.log(formatImageTable(images));
+      } else {
+        throw new TscError('USAGE', `unknown format "${opts.format}" for image ls`, { hint: 'use table or json' });
+      }
+    });
+
+  image
+    .command('rm')
+    .alias('remove')
+    .description('Remove one or more images')
+    .argument('<image...>', 'image references or ids')
+    .option('-f, --force', 'Remove the image even if several tags name it')
+    .action(async (refs: string[], opts: { force?: boolean }) => {
+      requireRoot('rm');
+      const s = store();
+      const used = await inUse();
+      for (const ref of refs) {
+        const r = await s.remove(ref, { force: opts.force, inUse: used });
+        for (const t of r.untagged) console.log(`Untagged: ${familiarName(t)}`);
+        for (const d of r.deleted) console.log(`Deleted: ${d}`);
+      }
+    });
+
+  image
+    .command('prune')
+    .description('Remove unused images')
+    .option('-a, --all', 'Remove all images no container uses, not just untagged ones')
+    .option('-f, --force', 'Do not prompt for confirmation (tscompose never prompts)')
+    .action(async (opts: { all?: boolean }) => {
+      requireRoot('prune');
+      const r = await store().prune({ all: opts.all, inUse: await inUse() });
+      if (r.deleted.length) {
+        console.log('Deleted Images:');
+        for (const d of r.deleted) console.log(`deleted: ${d}`);
+        console.log('');
+      }
+      console.log(`Total reclaimed space: ${humanSize(r.reclaimedBytes)}`);
+    });
+
+  image
+    .command('load')
+    .description('Load images from an OCI image-layout archive or a docker save archive')
+    .requiredOption('-i, --input <file>', 'Read from the tar archive file (gzip allowed)')
+    .option('-q, --quiet', 'Suppress the load output')
+    .action(async (opts: { input: string; quiet?: boolean }) => {
+      requireRoot('load');
+      const recs = await store().load(opts.input);
+      if (opts.quiet) return;
+      for (const r of recs) {
+        if (r.repoTags.length) for (const t of r.repoTags) console.log(`Loaded image: ${familiarName(t)}`);
+        else console.log(`Loaded image ID: ${r.id}`);
+      }
+    });
+
+  image
+    .command('pull')
+    .description('Download an image from a registry')
+    .argument('<image>', 'image reference, e.g. busybox or registry.example.com/app:v1')
+    .option('--platform <platform>', 'Pull the image for this platform (os/arch[/variant])')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .action(async (ref: string, opts: { platform?: string; quiet?: boolean }) => {
+      requireRoot('pull');
+      const s = store();
+      const rec = opts.quiet ? await s.pull(ref, { platform: opts.platform }) : (await pullImagesWithProgress(s, [ref], { platform: opts.platform }))[0];
+      if (opts.quiet) console.log(rec.repoTags[0] ?? rec.id);
+      else {
+        console.log(`Digest: ${rec.repoDigests[0]?.split('@')[1] ?? rec.manifestDigest ?? ''}`);
+        console.log(`Status: ${familiarName(rec.repoTags[0] ?? ref)} is in the local store as ${rec.id.slice(7, 19)}`);
+      }
+    });
+}
