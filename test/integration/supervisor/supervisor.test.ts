@@ -144,6 +144,19 @@ describe('supervisor with the real engine', () => {
     expect(containerCgroup(c.spec).exists()).toBe(false);
   });
 
+  it('records an OOM kill as exit 137 with oomKilled', async () => {
+    const c = cfg(['tail', '/dev/zero']);
+    c.spec.resources = { memory: 32 << 20, memorySwap: 32 << 20 };
+    await client.run(c);
+    const st = await client.waitFor(c.spec.id, 'exited', 60_000);
+    expect(st).toMatchObject({ state: 'exited', exitCode: 137, oomKilled: true });
+    await expect(client.waitFor(c.spec.id, 'running', 1_000)).rejects.toMatchObject({
+      code: 'UP_CONDITION',
+      message: expect.stringMatching(/OOM/),
+    });
+    await client.remove(c.spec.id);
+  });
+
   it('stop sends SIGTERM, then SIGKILL after the grace period (sleep as PID 1 ignores SIGTERM)', async () => {
     const c = cfg(['/bin/sleep', '1000']);
     const r = await client.run(c);
