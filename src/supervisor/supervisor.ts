@@ -66,6 +66,8 @@ interface Managed {
   removed: boolean;
   /** a run request is starting it right now */
   starting: boolean;
+  /** settles when that start has finished (either way) */
+  startDone: Promise<unknown> | null;
 }
 
 export interface LogsQuery {
@@ -120,21 +122,23 @@ export class Supervisor {
         this.adoptRunning(m);
         adopted.push(id);
         await this.callHooks('onContainerStart', m);
-      } else if (status.state === 'running' || status.state === 'restarting') {
-        const wasRunning = status.state === 'running';
+      } else if (status.state === 'running') {
         m.status = {
           ...status,
           state: 'exited',
           pid: null,
           startTime: null,
           exitCode: null,
-          finishedAt: status.finishedAt ?? new Date().toISOString(),
-          exitReason: wasRunning
-            ? 'the container exited while no supervisor was watching it: its exit code is unknown'
-            : status.exitReason,
+          finishedAt: new Date().toISOString(),
+          exitReason: 'the container exited while no supervisor was watching it: its exit code is unknown',
         };
         this.save(m);
         this.afterExit(m, null, 0);
+      } else if (status.state === 'restarting') {
+        // its restart was pending when the previous supervisor went away: decide again
+        m.status = { ...status, state: 'exited' };
+        this.save(m);
+        this.afterExit(m, status.exitCode === null ? null : status.exitCode !== 0, 0);
       }
     }
     this.writeIndex();
@@ -208,8 +212,10 @@ export class Supervisor {
     this.save(m);
     this.writeIndex();
     m.starting = true;
+    const started = this.startRun(m);
+    m.startDone = started.catch(() => {});
     try {
-      await this.startRun(m);
+      await started;
     } catch (err) {
       m.status = { ...m.status, state: 'dead', error: wireOf(err), finishedAt: new Date().toISOString() };
       this.save(m);
@@ -223,6 +229,7 @@ export class Supervisor {
 
   async stop(id: string, signal?: string, timeoutMs?: number): Promise<ContainerStatus> {
     const m = this.get(id);
+    if (m.starting && m.startDone) await m.startDone; // then stop what it started
     m.status.stoppedByUser = true;
     this.cancelRestart(m);
     if (m.status.state === 'restarting') {
@@ -683,6 +690,7 @@ export class Supervisor {
       followers: new Set(),
       removed: false,
       starting: false,
+      startDone: null,
     };
   }
 
@@ -720,9 +728,10 @@ export class Supervisor {
     }
   }
 
+  /** Records hold the container's environment: readable by root only. */
   private writeAtomic(file: string, data: string): void {
     const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
   }
 
