@@ -3,7 +3,7 @@
  * policies and healthchecks, and re-adoption of containers left running by a previous
  * supervisor. Transport-free: server.ts feeds it requests from the socket.
  */
-import { constants as fsConstants, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync, openSync, closeSync, readSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TscError, isTscError } from '../common/errors.js';
@@ -279,7 +279,9 @@ export class Supervisor {
     m.writer?.close();
     m.writer = null;
     await this.runtime.remove(m.config.spec);
-    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log]) rmSync(f, { force: true });
+    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
+      rmSync(f, { force: true });
+    }
     for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
     this.containers.delete(id);
     this.writeIndex();
@@ -587,43 +589,44 @@ export class Supervisor {
     return monitor;
   }
 
-  private probe(m: Managed, pid: number, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    return new Promise((resolve) => {
-      const p = m.config.spec.process;
-      let child;
-      try {
-        child = this.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user });
-      } catch (err) {
-        resolve({ exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` });
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const collect = (b: Buffer): void => {
-        if (size < 8192) chunks.push(b);
-        size += b.length;
-      };
-      child.stdout?.on('data', collect);
-      child.stderr?.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        resolve({ exitCode: -1, output: `healthcheck could not run: ${err.message}` });
-      });
-      child.on('close', (code, sig) => {
-        clearTimeout(timer);
-        if (timedOut) {
-          resolve({ exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` });
-          return;
-        }
-        const exitCode = code ?? (sig ? 128 + signalNumber(sig) : -1);
-        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8') });
-      });
+  /**
+   * One healthcheck probe: the command runs inside the container with a file in the bundle as
+   * its stdout/stderr (read back afterwards); past `timeoutMs` it is killed and counts as failed.
+   */
+  private async probe(m: Managed, pid: number, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const p = m.config.spec.process;
+    const outFile = path.join(m.config.spec.bundleDir, 'health-probe.out');
+    let fd: number;
+    try {
+      fd = openSync(outFile, 'w+', 0o600);
+    } catch (err) {
+      return { exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
     });
+    try {
+      const started = this.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user }, { stdout: fd, stderr: fd });
+      const handle = await Promise.race([started, timeout]);
+      if (handle === 'timeout') {
+        started.then((h) => h.kill(), () => {});
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` };
+      }
+      const st = await Promise.race([handle.exited, timeout]);
+      if (st === 'timeout') {
+        handle.kill();
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` };
+      }
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return { exitCode: st.exitCode, output: buf.subarray(0, n).toString('utf8') };
+    } catch (err) {
+      return { exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+      closeSync(fd);
+    }
   }
 
   // ---- stdio and logs ---------------------------------------------------------------------------

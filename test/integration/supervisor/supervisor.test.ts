@@ -144,6 +144,31 @@ describe('supervisor with the real engine', () => {
     expect(containerCgroup(c.spec).exists()).toBe(false);
   });
 
+  const hasExec = typeof (engine as Record<string, unknown>).execInContainer === 'function';
+
+  it.skipIf(!hasExec)('healthchecks run inside the container: healthy, and unhealthy with the output recorded', async () => {
+    const ok = cfg(['/bin/sh', '-c', 'echo up > /tmp/ready; exec sleep 1000'], {
+      healthcheck: { test: ['CMD-SHELL', 'cat /tmp/ready && hostname'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
+    });
+    const bad = cfg(['/bin/sleep', '1000'], {
+      healthcheck: { test: ['CMD', '/bin/sh', '-c', 'echo "no /tmp/ready here"; test -f /tmp/ready'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
+    });
+    const r = await client.run(ok);
+    expect(r.status.health?.status).toBe('starting');
+    await client.run(bad);
+    const st = await client.waitFor(ok.spec.id, 'healthy', 20_000);
+    // the probe sees the container's own /tmp and hostname: it ran in its namespaces
+    expect(st.health!.log.at(-1)).toMatchObject({ exitCode: 0, output: 'up\ntsc-box\n' });
+    await expect(client.waitFor(bad.spec.id, 'healthy', 20_000)).rejects.toMatchObject({
+      code: 'UP_CONDITION',
+      hint: expect.stringMatching(/no \/tmp\/ready here/),
+    });
+    expect((await client.inspect(bad.spec.id)).health).toMatchObject({ status: 'unhealthy', failingStreak: 2 });
+    await client.remove(ok.spec.id, true);
+    await client.remove(bad.spec.id, true);
+    expect(containerCgroup(ok.spec).exists()).toBe(false);
+  });
+
   it('records an OOM kill as exit 137 with oomKilled', async () => {
     const c = cfg(['tail', '/dev/zero']);
     c.spec.resources = { memory: 32 << 20, memorySwap: 32 << 20 };
