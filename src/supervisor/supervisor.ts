@@ -150,9 +150,14 @@ export class Supervisor {
     const token = this.nextToken++;
     const run = this.newRun(token);
     m.run = run;
-    m.writer = new LogWriter(m.files.log, m.logOpts);
-    // The container holds both FIFOs open read-write, so opening the read side never blocks.
-    run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+    try {
+      m.writer = new LogWriter(m.files.log, m.logOpts);
+      // The container holds both FIFOs open read-write, so opening the read side never blocks.
+      run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+    } catch (err) {
+      // still watch its exit: losing its logs is better than losing the container
+      this.log(`container ${m.config.spec.id}: cannot re-open its output: ${(err as Error).message}`);
+    }
     const pidfd = pidfdOpen(pid);
     let timer: NodeJS.Timeout | null = null;
     const check = (): void => {

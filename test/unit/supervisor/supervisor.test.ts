@@ -264,4 +264,19 @@ describe('supervisor (host processes)', () => {
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
   });
+
+  it('rotates a container log by the run request\'s max-size and max-file', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'for i in $(seq 1 50); do echo line $i; done'], { log: { maxSize: 500, maxFile: 2 } });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect(existsSync(`${c.spec.bundleDir}/container-json.log.1`)).toBe(true);
+    expect(existsSync(`${c.spec.bundleDir}/container-json.log.2`)).toBe(false);
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, {}, (e) => logs.push(e));
+    expect(logs.at(-1)!.log).toBe('line 50\n');
+    expect(logs.length).toBeLessThan(50);
+    const nums = logs.map((e) => Number(e.log.split(' ')[1]));
+    expect(nums).toEqual(nums.map((_, i) => nums[0] + i));
+  });
 });
