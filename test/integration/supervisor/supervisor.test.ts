@@ -105,6 +105,16 @@ afterAll(async () => {
   for (const h of ['memory', 'pids', 'cpu', 'unified']) {
     expect(existsSync(`/sys/fs/cgroup/${h}/tscompose/${project}`)).toBe(false);
   }
+  // no process of this file is left: the supervisor's command line names the state root
+  const { readdirSync } = await import('node:fs');
+  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root);
+    } catch {
+      return false;
+    }
+  });
+  expect(leftovers).toEqual([]);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   expect(mounts).not.toContain(dir);
 });
