@@ -5,4 +5,6 @@ export {
   type ContainerIO, type StartedContainer, type EngineOptions,
 } from './container.js';
 export { ContainerCgroup, detectLayout, parseLayout, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
+export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';
+export { ensureVolume, removeVolume, listVolumes, inspectVolume, volumeDir, type VolumeInfo } from './volumes.js';
 export * from './spec.js';

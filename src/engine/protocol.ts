@@ -17,11 +17,18 @@ export interface InitConfig {
   cgroupProcs: string[];
 }
 
+/** What `exec` runs: a command line plus the optional parts of a ProcessSpec. */
+export type ExecProcessSpec = Pick<ProcessSpec, 'args' | 'env' | 'tty'> &
+  Partial<Pick<ProcessSpec, 'cwd' | 'user' | 'additionalGroups' | 'noNewPrivileges' | 'capabilities' | 'rlimits'>> & {
+    /** every capability, as for a privileged container */
+    privileged?: boolean;
+  };
+
 export interface ExecConfig {
   /** host pid of the container's PID 1 (its namespaces are joined) */
   targetPid: number;
   cgroupProcs: string[];
-  process: ProcessSpec;
+  process: ExecProcessSpec;
 }
 
 export type StatusMessage =

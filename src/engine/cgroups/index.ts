@@ -49,7 +49,7 @@ function readOr(file: string, fallback = ''): string {
 /** Docker's cpu_shares (2..262144) → cgroup v2 cpu.weight (1..10000), the runc/crun formula. */
 export function sharesToWeight(shares: number): number {
   if (shares <= 0) return 100;
-  return Math.round(1 + ((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
+  return 1 + Math.floor(((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
 }
 
 export class ContainerCgroup {
@@ -179,7 +179,8 @@ export class ContainerCgroup {
       if (res.memory !== undefined) {
         this.write(d, 'memory.max', res.memory);
         const memsw = res.memorySwap ?? res.memory * 2;
-        if (existsSync(path.join(d, 'memory.swap.max')) || !existsSync(path.join(d, 'memory.max'))) {
+        // memory.swap.max exists only when the kernel accounts swap.
+        if (existsSync(path.join(d, 'memory.swap.max'))) {
           this.write(d, 'memory.swap.max', memsw < 0 ? 'max' : Math.max(0, memsw - res.memory));
         }
       }
