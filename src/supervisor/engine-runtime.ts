@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { TscError } from '../common/errors.js';
 import * as engine from '../engine/index.js';
 import type { ContainerSpec } from '../engine/spec.js';
-import type { ContainerIo, ContainerRuntime, ExecRequest, ExitStatus, StartedContainer } from './runtime.js';
+import type { ContainerIo, ContainerRuntime, ExecHandle, ExecRequest, ExitStatus, StartedContainer } from './runtime.js';
 
 function exitOf(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
   if (code !== null) return { exitCode: code };
@@ -44,14 +44,40 @@ export function engineRuntime(opts: engine.EngineOptions = {}): ContainerRuntime
     async isOomKilled(spec) {
       return engine.isOomKilled(spec, opts);
     },
-    exec(spec: ContainerSpec, pid: number, req: ExecRequest): ChildProcess {
+    async exec(spec: ContainerSpec, pid: number, req: ExecRequest, io: { stdout: number; stderr: number }): Promise<ExecHandle> {
       const exec = (engine as Record<string, unknown>).execInContainer as
-        | ((target: { pid: number; cgroupPath: string }, proc: ExecRequest & { tty: boolean }, io: unknown) => ChildProcess)
+        | ((target: { pid: number; cgroupPath: string; id?: string }, proc: Record<string, unknown>, io: unknown, o: unknown) => Promise<ChildProcess>)
         | undefined;
       if (typeof exec !== 'function') {
         throw new TscError('ENGINE_EXEC', `container ${spec.id}: this build of the engine cannot run a process inside a container (no execInContainer)`);
       }
-      return exec({ pid, cgroupPath: spec.cgroupPath }, { ...req, tty: false }, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+      const p = spec.process;
+      const child = await exec(
+        { pid, cgroupPath: spec.cgroupPath, id: spec.id },
+        {
+          args: req.args,
+          env: req.env,
+          cwd: req.cwd,
+          user: req.user,
+          tty: false,
+          additionalGroups: p.additionalGroups,
+          noNewPrivileges: p.noNewPrivileges,
+          capabilities: p.capabilities,
+          privileged: spec.privileged,
+        },
+        { stdin: 'ignore', stdout: io.stdout, stderr: io.stderr },
+        opts,
+      );
+      const exited = new Promise<ExitStatus>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve(exitOf(child.exitCode, child.signalCode));
+        else child.once('exit', (code, signal) => resolve(exitOf(code, signal)));
+      });
+      return {
+        exited,
+        kill: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        },
+      };
     },
   };
 }

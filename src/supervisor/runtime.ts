@@ -3,7 +3,6 @@
  * implementation (engine-runtime.ts) maps it onto src/engine; the supervisor's own logic (logs,
  * restarts, health, re-adoption) only ever sees this.
  */
-import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { ContainerSpec } from '../engine/spec.js';
 import { TscError } from '../common/errors.js';
@@ -35,6 +34,12 @@ export interface ExecRequest {
   user?: string;
 }
 
+export interface ExecHandle {
+  exited: Promise<ExitStatus>;
+  /** SIGKILL (a probe past its timeout) */
+  kill(): void;
+}
+
 export interface ContainerRuntime {
   start(spec: ContainerSpec, io: ContainerIo): Promise<StartedContainer>;
   /** signal, then SIGKILL to every process of the container after graceMs */
@@ -43,8 +48,11 @@ export interface ContainerRuntime {
   kill(spec: ContainerSpec, pid: number, signal: number): Promise<void>;
   remove(spec: ContainerSpec): Promise<void>;
   isOomKilled(spec: ContainerSpec): Promise<boolean>;
-  /** a process inside every namespace and the cgroup of the running container; stdout/stderr piped */
-  exec(spec: ContainerSpec, pid: number, req: ExecRequest): ChildProcess;
+  /**
+   * Starts a process inside every namespace and the cgroup of the running container (its first
+   * process is `pid`), with the given descriptors as its stdout/stderr. Resolves once it runs.
+   */
+  exec(spec: ContainerSpec, pid: number, req: ExecRequest, io: { stdout: number; stderr: number }): Promise<ExecHandle>;
 }
 
 /** "SIGTERM", "TERM", "15" → 15. */

@@ -3,7 +3,7 @@
  * policies and healthchecks, and re-adoption of containers left running by a previous
  * supervisor. Transport-free: server.ts feeds it requests from the socket.
  */
-import { constants as fsConstants, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync, openSync, closeSync, readSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TscError, isTscError } from '../common/errors.js';
@@ -66,6 +66,8 @@ interface Managed {
   removed: boolean;
   /** a run request is starting it right now */
   starting: boolean;
+  /** settles when that start has finished (either way) */
+  startDone: Promise<unknown> | null;
 }
 
 export interface LogsQuery {
@@ -120,21 +122,23 @@ export class Supervisor {
         this.adoptRunning(m);
         adopted.push(id);
         await this.callHooks('onContainerStart', m);
-      } else if (status.state === 'running' || status.state === 'restarting') {
-        const wasRunning = status.state === 'running';
+      } else if (status.state === 'running') {
         m.status = {
           ...status,
           state: 'exited',
           pid: null,
           startTime: null,
           exitCode: null,
-          finishedAt: status.finishedAt ?? new Date().toISOString(),
-          exitReason: wasRunning
-            ? 'the container exited while no supervisor was watching it: its exit code is unknown'
-            : status.exitReason,
+          finishedAt: new Date().toISOString(),
+          exitReason: 'the container exited while no supervisor was watching it: its exit code is unknown',
         };
         this.save(m);
         this.afterExit(m, null, 0);
+      } else if (status.state === 'restarting') {
+        // its restart was pending when the previous supervisor went away: decide again
+        m.status = { ...status, state: 'exited' };
+        this.save(m);
+        this.afterExit(m, status.exitCode === null ? null : status.exitCode !== 0, 0);
       }
     }
     this.writeIndex();
@@ -146,9 +150,14 @@ export class Supervisor {
     const token = this.nextToken++;
     const run = this.newRun(token);
     m.run = run;
-    m.writer = new LogWriter(m.files.log, m.logOpts);
-    // The container holds both FIFOs open read-write, so opening the read side never blocks.
-    run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+    try {
+      m.writer = new LogWriter(m.files.log, m.logOpts);
+      // The container holds both FIFOs open read-write, so opening the read side never blocks.
+      run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
+    } catch (err) {
+      // still watch its exit: losing its logs is better than losing the container
+      this.log(`container ${m.config.spec.id}: cannot re-open its output: ${(err as Error).message}`);
+    }
     const pidfd = pidfdOpen(pid);
     let timer: NodeJS.Timeout | null = null;
     const check = (): void => {
@@ -208,8 +217,10 @@ export class Supervisor {
     this.save(m);
     this.writeIndex();
     m.starting = true;
+    const started = this.startRun(m);
+    m.startDone = started.catch(() => {});
     try {
-      await this.startRun(m);
+      await started;
     } catch (err) {
       m.status = { ...m.status, state: 'dead', error: wireOf(err), finishedAt: new Date().toISOString() };
       this.save(m);
@@ -223,6 +234,7 @@ export class Supervisor {
 
   async stop(id: string, signal?: string, timeoutMs?: number): Promise<ContainerStatus> {
     const m = this.get(id);
+    if (m.starting && m.startDone) await m.startDone; // then stop what it started
     m.status.stoppedByUser = true;
     this.cancelRestart(m);
     if (m.status.state === 'restarting') {
@@ -272,7 +284,9 @@ export class Supervisor {
     m.writer?.close();
     m.writer = null;
     await this.runtime.remove(m.config.spec);
-    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log]) rmSync(f, { force: true });
+    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
+      rmSync(f, { force: true });
+    }
     for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
     this.containers.delete(id);
     this.writeIndex();
@@ -580,43 +594,44 @@ export class Supervisor {
     return monitor;
   }
 
-  private probe(m: Managed, pid: number, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    return new Promise((resolve) => {
-      const p = m.config.spec.process;
-      let child;
-      try {
-        child = this.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user });
-      } catch (err) {
-        resolve({ exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` });
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const collect = (b: Buffer): void => {
-        if (size < 8192) chunks.push(b);
-        size += b.length;
-      };
-      child.stdout?.on('data', collect);
-      child.stderr?.on('data', collect);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        resolve({ exitCode: -1, output: `healthcheck could not run: ${err.message}` });
-      });
-      child.on('close', (code, sig) => {
-        clearTimeout(timer);
-        if (timedOut) {
-          resolve({ exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` });
-          return;
-        }
-        const exitCode = code ?? (sig ? 128 + signalNumber(sig) : -1);
-        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8') });
-      });
+  /**
+   * One healthcheck probe: the command runs inside the container with a file in the bundle as
+   * its stdout/stderr (read back afterwards); past `timeoutMs` it is killed and counts as failed.
+   */
+  private async probe(m: Managed, pid: number, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const p = m.config.spec.process;
+    const outFile = path.join(m.config.spec.bundleDir, 'health-probe.out');
+    let fd: number;
+    try {
+      fd = openSync(outFile, 'w+', 0o600);
+    } catch (err) {
+      return { exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
     });
+    try {
+      const started = this.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user }, { stdout: fd, stderr: fd });
+      const handle = await Promise.race([started, timeout]);
+      if (handle === 'timeout') {
+        started.then((h) => h.kill(), () => {});
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` };
+      }
+      const st = await Promise.race([handle.exited, timeout]);
+      if (st === 'timeout') {
+        handle.kill();
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` };
+      }
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return { exitCode: st.exitCode, output: buf.subarray(0, n).toString('utf8') };
+    } catch (err) {
+      return { exitCode: -1, output: `healthcheck could not run: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+      closeSync(fd);
+    }
   }
 
   // ---- stdio and logs ---------------------------------------------------------------------------
@@ -683,6 +698,7 @@ export class Supervisor {
       followers: new Set(),
       removed: false,
       starting: false,
+      startDone: null,
     };
   }
 
@@ -720,9 +736,10 @@ export class Supervisor {
     }
   }
 
+  /** Records hold the container's environment: readable by root only. */
   private writeAtomic(file: string, data: string): void {
     const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
   }
 

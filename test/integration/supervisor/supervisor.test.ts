@@ -105,6 +105,16 @@ afterAll(async () => {
   for (const h of ['memory', 'pids', 'cpu', 'unified']) {
     expect(existsSync(`/sys/fs/cgroup/${h}/tscompose/${project}`)).toBe(false);
   }
+  // no process of this file is left: the supervisor's command line names the state root
+  const { readdirSync } = await import('node:fs');
+  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root);
+    } catch {
+      return false;
+    }
+  });
+  expect(leftovers).toEqual([]);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   expect(mounts).not.toContain(dir);
 });
@@ -142,6 +152,44 @@ describe('supervisor with the real engine', () => {
     expect((await allLogs(c.spec.id)).map((e) => e.log)).toEqual(['attempt\n', 'attempt\n', 'attempt\n']);
     await client.remove(c.spec.id);
     expect(containerCgroup(c.spec).exists()).toBe(false);
+  });
+
+  const hasExec = typeof (engine as Record<string, unknown>).execInContainer === 'function';
+
+  it.skipIf(!hasExec)('healthchecks run inside the container: healthy, and unhealthy with the output recorded', async () => {
+    const ok = cfg(['/bin/sh', '-c', 'echo up > /tmp/ready; exec sleep 1000'], {
+      healthcheck: { test: ['CMD-SHELL', 'cat /tmp/ready && hostname'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
+    });
+    const bad = cfg(['/bin/sleep', '1000'], {
+      healthcheck: { test: ['CMD', '/bin/sh', '-c', 'echo "no /tmp/ready here"; test -f /tmp/ready'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
+    });
+    const r = await client.run(ok);
+    expect(r.status.health?.status).toBe('starting');
+    await client.run(bad);
+    const st = await client.waitFor(ok.spec.id, 'healthy', 20_000);
+    // the probe sees the container's own /tmp and hostname: it ran in its namespaces
+    expect(st.health!.log.at(-1)).toMatchObject({ exitCode: 0, output: 'up\ntsc-box\n' });
+    await expect(client.waitFor(bad.spec.id, 'healthy', 20_000)).rejects.toMatchObject({
+      code: 'UP_CONDITION',
+      hint: expect.stringMatching(/no \/tmp\/ready here/),
+    });
+    expect((await client.inspect(bad.spec.id)).health).toMatchObject({ status: 'unhealthy', failingStreak: 2 });
+    await client.remove(ok.spec.id, true);
+    await client.remove(bad.spec.id, true);
+    expect(containerCgroup(ok.spec).exists()).toBe(false);
+  });
+
+  it('records an OOM kill as exit 137 with oomKilled', async () => {
+    const c = cfg(['tail', '/dev/zero']);
+    c.spec.resources = { memory: 32 << 20, memorySwap: 32 << 20 };
+    await client.run(c);
+    const st = await client.waitFor(c.spec.id, 'exited', 60_000);
+    expect(st).toMatchObject({ state: 'exited', exitCode: 137, oomKilled: true });
+    await expect(client.waitFor(c.spec.id, 'running', 1_000)).rejects.toMatchObject({
+      code: 'UP_CONDITION',
+      message: expect.stringMatching(/OOM/),
+    });
+    await client.remove(c.spec.id);
   });
 
   it('stop sends SIGTERM, then SIGKILL after the grace period (sleep as PID 1 ignores SIGTERM)', async () => {

@@ -3,9 +3,9 @@
  * cgroup), so the supervisor's own logic (stdio FIFOs, logs, exit codes, restarts, health,
  * re-adoption) is tested without root. The real engine is exercised by the integration suite.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ContainerSpec } from '../../../src/engine/spec.js';
-import type { ContainerIo, ContainerRuntime, ExecRequest, StartedContainer } from '../../../src/supervisor/runtime.js';
+import type { ContainerIo, ContainerRuntime, ExecHandle, ExecRequest, StartedContainer } from '../../../src/supervisor/runtime.js';
 import { procStat, procStartTime } from '../../../src/supervisor/proc.js';
 import { constants as osConstants } from 'node:os';
 
@@ -67,9 +67,17 @@ export class HostRuntime implements ContainerRuntime {
     return false;
   }
 
-  exec(_spec: ContainerSpec, _pid: number, req: ExecRequest): ChildProcess {
+  async exec(_spec: ContainerSpec, _pid: number, req: ExecRequest, io: { stdout: number; stderr: number }): Promise<ExecHandle> {
     const [cmd, ...args] = req.args;
-    return spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: req.cwd });
+    const child = spawn(cmd, args, { stdio: ['ignore', io.stdout, io.stderr], cwd: req.cwd });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    const exited = new Promise<{ exitCode: number }>((resolve) => {
+      child.once('exit', (code, sig) => resolve({ exitCode: code ?? 128 + (sig ? osConstants.signals[sig] : 0) }));
+    });
+    return { exited, kill: () => child.kill('SIGKILL') };
   }
 
   /** Kills every process this runtime started (test cleanup). */

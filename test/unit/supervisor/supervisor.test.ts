@@ -10,6 +10,7 @@ import { projectPaths } from '../../../src/supervisor/paths.js';
 import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/server.js';
 import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
 import net from 'node:net';
+import type { SupervisorHook } from '../../../src/supervisor/hooks.js';
 import { HostRuntime } from './host-runtime.js';
 import { hostSpec, tempRoot, until } from './helpers.js';
 
@@ -19,13 +20,13 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-async function setup(project = 'tscp') {
+async function setup(project = 'tscp', hooks: SupervisorHook[] = []) {
   const { root, cleanup } = tempRoot();
   const runtime = new HostRuntime();
   const lines: string[] = [];
   const servers: SupervisorServer[] = [];
   const start = async (): Promise<SupervisorServer> => {
-    const s = await runSupervisor({ root, project, runtime, log: (l) => lines.push(l) });
+    const s = await runSupervisor({ root, project, runtime, hooks, log: (l) => lines.push(l) });
     servers.push(s);
     return s;
   };
@@ -263,5 +264,45 @@ describe('supervisor (host processes)', () => {
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
+  });
+
+  it('rotates a container log by the run request\'s max-size and max-file', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'for i in $(seq 1 50); do echo line $i; done'], { log: { maxSize: 500, maxFile: 2 } });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect(existsSync(`${c.spec.bundleDir}/container-json.log.1`)).toBe(true);
+    expect(existsSync(`${c.spec.bundleDir}/container-json.log.2`)).toBe(false);
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, {}, (e) => logs.push(e));
+    expect(logs.at(-1)!.log).toBe('line 50\n');
+    expect(logs.length).toBeLessThan(50);
+    const nums = logs.map((e) => Number(e.log.split(' ')[1]));
+    expect(nums).toEqual(nums.map((_, i) => nums[0] + i));
+  });
+
+  it('calls network hooks on start, exit and remove with the run request\'s opaque data; a failing hook stops nothing', async () => {
+    const seen: string[] = [];
+    const hook: SupervisorHook = {
+      name: 'test',
+      onContainerStart: (c) => {
+        seen.push(`start ${c.id} ${JSON.stringify(c.config.network)} ${c.pid! > 0}`);
+      },
+      onContainerExit: (c) => {
+        seen.push(`exit ${c.id} ${c.status.exitCode}`);
+        throw new Error('hook broke');
+      },
+      onContainerRemove: (c) => {
+        seen.push(`remove ${c.id}`);
+      },
+    };
+    const { client, cfg, lines } = await setup('tscp', [hook]);
+    const c = cfg(['/bin/sh', '-c', 'exit 4'], { network: { ip: '10.0.0.2', aliases: ['web'] } });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    await client.remove(c.spec.id);
+    const id = c.spec.id;
+    expect(seen).toEqual([`start ${id} {"ip":"10.0.0.2","aliases":["web"]} true`, `exit ${id} 4`, `remove ${id}`]);
+    expect(lines.some((l) => l.includes('hook broke'))).toBe(true);
   });
 });
