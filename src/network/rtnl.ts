@@ -31,6 +31,7 @@ import {
   RTMSG_LEN,
   RTM_DELADDR,
   RTM_DELLINK,
+  RTM_DELROUTE,
   RTM_GETADDR,
   RTM_GETLINK,
   RTM_GETROUTE,
@@ -333,6 +334,15 @@ export class Rtnl {
       NLM_F_CREATE | NLM_F_EXCL,
       build.route(r),
       `adding route ${r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`}${r.gateway ? ` via ${r.gateway}` : ''} (${label})`,
+    );
+  }
+
+  deleteRoute(r: { dst: string; dstLen: number; gateway?: string; oif?: number }, label: string): void {
+    this.sock.request(
+      RTM_DELROUTE,
+      0,
+      build.route(r),
+      `removing route ${r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`}${r.gateway ? ` via ${r.gateway}` : ''} (${label})`,
     );
   }
 
