@@ -19,3 +19,4 @@ export { listPorts, findPortHolder, type PortEntry, type Proto } from './port-re
 export { hostsFile, resolvConf, type HostsOptions, type ResolvOptions } from './etc-files.js';
 export { Rtnl, type LinkInfo, type AddrInfo, type RouteInfo } from './rtnl.js';
 export { DnsServer, type DnsEntry, type DnsServerOptions } from './dns.js';
+export { PortProxy, expandPortRange, type PortMapping, type PublishedPort, type PortProxyOptions } from './ports.js';

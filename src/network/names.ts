@@ -58,3 +58,14 @@ export function projectAliasPrefix(root: string, project: string): string {
 export function netnsPathFor(root: string, project: string, id: string): string {
   return path.join(path.resolve(root), 'projects', project, 'netns', id);
 }
+
+/**
+ * A fixed, locally administered MAC for a bridge. Without one a Linux bridge takes the lowest
+ * MAC of its ports, so it changes when containers come and go and neighbours keep a stale
+ * gateway entry in their ARP cache for seconds.
+ */
+export function bridgeMacFor(root: string, project: string, network: string): string {
+  const h = createHash('sha256').update(['mac', path.resolve(root), project, network].join('\0')).digest();
+  h[0] = (h[0] & 0xfe) | 0x02;
+  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}

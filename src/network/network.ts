@@ -16,7 +16,7 @@ import {
   releaseProject,
   type HostRoute,
 } from './ipam.js';
-import { bridgeNameFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
+import { bridgeMacFor, bridgeNameFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
 import { closeNsFd, deleteNetns, openNsFd, withNetns } from './netns.js';
 import { journalAdd, journalOf, journalRemove } from './link-journal.js';
 import { releaseProjectPorts } from './port-registry.js';
@@ -86,7 +86,11 @@ export function ensureNetwork(o: NetworkOptions): NetworkInfo {
       }
       if (!link) {
         journalAdd(o.root, o.project, bridgeName);
-        rt.createBridge(bridgeName, { mtu: o.mtu || undefined, alias: linkAlias(o.root, o.project, o.name) });
+        rt.createBridge(bridgeName, {
+          mtu: o.mtu || undefined,
+          alias: linkAlias(o.root, o.project, o.name),
+          mac: bridgeMacFor(o.root, o.project, o.name),
+        });
         created = true;
         link = rt.requireLink(bridgeName);
       }

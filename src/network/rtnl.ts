@@ -31,6 +31,7 @@ import {
   RTMSG_LEN,
   RTM_DELADDR,
   RTM_DELLINK,
+  RTM_DELROUTE,
   RTM_GETADDR,
   RTM_GETLINK,
   RTM_GETROUTE,
@@ -89,10 +90,19 @@ export interface RouteInfo {
 export interface LinkAttrs {
   mtu?: number;
   alias?: string;
+  /** fixed hardware address "aa:bb:cc:dd:ee:ff" */
+  mac?: string;
+}
+
+export function macBytes(mac: string): Buffer {
+  const parts = mac.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new RangeError(`not a MAC address: ${mac}`);
+  return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }
 
 function commonAttrs(a: LinkAttrs): Buffer[] {
   const out: Buffer[] = [];
+  if (a.mac) out.push(attrBytes(IFLA_ADDRESS, macBytes(a.mac)));
   if (a.mtu) out.push(attrU32(IFLA_MTU, a.mtu));
   if (a.alias) out.push(attrStr(IFLA_IFALIAS, a.alias));
   return out;
@@ -324,6 +334,15 @@ export class Rtnl {
       NLM_F_CREATE | NLM_F_EXCL,
       build.route(r),
       `adding route ${r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`}${r.gateway ? ` via ${r.gateway}` : ''} (${label})`,
+    );
+  }
+
+  deleteRoute(r: { dst: string; dstLen: number; gateway?: string; oif?: number }, label: string): void {
+    this.sock.request(
+      RTM_DELROUTE,
+      0,
+      build.route(r),
+      `removing route ${r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`}${r.gateway ? ` via ${r.gateway}` : ''} (${label})`,
     );
   }
 

@@ -217,3 +217,18 @@ function createNetnsFor(world: World, id: string): string {
   createNetns(f);
   return f;
 }
+
+describe('bridge address', () => {
+  it('keeps its MAC while ports come and go (no stale gateway in ARP caches)', () => {
+    const a = w.netns('a');
+    const b = w.netns('b');
+    const net = ensureNetwork({ root: w.root, project: w.project, name: 'default', internal: false });
+    const mac0 = listProjectLinks(w.root, w.project).find((l) => l.name === net.bridgeName)!.mac;
+    expect(mac0).toMatch(/^[0-9a-f][2367abef]:/);
+    attachContainer({ netnsPath: a, network: net, container: 'a', ifName: 'eth0' });
+    attachContainer({ netnsPath: b, network: net, container: 'b', ifName: 'eth0' });
+    detachContainer({ network: net, container: 'a' });
+    const mac1 = listProjectLinks(w.root, w.project).find((l) => l.name === net.bridgeName)!.mac;
+    expect(mac1).toBe(mac0);
+  });
+});
