@@ -151,6 +151,21 @@ describe('project lock across processes', () => {
     second.release();
   });
 
+  it('still reports (and waits) when the holder record is unreadable', async () => {
+    const first = await acquireProjectLock(root, 'tscdemo', { wait: false });
+    try {
+      fs.writeFileSync(first.path, 'garbage');
+      const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: false }));
+      expect(e.message).toBe('project "tscdemo" is locked by another tscompose process');
+      const seen: unknown[] = [];
+      const timedOut = await rejection(acquireProjectLock(root, 'tscdemo', { wait: true, pollMs: 10, timeoutMs: 200, onWait: (h) => seen.push(h) }));
+      expect(timedOut.code).toBe('STATE_LOCKED');
+      expect(seen).toEqual([undefined]);
+    } finally {
+      first.release();
+    }
+  });
+
   it('is not inherited by child processes of the holder (the descriptor is close-on-exec)', async () => {
     const child = await holder('tscdemo', 'tscompose up -d', true);
     expect(strayPids).toHaveLength(1);
