@@ -252,7 +252,7 @@ describe('plan: dependencies', () => {
     );
     const e = thrown(() => plan(desired, []));
     expect(e.code).toBe('SPEC_REFERENCE');
-    expect(e.message).toBe('dependency cycle between services: a → b → c → a');
+    expect(e.message).toBe('dependency cycle between services: a -> b -> c -> a');
     const reversed = { ...desired, services: [...desired.services].reverse() };
     expect(thrown(() => plan(reversed, [])).message).toBe(e.message);
     expect(thrown(() => planDown(desired, [])).message).toBe(e.message);
