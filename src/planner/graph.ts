@@ -44,7 +44,7 @@ export function findCycle(graph: DependencyGraph): string[] | undefined {
 export function assertAcyclic(graph: DependencyGraph): void {
   const cycle = findCycle(graph);
   if (cycle) {
-    throw new TscError('SPEC_REFERENCE', `dependency cycle between services: ${cycle.join(' → ')}`, {
+    throw new TscError('SPEC_REFERENCE', `dependency cycle between services: ${cycle.join(' -> ')}`, {
       hint: 'remove one of these depends_on entries',
     });
   }

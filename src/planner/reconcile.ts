@@ -72,6 +72,15 @@ export function divergence(service: DesiredService, desiredHash: string, c: Obse
   if (service.imageDigest && c.imageDigest && service.imageDigest !== c.imageDigest) {
     reasons.push(`image digest changed from ${shortDigest(c.imageDigest)} to ${shortDigest(service.imageDigest)}`);
   }
+  for (const kind of ['network', 'volume'] as const) {
+    const want = kind === 'network' ? service.networks : service.volumes;
+    const have = kind === 'network' ? c.networks : c.volumes;
+    if (!want || !have) continue;
+    for (const key of Object.keys(want).sort()) {
+      if (!(key in have)) reasons.push(`not attached to ${kind} "${key}"`);
+      else if (have[key] !== want[key]) reasons.push(`${kind} "${key}" was recreated`);
+    }
+  }
   if (reasons.length === 0) return undefined;
   return { reason: reasons.join('; '), changedFields };
 }
@@ -268,6 +277,8 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
         case 'exited':
           add(options.noStart ? { ...base, kind: 'noop', reason: `${exited}, not started (--no-start)` } : { ...base, kind: 'start', reason: `${exited}, start` });
           break;
+        default:
+          throw new TscError('INTERNAL', `container ${nameOf(c)} of service "${name}" is in an unknown state "${String(c.state)}"`);
       }
     }
 

@@ -29,6 +29,14 @@ export interface DesiredService {
   image: string;
   /** resolved image id ("sha256:..."), when known; compared with the container's */
   imageDigest?: string;
+  /**
+   * Identity of each project network and named volume the service uses, by its key in the
+   * compose file (e.g. the network's id or creation hash). A container attached to another
+   * identity (the network or volume was recreated since) is recreated, as Compose does.
+   * Compared only when the container reports its own.
+   */
+  networks?: Record<string, string>;
+  volumes?: Record<string, string>;
   /** container_name: a fixed name (allows one replica only) */
   containerName?: string;
   pullPolicy?: string;
@@ -60,6 +68,13 @@ export interface ObservedContainer {
   definition?: unknown;
   /** image id the container was created from */
   imageDigest?: string;
+  /** identities of the networks and named volumes the container was created with (see DesiredService) */
+  networks?: Record<string, string>;
+  volumes?: Record<string, string>;
+  /**
+   * The container's state as the engine/supervisor sees it. A recorded container whose engine
+   * side is gone (e.g. after a crash during create) should be reported as 'dead': it is recreated.
+   */
   state: ContainerState;
   exitCode?: number;
   health?: 'starting' | 'healthy' | 'unhealthy';

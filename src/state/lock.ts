@@ -39,6 +39,7 @@ export interface AcquireLockOptions {
 }
 
 export interface ProjectLock {
+  /** the project name (or the global lock's name) */
   readonly project: string;
   readonly path: string;
   readonly holder: LockHolder;
@@ -55,9 +56,13 @@ function defaultCommand(): string {
 
 /** Reads who holds (or last held) a project's lock; undefined when the file is empty or unreadable. */
 export function readLockHolder(root: string, project: string): LockHolder | undefined {
+  return readHolderFile(lockFile(root, project));
+}
+
+function readHolderFile(file: string): LockHolder | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(lockFile(root, project), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -106,24 +111,43 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function acquireProjectLock(root: string, project: string, opts: AcquireLockOptions): Promise<ProjectLock> {
   const dir = projectDir(root, project);
-  const file = lockFile(root, project);
+  return acquireLockFile(dir, lockFile(root, project), `project "${project}"`, project, opts);
+}
+
+/**
+ * A machine-wide lock under `<root>/locks/<name>.lock`, for short critical sections that span
+ * projects (choosing a free subnet, claiming a host port): held only around the check-and-record
+ * step, never for a whole command, so projects still do not wait on each other's work.
+ */
+export async function acquireGlobalLock(root: string, name: string, opts: AcquireLockOptions): Promise<ProjectLock> {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new TscError('INTERNAL', `invalid lock name "${name}"`);
+  const dir = path.join(root, 'locks');
+  return acquireLockFile(dir, path.join(dir, `${name}.lock`), `the "${name}" lock`, name, opts);
+}
+
+/** Who holds (or last held) a global lock. */
+export function readGlobalLockHolder(root: string, name: string): LockHolder | undefined {
+  return readHolderFile(path.join(root, 'locks', `${name}.lock`));
+}
+
+async function acquireLockFile(dir: string, file: string, what: string, key: string, opts: AcquireLockOptions): Promise<ProjectLock> {
   let fd: number;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   } catch (e) {
-    throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of project "${project}": ${(e as Error).message}`, {
+    throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of ${what}: ${(e as Error).message}`, {
       cause: e,
       hint: 'tscompose needs write access to its state root (run as root, or set TSCOMPOSE_ROOT)',
     });
   }
   try {
-    const context = `locking project "${project}" (${file})`;
+    const context = `locking ${what} (${file})`;
     if (!tryLockExclusive(fd, context)) {
       const started = Date.now();
-      let holder = readLockHolder(root, project);
+      let holder = readHolderFile(file);
       if (!opts.wait) {
-        throw new TscError('STATE_LOCKED', `project "${project}" is locked by ${describeHolder(holder)}`, {
+        throw new TscError('STATE_LOCKED', `${what} is locked by ${describeHolder(holder)}`, {
           hint: 'wait for that command to finish, or run again without --no-wait to wait for it',
         });
       }
@@ -136,7 +160,7 @@ export async function acquireProjectLock(root: string, project: string, opts: Ac
           opts.onWait?.(holder);
         }
         if (opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs) {
-          throw new TscError('STATE_LOCKED', `timed out after ${Math.round(opts.timeoutMs / 100) / 10}s waiting for the lock of project "${project}", held by ${describeHolder(holder)}`, {
+          throw new TscError('STATE_LOCKED', `timed out after ${Math.round(opts.timeoutMs / 100) / 10}s waiting for the lock of ${what}, held by ${describeHolder(holder)}`, {
             hint: 'wait for that command to finish, or stop it, then run again',
           });
         }
@@ -145,7 +169,7 @@ export async function acquireProjectLock(root: string, project: string, opts: Ac
         await sleep(delay, opts.signal);
         if (tryLockExclusive(fd, context)) break;
         polls++;
-        holder = readLockHolder(root, project) ?? holder;
+        holder = readHolderFile(file) ?? holder;
       }
     }
     const me: LockHolder = { pid: process.pid, command: opts.command ?? defaultCommand(), since: new Date().toISOString(), hostname: os.hostname() };
@@ -154,7 +178,7 @@ export async function acquireProjectLock(root: string, project: string, opts: Ac
     fs.writeSync(fd, buf, 0, buf.length, 0);
     let released = false;
     return {
-      project,
+      project: key,
       path: file,
       holder: me,
       release(): void {

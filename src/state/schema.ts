@@ -35,6 +35,12 @@ export const containerRecordSchema = z.looseObject({
   imageId: z.string(),
   /** ISO time of creation */
   created: z.string(),
+  /**
+   * 'creating': recorded before the engine made the container, so a crash in between leaves a
+   * trace; a later run that finds no engine container for it treats it as dead (recreate).
+   * 'created' (or absent): the engine container exists.
+   */
+  phase: z.enum(['creating', 'created']).optional(),
   /** persistent network namespace file, when the container has its own */
   netns: z.string().optional(),
   /** per network name */

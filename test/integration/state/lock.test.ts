@@ -10,7 +10,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { distEntry } from '../../../src/common/paths.js';
 import { TscError } from '../../../src/common/errors.js';
-import { acquireProjectLock, readLockHolder, type LockHolder } from '../../../src/state/index.js';
+import { acquireGlobalLock, acquireProjectLock, readGlobalLockHolder, readLockHolder, type LockHolder } from '../../../src/state/index.js';
 
 let root: string;
 const children: ChildProcess[] = [];
@@ -149,6 +149,37 @@ describe('project lock across processes', () => {
     first.release(); // twice is harmless
     const second = await acquireProjectLock(root, 'tscdemo', { wait: false });
     second.release();
+  });
+
+  it('has machine-wide named locks that do not block project locks', async () => {
+    const ipam = await acquireGlobalLock(root, 'ipam', { wait: false, command: 'tscompose up' });
+    try {
+      expect(readGlobalLockHolder(root, 'ipam')).toMatchObject({ pid: process.pid, command: 'tscompose up' });
+      const e = await rejection(acquireGlobalLock(root, 'ipam', { wait: false }));
+      expect(e.message).toMatch(/^the "ipam" lock is locked by pid \d+ \(tscompose up\)/);
+      const other = await acquireGlobalLock(root, 'ports', { wait: false });
+      other.release();
+      const project = await acquireProjectLock(root, 'tscdemo', { wait: false });
+      project.release();
+    } finally {
+      ipam.release();
+    }
+    expect((await rejection(acquireGlobalLock(root, '../x', { wait: false }))).code).toBe('INTERNAL');
+  });
+
+  it('still reports (and waits) when the holder record is unreadable', async () => {
+    const first = await acquireProjectLock(root, 'tscdemo', { wait: false });
+    try {
+      fs.writeFileSync(first.path, 'garbage');
+      const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: false }));
+      expect(e.message).toBe('project "tscdemo" is locked by another tscompose process');
+      const seen: unknown[] = [];
+      const timedOut = await rejection(acquireProjectLock(root, 'tscdemo', { wait: true, pollMs: 10, timeoutMs: 200, onWait: (h) => seen.push(h) }));
+      expect(timedOut.code).toBe('STATE_LOCKED');
+      expect(seen).toEqual([undefined]);
+    } finally {
+      first.release();
+    }
   });
 
   it('is not inherited by child processes of the holder (the descriptor is close-on-exec)', async () => {

@@ -176,6 +176,22 @@ describe('plan: recreate', () => {
     expect(p.actions[0]).toMatchObject({ id: 'recreate:front', container: 'front', containerId: 'demo-web-1', reason: 'container_name changed (was demo-web-1)' });
   });
 
+  it('recreates a container attached to a network or volume that was recreated since', () => {
+    const web = service('web', { networks: { default: 'net-2', back: 'net-3' }, volumes: { data: 'vol-1' } });
+    const c = container(P, web, 1, { networks: { default: 'net-1' }, volumes: { data: 'vol-1' } });
+    const p = plan(project(web), [c]);
+    expect(p.actions[0]).toMatchObject({ kind: 'recreate', reason: 'not attached to network "back"; network "default" was recreated' });
+    // not compared when the container does not report its attachments
+    expect(plan(project(web), [container(P, web, 1)]).isEmpty).toBe(true);
+  });
+
+  it('refuses a container in a state it does not know', () => {
+    const web = service('web');
+    const e = thrown(() => plan(project(web), [container(P, web, 1, { state: 'removing' as never })]));
+    expect(e.code).toBe('INTERNAL');
+    expect(e.message).toBe('container demo-web-1 of service "web" is in an unknown state "removing"');
+  });
+
   it('recreates a dead container', () => {
     const web = service('web');
     const p = plan(project(web), [container(P, web, 1, { state: 'dead' })], { noRecreate: true });
@@ -236,7 +252,7 @@ describe('plan: dependencies', () => {
     );
     const e = thrown(() => plan(desired, []));
     expect(e.code).toBe('SPEC_REFERENCE');
-    expect(e.message).toBe('dependency cycle between services: a → b → c → a');
+    expect(e.message).toBe('dependency cycle between services: a -> b -> c -> a');
     const reversed = { ...desired, services: [...desired.services].reverse() };
     expect(thrown(() => plan(reversed, [])).message).toBe(e.message);
     expect(thrown(() => planDown(desired, [])).message).toBe(e.message);
