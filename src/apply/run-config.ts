@@ -1,0 +1,330 @@
+/**
+ * Turns one Compose service (normalized model) plus its image into what the supervisor runs:
+ * the engine's ContainerSpec, the restart policy, the healthcheck and the stop settings.
+ * Combination rules follow Docker/Compose: image env < env_file < environment; a Compose
+ * `entrypoint` clears the image's ENTRYPOINT *and* CMD; `command` replaces CMD.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
+import type { ImageRecord } from '../images/types.js';
+import { hostsFile, resolvConf } from '../network/index.js';
+import type { Service } from '../spec/index.js';
+import { parseRestartPolicy } from '../supervisor/index.js';
+import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** One network the container is attached to, in the order of its interfaces (eth0 first). */
+export interface AttachedNetwork {
+  /** network key in the compose file */
+  key: string;
+  /** the network's name (bridge-level), e.g. "demo_default" */
+  name: string;
+  address: string;
+  gateway: string;
+  /** DNS names on this network: service name, container name, aliases */
+  aliases: string[];
+}
+
+/** What the service's container is run with beyond the service itself (overrides for `run`). */
+export interface RunOverrides {
+  /** replaces the command (CMD) */
+  command?: string[];
+  /** replaces the entrypoint (and clears the image's CMD, as `--entrypoint` does) */
+  entrypoint?: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+  tty?: boolean;
+  openStdin?: boolean;
+  /** one-off containers never restart */
+  restart?: string;
+}
+
+export interface RunConfigInput {
+  root: string;
+  project: string;
+  service: Service;
+  image: ImageRecord;
+  /** image layer directories, top-most first */
+  lowerDirs: string[];
+  /** container name (= engine id) */
+  name: string;
+  number: number;
+  bundleDir: string;
+  netns: NetnsSpec;
+  networks: AttachedNetwork[];
+  /** host path of each named volume by its key in the compose file */
+  volumePaths: Record<string, string>;
+  /** host paths of anonymous volumes, by container target path */
+  anonymousVolumes: Record<string, string>;
+  overrides?: RunOverrides;
+  oneOff?: boolean;
+}
+
+export function buildRunConfig(i: RunConfigInput): RunConfig {
+  const s = i.service;
+  const o = i.overrides ?? {};
+  const cfg = i.image.config ?? {};
+
+  // entrypoint / command
+  let entrypoint: string[];
+  let command: string[];
+  if (o.entrypoint !== undefined) {
+    entrypoint = o.entrypoint;
+    command = o.command ?? [];
+  } else if (s.entrypoint !== null) {
+    entrypoint = s.entrypoint;
+    command = o.command ?? s.command ?? [];
+  } else {
+    entrypoint = cfg.Entrypoint ?? [];
+    command = o.command ?? s.command ?? cfg.Cmd ?? [];
+  }
+  const args = [...entrypoint, ...command];
+  if (args.length === 0) {
+    throw new TscError('SPEC_INVALID', `service "${s.name}" has no command: neither the service nor its image "${s.image}" sets an entrypoint or a command`, {
+      hint: 'add `command:` to the service',
+    });
+  }
+
+  const hostname = s.hostname ?? s.name;
+  const env = buildEnv(cfg.Env ?? [], s.environment, o.env ?? {}, hostname);
+
+  const user = o.user ?? s.user ?? cfg.User ?? '';
+  const cwd = o.workingDir ?? s.working_dir ?? (cfg.WorkingDir || '/');
+  const tty = o.tty ?? s.tty ?? false;
+
+  const spec: ContainerSpec = {
+    id: i.name,
+    bundleDir: i.bundleDir,
+    rootfs: { lowerDirs: i.lowerDirs, readonly: s.read_only ?? false },
+    hostname,
+    domainname: s.domainname,
+    process: {
+      args,
+      env,
+      cwd,
+      user: user || undefined,
+      additionalGroups: s.group_add.length ? s.group_add : undefined,
+      tty,
+      openStdin: o.openStdin ?? s.stdin_open ?? false,
+      noNewPrivileges: noNewPrivileges(s),
+      capabilities: capabilities(s),
+      rlimits: rlimits(s),
+      init: s.init ?? false,
+    },
+    mounts: mounts(i),
+    resources: resources(s),
+    cgroupPath: `tscompose/${i.project}/${i.name}`,
+    netns: i.netns,
+    etc: etcFiles(i, hostname),
+    sysctls: s.sysctls,
+    privileged: s.privileged ?? false,
+  };
+
+  return {
+    spec,
+    restart: parseRestartPolicy(o.restart ?? s.restart ?? 'no'),
+    healthcheck: healthcheck(s, i.image),
+    stopSignal: s.stop_signal ?? cfg.StopSignal ?? undefined,
+    stopGraceMs: s.stop_grace_period,
+    labels: {
+      'com.docker.compose.project': i.project,
+      'com.docker.compose.service': s.name,
+      'com.docker.compose.container-number': String(i.number),
+      'com.docker.compose.oneoff': i.oneOff ? 'True' : 'False',
+      ...s.labels,
+    },
+  };
+}
+
+export function buildEnv(imageEnv: string[], environment: Record<string, string | null>, extra: Record<string, string>, hostname: string): string[] {
+  const env = new Map<string, string>();
+  for (const e of imageEnv) {
+    const eq = e.indexOf('=');
+    if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  for (const [k, v] of Object.entries(environment)) if (v !== null) env.set(k, v);
+  for (const [k, v] of Object.entries(extra)) env.set(k, v);
+  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH.slice(5));
+  if (!env.has('HOSTNAME')) env.set('HOSTNAME', hostname);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+function noNewPrivileges(s: Service): boolean {
+  const opts = (s.unsupported?.security_opt ?? s.extensions?.security_opt) as unknown;
+  return Array.isArray(opts) && opts.some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true');
+}
+
+function capName(c: string): string {
+  return c.toUpperCase().replace(/^CAP_/, '');
+}
+
+/** Docker's default set, then cap_drop, then cap_add (ALL supported on both sides). */
+export function capabilities(s: Pick<Service, 'cap_add' | 'cap_drop' | 'privileged'>): string[] {
+  if (s.privileged) return ['ALL'];
+  const add = s.cap_add.map(capName);
+  const drop = s.cap_drop.map(capName);
+  if (add.includes('ALL')) return drop.length === 0 ? ['ALL'] : ALL_CAPS.filter((c) => !drop.includes(c));
+  const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
+  const set = [...base];
+  for (const a of add) if (!set.includes(a)) set.push(a);
+  return set;
+}
+
+const ALL_CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+];
+
+const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack', 'as']);
+
+function rlimits(s: Service): Rlimit[] {
+  const out: Rlimit[] = [];
+  for (const [name, v] of Object.entries(s.ulimits)) {
+    if (!ULIMIT_NAMES.has(name)) {
+      throw new TscError('SPEC_INVALID', `service "${s.name}": unknown ulimit "${name}"`, { hint: `known: ${[...ULIMIT_NAMES].join(', ')}` });
+    }
+    out.push({ name, soft: v.soft, hard: v.hard });
+  }
+  return out;
+}
+
+/** Resource limits the way Docker sets them (memory+swap = 2 × memory unless memswap_limit). */
+export function resources(s: Service): Resources {
+  const r: Resources = {};
+  const limits = s.deploy?.resources?.limits;
+  const memory = limits?.memory ?? s.mem_limit;
+  if (memory !== undefined && memory > 0) {
+    r.memory = memory;
+    if (s.memswap_limit !== undefined) r.memorySwap = s.memswap_limit === -1 ? -1 : s.memswap_limit;
+    else r.memorySwap = memory * 2;
+  }
+  const reservation = s.deploy?.resources?.reservations?.memory ?? s.mem_reservation;
+  if (reservation !== undefined) r.memoryReservation = reservation;
+  const cpus = limits?.cpus ?? s.cpus;
+  if (cpus !== undefined && cpus > 0) {
+    r.cpuPeriod = s.cpu_period ?? 100_000;
+    r.cpuQuota = Math.round(cpus * r.cpuPeriod);
+  } else if (s.cpu_quota !== undefined) {
+    r.cpuQuota = s.cpu_quota;
+    r.cpuPeriod = s.cpu_period ?? 100_000;
+  }
+  if (s.cpu_shares !== undefined) r.cpuShares = s.cpu_shares;
+  if (s.cpuset !== undefined) r.cpusetCpus = s.cpuset;
+  const pids = limits?.pids ?? s.pids_limit;
+  if (pids !== undefined && pids !== 0) r.pidsLimit = pids;
+  return r;
+}
+
+function parseTmpfsShort(spec: string): { target: string; size?: number; mode?: number } {
+  const [target, opts] = spec.split(':', 2) as [string, string | undefined];
+  const out: { target: string; size?: number; mode?: number } = { target };
+  for (const o of (opts ?? '').split(',').filter(Boolean)) {
+    const [k, v] = o.split('=', 2) as [string, string | undefined];
+    if (k === 'size' && v) out.size = parseSize(v);
+    else if (k === 'mode' && v) out.mode = parseInt(v, 8);
+  }
+  return out;
+}
+
+function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]?)b?$/i.exec(v.trim());
+  if (!m) throw new TscError('SPEC_INVALID', `invalid tmpfs size "${v}"`);
+  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+function mounts(i: RunConfigInput): Mount[] {
+  const s = i.service;
+  const out: Mount[] = [];
+  for (const v of s.volumes) {
+    switch (v.type) {
+      case 'bind':
+        out.push({
+          type: 'bind',
+          source: path.resolve(v.source ?? ''),
+          target: v.target,
+          readonly: v.read_only,
+          createHostPath: v.bind?.create_host_path ?? true,
+          propagation: v.bind?.propagation as 'rprivate' | undefined,
+        });
+        break;
+      case 'volume': {
+        const src = v.source !== undefined ? i.volumePaths[v.source] : i.anonymousVolumes[v.target];
+        if (!src) throw new TscError('SPEC_REFERENCE', `service "${s.name}": volume "${v.source ?? v.target}" has no data directory`);
+        out.push({ type: 'bind', source: src, target: v.target, readonly: v.read_only, createHostPath: false });
+        break;
+      }
+      case 'tmpfs':
+        out.push({ type: 'tmpfs', target: v.target, size: v.tmpfs?.size, mode: v.tmpfs?.mode, readonly: v.read_only });
+        break;
+      default:
+        throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}": volumes of type "${v.type}" (${v.target}) are not supported by tscompose yet`);
+    }
+  }
+  for (const t of s.tmpfs) {
+    const p = parseTmpfsShort(t);
+    out.push({ type: 'tmpfs', target: p.target, size: p.size, mode: p.mode });
+  }
+  return out;
+}
+
+function etcFiles(i: RunConfigInput, hostname: string): ContainerSpec['etc'] {
+  const s = i.service;
+  const first = i.networks[0];
+  const extraHosts: Array<{ name: string; ip: string }> = [];
+  for (const [name, ips] of Object.entries(s.extra_hosts)) {
+    for (const ip of ips) extraHosts.push({ name, ip: ip === 'host-gateway' ? (first?.gateway ?? '127.0.0.1') : ip });
+  }
+  const hosts = hostsFile({
+    hostname,
+    names: [i.name],
+    address: first?.address,
+    extraHosts,
+  });
+  let resolv: string;
+  if (s.dns.length > 0) {
+    resolv = resolvConf({ nameserver: s.dns[0]!, search: s.dns_search, options: s.dns_opt });
+    for (const extra of s.dns.slice(1)) resolv = `nameserver ${extra}\n` + resolv;
+  } else if (first) {
+    resolv = resolvConf({ nameserver: first.gateway, search: s.dns_search, options: s.dns_opt });
+  } else {
+    // network_mode none/host/service: no project resolver of our own
+    resolv = i.netns.kind === 'host' ? hostResolvConf() : '';
+  }
+  return { hosts, hostname: hostname + '\n', resolvConf: resolv };
+}
+
+function hostResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The service's healthcheck, else the image's; undefined when none or disabled. */
+export function healthcheck(s: Service, image: ImageRecord): HealthcheckConfig | undefined {
+  const h = s.healthcheck;
+  const ih = image.config?.Healthcheck;
+  if (h?.disable) return undefined;
+  const test = h?.test ?? ih?.Test;
+  if (!test || test.length === 0 || test[0] === 'NONE') return undefined;
+  const ns = (v: number | undefined) => (v ? Math.round(v / 1e6) : undefined);
+  const norm = test[0] === 'CMD' || test[0] === 'CMD-SHELL' ? test : ['CMD-SHELL', test.join(' ')];
+  return {
+    test: norm,
+    interval: h?.interval ?? ns(ih?.Interval) ?? 30_000,
+    timeout: h?.timeout ?? ns(ih?.Timeout) ?? 30_000,
+    retries: h?.retries ?? ih?.Retries ?? 3,
+    startPeriod: h?.start_period ?? ns(ih?.StartPeriod) ?? 0,
+    startInterval: h?.start_interval ?? ns(ih?.StartInterval),
+  };
+}

@@ -1,0 +1,549 @@
+/**
+ * A project's runtime: the glue between the compose model and the parts that act (image
+ * store, network, supervisor, engine) with the project record in between. Each method does one
+ * operation of a plan and records what it made BEFORE making it, so a crash at any moment
+ * leaves a record that the next `up` or `down` can repair from.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { containerCgroup, ensureVolume, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
+import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
+import {
+  attachContainer,
+  cleanupProject,
+  createNetns,
+  deleteNetns,
+  detachContainer,
+  ensureNetwork,
+  netnsPathFor,
+  removeNetwork,
+  type NetworkInfo,
+  type PortMapping,
+} from '../network/index.js';
+import { configHash, hashableDefinition, type ObservedContainer } from '../planner/index.js';
+import type { Project, Service } from '../spec/index.js';
+import {
+  deleteProjectState,
+  emptyProjectState,
+  readProjectState,
+  writeProjectState,
+  type ContainerRecord,
+  type NetworkRecord,
+  type ProjectState,
+} from '../state/index.js';
+import { connectSupervisor, ensureSupervisor, projectPaths, type SupervisorClient } from '../supervisor/index.js';
+import { bundleFiles } from '../supervisor/paths.js';
+import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
+import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
+
+/** What the supervisor's network hook needs to serve DNS and published ports for a container. */
+export interface ContainerNetworkData {
+  project: string;
+  service: string;
+  /** per network: name, gateway and the names this container answers to there */
+  networks: Array<{ name: string; gateway: string; address: string; names: string[] }>;
+  /** the address published ports forward to (the first network's) */
+  targetIp?: string;
+  ports: PortMapping[];
+}
+
+export interface CreateOptions {
+  number: number;
+  name?: string;
+  oneOff?: boolean;
+  start: boolean;
+  overrides?: RunOverrides;
+  /** anonymous volumes to reuse (from the container being replaced), by target */
+  reuseAnonymous?: Record<string, string>;
+  /** extra published ports (run -p) replacing the service's */
+  ports?: PortMapping[];
+  /** `run` without --service-ports publishes nothing */
+  publish?: boolean;
+}
+
+export class ProjectRuntime {
+  readonly images: ImageStore;
+  private client?: SupervisorClient;
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly root: string,
+    readonly project: Project,
+    public state: ProjectState,
+  ) {
+    this.images = openImageStore(root);
+  }
+
+  static async open(root: string, project: Project): Promise<ProjectRuntime> {
+    const state = (await readProjectState(root, project.name)) ?? emptyProjectState(project.name);
+    state.workingDir = project.workingDir;
+    state.configFiles = project.composeFiles;
+    return new ProjectRuntime(root, project, state);
+  }
+
+  get name(): string {
+    return this.project.name;
+  }
+
+  /** Writes the record; concurrent callers are serialized and each sees its change written. */
+  save(): Promise<void> {
+    const next = this.saving.then(() => writeProjectState(this.root, this.state));
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  async supervisor(): Promise<SupervisorClient> {
+    if (!this.client) this.client = await ensureSupervisor(this.root, this.name);
+    return this.client;
+  }
+
+  /** The running supervisor, without starting one. */
+  async existingSupervisor(): Promise<SupervisorClient | null> {
+    if (this.client) return this.client;
+    const c = await connectSupervisor(this.root, this.name);
+    if (c) this.client = c;
+    return c;
+  }
+
+  close(): void {
+    this.client = undefined;
+  }
+
+  // ---- images ---------------------------------------------------------------------------
+
+  serviceImageRef(s: Service): string {
+    if (!s.image) {
+      throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}" has no image: building images (build:) is not supported by tscompose yet`, {
+        hint: 'build the image elsewhere and load it with `tscompose image load -i FILE`, then set `image:`',
+      });
+    }
+    return s.image;
+  }
+
+  localImage(s: Service): ImageRecord | undefined {
+    return this.images.get(this.serviceImageRef(s));
+  }
+
+  requireImage(s: Service): ImageRecord {
+    const img = this.localImage(s);
+    if (!img) {
+      throw new TscError('IMAGE_NOT_FOUND', `image "${s.image}" of service "${s.name}" is not in the local store`, {
+        hint: 'run `tscompose pull` (or `up --pull missing`), or load it with `tscompose image load -i FILE`',
+      });
+    }
+    return img;
+  }
+
+  // ---- networks and volumes -------------------------------------------------------------
+
+  /** Network keys a service attaches to, in interface order (eth0 first). */
+  serviceNetworkKeys(s: Service): string[] {
+    if (s.network_mode) return [];
+    const entries = Object.entries(s.networks);
+    // higher priority first, then the order of the file (Compose sorts by priority, then name)
+    entries.sort(([a, x], [b, y]) => (y?.priority ?? 0) - (x?.priority ?? 0) || a.localeCompare(b));
+    return entries.map(([k]) => k);
+  }
+
+  networkInfo(key: string, rec: NetworkRecord): NetworkInfo {
+    const prefixLen = Number(rec.subnet.split('/')[1] ?? 24);
+    return {
+      root: this.root,
+      project: this.name,
+      name: rec.name,
+      bridgeName: rec.bridge,
+      subnet: rec.subnet,
+      gateway: rec.gateway,
+      prefixLen,
+      internal: rec.internal ?? false,
+      mtu: Number((rec as { mtu?: number }).mtu ?? 1500),
+      external: rec.external ?? false,
+    };
+  }
+
+  /** Creates the network's bridge and subnet when missing; idempotent. */
+  async ensureNetwork(key: string): Promise<NetworkInfo> {
+    const net = this.project.networks[key];
+    if (!net) throw new TscError('SPEC_REFERENCE', `network "${key}" is not defined in project "${this.name}"`);
+    if (net.driver && net.driver !== 'bridge') {
+      throw new TscError('SPEC_UNSUPPORTED', `network "${key}" uses driver "${net.driver}": tscompose supports bridge networks only`);
+    }
+    const ipam = net.ipam?.config?.[0];
+    const mtu = Number(net.driver_opts?.['com.docker.network.driver.mtu'] ?? 0) || undefined;
+    const info = ensureNetwork({
+      root: this.root,
+      project: this.name,
+      name: net.name,
+      subnet: ipam?.subnet,
+      gateway: ipam?.gateway,
+      internal: net.internal,
+      mtu,
+      external: net.external ? { bridge: net.name } : undefined,
+    });
+    const prev = this.state.networks[key];
+    this.state.networks[key] = {
+      ...(prev ?? {}),
+      name: info.name,
+      bridge: info.bridgeName,
+      subnet: `${info.subnet.split('/')[0]}/${info.prefixLen}`,
+      gateway: info.gateway,
+      external: info.external,
+      internal: info.internal,
+      mtu: info.mtu,
+      created: prev?.created ?? new Date().toISOString(),
+    } as NetworkRecord;
+    await this.save();
+    return info;
+  }
+
+  /** Creates a named volume's data directory when missing (external ones must exist). */
+  async ensureVolume(key: string): Promise<string> {
+    const vol = this.project.volumes[key];
+    if (!vol) throw new TscError('SPEC_REFERENCE', `volume "${key}" is not defined in project "${this.name}"`);
+    if (vol.driver && vol.driver !== 'local') {
+      throw new TscError('SPEC_UNSUPPORTED', `volume "${key}" uses driver "${vol.driver}": tscompose supports local volumes only`);
+    }
+    if (vol.external) {
+      const dir = volumeDir(vol.name, this.root);
+      if (!existsSync(dir)) {
+        throw new TscError('SPEC_REFERENCE', `external volume "${vol.name}" (volume "${key}") does not exist`, {
+          hint: `create it first, or drop "external: true" to let tscompose create it`,
+        });
+      }
+      return dir;
+    }
+    const info = ensureVolume(vol.name, { root: this.root, labels: { 'com.docker.compose.project': this.name, 'com.docker.compose.volume': key, ...vol.labels } });
+    if (!this.state.volumes[key]) {
+      this.state.volumes[key] = { name: vol.name, path: info.mountpoint, labels: vol.labels, created: new Date().toISOString() };
+      await this.save();
+    }
+    return info.mountpoint;
+  }
+
+  // ---- containers -----------------------------------------------------------------------
+
+  containerName(s: Service, number: number, oneOff = false): string {
+    if (oneOff) return `${this.name}-${s.name}-run-${randomBytes(6).toString('hex')}`;
+    if (s.container_name) return s.container_name;
+    return `${this.name}-${s.name}-${number}`;
+  }
+
+  bundleDir(name: string): string {
+    return path.join(projectPaths(this.root, this.name).containersDir, name);
+  }
+
+  /** The hashed definition and hash of a service as the planner sees it. */
+  definitionOf(s: Service): { definition: unknown; hash: string } {
+    const definition = hashableDefinition(s);
+    return { definition, hash: configHash(s) };
+  }
+
+  /** Creates (and optionally starts) one container of a service. */
+  async createContainer(s: Service, opts: CreateOptions): Promise<ContainerRecord> {
+    const image = this.requireImage(s);
+    const name = opts.name ?? this.containerName(s, opts.number, opts.oneOff);
+    const bundleDir = this.bundleDir(name);
+    const { definition, hash } = this.definitionOf(s);
+
+    // the netns of a container of its own, or another's
+    let netns: NetnsSpec;
+    let netnsPath: string | undefined;
+    const mode = s.network_mode;
+    if (mode === 'host') netns = { kind: 'host' };
+    else if (mode === 'none') netns = { kind: 'none' };
+    else if (mode && (mode.startsWith('service:') || mode.startsWith('container:'))) {
+      netns = { kind: 'path', path: this.sharedNetns(mode, s.name) };
+    } else if (mode) {
+      throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}": network_mode "${mode}" is not supported (use host, none, service:NAME or networks)`);
+    } else {
+      netnsPath = netnsPathFor(this.root, this.name, name);
+      netns = { kind: 'path', path: netnsPath };
+    }
+
+    // volumes
+    const volumePaths: Record<string, string> = {};
+    const anonymous: Record<string, string> = {};
+    for (const v of s.volumes) {
+      if (v.type !== 'volume') continue;
+      if (v.source !== undefined) volumePaths[v.source] = await this.ensureVolume(v.source);
+      else anonymous[v.target] = opts.reuseAnonymous?.[v.target] ?? '';
+    }
+    const covered = new Set(s.volumes.map((v) => v.target));
+    for (const target of Object.keys(image.config.Volumes ?? {})) {
+      if (!covered.has(target)) anonymous[target] = opts.reuseAnonymous?.[target] ?? '';
+    }
+    const anonNames: string[] = [];
+    for (const target of Object.keys(anonymous)) {
+      let dir = anonymous[target]!;
+      if (!dir || !existsSync(dir)) {
+        const volName = randomBytes(32).toString('hex');
+        dir = ensureVolume(volName, { root: this.root, labels: { 'com.docker.compose.project': this.name, 'com.docker.volume.anonymous': '' } }).mountpoint;
+      }
+      anonymous[target] = dir;
+      anonNames.push(path.basename(path.dirname(dir)));
+    }
+
+    // record first: a crash from here on leaves something `down` can find
+    const record: ContainerRecord = {
+      id: name,
+      name,
+      service: s.name,
+      number: opts.number,
+      oneOff: opts.oneOff ?? false,
+      configHash: hash,
+      definition,
+      image: this.serviceImageRef(s),
+      imageId: image.id,
+      created: new Date().toISOString(),
+      netns: netnsPath,
+      bundleDir,
+      anonymousVolumes: anonNames,
+      addresses: {},
+    };
+    this.state.containers[name] = record;
+    await this.save();
+
+    try {
+      mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
+      const attached: AttachedNetwork[] = [];
+      if (netnsPath) {
+        createNetns(netnsPath);
+        const keys = this.serviceNetworkKeys(s);
+        for (let idx = 0; idx < keys.length; idx++) {
+          const key = keys[idx]!;
+          const rec = this.state.networks[key];
+          const info = rec ? this.networkInfo(key, rec) : await this.ensureNetwork(key);
+          const sn = s.networks[key];
+          const att = attachContainer({ netnsPath, network: info, container: name, ifName: `eth${idx}`, address: sn?.ipv4_address });
+          const aliases = [...new Set([s.name, name, ...(s.container_name ? [] : []), ...(sn?.aliases ?? [])])];
+          attached.push({ key, name: info.name, address: att.address, gateway: att.gateway, aliases });
+          record.addresses![key] = { ipv4: att.address, mac: att.mac, aliases };
+        }
+        await this.save();
+      }
+
+      const run = buildRunConfig({
+        root: this.root,
+        project: this.name,
+        service: s,
+        image,
+        lowerDirs: this.images.rootfs(image.id).lowerDirs,
+        name,
+        number: opts.number,
+        bundleDir,
+        netns,
+        networks: attached,
+        volumePaths,
+        anonymousVolumes: anonymous,
+        overrides: opts.overrides,
+        oneOff: opts.oneOff,
+      });
+      const publish = opts.publish ?? true;
+      const data: ContainerNetworkData = {
+        project: this.name,
+        service: s.name,
+        networks: attached.map((a) => ({ name: a.name, gateway: a.gateway, address: a.address, names: a.aliases })),
+        targetIp: attached[0]?.address ?? (netns.kind === 'host' ? '127.0.0.1' : undefined),
+        ports: opts.ports ?? (publish ? portMappings(s) : []),
+      };
+      if (data.ports.length > 0 && !data.targetIp) {
+        throw new TscError('NETWORK', `service "${s.name}" publishes ports but has no network address (network_mode ${s.network_mode ?? 'none'})`);
+      }
+      run.network = data;
+      writeFileSync(bundleFiles(bundleDir).run, JSON.stringify(run), { mode: 0o600 });
+      if (opts.start) await this.startRecorded(record);
+      return record;
+    } catch (err) {
+      await this.destroyContainer(record, { removeVolumes: false }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private sharedNetns(mode: string, self: string): string {
+    const [kind, target] = mode.split(':', 2) as [string, string];
+    const c =
+      kind === 'service'
+        ? Object.values(this.state.containers).find((r) => r.service === target && !r.oneOff && r.netns)
+        : Object.values(this.state.containers).find((r) => r.name === target && r.netns);
+    if (!c?.netns) {
+      throw new TscError('SPEC_REFERENCE', `service "${self}": network_mode "${mode}" names a ${kind} with no running container`, {
+        hint: kind === 'service' ? `add depends_on: [${target}] so it is created first` : undefined,
+      });
+    }
+    return c.netns;
+  }
+
+  /** The run configuration written when the container was created. */
+  runConfig(record: ContainerRecord): RunConfig {
+    const file = bundleFiles(record.bundleDir ?? this.bundleDir(record.name)).run;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as RunConfig;
+    } catch {
+      throw new TscError('STATE_CORRUPT', `container ${record.name} has no run configuration (${file})`, {
+        hint: 'recreate it with `tscompose up --force-recreate`',
+      });
+    }
+  }
+
+  async startRecorded(record: ContainerRecord): Promise<ContainerStatus> {
+    const sup = await this.supervisor();
+    const res = await sup.run(this.runConfig(record));
+    return res.status;
+  }
+
+  async stopContainer(record: ContainerRecord, timeoutMs?: number, signal?: string): Promise<void> {
+    const sup = await this.existingSupervisor();
+    if (!sup) return;
+    try {
+      await sup.stop(record.name, { timeoutMs, signal });
+    } catch (err) {
+      if (err instanceof TscError && /no such container|not known|unknown container/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  /** Stops (if needed) and removes a container with its kernel objects; named volumes stay. */
+  async removeContainer(record: ContainerRecord, opts: { timeoutMs?: number; removeVolumes?: boolean } = {}): Promise<void> {
+    await this.stopContainer(record, opts.timeoutMs);
+    await this.destroyContainer(record, { removeVolumes: opts.removeVolumes ?? false });
+  }
+
+  private async destroyContainer(record: ContainerRecord, opts: { removeVolumes: boolean }): Promise<void> {
+    const sup = await this.existingSupervisor();
+    if (sup) {
+      try {
+        await sup.remove(record.name, true);
+      } catch (err) {
+        if (!(err instanceof TscError && /no such container|not known|unknown container/i.test(err.message))) throw err;
+      }
+    }
+    // whatever the supervisor did not know about (a crash mid-create): cgroup, links, netns, bundle
+    const cg = containerCgroup(`tscompose/${this.name}/${record.name}`);
+    if (cg.exists()) {
+      await cg.killAll();
+      cg.destroy();
+    }
+    for (const [key] of Object.entries(record.addresses ?? {})) {
+      const rec = this.state.networks[key];
+      if (rec) detachContainer({ network: this.networkInfo(key, rec), container: record.name });
+    }
+    if (record.netns) deleteNetns(record.netns);
+    if (record.bundleDir) rmSync(record.bundleDir, { recursive: true, force: true });
+    if (opts.removeVolumes) for (const v of record.anonymousVolumes ?? []) removeVolume(v, this.root);
+    delete this.state.containers[record.id];
+    await this.save();
+  }
+
+  // ---- observation ----------------------------------------------------------------------
+
+  /** Status of every recorded container, from the supervisor (or its files when it is not running). */
+  async statuses(): Promise<Map<string, ContainerStatus>> {
+    const out = new Map<string, ContainerStatus>();
+    const sup = await this.existingSupervisor();
+    if (sup) {
+      for (const st of await sup.list()) out.set(st.id, st);
+      return out;
+    }
+    for (const rec of Object.values(this.state.containers)) {
+      const file = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).status;
+      try {
+        out.set(rec.id, JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus);
+      } catch {
+        /* never started */
+      }
+    }
+    return out;
+  }
+
+  async observe(): Promise<ObservedContainer[]> {
+    const statuses = await this.statuses();
+    return Object.values(this.state.containers).map((rec) => {
+      const st = statuses.get(rec.id);
+      const runFile = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).run;
+      const broken = !existsSync(runFile);
+      return {
+        id: rec.id,
+        name: rec.name,
+        service: rec.service,
+        number: rec.number,
+        oneOff: rec.oneOff,
+        configHash: rec.configHash,
+        definition: rec.definition,
+        imageDigest: rec.imageId,
+        state: broken ? 'dead' : st ? (st.state === 'dead' ? 'dead' : st.state) : 'created',
+        exitCode: st?.exitCode ?? undefined,
+        health: st?.health?.status,
+      } satisfies ObservedContainer;
+    });
+  }
+
+  // ---- teardown -------------------------------------------------------------------------
+
+  /**
+   * Forgets a project that has no container left: its record, its supervisor's files and its
+   * cgroup parents. The lock file stays (another process may be waiting on it); volumes stay.
+   */
+  async forget(): Promise<void> {
+    const dir = projectPaths(this.root, this.name).dir;
+    await deleteProjectState(this.root, this.name);
+    for (const f of ['containers', 'netns', 'supervisor.sock', 'supervisor.pid', 'supervisor.log']) {
+      rmSync(path.join(dir, f), { recursive: true, force: true });
+    }
+    for (const rel of [`tscompose/${this.name}`, 'tscompose']) {
+      const cg = containerCgroup(rel);
+      try {
+        if (cg.exists() && cg.isEmpty()) cg.destroy();
+      } catch {
+        /* in use by another project */
+      }
+    }
+  }
+
+  /** Removes the project's networks (after its containers) and whatever a crash left behind. */
+  async removeNetworks(): Promise<void> {
+    for (const [key, rec] of Object.entries(this.state.networks)) {
+      if (!rec.external) removeNetwork(this.networkInfo(key, rec));
+      delete this.state.networks[key];
+    }
+    cleanupProject(this.root, this.name);
+    await this.save();
+  }
+
+  async removeNamedVolumes(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const [key, vol] of Object.entries(this.project.volumes)) {
+      if (vol.external) continue;
+      if (removeVolume(vol.name, this.root)) removed.push(vol.name);
+      delete this.state.volumes[key];
+    }
+    for (const [key, rec] of Object.entries(this.state.volumes)) {
+      if (rec.external) continue;
+      if (removeVolume(rec.name, this.root)) removed.push(rec.name);
+      delete this.state.volumes[key];
+    }
+    await this.save();
+    return removed;
+  }
+}
+
+/** The service's `ports:` as port-proxy mappings. */
+export function portMappings(s: Service): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const p of s.ports) {
+    if (p.protocol === 'sctp') throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}": sctp ports are not supported`);
+    const proto = p.protocol;
+    const hostIp = p.host_ip || undefined;
+    if (p.published === undefined || p.published === '') {
+      out.push({ proto, hostIp, hostPort: 0, containerPort: p.target });
+      continue;
+    }
+    const m = /^(\d+)(?:-(\d+))?$/.exec(p.published);
+    if (!m) throw new TscError('SPEC_INVALID', `service "${s.name}": invalid published port "${p.published}"`);
+    const start = Number(m[1]);
+    const end = m[2] ? Number(m[2]) : undefined;
+    out.push({ proto, hostIp, hostPort: start, hostPortEnd: end, containerPort: p.target });
+  }
+  return out;
+}

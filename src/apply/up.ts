@@ -1,0 +1,374 @@
+/**
+ * `up`: pull what is missing, plan, then execute the plan's operations as parallel as its
+ * dependency edges allow, waiting on depends_on conditions before a dependent starts. The
+ * executor decides nothing: every choice is in the plan.
+ */
+import { TscError } from '../common/errors.js';
+import type { ImageRecord, PullEvent } from '../images/index.js';
+import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
+import type { Project, Service } from '../spec/index.js';
+import type { ContainerRecord } from '../state/index.js';
+import type { ContainerStatus } from '../supervisor/types.js';
+import type { ProjectRuntime } from './runtime.js';
+
+export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
+
+/** Progress of operations, rendered by the CLI (listr2 on a terminal, plain lines otherwise). */
+export interface Progress {
+  begin(id: string, title: string): void;
+  update(id: string, text: string): void;
+  done(id: string, text: string): void;
+  fail(id: string, text: string): void;
+  skip(id: string, text: string): void;
+  warn(text: string): void;
+}
+
+export const silentProgress: Progress = {
+  begin() {},
+  update() {},
+  done() {},
+  fail() {},
+  skip() {},
+  warn() {},
+};
+
+export interface UpOptions extends PlanOptions {
+  pull?: PullPolicy;
+  dryRun?: boolean;
+  /** wait for every container to be running/healthy (or exited 0 for one-shots) */
+  wait?: boolean;
+  waitTimeoutMs?: number;
+  /** stop timeout for containers being replaced */
+  timeoutMs?: number;
+}
+
+/** The planner's view of the project's services. */
+export function desiredProject(project: Project, images: (s: Service) => ImageRecord | undefined): DesiredProject {
+  const services: DesiredService[] = Object.values(project.services).map((s) => ({
+    name: s.name,
+    replicas: s.deploy?.replicas ?? 1,
+    dependsOn: s.depends_on,
+    definition: s,
+    image: s.image ?? '',
+    imageDigest: images(s)?.id,
+    containerName: s.container_name,
+    pullPolicy: s.pull_policy,
+    profiles: s.profiles,
+  }));
+  return { project: project.name, services, disabledServices: Object.keys(project.disabledServices) };
+}
+
+/** Services in scope: the named ones plus their dependencies (unless noDeps), else all. */
+export function servicesInScope(project: Project, names: string[] | undefined, noDeps = false): Service[] {
+  if (!names || names.length === 0) return Object.values(project.services);
+  const out = new Map<string, Service>();
+  const visit = (n: string): void => {
+    if (out.has(n)) return;
+    const s = project.services[n];
+    if (!s) {
+      const disabled = project.disabledServices[n];
+      if (disabled) {
+        out.set(n, disabled);
+        return;
+      }
+      throw new TscError('NO_SUCH_SERVICE', `no such service: ${n}`, { hint: `services of project ${project.name}: ${Object.keys(project.services).join(', ')}` });
+    }
+    out.set(n, s);
+    if (!noDeps) for (const d of Object.keys(s.depends_on)) if (project.services[d]) visit(d);
+  };
+  for (const n of names) visit(n);
+  return [...out.values()];
+}
+
+/** Pulls the images of `services` according to the policy (each service's pull_policy wins). */
+export async function pullImages(
+  rt: ProjectRuntime,
+  services: Service[],
+  policy: PullPolicy,
+  progress: Progress,
+): Promise<void> {
+  const refs = new Map<string, string[]>();
+  for (const s of services) {
+    if (!s.image) continue;
+    const p = (s.pull_policy as PullPolicy | undefined) ?? policy;
+    const present = rt.images.get(s.image) !== undefined;
+    if (p === 'never' || p === 'build') {
+      if (!present) {
+        throw new TscError('IMAGE_NOT_FOUND', `image "${s.image}" of service "${s.name}" is not in the local store and the pull policy is "${p}"`, {
+          hint: 'load it with `tscompose image load -i FILE` or allow pulling with `--pull missing`',
+        });
+      }
+      continue;
+    }
+    if (p === 'missing' && present) continue;
+    refs.set(s.image, [...(refs.get(s.image) ?? []), s.name]);
+  }
+  await Promise.all(
+    [...refs].map(async ([ref, svcs]) => {
+      const id = `pull:${ref}`;
+      progress.begin(id, `Image ${ref}`);
+      try {
+        await rt.images.pull(ref, {
+          onProgress: (ev: PullEvent) => progress.update(id, describePull(ev)),
+        });
+        progress.done(id, 'Pulled');
+      } catch (err) {
+        progress.fail(id, err instanceof Error ? err.message : String(err));
+        if (err instanceof TscError) {
+          throw new TscError(err.code, `pulling image "${ref}" for service ${svcs.join(', ')}: ${err.message}`, { hint: err.hint, cause: err });
+        }
+        throw err;
+      }
+    }),
+  );
+}
+
+function describePull(ev: PullEvent): string {
+  const e = ev as unknown as { type?: string; digest?: string; current?: number; total?: number; bytes?: number; size?: number };
+  const cur = e.current ?? e.bytes;
+  const tot = e.total ?? e.size;
+  if (cur !== undefined && tot) return `${e.type ?? 'downloading'} ${Math.floor((100 * cur) / tot)}% of ${(tot / 1048576).toFixed(1)} MB`;
+  return e.type ?? 'pulling';
+}
+
+/** Plans `up` against what is recorded and running now. */
+export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan> {
+  const observed = await rt.observe();
+  const desired = desiredProject(rt.project, (s) => (s.image ? rt.images.get(s.image) : undefined));
+  return makePlan(desired, observed, opts);
+}
+
+/** Applies an `up` plan. Throws the first failure (after stopping new work), with context. */
+export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, progress: Progress): Promise<void> {
+  for (const w of plan.warnings) progress.warn(w);
+  const failures: unknown[] = [];
+  const result = await runPlan(plan, (a) => executeAction(rt, a, opts, progress), {
+    onStart: (a) => progress.begin(a.id, titleOf(a)),
+    onDone: (a) => progress.done(a.id, doneText(a)),
+    onError: (a, err) => {
+      failures.push(err);
+      progress.fail(a.id, err instanceof Error ? err.message : String(err));
+    },
+    onSkip: (a, why) => progress.skip(a.id, why),
+  });
+  if (!result.ok && failures.length) throw failures[0];
+  if (opts.wait) await waitForServices(rt, opts, progress);
+}
+
+function titleOf(a: PlanAction): string {
+  return `Container ${a.container}`;
+}
+
+function doneText(a: PlanAction): string {
+  switch (a.kind) {
+    case 'create':
+    case 'recreate':
+      return a.start === false ? (a.kind === 'create' ? 'Created' : 'Recreated') : 'Started';
+    case 'start':
+      return 'Started';
+    case 'stop':
+      return 'Stopped';
+    case 'remove':
+    case 'scale-down':
+    case 'remove-orphan':
+      return 'Removed';
+    case 'unpause':
+      return 'Running';
+    default:
+      return 'Running';
+  }
+}
+
+async function executeAction(rt: ProjectRuntime, a: PlanAction, opts: UpOptions, progress: Progress): Promise<void> {
+  const service = rt.project.services[a.service] ?? rt.project.disabledServices[a.service];
+  const record = a.containerId ? rt.state.containers[a.containerId] : undefined;
+  switch (a.kind) {
+    case 'noop':
+      return;
+    case 'create': {
+      if (!service) throw new TscError('PLAN', `service ${a.service} is not in the project`);
+      const start = a.start !== false;
+      if (start) await waitForDependencies(rt, service, opts, (t) => progress.update(a.id, t));
+      progress.update(a.id, start ? 'Creating' : 'Creating (not started)');
+      await rt.createContainer(service, { number: a.number ?? 1, name: a.container, start });
+      return;
+    }
+    case 'recreate': {
+      if (!service) throw new TscError('PLAN', `service ${a.service} is not in the project`);
+      const start = a.start !== false;
+      if (start) await waitForDependencies(rt, service, opts, (t) => progress.update(a.id, t));
+      let reuse: Record<string, string> | undefined;
+      if (record) {
+        progress.update(a.id, 'Recreating');
+        reuse = anonymousByTarget(rt, record);
+        await rt.removeContainer(record, { timeoutMs: opts.timeoutMs, removeVolumes: false });
+      }
+      await rt.createContainer(service, { number: a.number ?? record?.number ?? 1, name: a.container, start, reuseAnonymous: reuse });
+      return;
+    }
+    case 'start': {
+      if (!record) throw new TscError('PLAN', `container ${a.container} is not recorded`);
+      if (service) await waitForDependencies(rt, service, opts, (t) => progress.update(a.id, t));
+      progress.update(a.id, 'Starting');
+      await rt.startRecorded(record);
+      return;
+    }
+    case 'unpause':
+      throw new TscError('PLAN', `container ${a.container} is paused: tscompose does not pause containers, so it cannot resume one`);
+    case 'stop': {
+      if (!record) return;
+      progress.update(a.id, 'Stopping');
+      await rt.stopContainer(record, opts.timeoutMs);
+      return;
+    }
+    case 'remove':
+    case 'scale-down':
+    case 'remove-orphan': {
+      if (!record) return;
+      progress.update(a.id, 'Removing');
+      await rt.removeContainer(record, { timeoutMs: opts.timeoutMs, removeVolumes: false });
+      return;
+    }
+  }
+}
+
+/** The anonymous volumes of a container being replaced, by the container path they were mounted on. */
+function anonymousByTarget(rt: ProjectRuntime, record: ContainerRecord): Record<string, string> | undefined {
+  try {
+    const run = rt.runConfig(record);
+    const names = new Set(record.anonymousVolumes ?? []);
+    const out: Record<string, string> = {};
+    for (const m of run.spec.mounts) {
+      if (m.type !== 'bind') continue;
+      const parts = m.source.split('/');
+      const vol = parts[parts.length - 2];
+      if (vol && names.has(vol)) out[m.target] = m.source;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+const CONDITION_WAIT: Record<string, 'running' | 'healthy' | 'exited'> = {
+  service_started: 'running',
+  service_healthy: 'healthy',
+  service_completed_successfully: 'exited',
+};
+
+/** Waits until each dependency of `s` meets its depends_on condition. */
+export async function waitForDependencies(rt: ProjectRuntime, s: Service, opts: UpOptions, note: (text: string) => void): Promise<void> {
+  for (const [dep, spec] of Object.entries(s.depends_on)) {
+    if (!rt.project.services[dep]) {
+      if (spec.required) throw new TscError('SPEC_REFERENCE', `service "${s.name}" depends on "${dep}", which is not enabled (profiles)`);
+      continue;
+    }
+    const containers = Object.values(rt.state.containers).filter((c) => c.service === dep && !c.oneOff);
+    if (containers.length === 0) continue;
+    const condition = CONDITION_WAIT[spec.condition] ?? 'running';
+    if (condition === 'running') continue; // created and started before us: the plan's edges saw to it
+    note(`Waiting for ${dep} to be ${condition === 'exited' ? 'completed' : condition}`);
+    const sup = await rt.supervisor();
+    for (const c of containers) {
+      let st: ContainerStatus;
+      try {
+        st = await sup.waitFor(c.name, condition, opts.waitTimeoutMs ?? 600_000);
+      } catch (err) {
+        if (err instanceof TscError) {
+          throw new TscError('UP_CONDITION', `dependency failed to start: service "${s.name}" waits for "${dep}" to be ${spec.condition.replace('service_', '')}, but ${err.message}`, { hint: err.hint, cause: err });
+        }
+        throw err;
+      }
+      if (condition === 'exited' && st.exitCode !== 0) {
+        throw new TscError('UP_CONDITION', `service "${dep}" didn't complete successfully: container ${c.name} exited with code ${st.exitCode ?? 'unknown'}${st.exitReason ? ` (${st.exitReason})` : ''}; service "${s.name}" depends on it`);
+      }
+    }
+  }
+}
+
+/** `up --wait`: every container of the services in scope running (healthy when it has a check), or exited 0. */
+async function waitForServices(rt: ProjectRuntime, opts: UpOptions, progress: Progress): Promise<void> {
+  const sup = await rt.supervisor();
+  const names = new Set(servicesInScope(rt.project, opts.services, opts.noDeps).map((s) => s.name));
+  const deadline = Date.now() + (opts.waitTimeoutMs ?? 600_000);
+  await Promise.all(
+    Object.values(rt.state.containers)
+      .filter((c) => names.has(c.service) && !c.oneOff)
+      .map(async (c) => {
+        const id = `wait:${c.name}`;
+        progress.begin(id, `Container ${c.name}`);
+        progress.update(id, 'Waiting');
+        let hasHealth = false;
+        try {
+          hasHealth = !!rt.runConfig(c).healthcheck;
+        } catch {
+          /* no run config */
+        }
+        const timeout = Math.max(1, deadline - Date.now());
+        try {
+          const st = await sup.waitFor(c.name, hasHealth ? 'healthy' : 'running', timeout);
+          progress.done(id, hasHealth ? 'Healthy' : 'Running');
+          return st;
+        } catch (err) {
+          const st = await sup.inspect(c.name).catch(() => undefined);
+          if (st && st.state === 'exited' && st.exitCode === 0) {
+            progress.done(id, 'Exited (0)');
+            return st;
+          }
+          progress.fail(id, err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+      }),
+  );
+}
+
+/** `down`: every container (dependents first), then networks; volumes only when asked. */
+export async function down(
+  rt: ProjectRuntime,
+  opts: { removeOrphans?: boolean; volumes?: boolean; timeoutMs?: number },
+  progress: Progress,
+): Promise<void> {
+  const observed = await rt.observe();
+  const desired = desiredProject(rt.project, () => undefined);
+  const plan = planDown(desired, observed, { removeOrphans: opts.removeOrphans });
+  for (const w of plan.warnings) progress.warn(w);
+  const failures: unknown[] = [];
+  await runPlan(
+    plan,
+    async (a) => {
+      const rec = a.containerId ? rt.state.containers[a.containerId] : undefined;
+      if (!rec) return;
+      progress.update(a.id, 'Stopping');
+      await rt.removeContainer(rec, { timeoutMs: opts.timeoutMs, removeVolumes: opts.volumes ?? false });
+    },
+    {
+      continueOnError: true,
+      onStart: (a) => progress.begin(a.id, titleOf(a)),
+      onDone: (a) => progress.done(a.id, 'Removed'),
+      onError: (a, err) => {
+        failures.push(err);
+        progress.fail(a.id, err instanceof Error ? err.message : String(err));
+      },
+      onSkip: (a, why) => progress.skip(a.id, why),
+    },
+  );
+  if (failures.length) throw failures[0];
+  const orphansLeft = Object.values(rt.state.containers).some((c) => !rt.project.services[c.service] && !rt.project.disabledServices[c.service]);
+  if (!orphansLeft) {
+    const nets = Object.values(rt.state.networks);
+    for (const n of nets) progress.begin(`net:${n.name}`, `Network ${n.name}`);
+    await rt.removeNetworks();
+    for (const n of nets) progress.done(`net:${n.name}`, 'Removed');
+  }
+  if (opts.volumes) {
+    for (const v of await rt.removeNamedVolumes()) {
+      progress.begin(`vol:${v}`, `Volume ${v}`);
+      progress.done(`vol:${v}`, 'Removed');
+    }
+  }
+  if (Object.keys(rt.state.containers).length === 0) {
+    const sup = await rt.existingSupervisor();
+    if (sup) await sup.shutdown?.().catch(() => undefined);
+    await rt.forget();
+  }
+}

@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { down, waitForDependencies } from '../../apply/up.js';
+import { TscError } from '../../common/errors.js';
+import type { ContainerRecord } from '../../state/index.js';
+import { createProgress } from '../progress.js';
+import { secondsToMs, withProject } from '../session.js';
+import type { ProjectRuntime } from '../../apply/runtime.js';
+
+function selected(rt: ProjectRuntime, services: string[], opts: { oneOff?: boolean } = {}): ContainerRecord[] {
+  for (const s of services) {
+    if (!rt.project.services[s] && !rt.project.disabledServices[s]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${s}`);
+  }
+  return Object.values(rt.state.containers)
+    .filter((c) => (services.length === 0 || services.includes(c.service)) && (opts.oneOff || !c.oneOff))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Dependency order of services (dependencies first). */
+function order(rt: ProjectRuntime, recs: ContainerRecord[], reverse: boolean): ContainerRecord[] {
+  const rank = new Map<string, number>();
+  const visit = (s: string, depth: number): void => {
+    rank.set(s, Math.max(rank.get(s) ?? 0, depth));
+    for (const d of Object.keys(rt.project.services[s]?.depends_on ?? {})) if (depth < 100) visit(d, depth + 1);
+  };
+  for (const s of Object.keys(rt.project.services)) visit(s, 0);
+  const sorted = [...recs].sort((a, b) => (rank.get(b.service) ?? 0) - (rank.get(a.service) ?? 0));
+  return reverse ? sorted.reverse() : sorted;
+}
+
+async function each(recs: ContainerRecord[], verb: string, done: string, fn: (r: ContainerRecord) => Promise<void>): Promise<void> {
+  const progress = createProgress(recs.map((r) => ({ id: r.name, title: `Container ${r.name}` })));
+  const errors: unknown[] = [];
+  try {
+    for (const r of recs) {
+      progress.begin(r.name, `Container ${r.name}`);
+      progress.update(r.name, verb);
+      try {
+        await fn(r);
+        progress.done(r.name, done);
+      } catch (err) {
+        errors.push(err);
+        progress.fail(r.name, err instanceof Error ? err.message : String(err));
+      }
+    }
+  } finally {
+    await progress.finish();
+  }
+  if (errors.length) throw errors[0];
+}
+
+export function registerLifecycle(program: Command): void {
+  program
+    .command('down')
+    .description('Stop and remove containers and networks (named volumes only with -v)')
+    .option('-v, --volumes', 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers')
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option('--rmi <type>', 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")')
+    .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
+    .action(async (o: { volumes?: boolean; removeOrphans?: boolean; rmi?: string; timeout?: string }, cmd: Command) => {
+      if (o.rmi && o.rmi !== 'local' && o.rmi !== 'all') throw new TscError('USAGE', `invalid --rmi "${o.rmi}"`, { hint: 'use local or all' });
+      await withProject(cmd, { lock: true }, async (rt) => {
+        const images = new Set(Object.values(rt.state.containers).map((c) => c.image));
+        for (const s of Object.values(rt.project.services)) if (s.image) images.add(s.image);
+        const progress = createProgress();
+        try {
+          await down(rt, { volumes: o.volumes, removeOrphans: o.removeOrphans, timeoutMs: secondsToMs(o.timeout) }, progress);
+        } finally {
+          await progress.finish();
+        }
+        if (o.rmi) {
+          for (const ref of images) {
+            // "local": only images without a custom tag; images from a service's `image:` all have one
+            if (o.rmi === 'local') continue;
+            try {
+              await rt.images.remove(ref);
+              process.stderr.write(` ✔ Image ${ref}  Removed\n`);
+            } catch (err) {
+              process.stderr.write(`warning: image ${ref} not removed: ${err instanceof Error ? err.message : String(err)}\n`);
+            }
+          }
+        }
+      });
+    });
+
+  program
+    .command('stop')
+    .description('Stop services')
+    .argument('[services...]')
+    .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
+    .action(async (services: string[], o: { timeout?: string }, cmd: Command) => {
+      await withProject(cmd, { lock: true, services }, async (rt) => {
+        const recs = order(rt, selected(rt, services), true);
+        await each(recs, 'Stopping', 'Stopped', (r) => rt.stopContainer(r, secondsToMs(o.timeout)));
+      });
+    });
+
+  program
+    .command('start')
+    .description('Start services')
+    .argument('[services...]')
+    .action(async (services: string[], _o: unknown, cmd: Command) => {
+      await withProject(cmd, { lock: true, services }, async (rt) => {
+        const statuses = await rt.statuses();
+        const recs = order(rt, selected(rt, services), false).filter((r) => statuses.get(r.id)?.state !== 'running');
+        await each(recs, 'Starting', 'Started', async (r) => {
+          const s = rt.project.services[r.service];
+          if (s) await waitForDependencies(rt, s, {}, () => undefined);
+          await rt.startRecorded(r);
+        });
+      });
+    });
+
+  program
+    .command('restart')
+    .description('Restart service containers')
+    .argument('[services...]')
+    .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
+    .option('--no-deps', "Don't restart dependent services")
+    .action(async (services: string[], o: { timeout?: string }, cmd: Command) => {
+      await withProject(cmd, { lock: true, services }, async (rt) => {
+        const recs = order(rt, selected(rt, services), false);
+        await each(recs, 'Restarting', 'Started', async (r) => {
+          await rt.stopContainer(r, secondsToMs(o.timeout));
+          await rt.startRecorded(r);
+        });
+      });
+    });
+
+  program
+    .command('kill')
+    .description('Force stop service containers')
+    .argument('[services...]')
+    .option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL')
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .action(async (services: string[], o: { signal: string }, cmd: Command) => {
+      const signal = /^\d+$/.test(o.signal) ? o.signal : o.signal.toUpperCase().startsWith('SIG') ? o.signal.toUpperCase() : `SIG${o.signal.toUpperCase()}`;
+      await withProject(cmd, { lock: true, services }, async (rt) => {
+        const statuses = await rt.statuses();
+        const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === 'running');
+        const sup = await rt.supervisor();
+        await each(recs, 'Killing', 'Killed', async (r) => {
+          await sup.kill(r.name, signal);
+        });
+      });
+    });
+
+  program
+    .command('rm')
+    .description('Removes stopped service containers')
+    .argument('[services...]')
+    .option('-f, --force', "Don't ask to confirm removal")
+    .option('-s, --stop', 'Stop the containers, if required, before removing')
+    .option('-v, --volumes', 'Remove any anonymous volumes attached to containers')
+    .action(async (services: string[], o: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command) => {
+      await withProject(cmd, { lock: true, services }, async (rt) => {
+        const statuses = await rt.statuses();
+        let recs = selected(rt, services, { oneOff: true });
+        const running = recs.filter((r) => ['running', 'restarting'].includes(statuses.get(r.id)?.state ?? ''));
+        if (running.length && !o.stop) {
+          process.stderr.write(`warning: not removing running containers (use -s to stop them first): ${running.map((r) => r.name).join(', ')}\n`);
+          recs = recs.filter((r) => !running.includes(r));
+        }
+        if (recs.length === 0) {
+          process.stderr.write('No stopped containers\n');
+          return;
+        }
+        await each(recs, 'Removing', 'Removed', (r) => rt.removeContainer(r, { removeVolumes: o.volumes }));
+      });
+    });
+}

@@ -1,0 +1,73 @@
+/**
+ * What every project command does around its work: load the project, open its runtime, take
+ * the project lock for commands that change something, and always let go of both.
+ */
+import type { Command } from 'commander';
+import { ProjectRuntime } from '../apply/runtime.js';
+import { TscError } from '../common/errors.js';
+import { stateRoot } from '../common/paths.js';
+import type { Project } from '../spec/index.js';
+import { acquireProjectLock, describeHolder } from '../state/index.js';
+import { loadCliProject } from './project.js';
+
+export interface SessionOptions {
+  /** take the project lock (commands that change state) */
+  lock: boolean;
+  /** services named on the command line (enables their profiles) */
+  services?: string[];
+  /** fail at once when another tscompose holds the lock */
+  noWait?: boolean;
+}
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new TscError('NOT_ROOT', 'tscompose runs containers with its own engine and needs root (namespaces, mounts, cgroups, network links)', {
+      hint: 'run it with sudo',
+    });
+  }
+}
+
+export async function withProject<T>(cmd: Command, opts: SessionOptions, fn: (rt: ProjectRuntime, project: Project) => Promise<T>): Promise<T> {
+  const project = await loadCliProject(cmd, { services: opts.services });
+  const root = stateRoot();
+  requireRoot();
+  const lock = opts.lock
+    ? await acquireProjectLock(root, project.name, {
+        wait: !opts.noWait,
+        onWait: (holder) => process.stderr.write(`waiting for another tscompose on project ${project.name} to finish (${describeHolder(holder)})\n`),
+      })
+    : undefined;
+  try {
+    const rt = await ProjectRuntime.open(root, project);
+    try {
+      return await fn(rt, project);
+    } finally {
+      rt.close();
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Parses `--scale svc=n` values. */
+export function parseScale(values: string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(v);
+    if (!m) throw new TscError('USAGE', `invalid --scale value "${v}"`, { hint: 'use --scale SERVICE=NUMBER' });
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Seconds given on the command line (-t) as milliseconds. */
+export function secondsToMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new TscError('USAGE', `invalid timeout "${v}": expected seconds`);
+  return Math.round(n * 1000);
+}

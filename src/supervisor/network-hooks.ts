@@ -1,0 +1,94 @@
+/**
+ * The network services that live in the supervisor next to the containers: service-name DNS
+ * on each bridge gateway (answers follow container starts and exits) and the published-port
+ * proxies. Both are driven by the run request's `network` data, made by the apply layer.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DnsServer, PortProxy, type PortMapping, type PublishedPort } from '../network/index.js';
+import type { HookContext, SupervisorHook } from './hooks.js';
+
+/** Mirrors apply's ContainerNetworkData (plain data crossing the socket). */
+interface NetworkData {
+  project: string;
+  service: string;
+  networks: Array<{ name: string; gateway: string; address: string; names: string[] }>;
+  targetIp?: string;
+  ports: PortMapping[];
+}
+
+const PORTS_FILE = 'ports.json';
+
+function dataOf(ctx: HookContext): NetworkData | undefined {
+  const d = ctx.config.network as NetworkData | undefined;
+  return d && Array.isArray(d.networks) ? d : undefined;
+}
+
+export function networkHooks(root: string, project: string, log: (line: string) => void): SupervisorHook[] {
+  const dns = new DnsServer({});
+  const proxy = new PortProxy({ root, project });
+  const served = new Set<string>();
+
+  const dnsHook: SupervisorHook = {
+    name: 'dns',
+    async onContainerStart(ctx) {
+      const d = dataOf(ctx);
+      if (!d || d.networks.length === 0) return;
+      for (const n of d.networks) {
+        if (!served.has(n.name)) {
+          await dns.addNetwork(n.name, n.gateway);
+          served.add(n.name);
+        }
+      }
+      dns.setContainer(
+        ctx.id,
+        d.networks.map((n) => ({ network: n.name, address: n.address, names: n.names })),
+      );
+    },
+    onContainerExit(ctx) {
+      dns.removeContainer(ctx.id);
+    },
+    onContainerRemove(ctx) {
+      dns.removeContainer(ctx.id);
+    },
+    async close() {
+      await dns.close();
+    },
+  };
+
+  const portsHook: SupervisorHook = {
+    name: 'ports',
+    async onContainerStart(ctx) {
+      const d = dataOf(ctx);
+      if (!d || d.ports.length === 0 || !d.targetIp) return;
+      const file = path.join(ctx.config.spec.bundleDir, PORTS_FILE);
+      // a restart or a re-adoption keeps the host ports chosen the first time
+      let previous: PublishedPort[] = [];
+      try {
+        previous = JSON.parse(readFileSync(file, 'utf8')) as PublishedPort[];
+      } catch {
+        previous = [];
+      }
+      if (proxy.list().some((p) => p.container === ctx.id)) return;
+      const mappings = d.ports.map((m) => {
+        if (m.hostPort) return m;
+        const prev = previous.find((p) => p.containerPort === m.containerPort && p.proto === m.proto);
+        return prev ? { ...m, hostPort: prev.hostPort } : m;
+      });
+      const published = await proxy.publish(d.service, ctx.id, d.targetIp, mappings);
+      writeFileSync(file, JSON.stringify(published));
+      log(`published ${published.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ')} for ${ctx.id}`);
+    },
+    async onContainerExit(ctx) {
+      await proxy.unpublish(ctx.id);
+    },
+    async onContainerRemove(ctx) {
+      await proxy.unpublish(ctx.id);
+    },
+    async close() {
+      await proxy.close();
+    },
+  };
+
+  return [dnsHook, portsHook];
+}
