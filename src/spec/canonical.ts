@@ -288,7 +288,9 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
     const nt: Obj = {};
     if (t.size !== undefined) nt.size = bytes(t.size, ctx, [...p, 'tmpfs', 'size']);
     if (t.mode !== undefined) {
-      const m = typeof t.mode === 'number' ? t.mode : /^[0-7]+$/.test(String(t.mode)) ? parseInt(String(t.mode), 8) : NaN;
+      // Modes are octal as written ("1777" or 1777 both mean 0o1777).
+      const text = String(t.mode);
+      const m = /^0?o?[0-7]+$/.test(text) ? parseInt(text.replace(/^0?o/, ''), 8) : NaN;
       if (!Number.isInteger(m)) throw specError(ctx, [...p, 'tmpfs', 'mode'], `expected an octal file mode, got ${JSON.stringify(t.mode)}`);
       nt.mode = m;
     }

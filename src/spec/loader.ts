@@ -151,15 +151,28 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     for (const p of paths) {
       if (includeStack.includes(p)) throw specError(ctx, ['include', i], `include cycle: ${[...includeStack, p].join(' -> ')}`);
     }
+    // The included files interpolate with the including project's environment first, then
+    // their own env files (default: the .env of their project directory).
+    const envFiles =
+      e.env_file !== undefined
+        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), ctx))
+        : [path.join(projDir, '.env')].filter((f) => existsSync(f));
+    const incVars: Record<string, string> = {};
+    for (const f of envFiles) Object.assign(incVars, readEnvFile(f, ld.lookupValue));
+    const incLookup = (n: string): ResolvedVariable | undefined =>
+      ld.interp.lookup(n) ?? (Object.prototype.hasOwnProperty.call(incVars, n) ? { value: incVars[n], source: 'env-file' } : undefined);
+    const subLd: Loader = { ...ld, cache: new Map(), interp: { ...ld.interp, lookup: incLookup }, lookupValue: (n) => incLookup(n)?.value };
     let sub: LoadedModel | undefined;
     for (const p of paths) {
-      const m = loadFile(p, projDir, ld, [...includeStack, file, p]);
+      const m = loadFile(p, projDir, subLd, [...includeStack, file, p]);
       sub = sub ? mergeModels(sub, m) : m;
     }
     if (!sub) return;
     for (const kind of ['services', 'networks', 'volumes'] as const) {
       for (const [k, v] of Object.entries(sub[kind])) {
-        if (k in model[kind]) throw specError(ctx, ['include', i], `${kind}.${k} is defined by two included files`);
+        if (k in model[kind] && (kind === 'services' || !sameValue(model[kind][k], v))) {
+          throw specError(ctx, ['include', i], `${kind}.${k} is defined by two included files`);
+        }
         (model[kind] as Obj)[k] = v;
       }
     }
@@ -182,7 +195,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     if (!isObj(v)) continue;
     for (const [k, cfg] of Object.entries(v)) {
       if (kind === 'networks' || kind === 'volumes') {
-        if (k in model[kind] && !includeStack.includes(file)) {
+        if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
         }
       }
@@ -190,6 +203,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     }
   }
   if (typeof data.name === 'string') model.name = data.name;
+  if (data.version !== undefined) ld.warnings.push(`${file}: the top-level version key is obsolete and ignored`);
   for (const [k, v] of Object.entries(data)) if (k.startsWith('x-')) model.extensions[k] = v;
   return model;
 }
@@ -237,6 +251,10 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
   const merged = mergeService(baseCopy, child);
   memo.set(id, merged);
   return merged;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function hintFor(name: string, candidates: string[]): string | undefined {
@@ -498,9 +516,8 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   // project name
   let name: string;
   if (opts.projectName) name = checkProjectName(opts.projectName, '-p');
-  else if (shell.COMPOSE_PROJECT_NAME) name = checkProjectName(shell.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME');
+  else if (lookupValue('COMPOSE_PROJECT_NAME')) name = checkProjectName(lookupValue('COMPOSE_PROJECT_NAME')!, 'COMPOSE_PROJECT_NAME');
   else if (model.name) name = checkProjectName(model.name, 'the top-level name: key');
-  else if (dotenv.COMPOSE_PROJECT_NAME?.value) name = checkProjectName(dotenv.COMPOSE_PROJECT_NAME.value, 'COMPOSE_PROJECT_NAME in the env file');
   else {
     name = normalizeProjectName(path.basename(projectDir));
     if (!name) throw new TscError('SPEC_INVALID', `cannot derive a project name from the directory ${projectDir}`, { hint: 'set one with -p NAME or a top-level name: key' });
@@ -592,6 +609,13 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   }
   for (const kind of ['secrets', 'configs', 'models'] as const) {
     if (Object.keys(model[kind]).length > 0) warnings.push(`top-level ${kind} are not supported by tscompose yet: they are kept but have no effect`);
+  }
+
+  for (const n of enabled) {
+    const s = all[n];
+    if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
+      throw specError(fragOf(n), ['services', n, 'container_name'], `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`, 'remove container_name or set deploy.replicas to 1');
+    }
   }
 
   const services: Record<string, Service> = {};
