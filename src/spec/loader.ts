@@ -33,6 +33,11 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** services named on the command line: enabled whatever their profiles, with their dependencies */
   services?: string[];
+  /**
+   * false = leave `${VAR}` expressions as written (`config --no-interpolate`). The result is
+   * for display only: typed fields may then hold the expression text instead of a number.
+   */
+  interpolate?: boolean;
 }
 
 export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -66,6 +71,7 @@ interface LoadedModel {
 
 interface Loader {
   interp: InterpolationContext;
+  raw: boolean;
   warnings: string[];
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
@@ -129,7 +135,7 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
     const pos = parsed.positions.find(p);
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;
   };
-  const data = interpolateTree(parsed.data, ld.interp, [], label) as Obj;
+  const data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
   validateFile(data, { file, positions: parsed.positions });
   const out = { data, positions: parsed.positions };
   ld.cache.set(file, out);
@@ -139,7 +145,7 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
 /** Loads one file into canonical fragments (include and extends resolved). */
 function loadFile(file: string, baseDir: string, ld: Loader, includeStack: string[]): LoadedModel {
   const { data, positions } = loadRawFile(file, ld);
-  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue };
+  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw };
   const model: LoadedModel = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, models: {}, extensions: {}, files: [file] };
 
   // include: each entry is loaded as its own sub-project, then its resources are added.
@@ -234,7 +240,7 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
       throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(baseName)} not found in ${other}`, hintFor(baseName, Object.keys(services)));
     }
     // Paths in the extended file stay relative to that file.
-    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue };
+    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw };
     const otherCanon: Record<string, Obj> = {};
     for (const [n, s] of Object.entries(services)) otherCanon[n] = canonicalService((s ?? {}) as Obj, otherCtx, ['services', n]);
     base = resolveExtends(baseName, otherCanon, other, ld, [...stack, id], memo);
@@ -504,7 +510,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   if (projectDir !== (explicitDir ?? workingDir)) readDotenv(projectDir);
 
   const report = new Map<string, EnvironmentEntry>();
-  const ld: Loader = { interp: { lookup, report, warnings }, warnings, lookupValue, cache: new Map() };
+  const ld: Loader = { interp: { lookup, report, warnings }, raw: opts.interpolate === false, warnings, lookupValue, cache: new Map() };
 
   let model: LoadedModel | undefined;
   for (const f of files) {
@@ -640,7 +646,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     warnings: [...new Set(warnings)],
   };
   const check = ProjectSchema.safeParse(project);
-  if (!check.success) {
+  if (!check.success && !ld.raw) {
     const i = check.error.issues[0];
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }

@@ -87,6 +87,20 @@ describe('tscompose config', () => {
     });
   });
 
+  it('--no-interpolate prints expressions as written', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: ${IMG:?required}\n    ports: ["${PORT}:80"]\n    deploy:\n      replicas: ${N}\n');
+      const f = path.join(p.dir, 'compose.yaml');
+      expect(await main(['-f', f, 'config'])).toBe(1);
+      expect(err).toMatch(/required variable IMG/);
+      expect(await main(['-f', f, 'config', '--no-interpolate'])).toBe(0);
+      const doc = parse(out) as { services: { web: Record<string, unknown> } };
+      expect(doc.services.web.image).toBe('${IMG:?required}');
+      expect(doc.services.web.ports).toEqual(['${PORT}:80']);
+      expect(doc.services.web.deploy).toEqual({ replicas: '${N}' });
+    });
+  });
+
   it('prints warnings for unsupported keys on stderr', async () => {
     await withProject(async (p) => {
       p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    devices: ["/dev/fuse"]\n');
