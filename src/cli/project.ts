@@ -6,7 +6,7 @@ import type { GlobalOptions } from './context.js';
 /** Turns the global flags, the environment and the current directory into LoadOptions. */
 export function loadOptionsFrom(
   global: GlobalOptions,
-  extra: { services?: string[] } = {},
+  extra: { services?: string[]; interpolate?: boolean } = {},
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): LoadOptions {
@@ -19,6 +19,7 @@ export function loadOptionsFrom(
     profiles: global.profile,
     env: { ...env },
     services: extra.services,
+    interpolate: extra.interpolate,
   };
 }
 
@@ -35,7 +36,7 @@ export function globalOptionsOf(cmd: Command): GlobalOptions {
  */
 export async function loadCliProject(
   cmd: Command,
-  extra: { services?: string[] } = {},
+  extra: { services?: string[]; interpolate?: boolean } = {},
   onWarning: (w: string) => void = (w) => process.stderr.write(`warning: ${w}\n`),
 ): Promise<Project> {
   const project = await loadProject(loadOptionsFrom(globalOptionsOf(cmd), extra));

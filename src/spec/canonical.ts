@@ -21,6 +21,13 @@ export interface CanonContext {
   file: string;
   positions: SourceMap;
   env: (name: string) => string | undefined;
+  /** --no-interpolate: values still holding a `$` expression are kept as written */
+  raw?: boolean;
+}
+
+/** In raw mode a typed value still holding a variable is kept as its text. */
+function rawKept(v: unknown, ctx: CanonContext): v is string {
+  return ctx.raw === true && typeof v === 'string' && v.includes('$');
 }
 
 export function specError(ctx: { file: string; positions: SourceMap }, p: Path, msg: string, hint?: string): TscError {
@@ -42,6 +49,7 @@ export function resolveHostPath(p: string, ctx: CanonContext): string {
 }
 
 function bool(v: unknown, ctx: CanonContext, p: Path): boolean {
+  if (rawKept(v, ctx)) return v as unknown as boolean;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string') {
     const b = toBoolean(v);
@@ -51,24 +59,28 @@ function bool(v: unknown, ctx: CanonContext, p: Path): boolean {
 }
 
 function int(v: unknown, ctx: CanonContext, p: Path): number {
+  if (rawKept(v, ctx)) return v as unknown as number;
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && isIntString(v)) return Number(v);
   throw specError(ctx, p, `expected an integer, got ${JSON.stringify(v)}`);
 }
 
 function num(v: unknown, ctx: CanonContext, p: Path): number {
+  if (rawKept(v, ctx)) return v as unknown as number;
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   throw specError(ctx, p, `expected a number, got ${JSON.stringify(v)}`);
 }
 
 function bytes(v: unknown, ctx: CanonContext, p: Path): number {
+  if (rawKept(v, ctx)) return v as unknown as number;
   const b = typeof v === 'string' || typeof v === 'number' ? parseBytes(v) : undefined;
   if (b === undefined) throw specError(ctx, p, `expected a size such as 512m or 1g, got ${JSON.stringify(v)}`);
   return b;
 }
 
 function duration(v: unknown, ctx: CanonContext, p: Path): number {
+  if (rawKept(v, ctx)) return v as unknown as number;
   const d = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
   if (d === undefined) throw specError(ctx, p, `expected a duration such as 10s or 1m30s, got ${JSON.stringify(v)}`);
   return d;
@@ -288,7 +300,9 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
     const nt: Obj = {};
     if (t.size !== undefined) nt.size = bytes(t.size, ctx, [...p, 'tmpfs', 'size']);
     if (t.mode !== undefined) {
-      const m = typeof t.mode === 'number' ? t.mode : /^[0-7]+$/.test(String(t.mode)) ? parseInt(String(t.mode), 8) : NaN;
+      // Modes are octal as written ("1777" or 1777 both mean 0o1777).
+      const text = String(t.mode);
+      const m = /^0?o?[0-7]+$/.test(text) ? parseInt(text.replace(/^0?o/, ''), 8) : NaN;
       if (!Number.isInteger(m)) throw specError(ctx, [...p, 'tmpfs', 'mode'], `expected an octal file mode, got ${JSON.stringify(t.mode)}`);
       nt.mode = m;
     }
@@ -328,11 +342,11 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
       });
     }
     case 'ports':
-      return (v as unknown[]).flatMap((e, i) => (isObj(e) ? [portLong(e, ctx, [...p, i])] : parsePortShort(e as string | number, ctx, [...p, i])));
+      return (v as unknown[]).flatMap((e, i) => (isObj(e) ? [portLong(e, ctx, [...p, i])] : rawKept(e, ctx) ? [e as unknown as Obj] : parsePortShort(e as string | number, ctx, [...p, i])));
     case 'expose':
       return (v as unknown[]).map(String);
     case 'volumes':
-      return (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : parseVolumeShort(String(e), ctx, [...p, i])));
+      return (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i])));
     case 'tmpfs':
     case 'dns':
     case 'dns_search':

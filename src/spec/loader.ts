@@ -33,6 +33,11 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** services named on the command line: enabled whatever their profiles, with their dependencies */
   services?: string[];
+  /**
+   * false = leave `${VAR}` expressions as written (`config --no-interpolate`). The result is
+   * for display only: typed fields may then hold the expression text instead of a number.
+   */
+  interpolate?: boolean;
 }
 
 export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -66,6 +71,7 @@ interface LoadedModel {
 
 interface Loader {
   interp: InterpolationContext;
+  raw: boolean;
   warnings: string[];
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
@@ -129,7 +135,7 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
     const pos = parsed.positions.find(p);
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;
   };
-  const data = interpolateTree(parsed.data, ld.interp, [], label) as Obj;
+  const data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
   validateFile(data, { file, positions: parsed.positions });
   const out = { data, positions: parsed.positions };
   ld.cache.set(file, out);
@@ -139,7 +145,7 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
 /** Loads one file into canonical fragments (include and extends resolved). */
 function loadFile(file: string, baseDir: string, ld: Loader, includeStack: string[]): LoadedModel {
   const { data, positions } = loadRawFile(file, ld);
-  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue };
+  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw };
   const model: LoadedModel = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, models: {}, extensions: {}, files: [file] };
 
   // include: each entry is loaded as its own sub-project, then its resources are added.
@@ -151,15 +157,28 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     for (const p of paths) {
       if (includeStack.includes(p)) throw specError(ctx, ['include', i], `include cycle: ${[...includeStack, p].join(' -> ')}`);
     }
+    // The included files interpolate with the including project's environment first, then
+    // their own env files (default: the .env of their project directory).
+    const envFiles =
+      e.env_file !== undefined
+        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), ctx))
+        : [path.join(projDir, '.env')].filter((f) => existsSync(f));
+    const incVars: Record<string, string> = {};
+    for (const f of envFiles) Object.assign(incVars, readEnvFile(f, ld.lookupValue));
+    const incLookup = (n: string): ResolvedVariable | undefined =>
+      ld.interp.lookup(n) ?? (Object.prototype.hasOwnProperty.call(incVars, n) ? { value: incVars[n], source: 'env-file' } : undefined);
+    const subLd: Loader = { ...ld, cache: new Map(), interp: { ...ld.interp, lookup: incLookup }, lookupValue: (n) => incLookup(n)?.value };
     let sub: LoadedModel | undefined;
     for (const p of paths) {
-      const m = loadFile(p, projDir, ld, [...includeStack, file, p]);
+      const m = loadFile(p, projDir, subLd, [...includeStack, file, p]);
       sub = sub ? mergeModels(sub, m) : m;
     }
     if (!sub) return;
     for (const kind of ['services', 'networks', 'volumes'] as const) {
       for (const [k, v] of Object.entries(sub[kind])) {
-        if (k in model[kind]) throw specError(ctx, ['include', i], `${kind}.${k} is defined by two included files`);
+        if (k in model[kind] && (kind === 'services' || !sameValue(model[kind][k], v))) {
+          throw specError(ctx, ['include', i], `${kind}.${k} is defined by two included files`);
+        }
         (model[kind] as Obj)[k] = v;
       }
     }
@@ -182,7 +201,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     if (!isObj(v)) continue;
     for (const [k, cfg] of Object.entries(v)) {
       if (kind === 'networks' || kind === 'volumes') {
-        if (k in model[kind] && !includeStack.includes(file)) {
+        if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
         }
       }
@@ -190,6 +209,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     }
   }
   if (typeof data.name === 'string') model.name = data.name;
+  if (data.version !== undefined) ld.warnings.push(`${file}: the top-level version key is obsolete and ignored`);
   for (const [k, v] of Object.entries(data)) if (k.startsWith('x-')) model.extensions[k] = v;
   return model;
 }
@@ -220,7 +240,7 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
       throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(baseName)} not found in ${other}`, hintFor(baseName, Object.keys(services)));
     }
     // Paths in the extended file stay relative to that file.
-    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue };
+    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw };
     const otherCanon: Record<string, Obj> = {};
     for (const [n, s] of Object.entries(services)) otherCanon[n] = canonicalService((s ?? {}) as Obj, otherCtx, ['services', n]);
     base = resolveExtends(baseName, otherCanon, other, ld, [...stack, id], memo);
@@ -237,6 +257,10 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
   const merged = mergeService(baseCopy, child);
   memo.set(id, merged);
   return merged;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function hintFor(name: string, candidates: string[]): string | undefined {
@@ -486,7 +510,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   if (projectDir !== (explicitDir ?? workingDir)) readDotenv(projectDir);
 
   const report = new Map<string, EnvironmentEntry>();
-  const ld: Loader = { interp: { lookup, report, warnings }, warnings, lookupValue, cache: new Map() };
+  const ld: Loader = { interp: { lookup, report, warnings }, raw: opts.interpolate === false, warnings, lookupValue, cache: new Map() };
 
   let model: LoadedModel | undefined;
   for (const f of files) {
@@ -498,9 +522,8 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   // project name
   let name: string;
   if (opts.projectName) name = checkProjectName(opts.projectName, '-p');
-  else if (shell.COMPOSE_PROJECT_NAME) name = checkProjectName(shell.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME');
+  else if (lookupValue('COMPOSE_PROJECT_NAME')) name = checkProjectName(lookupValue('COMPOSE_PROJECT_NAME')!, 'COMPOSE_PROJECT_NAME');
   else if (model.name) name = checkProjectName(model.name, 'the top-level name: key');
-  else if (dotenv.COMPOSE_PROJECT_NAME?.value) name = checkProjectName(dotenv.COMPOSE_PROJECT_NAME.value, 'COMPOSE_PROJECT_NAME in the env file');
   else {
     name = normalizeProjectName(path.basename(projectDir));
     if (!name) throw new TscError('SPEC_INVALID', `cannot derive a project name from the directory ${projectDir}`, { hint: 'set one with -p NAME or a top-level name: key' });
@@ -594,6 +617,13 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     if (Object.keys(model[kind]).length > 0) warnings.push(`top-level ${kind} are not supported by tscompose yet: they are kept but have no effect`);
   }
 
+  for (const n of enabled) {
+    const s = all[n];
+    if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
+      throw specError(fragOf(n), ['services', n, 'container_name'], `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`, 'remove container_name or set deploy.replicas to 1');
+    }
+  }
+
   const services: Record<string, Service> = {};
   const disabledServices: Record<string, Service> = {};
   for (const n of Object.keys(all).sort()) (enabled.has(n) ? services : disabledServices)[n] = all[n];
@@ -616,7 +646,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     warnings: [...new Set(warnings)],
   };
   const check = ProjectSchema.safeParse(project);
-  if (!check.success) {
+  if (!check.success && !ld.raw) {
     const i = check.error.issues[0];
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }

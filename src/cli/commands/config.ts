@@ -11,6 +11,7 @@ interface ConfigOptions {
   environment?: boolean;
   format?: string;
   quiet?: boolean;
+  interpolate?: boolean;
 }
 
 export function registerConfig(program: Command): void {
@@ -24,11 +25,12 @@ export function registerConfig(program: Command): void {
     .option('--environment', 'Print every variable interpolation used, its value and its source')
     .option('--format <format>', 'Format the output (yaml|json)', 'yaml')
     .option('-q, --quiet', 'Only validate the configuration, print nothing')
+    .option('--no-interpolate', "Don't interpolate environment variables")
     .action(async (services: string[], opts: ConfigOptions, cmd: Command) => {
       if (opts.format !== 'yaml' && opts.format !== 'json') {
         throw new TscError('USAGE', `unknown format ${JSON.stringify(opts.format)} for config`, { hint: 'use --format yaml or --format json' });
       }
-      const project = await loadCliProject(cmd, { services: services.length > 0 ? services : undefined });
+      const project = await loadCliProject(cmd, { services: services.length > 0 ? services : undefined, interpolate: opts.interpolate });
       if (services.length > 0) {
         // keep only the named services and their dependencies
         const keep = new Set<string>();

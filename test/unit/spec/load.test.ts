@@ -514,3 +514,66 @@ describe('unsupported keys', () => {
     });
   });
 });
+
+describe('more Compose rules', () => {
+  it('included files interpolate with the parent environment first, then their env_file', async () => {
+    await withProject(async (p) => {
+      p.write('db/compose.yaml', 'services:\n  db:\n    image: ${DB_IMAGE}\n    environment:\n      MODE: ${MODE}\n');
+      p.write('db/db.env', 'DB_IMAGE=from-include\nMODE=include\n');
+      p.write('compose.yaml', 'include:\n  - path: db/compose.yaml\n    env_file: db/db.env\nservices:\n  web:\n    image: busybox\n');
+      p.write('.env', 'MODE=parent\n');
+      const proj = await p.load();
+      expect(proj.services.db.image).toBe('from-include');
+      expect(proj.services.db.environment.MODE).toBe('parent');
+    });
+  });
+
+  it('COMPOSE_PROJECT_NAME from .env beats the top-level name', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'name: fromfile\nservices:\n  web:\n    image: busybox\n');
+      p.write('.env', 'COMPOSE_PROJECT_NAME=fromdotenv\n');
+      expect((await p.load()).name).toBe('fromdotenv');
+    });
+  });
+
+  it('warns about the obsolete version key; rejects container_name with several replicas', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'version: "3"\nservices:\n  web:\n    image: busybox\n');
+      expect((await p.load()).warnings.join('\n')).toMatch(/version key is obsolete/);
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    container_name: one\n    deploy:\n      replicas: 2\n');
+      expect((await rejection(p.load())).message).toMatch(/container_name but runs 2 replicas/);
+    });
+  });
+
+  it('scale becomes deploy.replicas and must agree with it', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    scale: 3\n');
+      expect((await p.load()).services.web.deploy?.replicas).toBe(3);
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    scale: 3\n    deploy:\n      replicas: 2\n');
+      expect((await rejection(p.load())).message).toMatch(/scale \(3\) and deploy\.replicas \(2\) disagree/);
+    });
+  });
+
+  it('duplicate keys and YAML merge keys', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: a\n    image: b\n');
+      expect((await rejection(p.load())).code).toBe('SPEC_PARSE');
+      p.write('compose.yaml', 'x-a: &a\n  image: from-a\n  user: a\nx-b: &b\n  image: from-b\n  hostname: b\nservices:\n  web:\n    <<: [*a, *b]\n    user: own\n');
+      const web = (await p.load()).services.web;
+      expect(web.image).toBe('from-a');
+      expect(web.user).toBe('own');
+      expect(web.hostname).toBe('b');
+    });
+  });
+
+  it('profiles interact with depends_on of named services only through enabled services', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  migrate:\n    image: x\n    profiles: [ops]\n    depends_on: [db]\n  db:\n    image: x\n');
+      const proj = await p.load({ services: ['migrate'] });
+      expect(Object.keys(proj.services)).toEqual(['db', 'migrate']);
+      const e = await rejection(p.load({ services: ['migrat'] }));
+      expect(e.code).toBe('NO_SUCH_SERVICE');
+      expect(e.hint).toMatch(/migrate/);
+    });
+  });
+});
