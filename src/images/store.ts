@@ -447,19 +447,27 @@ export class ImageStore {
     }
     const existing = this.readIndex().images[cfgDesc.digest];
     let downloaded = false;
-    await pool(
-      layerDescs.map((l, i) => ({ l, i })),
-      opts.concurrency ?? 3,
-      async ({ l, i }) => {
-        if (this.layers.has(diffIds[i])) {
-          opts.onProgress?.({ kind: 'layer-present', digest: l.digest, size: l.size });
-          return;
-        }
-        if (!this.blobs.has(l.digest)) downloaded = true;
-        await download(l, `layer ${i + 1}/${layerDescs.length}`);
-        await this.ensureLayer(diffIds[i], l.digest, `layer ${i + 1}/${layerDescs.length} (${l.digest}) of ${what}`, opts.onProgress);
-      },
-    );
+    // a layer is unpacked as soon as it is downloaded, without holding a download slot
+    const unpacks: Promise<void>[] = [];
+    try {
+      await pool(
+        layerDescs.map((l, i) => ({ l, i })),
+        opts.concurrency ?? 3,
+        async ({ l, i }) => {
+          if (this.layers.has(diffIds[i])) {
+            opts.onProgress?.({ kind: 'layer-present', digest: l.digest, size: l.size });
+            return;
+          }
+          if (!this.blobs.has(l.digest)) downloaded = true;
+          await download(l, `layer ${i + 1}/${layerDescs.length}`);
+          unpacks.push(this.ensureLayer(diffIds[i], l.digest, `layer ${i + 1}/${layerDescs.length} (${l.digest}) of ${what}`, opts.onProgress));
+        },
+      );
+    } finally {
+      const settled = await Promise.allSettled(unpacks);
+      const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bad) throw bad.reason;
+    }
     const rec = await this.commit({
       configBytes,
       configDigest: cfgDesc.digest,

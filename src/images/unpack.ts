@@ -7,7 +7,10 @@
  * followed). The digest of the uncompressed stream (the diff_id) is computed on the way.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp, lstatSync, openSync, readSync, closeSync } from 'node:fs';
+import {
+  createReadStream, lstatSync, openSync, readSync, closeSync, mkdirSync, rmSync, writeSync, symlinkSync, linkSync, lchownSync, chmodSync,
+  lutimesSync, utimesSync,
+} from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -113,7 +116,7 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
       } catch {
         st = undefined;
       }
-      if (!st) await fsp.mkdir(abs, { mode: 0o755 });
+      if (!st) mkdirSync(abs, { mode: 0o755 });
       else if (st.isSymbolicLink()) throw unsafe(what, entryName, `passes through the symlink "${rel}"`);
       else if (!st.isDirectory()) {
         throw new TscError('IMAGE_ARCHIVE', `${what}: entry "${entryName}" needs "${rel}" to be a directory but it is a file`);
@@ -132,7 +135,7 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
       return false;
     }
     if (keepDir && st.isDirectory()) return true;
-    await fsp.rm(abs, { recursive: true, force: true });
+    rmSync(abs, { recursive: true, force: true });
     for (const d of safeDirs) if (d === rel || d.startsWith(`${rel}/`)) safeDirs.delete(d);
     return false;
   };
@@ -147,8 +150,11 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
           const dirAbs = await ensureParents([...dirParts, '_'], entry.path).then(() => path.join(dest, ...dirParts));
           if (dirParts.length > 0) {
             const st = lstatSync(dirAbs, { throwIfNoEntry: false });
-            if (!st) await fsp.mkdir(dirAbs, { mode: 0o755 });
-            else if (!st.isDirectory()) await clear(dirAbs, dirParts.join('/'), false).then(() => fsp.mkdir(dirAbs, { mode: 0o755 }));
+            if (!st) mkdirSync(dirAbs, { mode: 0o755 });
+            else if (!st.isDirectory()) {
+              await clear(dirAbs, dirParts.join('/'), false);
+              mkdirSync(dirAbs, { mode: 0o755 });
+            }
           }
           lsetxattr(dirAbs, 'trusted.overlay.opaque', Buffer.from('y'));
         } else if (!base.startsWith(`${WH_PREFIX}${WH_PREFIX}`)) {
@@ -170,21 +176,26 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
       const existingDir = await clear(abs, rel, entry.type === 'dir');
       switch (entry.type) {
         case 'dir':
-          if (!existingDir) await fsp.mkdir(abs, { mode: 0o700 });
+          if (!existingDir) mkdirSync(abs, { mode: 0o700 });
           dirs.push({ p: abs, entry });
           break;
         case 'file': {
-          const fh = await fsp.open(abs, 'wx', 0o600);
+          // synchronous writes: they land in the page cache, and the thread pool stays free for
+          // the decompression and the downloads running alongside
+          const fd = openSync(abs, 'wx', 0o600);
           try {
-            for await (const c of body) await fh.write(c);
+            for await (const c of body) {
+              let off = 0;
+              while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+            }
           } finally {
-            await fh.close();
+            closeSync(fd);
           }
           size += entry.size;
           break;
         }
         case 'symlink':
-          await fsp.symlink(entry.linkname, abs);
+          symlinkSync(entry.linkname, abs);
           break;
         case 'hardlink': {
           const lparts = components(entry.linkname.replace(/^\/+/, ''), what);
@@ -195,7 +206,7 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
             throw new TscError('IMAGE_ARCHIVE', `${what}: hard link "${entry.path}" points at "${entry.linkname}", which is not in this layer`);
           }
           if (st.isDirectory()) throw unsafe(what, entry.path, 'is a hard link to a directory');
-          await fsp.link(src, abs);
+          linkSync(src, abs);
           continue; // a hard link shares the target's metadata
         }
         case 'char':
@@ -208,24 +219,24 @@ export async function unpackLayer(blobPath: string, dest: string, what: string):
           mknod(abs, S_IFIFO | entry.mode, 0, 0);
           break;
       }
-      await fsp.lchown(abs, entry.uid, entry.gid);
-      if (entry.type !== 'symlink') await fsp.chmod(abs, entry.mode);
+      lchownSync(abs, entry.uid, entry.gid);
+      if (entry.type !== 'symlink') chmodSync(abs, entry.mode);
       for (const [name, value] of entry.xattrs) {
         if (!IGNORED_XATTRS(name)) lsetxattr(abs, name, value);
       }
-      if (entry.type !== 'dir') await fsp.lutimes(abs, entry.mtime, entry.mtime);
+      if (entry.type !== 'dir') lutimesSync(abs, entry.mtime, entry.mtime);
     }
     // directory metadata last, deepest first, so creating children does not change it
     for (let i = dirs.length - 1; i >= 0; i--) {
       const { p, entry } = dirs[i];
       // a later entry may have replaced the directory (even with a symlink): never follow it
       if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
-      await fsp.lchown(p, entry.uid, entry.gid);
-      await fsp.chmod(p, entry.mode);
+      lchownSync(p, entry.uid, entry.gid);
+      chmodSync(p, entry.mode);
       for (const [name, value] of entry.xattrs) {
         if (!IGNORED_XATTRS(name)) lsetxattr(p, name, value);
       }
-      await fsp.utimes(p, entry.mtime, entry.mtime);
+      utimesSync(p, entry.mtime, entry.mtime);
     }
   } catch (e) {
     stream.destroy();

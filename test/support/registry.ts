@@ -164,3 +164,65 @@ export async function startSlowProxy(target: number, bytesPerSecond: number): Pr
       }),
   };
 }
+
+export interface AuthProxy {
+  host: string;
+  /** token requests seen: their service and scope parameters */
+  tokenRequests: { service: string | null; scope: string | null }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback front for the test registry that demands auth as real registries do. `bearer`: /v2/
+ * answers 401 with a WWW-Authenticate Bearer challenge whose realm is this proxy's /token, which
+ * hands out a token only for the given basic credentials. `basic`: /v2/ wants the credentials
+ * directly.
+ */
+export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', user: string, password: string): Promise<AuthProxy> {
+  const http = await import('node:http');
+  const expectedBasic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const token = `tsc-token-${Math.random().toString(36).slice(2)}`;
+  const tokenRequests: AuthProxy['tokenRequests'] = [];
+  let host = '';
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (url.pathname === '/token') {
+      tokenRequests.push({ service: url.searchParams.get('service'), scope: url.searchParams.get('scope') });
+      if (req.headers.authorization !== expectedBasic) {
+        res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      return;
+    }
+    const ok = mode === 'bearer' ? req.headers.authorization === `Bearer ${token}` : req.headers.authorization === expectedBasic;
+    if (!ok) {
+      const repo = /^\/v2\/(.+)\/(?:manifests|blobs)\//.exec(url.pathname)?.[1];
+      const challenge =
+        mode === 'bearer'
+          ? `Bearer realm="http://${host}/token",service="tsc-test-registry"${repo ? `,scope="repository:${repo}:pull"` : ''}`
+          : 'Basic realm="tsc test"';
+      res.writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers.authorization;
+    const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    host,
+    tokenRequests,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
