@@ -254,4 +254,24 @@ describe('lifecycle', () => {
     const leftover = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(s.id));
     expect(leftover).toEqual([]);
   });
+
+  it('init: true runs a reaper as PID 1 that reaps orphans, forwards signals and passes the exit code', async () => {
+    const r = await h.run(h.spec({
+      args: ['sh', '-c', '(sleep 0.1 &); sleep 0.5; echo pid=$$; ps -o stat | grep -c "^Z"; exit 4'],
+      process: { init: true },
+    }));
+    expect(r.stdout).toMatch(/^pid=(\d+)\n0\n$/);
+    expect(r.stdout).not.toContain('pid=1\n'); // the command is a child of the reaper
+    expect(r.code).toBe(4);
+    const s = h.spec({ args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'], process: { init: true } });
+    const c = await h.start(s);
+    await new Promise((res) => setTimeout(res, 200));
+    await stopContainer(s, c.pid, 'SIGTERM', 10_000);
+    expect((await c.wait()).code).toBe(42);
+  });
+
+  it('starts the command with default signal dispositions and no leaked descriptors', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'grep SigIgn /proc/self/status; ls /proc/self/fd | tr "\\n" " "'] }));
+    expect(r.stdout).toMatch(/^SigIgn:\t0+\n0 1 2 3 $/); // 3 is ls's own directory handle
+  });
 });
