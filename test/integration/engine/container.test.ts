@@ -154,6 +154,37 @@ describe('filesystem', () => {
     expect(existsSync(path.join(h.rootfs, 'etc/newfile'))).toBe(false);
     expect(readFileSync(path.join(s.bundleDir, 'upper/etc/newfile'), 'utf8')).toBe('x\n');
   });
+
+  it('stacks several layers top-most first, also when their paths exceed a page of mount options', async () => {
+    const layers: string[] = [];
+    for (let i = 0; i < 45; i++) {
+      const d = path.join(h.dir, 'layers', `${String(i).padStart(2, '0')}${'a'.repeat(62)}`, 'diff');
+      mkdirSync(path.join(d, 'etc'), { recursive: true });
+      writeFileSync(path.join(d, 'etc', `layer${i}`), String(i));
+      writeFileSync(path.join(d, 'etc', 'motd'), `from layer ${i}\n`);
+      layers.push(d);
+    }
+    const all = [...layers, h.rootfs];
+    expect(all.join(':').length).toBeGreaterThan(4096);
+    const s = h.spec({ args: ['sh', '-c', 'cat /etc/motd; ls /etc | grep -c ^layer'] });
+    s.rootfs.lowerDirs = all;
+    const r = await h.run(s);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('from layer 0\n45\n');
+  });
+});
+
+describe('network namespaces', () => {
+  it('joins a namespace given by path, or shares the host one', async () => {
+    const a = h.spec({ args: ['sleep', '30'] });
+    const ca = await h.start(a);
+    const want = execFileSync('readlink', [`/proc/${ca.pid}/ns/net`], { encoding: 'utf8' });
+    const r = await h.run(h.spec({ args: ['readlink', '/proc/self/ns/net'], netns: { kind: 'path', path: `/proc/${ca.pid}/ns/net` } }));
+    expect(r.stdout).toBe(want);
+    const host = await h.run(h.spec({ args: ['readlink', '/proc/self/ns/net'], netns: { kind: 'host' } }));
+    expect(host.stdout).toBe(execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }));
+    await stopContainer(a, ca.pid, 'SIGKILL', 0);
+  });
 });
 
 describe('process', () => {
