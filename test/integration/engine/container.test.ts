@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, isOomKilled, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
 import { hostMountsWith, makeHarness, type Harness } from './harness.js';
+import { openPty, setWindowSize } from '../../../src/sys/pty.js';
+import { closeSync, readSync } from 'node:fs';
+import { startContainer } from '../../../src/engine/index.js';
 
 let h: Harness;
 
@@ -171,6 +174,35 @@ describe('filesystem', () => {
     const r = await h.run(s);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('from layer 0\n45\n');
+  });
+});
+
+describe('terminal', () => {
+  it('runs a tty: true command on a pty as its controlling terminal', async () => {
+    const pty = openPty();
+    setWindowSize(pty.master, 33, 101);
+    const s = h.spec({ args: ['sh', '-c', 'test -t 0 && test -t 1 && echo isatty; stty size; ps -o pid,tty | tail -1'], process: { tty: true } });
+    let started;
+    try {
+      started = await startContainer(s, { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    let out = '';
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(pty.master, buf, 0, buf.length, null);
+      } catch {
+        break; // EIO: every slave descriptor is closed
+      }
+      if (n <= 0) break;
+      out += buf.toString('utf8', 0, n);
+    }
+    closeSync(pty.master);
+    expect(out.replace(/\r/g, '')).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
+    if (started.child.exitCode === null) await new Promise((r) => started.child.once('exit', r));
   });
 });
 
