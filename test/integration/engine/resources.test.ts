@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerCgroup, containerCgroup, detectLayout, isOomKilled, removeContainer, startContainer, stopContainer } from '../../../src/engine/index.js';
+import { ContainerCgroup, containerCgroup, removeCgroupTree, containerStats, detectLayout, isOomKilled, removeContainer, startContainer, stopContainer } from '../../../src/engine/index.js';
 import { makeHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -128,5 +128,28 @@ describe('cgroup limits on the real kernel', () => {
     expect(first.stdout).toBe('run\n');
     const second = await h.run(s);
     expect(second.stdout).toBe('4242\nrun\n');
+  });
+
+  it('reports a limit the kernel refuses as ENGINE_CGROUP and leaves no cgroup', async () => {
+    const s = h.spec({ resources: { cpusetCpus: '63' } });
+    const err = await h.start(s).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENGINE_CGROUP', message: expect.stringContaining(`container ${s.id}: cgroup`) });
+    expect((err as Error).message).toContain('cpuset.cpus');
+    expect(containerCgroup(s).exists()).toBe(false);
+  });
+
+  it('removes a whole project tree of cgroups with their processes', async () => {
+    const a = h.spec({ args: ['sleep', '100'] });
+    const b = h.spec({ args: ['sleep', '100'] });
+    const project = a.cgroupPath.split('/').slice(0, 2).join('/');
+    const ca = await h.start(a);
+    const cb = await h.start(b);
+    expect(containerStats(a).pids).toBe(1);
+    const removed = await removeCgroupTree(project);
+    expect(removed).toEqual(expect.arrayContaining([a.cgroupPath, b.cgroupPath, project]));
+    expect((await ca.wait()).signal).toBe('SIGKILL');
+    expect((await cb.wait()).signal).toBe('SIGKILL');
+    expect(containerCgroup(a).exists()).toBe(false);
+    expect(new ContainerCgroup(project).exists()).toBe(false);
   });
 });
