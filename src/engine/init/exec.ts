@@ -7,7 +7,7 @@
 import { openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import {
   CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, O_CLOEXEC, O_RDONLY, close, execve,
-  open, setCloexec, setns, unshare,
+  open, resetSignalDispositions, cloexecFrom, setCloexec, setns, unshare,
 } from '../../sys/syscalls.js';
 import { STATUS_FD, type ExecConfig } from '../protocol.js';
 import {
@@ -44,7 +44,11 @@ function run(cfg: ExecConfig): never {
   const file = step('exec', () => lookPath(proc.args[0], env));
   step('credentials', () => applyCredentials(cred, proc.capabilities ?? [], !!proc.privileged, !!proc.noNewPrivileges));
   enterCwd(proc.cwd || '/');
-  step('stdio', () => prepareStdio(proc.tty));
+  step('stdio', () => {
+    prepareStdio(proc.tty);
+    cloexecFrom(STATUS_FD);
+  });
+  resetSignalDispositions();
   send({ type: 'exec', pid: process.pid });
   return execve(file, proc.args, env, `exec ${file}`);
 }
