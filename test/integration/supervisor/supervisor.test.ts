@@ -127,6 +127,15 @@ describe('supervisor with the real engine', () => {
     expect(a.pid).not.toBe(process.pid);
   });
 
+  it('concurrent ensureSupervisor calls for a new project end with one supervisor', async () => {
+    const other = `${project}b`;
+    const clients = await Promise.all([1, 2, 3].map(() => ensureSupervisor(root, other)));
+    const pids = await Promise.all(clients.map(async (c) => (await c.ping()).pid));
+    expect(new Set(pids).size).toBe(1);
+    await clients[0].shutdown();
+    await until(() => !alive(pids[0]), 'supervisor exit', 5_000);
+  });
+
   it('runs a container in its own PID namespace, logs both streams with timestamps and records the exit code', async () => {
     const c = cfg(['/bin/sh', '-c', 'echo "pid $$"; echo oops >&2; exit 7']);
     await client.run(c);
