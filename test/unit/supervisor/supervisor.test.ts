@@ -261,6 +261,19 @@ describe('supervisor (host processes)', () => {
       });
       sock.write('this is not json\n');
     });
+    const reply2 = await new Promise<string>((resolve) => {
+      const s2 = net.connect(projectPaths(root, 'tscp').socket);
+      let buf = '';
+      s2.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) {
+          s2.destroy();
+          resolve(buf);
+        }
+      });
+      s2.write(JSON.stringify({ type: 'stop', id: 9 }) + '\n');
+    });
+    expect(JSON.parse(reply2)).toMatchObject({ type: 'error', id: 9, error: { code: 'SUPERVISOR', message: expect.stringMatching(/needs a container/) } });
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
