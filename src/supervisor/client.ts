@@ -42,6 +42,11 @@ export class SupervisorClient {
     return this.request<'run'>({ type: 'run', config });
   }
 
+  /** Starts a stopped container again with its recorded run request. */
+  start(container: string): Promise<ResultMap['start']> {
+    return this.request<'start'>({ type: 'start', container });
+  }
+
   /** stop signal (default: the run's stopSignal or SIGTERM), then SIGKILL after timeoutMs. */
   stop(container: string, opts: { signal?: string; timeoutMs?: number } = {}): Promise<ContainerStatus> {
     return this.request<'stop'>({ type: 'stop', container, ...opts });

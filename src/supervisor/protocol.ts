@@ -13,6 +13,8 @@ export type WaitCondition = 'running' | 'healthy' | 'exited';
 export type Request =
   | { type: 'ping'; id: number }
   | { type: 'run'; id: number; config: RunConfig }
+  /** starts a stopped container again with its recorded run request (compose start) */
+  | { type: 'start'; id: number; container: string }
   | { type: 'stop'; id: number; container: string; signal?: string; timeoutMs?: number }
   | { type: 'kill'; id: number; container: string; signal?: string }
   | { type: 'remove'; id: number; container: string; force?: boolean }
@@ -44,6 +46,7 @@ export interface RunResult { pid: number; startTime: number; status: ContainerSt
 export interface ResultMap {
   ping: PingResult;
   run: RunResult;
+  start: RunResult;
   stop: ContainerStatus;
   kill: ContainerStatus;
   remove: { removed: string };
@@ -105,8 +108,8 @@ export function encode(msg: Request | Response): string {
   return JSON.stringify(msg) + '\n';
 }
 
-const NEEDS_CONTAINER = new Set(['stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
-const TYPES = new Set(['ping', 'run', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
+const NEEDS_CONTAINER = new Set(['start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
+const TYPES = new Set(['ping', 'run', 'start', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
 
 /** Checks the shape a request must have before it is dispatched; throws a SUPERVISOR TscError. */
 export function checkRequest(raw: unknown): Request {

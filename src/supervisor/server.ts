@@ -111,6 +111,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         const status = await sup.runContainer(req.config);
         return { pid: status.pid!, startTime: status.startTime!, status };
       }
+      case 'start': {
+        const status = await sup.start(req.container);
+        return { pid: status.pid!, startTime: status.startTime!, status };
+      }
       case 'stop':
         return sup.stop(req.container, req.signal, req.timeoutMs);
       case 'kill':

@@ -232,6 +232,12 @@ export class Supervisor {
     return m.status;
   }
 
+  /** Starts a stopped container again from its recorded run request (restart count reset). */
+  async start(id: string): Promise<ContainerStatus> {
+    const m = this.get(id);
+    return this.runContainer(m.config);
+  }
+
   async stop(id: string, signal?: string, timeoutMs?: number): Promise<ContainerStatus> {
     const m = this.get(id);
     if (m.starting && m.startDone) await m.startDone; // then stop what it started

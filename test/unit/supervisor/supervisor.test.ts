@@ -93,6 +93,12 @@ describe('supervisor (host processes)', () => {
     expect(st).toMatchObject({ state: 'exited', exitCode: 143, stoppedByUser: true });
     await new Promise((r) => setTimeout(r, 400));
     expect((await client.inspect(c.spec.id)).state).toBe('exited');
+    // start runs it again from its recorded request, and the policy applies again
+    const again = await client.start(c.spec.id);
+    expect(again.status).toMatchObject({ state: 'running', stoppedByUser: false, restartCount: 0 });
+    await client.kill(c.spec.id, 'SIGKILL');
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect((await client.inspect(c.spec.id)).exitCode).toBe(137);
   });
 
   it('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
