@@ -149,6 +149,18 @@ describe('supervisor with the real engine', () => {
     expect(file.map((l) => JSON.parse(l).log).sort()).toEqual(['oops\n', 'pid 1\n']);
   });
 
+  it('starts containers concurrently without mixing their output or exit codes', async () => {
+    const cs = Array.from({ length: 8 }, (_, i) => cfg(['/bin/sh', '-c', `echo "I am ${i}"; sleep 0.3; echo "bye ${i}" >&2; exit ${10 + i}`]));
+    await Promise.all(cs.map((c) => client.run(c)));
+    const sts = await Promise.all(cs.map((c) => client.waitFor(c.spec.id, 'exited', 30_000)));
+    expect(sts.map((s) => s.exitCode)).toEqual(cs.map((_, i) => 10 + i));
+    for (const [i, c] of cs.entries()) {
+      const logs = await allLogs(c.spec.id);
+      expect(logs.map((e) => `${e.stream}:${e.log}`)).toEqual([`stdout:I am ${i}\n`, `stderr:bye ${i}\n`]);
+    }
+    await Promise.all(cs.map((c) => client.remove(c.spec.id)));
+  });
+
   it('restart on-failure:2 restarts exactly twice', async () => {
     const c = cfg(['/bin/sh', '-c', 'echo attempt; exit 2'], { restart: { name: 'on-failure', maxRetries: 2 } });
     await client.run(c);
