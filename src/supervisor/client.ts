@@ -3,7 +3,7 @@
  * per request) and ensureSupervisor(), which starts the project's supervisor when none answers.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { distEntry } from '../common/paths.js';
@@ -40,6 +40,11 @@ export class SupervisorClient {
   /** Starts a container; resolves once it runs (its pid and start time are in the result). */
   run(config: RunConfig): Promise<ResultMap['run']> {
     return this.request<'run'>({ type: 'run', config });
+  }
+
+  /** Starts a stopped container again with its recorded run request. */
+  start(container: string): Promise<ResultMap['start']> {
+    return this.request<'start'>({ type: 'start', container });
   }
 
   /** stop signal (default: the run's stopSignal or SIGTERM), then SIGKILL after timeoutMs. */
@@ -187,6 +192,7 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
   if (!existsSync(entry)) {
     throw new TscError('SUPERVISOR', `the supervisor program ${entry} is missing`, { hint: 'build tscompose first (npx tsc -p .)' });
   }
+  rotateSupervisorLog(paths.logFile);
   const logFd = openSync(paths.logFile, 'a', 0o640);
   let exited: { code: number | null; signal: string | null } | null = null;
   try {
@@ -226,6 +232,17 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
       });
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const SUPERVISOR_LOG_MAX = 10 * 1024 * 1024;
+
+/** Keeps one previous supervisor.log once it grows past 10 MiB (checked at each start). */
+function rotateSupervisorLog(file: string): void {
+  try {
+    if (statSync(file).size > SUPERVISOR_LOG_MAX) renameSync(file, `${file}.1`);
+  } catch {
+    /* no log yet */
   }
 }
 

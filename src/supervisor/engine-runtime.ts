@@ -1,7 +1,6 @@
 /** The ContainerRuntime of a real supervisor: src/engine's container lifecycle. */
 import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { TscError } from '../common/errors.js';
 import * as engine from '../engine/index.js';
 import type { ContainerSpec } from '../engine/spec.js';
 import type { ContainerIo, ContainerRuntime, ExecHandle, ExecRequest, ExitStatus, StartedContainer } from './runtime.js';
@@ -45,14 +44,8 @@ export function engineRuntime(opts: engine.EngineOptions = {}): ContainerRuntime
       return engine.isOomKilled(spec, opts);
     },
     async exec(spec: ContainerSpec, pid: number, req: ExecRequest, io: { stdout: number; stderr: number }): Promise<ExecHandle> {
-      const exec = (engine as Record<string, unknown>).execInContainer as
-        | ((target: { pid: number; cgroupPath: string; id?: string }, proc: Record<string, unknown>, io: unknown, o: unknown) => Promise<ChildProcess>)
-        | undefined;
-      if (typeof exec !== 'function') {
-        throw new TscError('ENGINE_EXEC', `container ${spec.id}: this build of the engine cannot run a process inside a container (no execInContainer)`);
-      }
       const p = spec.process;
-      const child = await exec(
+      const child = await engine.execInContainer(
         { pid, cgroupPath: spec.cgroupPath, id: spec.id },
         {
           args: req.args,

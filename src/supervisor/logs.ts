@@ -23,7 +23,9 @@ export function nowRfc3339Nano(): string {
 export function rfc3339ToNs(t: string): bigint {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(t);
   if (!m) {
-    throw new TscError('USAGE', `invalid timestamp "${t}": expected RFC 3339 such as 2026-01-02T15:04:05Z`);
+    throw new TscError('USAGE', `invalid timestamp "${t}"`, {
+      hint: 'use an RFC 3339 time (2026-01-02T15:04:05Z), Unix seconds, or a duration such as 10m or 1h30m',
+    });
   }
   const secMs = Date.parse(m[1] + m[3]);
   if (Number.isNaN(secMs)) throw new TscError('USAGE', `invalid timestamp "${t}"`);
@@ -120,10 +122,22 @@ export function readLogs(file: string, maxFile: number, opts: ReadLogOptions = {
   return entries;
 }
 
-export function sinceToNs(since: string | number | undefined): bigint | undefined {
+/**
+ * `since` as Docker takes it: epoch milliseconds (a number), an RFC 3339 time, Unix seconds
+ * ("1700000000" or "1700000000.5"), or a duration back from now ("90s", "10m", "1h30m").
+ */
+export function sinceToNs(since: string | number | undefined, nowMs = Date.now()): bigint | undefined {
   if (since === undefined) return undefined;
   if (typeof since === 'number') return BigInt(Math.floor(since)) * 1_000_000n;
-  return rfc3339ToNs(since);
+  const s = since.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return BigInt(Math.round(Number(s) * 1000)) * 1_000_000n;
+  if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) {
+    const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    let ms = 0;
+    for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]];
+    return BigInt(Math.round(nowMs - ms)) * 1_000_000n;
+  }
+  return rfc3339ToNs(s);
 }
 
 /** Longest line kept as one entry; longer output is split as Docker does (16 KiB). */

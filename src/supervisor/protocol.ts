@@ -13,6 +13,8 @@ export type WaitCondition = 'running' | 'healthy' | 'exited';
 export type Request =
   | { type: 'ping'; id: number }
   | { type: 'run'; id: number; config: RunConfig }
+  /** starts a stopped container again with its recorded run request (compose start) */
+  | { type: 'start'; id: number; container: string }
   | { type: 'stop'; id: number; container: string; signal?: string; timeoutMs?: number }
   | { type: 'kill'; id: number; container: string; signal?: string }
   | { type: 'remove'; id: number; container: string; force?: boolean }
@@ -25,7 +27,7 @@ export type Request =
       container: string;
       /** last N entries only */
       tail?: number;
-      /** RFC 3339 time or epoch milliseconds: entries at or after it */
+      /** entries at or after: epoch ms, RFC 3339, Unix seconds, or a duration back ("10m") */
       since?: string | number;
       follow?: boolean;
       /** with follow: end the stream once the container has exited for good (docker logs -f) */
@@ -44,6 +46,7 @@ export interface RunResult { pid: number; startTime: number; status: ContainerSt
 export interface ResultMap {
   ping: PingResult;
   run: RunResult;
+  start: RunResult;
   stop: ContainerStatus;
   kill: ContainerStatus;
   remove: { removed: string };
@@ -103,4 +106,30 @@ export class LineDecoder {
 
 export function encode(msg: Request | Response): string {
   return JSON.stringify(msg) + '\n';
+}
+
+const NEEDS_CONTAINER = new Set(['start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
+const TYPES = new Set(['ping', 'run', 'start', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
+
+/** Checks the shape a request must have before it is dispatched; throws a SUPERVISOR TscError. */
+export function checkRequest(raw: unknown): Request {
+  const r = raw as Record<string, unknown> | null;
+  const bad = (what: string): TscError => new TscError('SUPERVISOR', `invalid supervisor request: ${what}`);
+  if (!r || typeof r !== 'object') throw bad('not a JSON object');
+  if (typeof r.id !== 'number') throw bad('missing numeric "id"');
+  if (typeof r.type !== 'string' || !TYPES.has(r.type)) throw bad(`unknown type ${JSON.stringify(r.type)}`);
+  if (NEEDS_CONTAINER.has(r.type) && (typeof r.container !== 'string' || !r.container)) throw bad(`"${r.type}" needs a container name`);
+  if (r.type === 'run') {
+    const c = r.config as { spec?: { id?: unknown; bundleDir?: unknown; process?: { args?: unknown } }; restart?: { name?: unknown } } | undefined;
+    if (!c?.spec || typeof c.spec.id !== 'string' || typeof c.spec.bundleDir !== 'string' || !Array.isArray(c.spec.process?.args)) {
+      throw bad('"run" needs config.spec with id, bundleDir and process.args');
+    }
+    if (!c.restart || !['no', 'always', 'unless-stopped', 'on-failure'].includes(c.restart.name as string)) {
+      throw bad('"run" needs config.restart with name no, always, unless-stopped or on-failure');
+    }
+  }
+  if (r.type === 'wait-for' && !['running', 'healthy', 'exited'].includes(r.condition as string)) {
+    throw bad(`"wait-for" condition must be running, healthy or exited, got ${JSON.stringify(r.condition)}`);
+  }
+  return r as unknown as Request;
 }

@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
-import { encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
+import { checkRequest, encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
 import { tryLockExclusive } from './sys.js';
@@ -71,7 +71,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
       if (!sock.destroyed && sock.writable) sock.write(encode(msg));
     };
     const decoder = new LineDecoder(
-      (msg) => void handle(msg as Request),
+      (msg) => void handle(msg),
       (line) => send({ type: 'error', id: -1, error: { code: 'SUPERVISOR', message: `malformed request line: ${line.slice(0, 200)}` } }),
     );
     sock.on('data', (chunk: string) => decoder.push(chunk));
@@ -81,9 +81,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
       for (const a of aborts) a.abort();
     });
 
-    async function handle(req: Request): Promise<void> {
-      const id = typeof req?.id === 'number' ? req.id : -1;
+    async function handle(raw: unknown): Promise<void> {
+      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
       try {
+        const req = checkRequest(raw);
         const result = await dispatch(req, (e) => send({ type: 'log', id, entry: e }), aborts, (event) => send({ type: 'event', id, event }));
         if (req.type === 'logs' || req.type === 'events') send({ type: 'end', id });
         else send({ type: 'result', id, result });
@@ -108,6 +109,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         return { pid: process.pid, project: opts.project, root: opts.root, version: 1 };
       case 'run': {
         const status = await sup.runContainer(req.config);
+        return { pid: status.pid!, startTime: status.startTime!, status };
+      }
+      case 'start': {
+        const status = await sup.start(req.container);
         return { pid: status.pid!, startTime: status.startTime!, status };
       }
       case 'stop':

@@ -134,6 +134,22 @@ export class Supervisor {
         };
         this.save(m);
         this.afterExit(m, null, 0);
+      } else if (status.state === 'created') {
+        // its start was under way when the previous supervisor went away: whatever it left in
+        // the container's cgroup has no owner now, so it goes
+        try {
+          await this.runtime.stop(config.spec, 0, 9, 0);
+        } catch (err) {
+          this.log(`container ${id}: cleaning up an interrupted start failed: ${(err as Error).message}`);
+        }
+        m.status = {
+          ...status,
+          state: 'exited',
+          exitCode: null,
+          finishedAt: new Date().toISOString(),
+          exitReason: 'its start was interrupted when the previous supervisor went away',
+        };
+        this.save(m);
       } else if (status.state === 'restarting') {
         // its restart was pending when the previous supervisor went away: decide again
         m.status = { ...status, state: 'exited' };
@@ -230,6 +246,12 @@ export class Supervisor {
       m.starting = false;
     }
     return m.status;
+  }
+
+  /** Starts a stopped container again from its recorded run request (restart count reset). */
+  async start(id: string): Promise<ContainerStatus> {
+    const m = this.get(id);
+    return this.runContainer(m.config);
   }
 
   async stop(id: string, signal?: string, timeoutMs?: number): Promise<ContainerStatus> {

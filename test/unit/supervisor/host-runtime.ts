@@ -43,6 +43,7 @@ export class HostRuntime implements ContainerRuntime {
   }
 
   async stop(_spec: ContainerSpec, pid: number, signal: number, graceMs: number): Promise<void> {
+    if (pid <= 0) return; // no cgroup to sweep here
     try {
       process.kill(pid, signal);
     } catch {

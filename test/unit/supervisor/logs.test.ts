@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineSplitter, LogWriter, nowRfc3339Nano, readLogs, rfc3339ToNs } from '../../../src/supervisor/logs.js';
+import { LineSplitter, LogWriter, nowRfc3339Nano, readLogs, rfc3339ToNs, sinceToNs } from '../../../src/supervisor/logs.js';
 import type { LogEntry } from '../../../src/supervisor/types.js';
 import { tempRoot } from './helpers.js';
 
@@ -17,6 +17,19 @@ describe('log times', () => {
     expect(rfc3339ToNs('2026-01-02T03:04:05Z')).toBe(BigInt(Date.UTC(2026, 0, 2, 3, 4, 5)) * 1_000_000n);
     expect(rfc3339ToNs('2026-01-02T04:04:05.5+01:00')).toBe(BigInt(Date.UTC(2026, 0, 2, 3, 4, 5)) * 1_000_000n + 500_000_000n);
     expect(() => rfc3339ToNs('yesterday')).toThrow(/invalid timestamp/);
+  });
+});
+
+describe('since', () => {
+  it('takes epoch ms, RFC 3339, Unix seconds and durations back from now', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    expect(sinceToNs(undefined)).toBeUndefined();
+    expect(sinceToNs(now)).toBe(BigInt(now) * 1_000_000n);
+    expect(sinceToNs('2026-01-01T12:00:00Z')).toBe(BigInt(now) * 1_000_000n);
+    expect(sinceToNs(String(now / 1000))).toBe(BigInt(now) * 1_000_000n);
+    expect(sinceToNs('1h30m', now)).toBe(BigInt(now - 90 * 60_000) * 1_000_000n);
+    expect(sinceToNs('500ms', now)).toBe(BigInt(now - 500) * 1_000_000n);
+    expect(() => sinceToNs('last tuesday')).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 });
 

@@ -93,6 +93,12 @@ describe('supervisor (host processes)', () => {
     expect(st).toMatchObject({ state: 'exited', exitCode: 143, stoppedByUser: true });
     await new Promise((r) => setTimeout(r, 400));
     expect((await client.inspect(c.spec.id)).state).toBe('exited');
+    // start runs it again from its recorded request, and the policy applies again
+    const again = await client.start(c.spec.id);
+    expect(again.status).toMatchObject({ state: 'running', stoppedByUser: false, restartCount: 0 });
+    await client.kill(c.spec.id, 'SIGKILL');
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect((await client.inspect(c.spec.id)).exitCode).toBe(137);
   });
 
   it('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
@@ -261,6 +267,19 @@ describe('supervisor (host processes)', () => {
       });
       sock.write('this is not json\n');
     });
+    const reply2 = await new Promise<string>((resolve) => {
+      const s2 = net.connect(projectPaths(root, 'tscp').socket);
+      let buf = '';
+      s2.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) {
+          s2.destroy();
+          resolve(buf);
+        }
+      });
+      s2.write(JSON.stringify({ type: 'stop', id: 9 }) + '\n');
+    });
+    expect(JSON.parse(reply2)).toMatchObject({ type: 'error', id: 9, error: { code: 'SUPERVISOR', message: expect.stringMatching(/needs a container/) } });
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
