@@ -23,6 +23,7 @@ import {
   TYPE_PTR,
   buildResponse,
   formErr,
+  truncateAnswer,
   parseQuery,
 } from './dns-packet.js';
 
@@ -48,6 +49,15 @@ interface Listener {
   udp: dgram.Socket;
   tcp: net.Server;
   conns: Set<net.Socket>;
+}
+
+/**
+ * A UDP answer larger than 512 bytes (we do not speak EDNS) is cut to whole records and
+ * marked TC, so the client retries over TCP, which gets the full answer.
+ */
+export function truncateForUdp(reply: Buffer): Buffer {
+  if (reply.length <= 512) return reply;
+  return truncateAnswer(reply, 512);
 }
 
 function norm(name: string): string {
@@ -208,7 +218,7 @@ export class DnsServer {
     udp.on('message', (msg, rinfo) => {
       this.handle(msg, rinfo.address, network).then(
         (reply) => {
-          if (reply && this.listeners.get(network)?.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+          if (reply && this.listeners.get(network)?.udp === udp) udp.send(truncateForUdp(reply), rinfo.port, rinfo.address);
         },
         () => undefined,
       );

@@ -3,9 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import {
   attachContainer,
   cleanupProject,
+  connectContainer,
   createNetns,
   deleteNetns,
   detachContainer,
+  disconnectContainer,
   ensureNetwork,
   isMounted,
   listProjectLinks,
@@ -230,5 +232,31 @@ describe('bridge address', () => {
     detachContainer({ network: net, container: 'a' });
     const mac1 = listProjectLinks(w.root, w.project).find((l) => l.name === net.bridgeName)!.mac;
     expect(mac1).toBe(mac0);
+  });
+});
+
+describe('connectContainer', () => {
+  it('attaches several networks as eth0, eth1 and rolls everything back on failure', async () => {
+    const n1 = ensureNetwork({ root: w.root, project: w.project, name: 'front', internal: false });
+    const n2 = ensureNetwork({ root: w.root, project: w.project, name: 'back', internal: true });
+    const f = netnsPathFor(w.root, w.project, 'multi');
+    const atts = connectContainer({ netnsPath: f, container: 'm', networks: [{ network: n1 }, { network: n2 }] });
+    expect(atts.map((a) => [a.ifName, a.network, a.defaultRoute])).toEqual([
+      ['eth0', 'front', true],
+      ['eth1', 'back', false],
+    ]);
+    const names = withNetns(f, (rt) => rt.listLinks().map((l) => l.name).sort());
+    expect(names).toEqual(['eth0', 'eth1', 'lo']);
+    disconnectContainer({ netnsPath: f, container: 'm', networks: [n1, n2] });
+    expect(existsSync(f)).toBe(false);
+
+    // second network asks for an address outside its subnet: nothing stays behind
+    const g = netnsPathFor(w.root, w.project, 'bad');
+    expect(() => connectContainer({ netnsPath: g, container: 'b', networks: [{ network: n1 }, { network: n2, address: '10.0.0.5' }] })).toThrow(
+      /not a usable host address/,
+    );
+    expect(existsSync(g)).toBe(false);
+    expect(listProjectLinks(w.root, w.project).map((l) => l.name).sort()).toEqual([n1.bridgeName, n2.bridgeName].sort());
+    expect(readIpam(w.root).networks[`${w.project}/front`].addresses).toEqual({});
   });
 });

@@ -101,3 +101,19 @@ describe('etc files', () => {
     expect(resolvConf({ nameserver: '10.0.0.1' })).toBe('nameserver 10.0.0.1\noptions ndots:0\n');
   });
 });
+
+describe('large answers', () => {
+  it('a UDP answer over 512 bytes is cut to whole records and marked TC', async () => {
+    const { truncateForUdp } = await import('../../../src/network/dns.js');
+    const s = new DnsServer();
+    for (let i = 0; i < 60; i++) s.setContainer(`p-w-${i}`, [{ network: 'n', address: `10.1.0.${i + 2}`, names: ['w'] }]);
+    const full = (await s.handle(buildQuery(1, 'w', TYPE_A), '10.1.0.2'))!;
+    expect(parseAnswers(full).answers).toHaveLength(60);
+    const cut = truncateForUdp(full);
+    expect(cut.length).toBeLessThanOrEqual(512);
+    expect(cut.readUInt16BE(2) & 0x0200).toBe(0x0200);
+    const parsed = parseAnswers(cut);
+    expect(parsed.answers.length).toBeGreaterThan(20);
+    expect(parsed.answers.every((a) => a.type === TYPE_A)).toBe(true);
+  });
+});
