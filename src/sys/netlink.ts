@@ -125,6 +125,27 @@ export class NetlinkSocket {
     }
   }
 
+  /**
+   * Sends a non-dump GET request with NLM_F_ACK and returns the reply messages that came
+   * before the ACK (the kernel sends the object, then the ACK).
+   */
+  get(type: number, body: Buffer[], what: string): NlMessage[] {
+    const seq = ++this.seq >>> 0;
+    this.send(nlmsg(type, NLM_F_REQUEST | NLM_F_ACK, seq, body), what);
+    const out: NlMessage[] = [];
+    for (;;) {
+      for (const m of this.recv(what)) {
+        if (m.seq !== seq) continue;
+        if (m.type === NLMSG_ERROR) {
+          const err = parseError(m);
+          if (err.errno !== 0) throw new NetlinkError(err.errno, what, err.message);
+          return out;
+        }
+        out.push(m);
+      }
+    }
+  }
+
   /** Sends a dump request and gathers every reply message until NLMSG_DONE. */
   dump(type: number, body: Buffer[], what: string): NlMessage[] {
     const seq = ++this.seq >>> 0;
