@@ -55,7 +55,9 @@ export class NetlinkError extends TscError {
   readonly errno: number;
   constructor(errno: number, what: string, kernelMessage?: string) {
     const text = ERRNO_TEXT[errno] ? `${ERRNO_TEXT[errno]} (${errnoName(errno)})` : errnoName(errno);
-    super('NETWORK', `${what}: ${text}${kernelMessage ? `: ${kernelMessage}` : ''}`);
+    super('NETWORK', `${what}: ${text}${kernelMessage ? `: ${kernelMessage}` : ''}`, {
+      hint: errno === 1 ? 'network setup needs root (CAP_NET_ADMIN)' : undefined,
+    });
     this.errno = errno;
   }
 }
