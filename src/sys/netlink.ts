@@ -35,6 +35,8 @@ import {
 } from './netlink-msg.js';
 
 const NETLINK_ROUTE = 0;
+/** set on dump messages when the table changed during the dump */
+const NLM_F_DUMP_INTR = 0x10;
 const RECV_BUF = 256 * 1024;
 
 const ERRNO_TEXT: Record<number, string> = {
@@ -148,8 +150,18 @@ export class NetlinkSocket {
     }
   }
 
-  /** Sends a dump request and gathers every reply message until NLMSG_DONE. */
+  /**
+   * Sends a dump request and gathers every reply message until NLMSG_DONE. A dump the kernel
+   * marks as interrupted (the table changed meanwhile) is taken again, up to 5 times.
+   */
   dump(type: number, body: Buffer[], what: string): NlMessage[] {
+    for (let attempt = 1; ; attempt++) {
+      const out = this.dumpOnce(type, body, what);
+      if (!out.some((m) => m.flags & NLM_F_DUMP_INTR) || attempt >= 5) return out;
+    }
+  }
+
+  private dumpOnce(type: number, body: Buffer[], what: string): NlMessage[] {
     const seq = ++this.seq >>> 0;
     this.send(nlmsg(type, NLM_F_REQUEST | NLM_F_DUMP, seq, body), what);
     const out: NlMessage[] = [];
