@@ -272,3 +272,22 @@ export class DnsServer {
     await Promise.all([...this.listeners.keys()].map((n) => this.removeNetwork(n)));
   }
 }
+
+/**
+ * The records of one container: on each network it is attached to, its service name, its
+ * container name, its hostname when set, and the aliases given for that network.
+ */
+export function dnsEntriesFor(o: {
+  service: string;
+  container: string;
+  hostname?: string;
+  attachments: Array<{ network: string; address: string }>;
+  /** network → aliases (`networks.<name>.aliases` of the service) */
+  aliases?: Record<string, string[]>;
+}): DnsEntry[] {
+  return o.attachments.map((a) => ({
+    network: a.network,
+    address: a.address,
+    names: [o.service, o.container, ...(o.hostname ? [o.hostname] : []), ...(o.aliases?.[a.network] ?? [])],
+  }));
+}

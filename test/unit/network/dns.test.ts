@@ -117,3 +117,22 @@ describe('large answers', () => {
     expect(parsed.answers.every((a) => a.type === TYPE_A)).toBe(true);
   });
 });
+
+describe('dnsEntriesFor', () => {
+  it('names per network: service, container, hostname and that network aliases', async () => {
+    const { dnsEntriesFor } = await import('../../../src/network/dns.js');
+    const e = dnsEntriesFor({
+      service: 'web',
+      container: 'p-web-1',
+      attachments: [
+        { network: 'front', address: '10.0.1.2' },
+        { network: 'back', address: '10.0.2.2' },
+      ],
+      aliases: { back: ['internal-web'] },
+    });
+    expect(e).toEqual([
+      { network: 'front', address: '10.0.1.2', names: ['web', 'p-web-1'] },
+      { network: 'back', address: '10.0.2.2', names: ['web', 'p-web-1', 'internal-web'] },
+    ]);
+  });
+});
