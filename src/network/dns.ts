@@ -91,10 +91,15 @@ export class DnsServer {
     this.records.delete(container);
   }
 
-  /** Networks the source address belongs to; a stranger is scoped to the network asked on. */
+  /**
+   * Every network of the container owning the source address (a container on two networks
+   * asks from one address but shares both); a stranger is scoped to the network asked on.
+   */
   private scope(src: string, askedOn?: string): Set<string> {
     const nets = new Set<string>();
-    for (const entries of this.records.values()) for (const e of entries) if (e.address === src) nets.add(e.network);
+    for (const entries of this.records.values()) {
+      if (entries.some((e) => e.address === src)) for (const e of entries) nets.add(e.network);
+    }
     if (!nets.size && askedOn) nets.add(askedOn);
     return nets;
   }

@@ -51,6 +51,8 @@ describe('DnsServer answers', () => {
     expect((await ask(s, '10.0.1.4', 'WWW.')).answers.map((a) => a.data)).toEqual(['10.0.1.2']);
     // db is on back only: api (on both) sees it, web (front only) does not
     expect((await ask(s, '10.0.2.3', 'database')).answers.map((a) => a.data)).toEqual(['10.0.2.2']);
+    // whichever of its addresses api asks from, it shares both networks
+    expect((await ask(s, '10.0.1.4', 'db')).answers.map((a) => a.data)).toEqual(['10.0.2.2']);
     expect((await ask(s, '10.0.1.2', 'db')).rcode).toBe(RCODE_NXDOMAIN);
     // a container on two networks is answered with the address on the shared one
     expect((await ask(s, '10.0.2.2', 'api')).answers.map((a) => a.data)).toEqual(['10.0.2.3']);
