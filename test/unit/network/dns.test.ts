@@ -12,7 +12,7 @@ import {
   readName,
 } from '../../../src/network/dns-packet.js';
 import { DnsServer } from '../../../src/network/dns.js';
-import { hostsFile, resolvConf } from '../../../src/network/etc-files.js';
+import { hostResolvers, hostsFile, resolvConf } from '../../../src/network/etc-files.js';
 
 function server(): DnsServer {
   const s = new DnsServer();
@@ -101,6 +101,7 @@ describe('etc files', () => {
     expect(hostsFile({ hostname: 'abc', address: '10.0.0.5', names: ['web'] })).toContain('10.0.0.5\tabc web\n');
     expect(hostsFile({ hostname: 'abc' })).toMatch(/^127\.0\.0\.1\tlocalhost\n/);
     expect(resolvConf({ nameserver: '10.0.0.1' })).toBe('nameserver 10.0.0.1\noptions ndots:0\n');
+    expect(hostResolvers('# x\nnameserver 127.0.0.53\nnameserver ::1\n nameserver 10.1.1.1 \nsearch lan\n')).toEqual(['127.0.0.53', '10.1.1.1']);
   });
 });
 
