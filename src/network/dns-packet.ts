@@ -164,3 +164,28 @@ export function buildQuery(id: number, name: string, type: number): Buffer {
   qb.writeUInt16BE(CLASS_IN, 2);
   return Buffer.concat([hdr, encodeName(name), qb]);
 }
+
+/**
+ * Cuts a response built by buildResponse (one question, fixed-size A records or PTR records)
+ * to at most `max` bytes of whole records and sets the TC flag.
+ */
+export function truncateAnswer(reply: Buffer, max: number): Buffer {
+  const qd = reply.readUInt16BE(4);
+  const an = reply.readUInt16BE(6);
+  let off = 12;
+  for (let i = 0; i < qd; i++) off = readName(reply, off).next + 4;
+  let kept = 0;
+  for (let i = 0; i < an; i++) {
+    const next = readName(reply, off).next;
+    const end = next + 10 + reply.readUInt16BE(next + 8);
+    if (end > max) break;
+    off = end;
+    kept++;
+  }
+  const out = Buffer.from(reply.subarray(0, off));
+  out.writeUInt16BE(out.readUInt16BE(2) | 0x0200, 2);
+  out.writeUInt16BE(kept, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(0, 10);
+  return out;
+}

@@ -23,6 +23,7 @@ import {
   TYPE_PTR,
   buildResponse,
   formErr,
+  truncateAnswer,
   parseQuery,
 } from './dns-packet.js';
 
@@ -48,6 +49,15 @@ interface Listener {
   udp: dgram.Socket;
   tcp: net.Server;
   conns: Set<net.Socket>;
+}
+
+/**
+ * A UDP answer larger than 512 bytes (we do not speak EDNS) is cut to whole records and
+ * marked TC, so the client retries over TCP, which gets the full answer.
+ */
+export function truncateForUdp(reply: Buffer): Buffer {
+  if (reply.length <= 512) return reply;
+  return truncateAnswer(reply, 512);
 }
 
 function norm(name: string): string {
@@ -81,10 +91,15 @@ export class DnsServer {
     this.records.delete(container);
   }
 
-  /** Networks the source address belongs to; a stranger is scoped to the network asked on. */
+  /**
+   * Every network of the container owning the source address (a container on two networks
+   * asks from one address but shares both); a stranger is scoped to the network asked on.
+   */
   private scope(src: string, askedOn?: string): Set<string> {
     const nets = new Set<string>();
-    for (const entries of this.records.values()) for (const e of entries) if (e.address === src) nets.add(e.network);
+    for (const entries of this.records.values()) {
+      if (entries.some((e) => e.address === src)) for (const e of entries) nets.add(e.network);
+    }
     if (!nets.size && askedOn) nets.add(askedOn);
     return nets;
   }
@@ -208,7 +223,7 @@ export class DnsServer {
     udp.on('message', (msg, rinfo) => {
       this.handle(msg, rinfo.address, network).then(
         (reply) => {
-          if (reply && this.listeners.get(network)?.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+          if (reply && this.listeners.get(network)?.udp === udp) udp.send(truncateForUdp(reply), rinfo.port, rinfo.address);
         },
         () => undefined,
       );
@@ -261,4 +276,23 @@ export class DnsServer {
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((n) => this.removeNetwork(n)));
   }
+}
+
+/**
+ * The records of one container: on each network it is attached to, its service name, its
+ * container name, its hostname when set, and the aliases given for that network.
+ */
+export function dnsEntriesFor(o: {
+  service: string;
+  container: string;
+  hostname?: string;
+  attachments: Array<{ network: string; address: string }>;
+  /** network → aliases (`networks.<name>.aliases` of the service) */
+  aliases?: Record<string, string[]>;
+}): DnsEntry[] {
+  return o.attachments.map((a) => ({
+    network: a.network,
+    address: a.address,
+    names: [o.service, o.container, ...(o.hostname ? [o.hostname] : []), ...(o.aliases?.[a.network] ?? [])],
+  }));
 }

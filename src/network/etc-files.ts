@@ -43,3 +43,16 @@ export function resolvConf(o: ResolvOptions): string {
   lines.push(`options ${(o.options && o.options.length ? o.options : ['ndots:0']).join(' ')}`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The host's IPv4 resolvers from resolv.conf text, for DnsServer's optional forwarding. The
+ * resolver runs on the host, so loopback resolvers (127.0.0.53...) are usable too.
+ */
+export function hostResolvers(resolvConfText: string): string[] {
+  const out: string[] = [];
+  for (const line of resolvConfText.split('\n')) {
+    const m = /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line);
+    if (m && !out.includes(m[1])) out.push(m[1]);
+  }
+  return out;
+}

@@ -4,6 +4,9 @@ export {
   removeNetwork,
   attachContainer,
   detachContainer,
+  connectContainer,
+  disconnectContainer,
+  type ConnectOptions,
   cleanupProject,
   listProjectLinks,
   projectNetnsDir,
@@ -16,7 +19,7 @@ export {
 export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
 export { readIpam, defaultPool, type IpamState } from './ipam.js';
 export { listPorts, findPortHolder, type PortEntry, type Proto } from './port-registry.js';
-export { hostsFile, resolvConf, type HostsOptions, type ResolvOptions } from './etc-files.js';
+export { hostsFile, resolvConf, hostResolvers, type HostsOptions, type ResolvOptions } from './etc-files.js';
 export { Rtnl, type LinkInfo, type AddrInfo, type RouteInfo } from './rtnl.js';
-export { DnsServer, type DnsEntry, type DnsServerOptions } from './dns.js';
+export { DnsServer, dnsEntriesFor, type DnsEntry, type DnsServerOptions } from './dns.js';
 export { PortProxy, expandPortRange, type PortMapping, type PublishedPort, type PortProxyOptions } from './ports.js';

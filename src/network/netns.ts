@@ -67,6 +67,8 @@ export function createNetns(file: string): void {
     } else {
       sock = new NetlinkSocket();
     }
+  } catch (e) {
+    failure = e instanceof TscError ? e : new TscError('NETWORK', `setting up network namespace ${file}: ${String(e)}`, { cause: e });
   } finally {
     if (nsys.setns(host, CLONE_NEWNET) < 0) {
       failure = new TscError('INTERNAL', `could not return to the original network namespace after creating ${file}`);
@@ -86,9 +88,12 @@ export function createNetns(file: string): void {
   try {
     const lo = rt.requireLink('lo');
     rt.setLink(lo.index, { up: true }, `lo in ${file}`);
-  } finally {
+  } catch (e) {
     rt.close();
+    deleteNetns(file);
+    throw e;
   }
+  rt.close();
 }
 
 /** Unpins and removes a namespace file; a missing file is not an error. */

@@ -4,7 +4,7 @@
  * container's network namespace under its final name, eth0, eth1...), and crash cleanup that
  * finds a project's links by their alias.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { intToIp, maskOf, parseCidr, ipToInt } from './ip.js';
@@ -17,7 +17,7 @@ import {
   type HostRoute,
 } from './ipam.js';
 import { bridgeMacFor, bridgeNameFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
-import { closeNsFd, deleteNetns, openNsFd, withNetns } from './netns.js';
+import { closeNsFd, createNetns, deleteNetns, isMounted, openNsFd, withNetns } from './netns.js';
 import { journalAdd, journalOf, journalRemove } from './link-journal.js';
 import { releaseProjectPorts } from './port-registry.js';
 import { type LinkInfo, Rtnl } from './rtnl.js';
@@ -334,4 +334,45 @@ export function cleanupProject(root: string, project: string): CleanupReport {
   report.networks = releaseProject(root, project);
   report.ports = releaseProjectPorts(root, project);
   return report;
+}
+
+export interface ConnectOptions {
+  /** the container's netns file; created when missing (netnsPathFor(root, project, id)) */
+  netnsPath: string;
+  container: string;
+  /** in order: the first becomes eth0 and, unless internal, carries the default route */
+  networks: Array<{ network: NetworkInfo; address?: string }>;
+  mtu?: number;
+}
+
+/**
+ * Gives a container its namespace and every network attachment at once. On any failure the
+ * attachments made so far (and the namespace, if this call created it) are removed again.
+ */
+export function connectContainer(o: ConnectOptions): Attachment[] {
+  const made = !existsSync(o.netnsPath) || !isMounted(o.netnsPath);
+  if (made) createNetns(o.netnsPath);
+  const done: Attachment[] = [];
+  try {
+    o.networks.forEach((n, i) => {
+      done.push(attachContainer({ netnsPath: o.netnsPath, network: n.network, container: o.container, ifName: `eth${i}`, address: n.address, mtu: o.mtu }));
+    });
+    return done;
+  } catch (e) {
+    for (let i = 0; i < done.length; i++) {
+      try {
+        detachContainer({ network: o.networks[i].network, container: o.container });
+      } catch {
+        /* the original failure is the one to report; cleanupProject removes the rest */
+      }
+    }
+    if (made) deleteNetns(o.netnsPath);
+    throw e;
+  }
+}
+
+/** Undoes connectContainer: detaches every network and removes the namespace file. */
+export function disconnectContainer(o: { netnsPath: string; container: string; networks: NetworkInfo[] }): void {
+  for (const network of o.networks) detachContainer({ network, container: o.container });
+  deleteNetns(o.netnsPath);
 }

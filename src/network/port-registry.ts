@@ -13,6 +13,9 @@ export interface PortEntry {
   hostPort: number;
   project: string;
   service: string;
+  /** container name and port the host port leads to (for `port` and `ps`) */
+  container?: string;
+  containerPort?: number;
   /** supervisor pid that bound it: an entry whose process is gone is stale */
   pid: number;
 }

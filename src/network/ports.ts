@@ -107,6 +107,8 @@ export class PortProxy {
           hostPort: b.port.hostPort,
           project: this.opts.project,
           service,
+          container,
+          containerPort: b.port.containerPort,
           pid: process.pid,
         })),
       );

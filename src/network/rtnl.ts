@@ -292,9 +292,16 @@ export class Rtnl {
     this.sock.request(RTM_SETLINK, 0, build.setLink(index, s), `${what} of link ${label}`);
   }
 
+  /** One link by name (a targeted RTM_GETLINK, not a dump); undefined when there is none. */
   getLink(name: string): LinkInfo | undefined {
-    // A dump filtered client-side is simplest and works on every kernel.
-    return this.listLinks().find((l) => l.name === name);
+    try {
+      const msgs = this.sock.get(RTM_GETLINK, [ifinfomsg(), attrStr(IFLA_IFNAME, name)], `looking up link ${name}`);
+      const m = msgs.find((x) => x.type === RTM_NEWLINK);
+      return m ? parseLink(m.payload) : undefined;
+    } catch (e) {
+      if ((e as { errno?: number }).errno === 19) return undefined; // ENODEV
+      throw e;
+    }
   }
 
   requireLink(name: string): LinkInfo {

@@ -35,6 +35,8 @@ import {
 } from './netlink-msg.js';
 
 const NETLINK_ROUTE = 0;
+/** set on dump messages when the table changed during the dump */
+const NLM_F_DUMP_INTR = 0x10;
 const RECV_BUF = 256 * 1024;
 
 const ERRNO_TEXT: Record<number, string> = {
@@ -55,7 +57,9 @@ export class NetlinkError extends TscError {
   readonly errno: number;
   constructor(errno: number, what: string, kernelMessage?: string) {
     const text = ERRNO_TEXT[errno] ? `${ERRNO_TEXT[errno]} (${errnoName(errno)})` : errnoName(errno);
-    super('NETWORK', `${what}: ${text}${kernelMessage ? `: ${kernelMessage}` : ''}`);
+    super('NETWORK', `${what}: ${text}${kernelMessage ? `: ${kernelMessage}` : ''}`, {
+      hint: errno === 1 ? 'network setup needs root (CAP_NET_ADMIN)' : undefined,
+    });
     this.errno = errno;
   }
 }
@@ -125,8 +129,39 @@ export class NetlinkSocket {
     }
   }
 
-  /** Sends a dump request and gathers every reply message until NLMSG_DONE. */
+  /**
+   * Sends a non-dump GET request with NLM_F_ACK and returns the reply messages that came
+   * before the ACK (the kernel sends the object, then the ACK).
+   */
+  get(type: number, body: Buffer[], what: string): NlMessage[] {
+    const seq = ++this.seq >>> 0;
+    this.send(nlmsg(type, NLM_F_REQUEST | NLM_F_ACK, seq, body), what);
+    const out: NlMessage[] = [];
+    for (;;) {
+      for (const m of this.recv(what)) {
+        if (m.seq !== seq) continue;
+        if (m.type === NLMSG_ERROR) {
+          const err = parseError(m);
+          if (err.errno !== 0) throw new NetlinkError(err.errno, what, err.message);
+          return out;
+        }
+        out.push(m);
+      }
+    }
+  }
+
+  /**
+   * Sends a dump request and gathers every reply message until NLMSG_DONE. A dump the kernel
+   * marks as interrupted (the table changed meanwhile) is taken again, up to 5 times.
+   */
   dump(type: number, body: Buffer[], what: string): NlMessage[] {
+    for (let attempt = 1; ; attempt++) {
+      const out = this.dumpOnce(type, body, what);
+      if (!out.some((m) => m.flags & NLM_F_DUMP_INTR) || attempt >= 5) return out;
+    }
+  }
+
+  private dumpOnce(type: number, body: Buffer[], what: string): NlMessage[] {
     const seq = ++this.seq >>> 0;
     this.send(nlmsg(type, NLM_F_REQUEST | NLM_F_DUMP, seq, body), what);
     const out: NlMessage[] = [];

@@ -3,9 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import {
   attachContainer,
   cleanupProject,
+  connectContainer,
   createNetns,
   deleteNetns,
   detachContainer,
+  disconnectContainer,
   ensureNetwork,
   isMounted,
   listProjectLinks,
@@ -230,5 +232,67 @@ describe('bridge address', () => {
     detachContainer({ network: net, container: 'a' });
     const mac1 = listProjectLinks(w.root, w.project).find((l) => l.name === net.bridgeName)!.mac;
     expect(mac1).toBe(mac0);
+  });
+});
+
+describe('connectContainer', () => {
+  it('attaches several networks as eth0, eth1 and rolls everything back on failure', async () => {
+    const n1 = ensureNetwork({ root: w.root, project: w.project, name: 'front', internal: false });
+    const n2 = ensureNetwork({ root: w.root, project: w.project, name: 'back', internal: true });
+    const f = netnsPathFor(w.root, w.project, 'multi');
+    const atts = connectContainer({ netnsPath: f, container: 'm', networks: [{ network: n1 }, { network: n2 }] });
+    expect(atts.map((a) => [a.ifName, a.network, a.defaultRoute])).toEqual([
+      ['eth0', 'front', true],
+      ['eth1', 'back', false],
+    ]);
+    const names = withNetns(f, (rt) => rt.listLinks().map((l) => l.name).sort());
+    expect(names).toEqual(['eth0', 'eth1', 'lo']);
+    disconnectContainer({ netnsPath: f, container: 'm', networks: [n1, n2] });
+    expect(existsSync(f)).toBe(false);
+
+    // second network asks for an address outside its subnet: nothing stays behind
+    const g = netnsPathFor(w.root, w.project, 'bad');
+    expect(() => connectContainer({ netnsPath: g, container: 'b', networks: [{ network: n1 }, { network: n2, address: '10.0.0.5' }] })).toThrow(
+      /not a usable host address/,
+    );
+    expect(existsSync(g)).toBe(false);
+    expect(listProjectLinks(w.root, w.project).map((l) => l.name).sort()).toEqual([n1.bridgeName, n2.bridgeName].sort());
+    expect(readIpam(w.root).networks[`${w.project}/front`].addresses).toEqual({});
+  });
+});
+
+describe('Rtnl operations inside a namespace', () => {
+  it('rename, down/up, MTU, master, address and route add/delete, lookups', async () => {
+    const f = w.netns('ops');
+    withNetns(f, (rt) => {
+      expect(rt.getLink('nosuch0')).toBeUndefined();
+      rt.createBridge('tscbr0', { mtu: 1400 });
+      rt.createVeth('tscva', 'tscvb');
+      const br = rt.requireLink('tscbr0');
+      expect(br).toMatchObject({ kind: 'bridge', mtu: 1400, up: false });
+      const va = rt.requireLink('tscva');
+      rt.setLink(va.index, { name: 'tscvrenamed' }, 'tscva');
+      expect(rt.getLink('tscva')).toBeUndefined();
+      rt.setLink(va.index, { master: br.index, mtu: 1300 }, 'tscvrenamed');
+      rt.setLink(va.index, { up: true }, 'tscvrenamed');
+      rt.setLink(br.index, { up: true }, 'tscbr0');
+      expect(rt.requireLink('tscvrenamed')).toMatchObject({ master: br.index, mtu: 1300, up: true });
+      rt.setLink(va.index, { up: false }, 'tscvrenamed');
+      expect(rt.requireLink('tscvrenamed').up).toBe(false);
+      rt.addAddress(br.index, '10.240.0.1', 24, 'tscbr0');
+      expect(rt.listAddresses()).toContainEqual({ index: br.index, address: '10.240.0.1', prefixLen: 24 });
+      expect(() => rt.addAddress(br.index, '10.240.0.1', 24, 'tscbr0')).toThrow(/adding address 10\.240\.0\.1\/24 to tscbr0: already exists \(EEXIST\)/);
+      rt.addRoute({ dst: '10.241.0.0', dstLen: 16, gateway: '10.240.0.9', oif: br.index }, 'test');
+      expect(rt.listRoutes()).toContainEqual(expect.objectContaining({ dst: '10.241.0.0', dstLen: 16, gateway: '10.240.0.9' }));
+      rt.deleteRoute({ dst: '10.241.0.0', dstLen: 16, gateway: '10.240.0.9', oif: br.index }, 'test');
+      expect(rt.listRoutes().some((r) => r.dst === '10.241.0.0')).toBe(false);
+      rt.deleteAddress(br.index, '10.240.0.1', 24, 'tscbr0');
+      expect(rt.listAddresses().some((a) => a.address === '10.240.0.1')).toBe(false);
+      expect(rt.deleteLinkByName('tscvrenamed')).toBe(true);
+      expect(rt.getLink('tscvb')).toBeUndefined(); // the peer went with it
+      expect(rt.deleteLinkByName('tscvrenamed')).toBe(false);
+    });
+    // none of it touched the host
+    expect(readdirSync('/sys/class/net')).not.toContain('tscbr0');
   });
 });

@@ -105,6 +105,7 @@ describe('published ports', () => {
     if (own) expect(await get(own, tcpPort)).toBe('hello from the container\n');
     expect(await udpAsk('127.0.0.1', published[2].hostPort, 'ping-udp')).toBe('PING-UDP');
     expect(listPorts(w.root, w.project).map((p) => p.hostPort).sort()).toEqual(published.map((p) => p.hostPort).sort());
+    expect(listPorts(w.root, w.project)[0]).toMatchObject({ service: 'web', container: 'web-1', containerPort: 80, proto: 'tcp' });
 
     await proxy.unpublish('web-1');
     expect(listPorts(w.root, w.project)).toEqual([]);

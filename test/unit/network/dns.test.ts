@@ -12,7 +12,7 @@ import {
   readName,
 } from '../../../src/network/dns-packet.js';
 import { DnsServer } from '../../../src/network/dns.js';
-import { hostsFile, resolvConf } from '../../../src/network/etc-files.js';
+import { hostResolvers, hostsFile, resolvConf } from '../../../src/network/etc-files.js';
 
 function server(): DnsServer {
   const s = new DnsServer();
@@ -51,6 +51,8 @@ describe('DnsServer answers', () => {
     expect((await ask(s, '10.0.1.4', 'WWW.')).answers.map((a) => a.data)).toEqual(['10.0.1.2']);
     // db is on back only: api (on both) sees it, web (front only) does not
     expect((await ask(s, '10.0.2.3', 'database')).answers.map((a) => a.data)).toEqual(['10.0.2.2']);
+    // whichever of its addresses api asks from, it shares both networks
+    expect((await ask(s, '10.0.1.4', 'db')).answers.map((a) => a.data)).toEqual(['10.0.2.2']);
     expect((await ask(s, '10.0.1.2', 'db')).rcode).toBe(RCODE_NXDOMAIN);
     // a container on two networks is answered with the address on the shared one
     expect((await ask(s, '10.0.2.2', 'api')).answers.map((a) => a.data)).toEqual(['10.0.2.3']);
@@ -99,5 +101,41 @@ describe('etc files', () => {
     expect(hostsFile({ hostname: 'abc', address: '10.0.0.5', names: ['web'] })).toContain('10.0.0.5\tabc web\n');
     expect(hostsFile({ hostname: 'abc' })).toMatch(/^127\.0\.0\.1\tlocalhost\n/);
     expect(resolvConf({ nameserver: '10.0.0.1' })).toBe('nameserver 10.0.0.1\noptions ndots:0\n');
+    expect(hostResolvers('# x\nnameserver 127.0.0.53\nnameserver ::1\n nameserver 10.1.1.1 \nsearch lan\n')).toEqual(['127.0.0.53', '10.1.1.1']);
+  });
+});
+
+describe('large answers', () => {
+  it('a UDP answer over 512 bytes is cut to whole records and marked TC', async () => {
+    const { truncateForUdp } = await import('../../../src/network/dns.js');
+    const s = new DnsServer();
+    for (let i = 0; i < 60; i++) s.setContainer(`p-w-${i}`, [{ network: 'n', address: `10.1.0.${i + 2}`, names: ['w'] }]);
+    const full = (await s.handle(buildQuery(1, 'w', TYPE_A), '10.1.0.2'))!;
+    expect(parseAnswers(full).answers).toHaveLength(60);
+    const cut = truncateForUdp(full);
+    expect(cut.length).toBeLessThanOrEqual(512);
+    expect(cut.readUInt16BE(2) & 0x0200).toBe(0x0200);
+    const parsed = parseAnswers(cut);
+    expect(parsed.answers.length).toBeGreaterThan(20);
+    expect(parsed.answers.every((a) => a.type === TYPE_A)).toBe(true);
+  });
+});
+
+describe('dnsEntriesFor', () => {
+  it('names per network: service, container, hostname and that network aliases', async () => {
+    const { dnsEntriesFor } = await import('../../../src/network/dns.js');
+    const e = dnsEntriesFor({
+      service: 'web',
+      container: 'p-web-1',
+      attachments: [
+        { network: 'front', address: '10.0.1.2' },
+        { network: 'back', address: '10.0.2.2' },
+      ],
+      aliases: { back: ['internal-web'] },
+    });
+    expect(e).toEqual([
+      { network: 'front', address: '10.0.1.2', names: ['web', 'p-web-1'] },
+      { network: 'back', address: '10.0.2.2', names: ['web', 'p-web-1', 'internal-web'] },
+    ]);
   });
 });
