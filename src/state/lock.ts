@@ -166,7 +166,12 @@ async function acquireLockFile(dir: string, file: string, what: string, key: str
         }
         let delay = pollMs;
         if (opts.timeoutMs !== undefined) delay = Math.max(1, Math.min(delay, opts.timeoutMs - (Date.now() - started)));
-        await sleep(delay, opts.signal);
+        try {
+          await sleep(delay, opts.signal);
+        } catch (reason) {
+          if (reason instanceof TscError) throw reason;
+          throw new TscError('STATE_LOCKED', `stopped waiting for the lock of ${what}, held by ${describeHolder(holder)}`, { cause: reason });
+        }
         if (tryLockExclusive(fd, context)) break;
         polls++;
         holder = readHolderFile(file) ?? holder;

@@ -134,6 +134,11 @@ describe('project lock across processes', () => {
     const pending = acquireProjectLock(root, 'tscdemo', { wait: true, pollMs: 20, signal: ac.signal });
     setTimeout(() => ac.abort(new TscError('USAGE', 'interrupted')), 100);
     expect((await rejection(pending)).message).toBe('interrupted');
+    const plain = new AbortController();
+    plain.abort();
+    const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: true, signal: plain.signal }));
+    expect(e.code).toBe('STATE_LOCKED');
+    expect(e.message).toMatch(/^stopped waiting for the lock of project "tscdemo", held by pid \d+/);
   });
 
   it('never blocks one project on another', async () => {
