@@ -97,7 +97,7 @@ describe('project state record', () => {
         reads++;
       }
     })();
-    for (let i = 0; i < 40; i++) await writeProjectState(root, i % 2 ? small : big);
+    for (let i = 0; i < 24; i++) await writeProjectState(root, i % 2 ? small : big);
     writing = false;
     await reader;
     expect(reads).toBeGreaterThan(0);
