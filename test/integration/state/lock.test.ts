@@ -86,7 +86,7 @@ describe('project lock across processes', () => {
     const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: false }));
     expect(e.code).toBe('STATE_LOCKED');
     expect(e.message).toMatch(new RegExp(`^project "tscdemo" is locked by pid ${child.pid} \\(tscompose up -d web\\), since \\d{4}-`));
-    expect(e.hint).toContain('--no-wait');
+    expect(e.hint).toContain('wait for that command to finish');
     expect(readLockHolder(root, 'tscdemo')).toMatchObject({ pid: child.pid, command: 'tscompose up -d web' });
   });
 
