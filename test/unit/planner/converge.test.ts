@@ -42,7 +42,12 @@ function randomCase(seed: number): Case {
       name,
       replicas: fixedName ? int(2) : int(4),
       dependsOn,
-      definition: { image: 'busybox', environment: { V: String(int(2)) }, ...(fixedName ? { container_name: `fixed-${name}` } : {}) },
+      definition: {
+        image: 'busybox',
+        environment: { V: String(int(2)) },
+        ...(fixedName ? { container_name: `fixed-${name}` } : {}),
+        ...(i > 0 && r() < 0.2 ? { network_mode: `service:s${int(i)}` } : {}),
+      },
       image: 'busybox',
       imageDigest: pick(DIGESTS),
       containerName: fixedName ? `fixed-${name}` : undefined,
