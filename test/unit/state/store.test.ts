@@ -104,6 +104,15 @@ describe('project state record', () => {
     expect(fs.readdirSync(path.dirname(stateFile(root, 'demo')))).toEqual(['state.json']);
   });
 
+  it('removes temp files left by a writer that died before renaming', async () => {
+    const dir = path.dirname(stateFile(root, 'demo'));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '.state.json.999999999.abcd1234.tmp'), '{"torn');
+    fs.writeFileSync(path.join(dir, `.state.json.${process.ppid}.abcd1234.tmp`), '{"in progress elsewhere');
+    await writeProjectState(root, sample());
+    expect(fs.readdirSync(dir).sort()).toEqual([`.state.json.${process.ppid}.abcd1234.tmp`, 'state.json']);
+  });
+
   it('never writes an invalid record (the old one stays)', async () => {
     await writeProjectState(root, sample());
     const bad = sample();
