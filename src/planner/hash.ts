@@ -5,12 +5,15 @@
  * whatever order its keys were written in.
  *
  * Fields left out, as Docker Compose does (pkg/compose/hash.go): build, pull_policy, scale,
- * deploy.replicas, depends_on, profiles. Everything else (labels included) is part of the hash.
+ * deploy.replicas, depends_on, profiles; and the service's `x-*` extension keys (Compose never
+ * serializes them into the hash), whether kept at the top level or gathered under
+ * `extensions`. Everything else (labels included) is part of the hash.
  */
 import { createHash } from 'node:crypto';
 import { TscError } from '../common/errors.js';
 
-export const HASH_IGNORED_FIELDS: readonly string[] = ['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'deploy.replicas'];
+export const HASH_IGNORED_FIELDS: readonly string[] = ['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'deploy.replicas', 'extensions', 'x-*'];
+const IGNORED_TOP_LEVEL = new Set(['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'extensions']);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,7 +49,7 @@ export function hashableDefinition(definition: unknown): unknown {
   if (!isPlainObject(definition)) return definition;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(definition)) {
-    if (v === undefined || HASH_IGNORED_FIELDS.includes(k)) continue;
+    if (v === undefined || IGNORED_TOP_LEVEL.has(k) || k.startsWith('x-')) continue;
     out[k] = v;
   }
   if (isPlainObject(out.deploy) && 'replicas' in out.deploy) {

@@ -13,6 +13,9 @@
  * - Stopped containers of an unchanged service are started; running ones are left alone.
  * - When a service is recreated, running dependents whose depends_on entry has `restart: true`
  *   are stopped before the recreate and started after it.
+ * - A service using another's containers (network_mode/ipc/pid `service:X`, volumes_from X)
+ *   depends on X and is recreated when X's containers are replaced (Compose resolves these to
+ *   container ids before hashing, so its hash changes then too).
  * - Containers of services no longer in the project (and exited one-off containers) are orphans:
  *   removed with --remove-orphans, otherwise named in a warning.
  * - Actions of a service wait (`after`) on the up-actions of its dependencies; independent
@@ -95,10 +98,35 @@ function unknownService(name: string, services: Map<string, DesiredService>, dis
   });
 }
 
+/**
+ * Services whose containers this definition uses directly: `network_mode`, `ipc` and `pid` of the
+ * form `service:NAME`, and `volumes_from` entries naming a service. As [field, service] pairs.
+ */
+export function sharedResourceRefs(definition: unknown): [string, string][] {
+  if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) return [];
+  const def = definition as Record<string, unknown>;
+  const out: [string, string][] = [];
+  for (const field of ['network_mode', 'ipc', 'pid']) {
+    const v = def[field];
+    if (typeof v === 'string' && v.startsWith('service:') && v.length > 8) out.push([field, v.slice(8)]);
+  }
+  if (Array.isArray(def.volumes_from)) {
+    for (const v of def.volumes_from) {
+      if (typeof v !== 'string' || v.startsWith('container:')) continue;
+      const name = v.split(':')[0];
+      if (name) out.push(['volumes_from', name]);
+    }
+  }
+  return out;
+}
+
+/** depends_on plus the services whose namespaces or volumes are shared (Compose adds those as dependencies too). */
 function buildGraph(desired: DesiredProject): DependencyGraph {
   const graph: DependencyGraph = new Map();
   for (const s of [...desired.services].sort((a, b) => cmp(a.name, b.name))) {
-    graph.set(s.name, Object.keys(s.dependsOn).sort());
+    const deps = new Set(Object.keys(s.dependsOn));
+    for (const [, ref] of sharedResourceRefs(s.definition)) if (ref !== s.name) deps.add(ref);
+    graph.set(s.name, [...deps].sort());
   }
   return graph;
 }
@@ -198,6 +226,8 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
 
   const noopByContainer = new Map<string, PlanAction>();
   const recreated = new Set<string>();
+  /** services whose containers are replaced by new ones in this plan (recreated, or created where none was kept) */
+  const renewed = new Set<string>();
   const recreateActions = new Map<string, PlanAction[]>();
 
   for (const name of order) {
@@ -215,7 +245,16 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
     }
     const desiredHash = configHash(svc.definition);
     const existing = byService.get(name) ?? [];
-    const evals = existing.map((c) => ({ c, div: divergence(svc, desiredHash, c) }));
+    // a container sharing the namespace or volumes of a container that is replaced must follow it
+    const sharedReason = sharedResourceRefs(svc.definition)
+      .filter(([, ref]) => renewed.has(ref))
+      .map(([field, ref]) => `${field}: service ${ref} is recreated`)
+      .join('; ');
+    const evals = existing.map((c) => {
+      const div = divergence(svc, desiredHash, c);
+      if (!sharedReason) return { c, div };
+      return { c, div: div ? { reason: `${div.reason}; ${sharedReason}`, changedFields: div.changedFields } : { reason: sharedReason } };
+    });
     const outdated = (e: (typeof evals)[number]): boolean => e.c.state === 'dead' || policy === 'force' || (policy === 'diverged' && e.div !== undefined);
 
     // which replicas to keep: up-to-date ones first, then the lowest numbers
@@ -281,6 +320,8 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
           throw new TscError('INTERNAL', `container ${nameOf(c)} of service "${name}" is in an unknown state "${String(c.state)}"`);
       }
     }
+
+    if (recreated.has(name) || (keep.length === 0 && wanted > 0)) renewed.add(name);
 
     // scale up: fill the lowest numbers no container of the service uses
     const used = new Set(existing.map((c) => c.number));

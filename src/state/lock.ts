@@ -30,7 +30,7 @@ export interface AcquireLockOptions {
   onWait?: (holder: LockHolder | undefined) => void;
   /** give up waiting after this long with STATE_LOCKED; undefined = wait forever */
   timeoutMs?: number;
-  /** stop waiting when aborted (rejects with the signal's reason) */
+  /** stop waiting when aborted: rejects with the signal's reason when it is a TscError, else with STATE_LOCKED */
   signal?: AbortSignal;
   /** what to record as the holder's command; defaults to this process's command line */
   command?: string;
@@ -148,7 +148,7 @@ async function acquireLockFile(dir: string, file: string, what: string, key: str
       let holder = readHolderFile(file);
       if (!opts.wait) {
         throw new TscError('STATE_LOCKED', `${what} is locked by ${describeHolder(holder)}`, {
-          hint: 'wait for that command to finish, or run again without --no-wait to wait for it',
+          hint: 'wait for that command to finish, then run again (or let this command wait for the lock)',
         });
       }
       let announced = false;
@@ -166,7 +166,12 @@ async function acquireLockFile(dir: string, file: string, what: string, key: str
         }
         let delay = pollMs;
         if (opts.timeoutMs !== undefined) delay = Math.max(1, Math.min(delay, opts.timeoutMs - (Date.now() - started)));
-        await sleep(delay, opts.signal);
+        try {
+          await sleep(delay, opts.signal);
+        } catch (reason) {
+          if (reason instanceof TscError) throw reason;
+          throw new TscError('STATE_LOCKED', `stopped waiting for the lock of ${what}, held by ${describeHolder(holder)}`, { cause: reason });
+        }
         if (tryLockExclusive(fd, context)) break;
         polls++;
         holder = readHolderFile(file) ?? holder;

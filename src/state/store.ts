@@ -85,6 +85,23 @@ function diskError(e: unknown, what: string): TscError {
   return new TscError('STATE_CORRUPT', `${what}: ${(e as Error).message}`, { cause: e, hint: 'the previous record is unchanged' });
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temp files left by a writer that died between creating and renaming them. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) {
+    const m = /^\.state\.json\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
 /**
  * Writes the record atomically (temp file + fsync + rename + fsync of the folder). Validates it
  * first, so an invalid record is never written. Sets `updated`.
@@ -110,6 +127,7 @@ export async function writeProjectState(root: string, state: ProjectState, now: 
       await fh.close();
     }
     await fsp.rename(tmp, file);
+    await removeStaleTemps(dir);
     const dh = await fsp.open(dir, 'r');
     try {
       await dh.sync();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { distEntry } from '../../../src/common/paths.js';
 import { TscError } from '../../../src/common/errors.js';
-import { acquireGlobalLock, acquireProjectLock, readGlobalLockHolder, readLockHolder, type LockHolder } from '../../../src/state/index.js';
+import { acquireGlobalLock, acquireProjectLock, readGlobalLockHolder, readLockHolder, readProjectState, type LockHolder } from '../../../src/state/index.js';
 
 let root: string;
 const children: ChildProcess[] = [];
@@ -86,7 +86,7 @@ describe('project lock across processes', () => {
     const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: false }));
     expect(e.code).toBe('STATE_LOCKED');
     expect(e.message).toMatch(new RegExp(`^project "tscdemo" is locked by pid ${child.pid} \\(tscompose up -d web\\), since \\d{4}-`));
-    expect(e.hint).toContain('--no-wait');
+    expect(e.hint).toContain('wait for that command to finish');
     expect(readLockHolder(root, 'tscdemo')).toMatchObject({ pid: child.pid, command: 'tscompose up -d web' });
   });
 
@@ -134,6 +134,11 @@ describe('project lock across processes', () => {
     const pending = acquireProjectLock(root, 'tscdemo', { wait: true, pollMs: 20, signal: ac.signal });
     setTimeout(() => ac.abort(new TscError('USAGE', 'interrupted')), 100);
     expect((await rejection(pending)).message).toBe('interrupted');
+    const plain = new AbortController();
+    plain.abort();
+    const e = await rejection(acquireProjectLock(root, 'tscdemo', { wait: true, signal: plain.signal }));
+    expect(e.code).toBe('STATE_LOCKED');
+    expect(e.message).toMatch(/^stopped waiting for the lock of project "tscdemo", held by pid \d+/);
   });
 
   it('never blocks one project on another', async () => {
@@ -180,6 +185,32 @@ describe('project lock across processes', () => {
     } finally {
       first.release();
     }
+  });
+
+  it('keeps every change when processes update one record under the lock concurrently', async () => {
+    const script = `
+      import { withProjectLock, updateProjectState } from ${JSON.stringify(distEntry('state/index.js'))};
+      const [root, project, who] = process.argv.slice(1);
+      for (let i = 0; i < 8; i++) {
+        await withProjectLock(root, project, { wait: true, pollMs: 5 }, () =>
+          updateProjectState(root, project, async (s) => {
+            await new Promise((r) => setTimeout(r, 2));
+            const id = who + '-' + i;
+            s.containers[id] = { id, name: id, service: who, number: i + 1, oneOff: false, configHash: 'h', definition: {}, image: 'busybox', imageId: 'sha256:x', created: new Date().toISOString() };
+          }),
+        );
+      }
+    `;
+    const runs = ['a', 'b', 'c'].map((who) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, 'tscdemo', who], { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      return once(child, 'exit').then(([code]) => expect(code, err).toBe(0));
+    });
+    await Promise.all(runs);
+    const state = await readProjectState(root, 'tscdemo');
+    expect(Object.keys(state!.containers)).toHaveLength(24);
   });
 
   it('is not inherited by child processes of the holder (the descriptor is close-on-exec)', async () => {

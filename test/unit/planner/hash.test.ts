@@ -21,7 +21,7 @@ describe('canonical JSON and the config hash', () => {
     expect(configHash({ image: 'busybox', command: ['true'] })).toBe('876d434ec6423ff8f96b2cd23b94f175dd57b8baae977d94d87adb8dc72c9137');
   });
 
-  it('leaves out the fields Compose leaves out: build, pull_policy, scale, deploy.replicas, depends_on, profiles', () => {
+  it('leaves out the fields Compose leaves out: build, pull_policy, scale, deploy.replicas, depends_on, profiles, x-* extensions', () => {
     const base = { image: 'busybox', deploy: { resources: { limits: { memory: '64m' } } } };
     const h = configHash(base);
     expect(configHash({ ...base, build: { context: '.' } })).toBe(h);
@@ -30,6 +30,7 @@ describe('canonical JSON and the config hash', () => {
     expect(configHash({ ...base, depends_on: { db: { condition: 'service_started' } } })).toBe(h);
     expect(configHash({ ...base, profiles: ['debug'] })).toBe(h);
     expect(configHash({ ...base, deploy: { ...base.deploy, replicas: 4 } })).toBe(h);
+    expect(configHash({ ...base, 'x-team': 'a', extensions: { 'x-owner': 'b' } })).toBe(h);
     // deploy holding only replicas is the same as no deploy at all
     expect(configHash({ image: 'busybox', deploy: { replicas: 2 } })).toBe(configHash({ image: 'busybox' }));
     expect(hashableDefinition({ image: 'x', deploy: { replicas: 2 }, profiles: ['a'] })).toEqual({ image: 'x' });

@@ -217,6 +217,23 @@ describe('plan: dependencies', () => {
     );
   });
 
+  it('recreates a service sharing the network namespace or volumes of a recreated one', () => {
+    const vpn = service('vpn');
+    const app = service('app', { extra: { network_mode: 'service:vpn' } });
+    const backup = service('backup', { extra: { volumes_from: ['app:ro', 'container:other'] } });
+    const p = plan(project(backup, app, service('vpn', { extra: { user: 'x' } })), upToDate(vpn, app, backup));
+    expect(p.actions.map((a) => `${a.kind} ${a.container}: ${a.reason}`)).toEqual([
+      'recreate demo-vpn-1: user changed',
+      'recreate demo-app-1: network_mode: service vpn is recreated',
+      'recreate demo-backup-1: volumes_from: service app is recreated',
+    ]);
+    expect(p.action('recreate:demo-app-1')!.after).toEqual(['recreate:demo-vpn-1']);
+    // with nothing recreated, nothing follows
+    expect(plan(project(backup, app, vpn), upToDate(vpn, app, backup)).isEmpty).toBe(true);
+    // the implicit dependency orders down too
+    expect(planDown(project(backup, app, vpn), upToDate(vpn, app, backup)).actions.map((a) => a.container)).toEqual(['demo-backup-1', 'demo-app-1', 'demo-vpn-1']);
+  });
+
   it('restarts such dependents even when only the dependency was named', () => {
     const db = service('db');
     const web = service('web', { dependsOn: { db: dep('service_started', true) } });

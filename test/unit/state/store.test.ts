@@ -97,11 +97,20 @@ describe('project state record', () => {
         reads++;
       }
     })();
-    for (let i = 0; i < 40; i++) await writeProjectState(root, i % 2 ? small : big);
+    for (let i = 0; i < 24; i++) await writeProjectState(root, i % 2 ? small : big);
     writing = false;
     await reader;
     expect(reads).toBeGreaterThan(0);
     expect(fs.readdirSync(path.dirname(stateFile(root, 'demo')))).toEqual(['state.json']);
+  });
+
+  it('removes temp files left by a writer that died before renaming', async () => {
+    const dir = path.dirname(stateFile(root, 'demo'));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '.state.json.999999999.abcd1234.tmp'), '{"torn');
+    fs.writeFileSync(path.join(dir, `.state.json.${process.ppid}.abcd1234.tmp`), '{"in progress elsewhere');
+    await writeProjectState(root, sample());
+    expect(fs.readdirSync(dir).sort()).toEqual([`.state.json.${process.ppid}.abcd1234.tmp`, 'state.json']);
   });
 
   it('never writes an invalid record (the old one stays)', async () => {
