@@ -7,6 +7,7 @@
 import { isTscError } from '../common/errors.js';
 import { engineRuntime } from './engine-runtime.js';
 import type { SupervisorHook } from './hooks.js';
+import { networkHooks } from './network-hooks.js';
 import { runSupervisor } from './server.js';
 
 function log(line: string): void {
@@ -18,8 +19,6 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Network services (DNS, port proxies) that live in the supervisor register here. */
-const hooks: SupervisorHook[] = [];
 
 async function main(): Promise<number> {
   const root = arg('--root');
@@ -34,6 +33,7 @@ async function main(): Promise<number> {
   process.on('SIGPIPE', () => {});
   let server;
   try {
+    const hooks: SupervisorHook[] = networkHooks(root, project, log);
     server = await runSupervisor({ root, project, runtime: engineRuntime(), hooks, log });
   } catch (err) {
     if (isTscError(err) && err.code === 'SUPERVISOR' && /another supervisor/.test(err.message)) {
