@@ -488,7 +488,7 @@ export class ProjectRuntime {
   async forget(): Promise<void> {
     const dir = projectPaths(this.root, this.name).dir;
     await deleteProjectState(this.root, this.name);
-    for (const f of ['containers', 'netns', 'supervisor.sock', 'supervisor.pid', 'supervisor.log']) {
+    for (const f of ['containers', 'netns', 'supervisor.sock', 'supervisor.pid', 'supervisor.log', 'supervised.json']) {
       rmSync(path.join(dir, f), { recursive: true, force: true });
     }
     for (const rel of [`tscompose/${this.name}`, 'tscompose']) {
