@@ -317,6 +317,19 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
 
 // ----------------------------------------------------------------------------- service
 
+const SIGNALS = new Set([
+  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM',
+  'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL',
+  'PWR', 'SYS',
+]);
+
+/** A Linux signal: a name with or without SIG, RTMIN+n / RTMAX-n, or a number 1-64. */
+function isSignal(s: string): boolean {
+  if (/^\d+$/.test(s)) return Number(s) >= 1 && Number(s) <= 64;
+  const n = s.toUpperCase().replace(/^SIG/, '');
+  return SIGNALS.has(n) || /^RTMIN(\+\d+)?$/.test(n) || /^RTMAX(-\d+)?$/.test(n);
+}
+
 const RESTART_RE = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 
 function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unknown {
@@ -444,6 +457,11 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
       return bool(v, ctx, p);
     case 'stop_grace_period':
       return duration(v, ctx, p);
+    case 'stop_signal': {
+      const sig = String(v);
+      if (!isSignal(sig)) throw specError(ctx, p, `unknown signal ${JSON.stringify(sig)}`, 'use a signal name such as SIGTERM, SIGINT, SIGQUIT, or its number');
+      return sig;
+    }
     case 'restart': {
       const r = String(v);
       if (!RESTART_RE.test(r)) throw specError(ctx, p, `unknown restart policy ${JSON.stringify(r)}`, 'use "no", "always", "on-failure", "on-failure:N" or "unless-stopped"');

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { canonicalService, listOrDict, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
-import { readEnvFile, parseEnvFile } from './dotenv.js';
+import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
@@ -319,7 +319,9 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
       if (ef.required) throw specError(ctx, at('env_file'), `env file ${ef.path} not found`, 'create it, or mark it optional with `required: false`');
       continue;
     }
-    Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
+    if (ef.format === undefined) Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
+    else if (ef.format === 'raw') Object.assign(env, readRawEnvFile(ef.path));
+    else throw specError(ctx, at('env_file'), `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`, 'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)');
   }
   for (const [k, v] of Object.entries((s.environment as Record<string, string | null> | undefined) ?? {})) {
     env[k] = v === null ? (ld.lookupValue(k) ?? null) : v;

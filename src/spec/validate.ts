@@ -110,8 +110,14 @@ function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTa
     }
     case 'invalid_type':
       return { path: f.path, msg: found === undefined ? `missing required key, expected ${expectedName(issue.expected)}` : `expected ${expectedName(issue.expected)}, got ${describe(found)}` };
-    case 'invalid_value':
-      return { path: f.path, msg: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(found)}` };
+    case 'invalid_value': {
+      const near = typeof found === 'string' ? nearest(found, issue.values.map(String)) : undefined;
+      return {
+        path: f.path,
+        msg: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(found)}`,
+        hint: near ? `did you mean ${JSON.stringify(near)}?` : undefined,
+      };
+    }
     case 'invalid_key':
       return { path: f.path, msg: `invalid name: ${issue.issues[0]?.message ?? issue.message}` };
     case 'invalid_format':

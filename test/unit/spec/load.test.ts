@@ -577,3 +577,24 @@ describe('more Compose rules', () => {
     });
   });
 });
+
+describe('env_file formats and signals', () => {
+  it('format: raw takes values literally; unknown formats fail', async () => {
+    await withProject(async (p) => {
+      p.write('raw.env', '# c\nA="quoted"\nB=$HOME\n');
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    env_file:\n      - path: raw.env\n        format: raw\n');
+      expect((await p.load({ env: { HOME: '/root' } })).services.web.environment).toEqual({ A: '"quoted"', B: '$HOME' });
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    env_file:\n      - path: raw.env\n        format: toml\n');
+      expect((await rejection(p.load())).message).toMatch(/unknown env_file format "toml"/);
+    });
+  });
+
+  it('stop_signal must name a signal', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGQUIT\n  b:\n    image: x\n    stop_signal: "9"\n  c:\n    image: x\n    stop_signal: RTMIN+3\n');
+      expect((await p.load()).services.a.stop_signal).toBe('SIGQUIT');
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGSTOPP\n');
+      expect((await rejection(p.load())).message).toMatch(/services\.a\.stop_signal: unknown signal "SIGSTOPP"/);
+    });
+  });
+});
