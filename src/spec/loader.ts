@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { canonicalService, listOrDict, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
+import { canonicalService, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
 import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
@@ -393,6 +393,21 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
   return svc as unknown as Service;
 }
 
+/** Labels of a network or volume (list or mapping, validated already) as a string mapping. */
+function labelsOf(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v)) {
+    for (const e of v) {
+      const s = String(e);
+      const eq = s.indexOf('=');
+      out[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
+    }
+  } else if (isObj(v)) {
+    for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? '' : String(val);
+  }
+  return out;
+}
+
 function finalizeNetwork(key: string, raw: unknown, project: string): Network {
   const n = (isObj(raw) ? raw : {}) as Obj;
   const ext = n.external;
@@ -402,7 +417,7 @@ function finalizeNetwork(key: string, raw: unknown, project: string): Network {
     name: typeof n.name === 'string' ? n.name : external ? (extName ?? key) : `${project}_${key}`,
     external,
     internal: n.internal === true || n.internal === 'true',
-    labels: stringMap(listOrDict(n.labels, { baseDir: '', file: '', positions: undefined as unknown as SourceMap, env: () => undefined }, [])),
+    labels: labelsOf(n.labels),
     extensions: Object.fromEntries(Object.entries(n).filter(([k]) => k.startsWith('x-'))),
   };
   if (n.driver !== undefined) out.driver = n.driver;
@@ -421,7 +436,7 @@ function finalizeVolume(key: string, raw: unknown, project: string): Volume {
   const out: Obj = {
     name: typeof v.name === 'string' ? v.name : external ? (extName ?? key) : `${project}_${key}`,
     external,
-    labels: stringMap(listOrDict(v.labels, { baseDir: '', file: '', positions: undefined as unknown as SourceMap, env: () => undefined }, [])),
+    labels: labelsOf(v.labels),
     extensions: Object.fromEntries(Object.entries(v).filter(([k]) => k.startsWith('x-'))),
   };
   if (v.driver !== undefined) out.driver = v.driver;
