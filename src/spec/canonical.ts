@@ -3,6 +3,7 @@
  * merging and everything later only ever see the long form. Relative host paths are made
  * absolute against `baseDir` here too.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -161,6 +162,8 @@ export function parsePortShort(raw: string | number, ctx: CanonContext, p: Path)
   const bad = (): TscError =>
     specError(ctx, p, `invalid port ${JSON.stringify(raw)}`, 'write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80" or "127.0.0.1:53:53/udp"');
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw bad();
+  if (hostIp !== undefined && hostIp !== '' && isIP(hostIp) === 0) throw specError(ctx, p, `invalid host IP ${JSON.stringify(hostIp)} in port ${JSON.stringify(raw)}`);
+  if (hostIp === '') hostIp = undefined;
   const containerPart = parts[parts.length - 1];
   const hostPart = parts.length === 2 ? parts[0] : '';
   const cr = splitRange(containerPart);
@@ -197,7 +200,10 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
     if (!splitRange(pub)) throw specError(ctx, [...p, 'published'], `invalid published port ${JSON.stringify(v.published)}`);
     out.published = pub;
   }
-  if (v.host_ip !== undefined) out.host_ip = v.host_ip;
+  if (v.host_ip !== undefined && v.host_ip !== '') {
+    if (!rawKept(v.host_ip, ctx) && isIP(String(v.host_ip)) === 0) throw specError(ctx, [...p, 'host_ip'], `host_ip must be an IP address, got ${JSON.stringify(v.host_ip)}`);
+    out.host_ip = v.host_ip;
+  }
   const protocol = String(v.protocol ?? 'tcp').toLowerCase();
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw specError(ctx, [...p, 'protocol'], `unknown protocol ${JSON.stringify(v.protocol)} (tcp, udp or sctp)`);
   out.protocol = protocol;
@@ -360,8 +366,14 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
       return (v as unknown[]).map(String);
     case 'volumes':
       return (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i])));
+    case 'dns': {
+      const list = strings(v);
+      list.forEach((d, i) => {
+        if (!rawKept(d, ctx) && isIP(d) === 0) throw specError(ctx, Array.isArray(v) ? [...p, i] : p, `a DNS server must be an IP address, got ${JSON.stringify(d)}`);
+      });
+      return list;
+    }
     case 'tmpfs':
-    case 'dns':
     case 'dns_search':
     case 'dns_opt':
     case 'cap_add':
@@ -373,7 +385,21 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     case 'networks': {
       if (Array.isArray(v)) return Object.fromEntries(v.map((n) => [String(n), null]));
       const out: Obj = {};
-      for (const [n, cfg] of Object.entries(v as Obj)) out[n] = cfg === null ? null : { ...(cfg as Obj) };
+      for (const [n, cfg] of Object.entries(v as Obj)) {
+        if (cfg === null) {
+          out[n] = null;
+          continue;
+        }
+        const c = { ...(cfg as Obj) };
+        if (c.ipv4_address !== undefined && !rawKept(c.ipv4_address, ctx) && isIP(String(c.ipv4_address)) !== 4) {
+          throw specError(ctx, [...p, n, 'ipv4_address'], `expected an IPv4 address, got ${JSON.stringify(c.ipv4_address)}`);
+        }
+        if (c.ipv6_address !== undefined && !rawKept(c.ipv6_address, ctx) && isIP(String(c.ipv6_address)) !== 6) {
+          throw specError(ctx, [...p, n, 'ipv6_address'], `expected an IPv6 address, got ${JSON.stringify(c.ipv6_address)}`);
+        }
+        if (isObj(c.driver_opts)) c.driver_opts = Object.fromEntries(Object.entries(c.driver_opts).map(([k, val]) => [k, String(val)]));
+        out[n] = c;
+      }
       return out;
     }
     case 'depends_on': {
@@ -548,4 +574,30 @@ export function stripTags(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** Semantic checks of a top-level network that the schema cannot express (addresses, CIDRs). */
+export function checkNetwork(name: string, v: unknown, ctx: CanonContext): void {
+  if (!isObj(v) || !isObj(v.ipam) || !Array.isArray(v.ipam.config)) return;
+  v.ipam.config.forEach((c, i) => {
+    if (!isObj(c)) return;
+    const p: Path = ['networks', name, 'ipam', 'config', i];
+    let family = 0;
+    if (c.subnet !== undefined && !rawKept(c.subnet, ctx)) {
+      const m = /^([^/]+)\/(\d{1,3})$/.exec(String(c.subnet));
+      family = m ? isIP(m[1]) : 0;
+      if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) {
+        throw specError(ctx, [...p, 'subnet'], `expected a subnet in CIDR notation (e.g. 172.28.0.0/16), got ${JSON.stringify(c.subnet)}`);
+      }
+    }
+    for (const k of ['gateway', 'ip_range'] as const) {
+      if (c[k] === undefined || rawKept(c[k], ctx)) continue;
+      const text = String(c[k]);
+      const addr = k === 'ip_range' ? text.split('/')[0] : text;
+      const fam = isIP(addr);
+      if (fam === 0 || (family !== 0 && fam !== family)) {
+        throw specError(ctx, [...p, k], `expected ${k === 'gateway' ? 'an IP address' : 'a CIDR range'}${family ? ` of the subnet's family (IPv${family})` : ''}, got ${JSON.stringify(c[k])}`);
+      }
+    }
+  });
 }

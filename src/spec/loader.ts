@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { canonicalService, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
+import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
 import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
@@ -200,6 +200,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     const v = data[kind];
     if (!isObj(v)) continue;
     for (const [k, cfg] of Object.entries(v)) {
+      if (kind === 'networks') checkNetwork(k, cfg, ctx);
       if (kind === 'networks' || kind === 'volumes') {
         if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);

@@ -598,3 +598,23 @@ describe('env_file formats and signals', () => {
     });
   });
 });
+
+describe('address checks', () => {
+  it('rejects bad subnets, gateways, static addresses, host IPs and DNS servers with their position', async () => {
+    await withProject(async (p) => {
+      const cases: [string, RegExp][] = [
+        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/33\n', /networks\.n\.ipam\.config\[0\]\.subnet: expected a subnet in CIDR/],
+        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: fe80::1\n', /gateway: expected an IP address of the subnet's family \(IPv4\)/],
+        ['services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 300.1.1.1\nnetworks:\n  n: {}\n', /services\.web\.networks\.n\.ipv4_address: expected an IPv4 address/],
+        ['services:\n  web:\n    image: x\n    ports: ["localhost:80:80"]\n', /invalid host IP "localhost"/],
+        ['services:\n  web:\n    image: x\n    dns: [dns.google]\n', /compose\.yaml:4:11: services\.web\.dns\[0\]: a DNS server must be an IP address/],
+      ];
+      for (const [text, re] of cases) {
+        p.write('compose.yaml', text);
+        expect((await rejection(p.load())).message).toMatch(re);
+      }
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 172.28.0.5\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: 172.28.0.1\n          ip_range: 172.28.5.0/24\n');
+      expect((await p.load()).services.web.networks.n?.ipv4_address).toBe('172.28.0.5');
+    });
+  });
+});
