@@ -631,6 +631,21 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
       }
     });
   }
+  for (const [k, n] of Object.entries(networks)) {
+    if (n.external) continue;
+    if (n.driver !== undefined && n.driver !== 'bridge') warnings.push(`networks.${k}.driver ${JSON.stringify(n.driver)} is not supported by tscompose (only bridge networks): it is kept but the network is created as a bridge`);
+    if (n.ipam?.driver !== undefined && n.ipam.driver !== 'default') warnings.push(`networks.${k}.ipam.driver ${JSON.stringify(n.ipam.driver)} is not supported by tscompose: addresses come from its own IPAM`);
+    if (n.enable_ipv6) warnings.push(`networks.${k}.enable_ipv6 is not supported by tscompose yet: the network gets IPv4 only`);
+  }
+  for (const [k, v] of Object.entries(volumes)) {
+    if (!v.external && v.driver !== undefined && v.driver !== 'local') warnings.push(`volumes.${k}.driver ${JSON.stringify(v.driver)} is not supported by tscompose (only local volumes): it is kept but the volume is a local directory`);
+  }
+  for (const s of Object.values(all).filter((x) => enabled.has(x.name))) {
+    s.volumes.forEach((v, i) => {
+      if (v.type === 'cluster' || v.type === 'npipe' || v.type === 'image') warnings.push(`services.${s.name}.volumes[${i}]: mounts of type ${v.type} are not supported by tscompose yet and are skipped`);
+      if (v.bind?.selinux) warnings.push(`services.${s.name}.volumes[${i}]: SELinux relabeling (${v.bind.selinux}) is not supported by tscompose and is ignored`);
+    });
+  }
   for (const kind of ['secrets', 'configs', 'models'] as const) {
     if (Object.keys(model[kind]).length > 0) warnings.push(`top-level ${kind} are not supported by tscompose yet: they are kept but have no effect`);
   }

@@ -618,3 +618,20 @@ describe('address checks', () => {
     });
   });
 });
+
+describe('partly supported features warn', () => {
+  it('network and volume drivers, ipv6, special mount types', async () => {
+    await withProject(async (p) => {
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    networks: [o]\n    volumes:\n      - type: image\n        source: alpine\n        target: /img\n      - ./a:/a:z\nnetworks:\n  o:\n    driver: overlay\n    enable_ipv6: true\nvolumes:\n  v:\n    driver: nfs\n',
+      );
+      const w = (await p.load()).warnings.join('\n');
+      expect(w).toMatch(/networks\.o\.driver "overlay" is not supported/);
+      expect(w).toMatch(/networks\.o\.enable_ipv6/);
+      expect(w).toMatch(/volumes\.v\.driver "nfs"/);
+      expect(w).toMatch(/volumes\[0\]: mounts of type image/);
+      expect(w).toMatch(/volumes\[1\]: SELinux relabeling/);
+    });
+  });
+});
