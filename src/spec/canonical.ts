@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { formatPath, type SourceMap } from './position.js';
+import { formatPath, nearest, type SourceMap } from './position.js';
 import { splitShellWords } from './shell.js';
 import { isIntString, parseBytes, parseDuration, toBoolean } from './units.js';
 import { Tagged } from './yaml.js';
@@ -27,7 +27,7 @@ export interface CanonContext {
 }
 
 /** In raw mode a typed value still holding a variable is kept as its text. */
-function rawKept(v: unknown, ctx: CanonContext): v is string {
+function rawKept(v: unknown, ctx: CanonContext): boolean {
   return ctx.raw === true && typeof v === 'string' && v.includes('$');
 }
 
@@ -363,7 +363,11 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     case 'ports':
       return (v as unknown[]).flatMap((e, i) => (isObj(e) ? [portLong(e, ctx, [...p, i])] : rawKept(e, ctx) ? [e as unknown as Obj] : parsePortShort(e as string | number, ctx, [...p, i])));
     case 'expose':
-      return (v as unknown[]).map(String);
+      return (v as unknown[]).map((e, i) => {
+        const t = String(e);
+        if (!rawKept(t, ctx) && !/^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/.test(t)) throw specError(ctx, [...p, i], `invalid exposed port ${JSON.stringify(t)}`, 'write PORT, PORT/udp or START-END');
+        return t;
+      });
     case 'volumes':
       return (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i])));
     case 'dns': {
@@ -373,11 +377,29 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
       });
       return list;
     }
-    case 'tmpfs':
+    case 'tmpfs': {
+      const list = strings(v);
+      list.forEach((t, i) => {
+        if (!rawKept(t, ctx)) {
+          const r = parseTmpfsEntry(t);
+          if (typeof r === 'string') throw specError(ctx, Array.isArray(v) ? [...p, i] : p, r, 'write /path or /path:size=64m,mode=1777');
+        }
+      });
+      return list;
+    }
+    case 'cap_add':
+    case 'cap_drop': {
+      const list = strings(v);
+      list.forEach((c, i) => {
+        if (!rawKept(c, ctx) && !isCapability(c)) {
+          const near = nearest(c.toUpperCase().replace(/^CAP_/, ''), CAPABILITIES);
+          throw specError(ctx, [...p, i], `unknown capability ${JSON.stringify(c)}`, near ? `did you mean ${JSON.stringify(near)}?` : 'capability names are like NET_ADMIN or CAP_NET_ADMIN, or ALL');
+        }
+      });
+      return list;
+    }
     case 'dns_search':
     case 'dns_opt':
-    case 'cap_add':
-    case 'cap_drop':
     case 'profiles':
     case 'security_opt':
     case 'group_add':
@@ -600,4 +622,56 @@ export function checkNetwork(name: string, v: unknown, ctx: CanonContext): void 
       }
     }
   });
+}
+
+/** Linux capability names without the CAP_ prefix. */
+export const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO',
+  'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME',
+  'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG',
+  'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/** A capability as Compose accepts it: NAME or CAP_NAME, any case, or ALL. */
+export function isCapability(c: string): boolean {
+  const n = c.toUpperCase().replace(/^CAP_/, '');
+  return n === 'ALL' || CAPABILITIES.includes(n);
+}
+
+export interface TmpfsEntry {
+  target: string;
+  /** bytes */
+  size?: number;
+  mode?: number;
+  /** other mount options as written (uid=, gid=, noexec, ...) */
+  options: string[];
+}
+
+/**
+ * Parses one entry of the service `tmpfs:` key ("/run" or "/run:size=64m,mode=1777,noexec").
+ * Returns an error message for a malformed entry.
+ */
+export function parseTmpfsEntry(text: string): TmpfsEntry | string {
+  const colon = text.indexOf(':');
+  const target = colon < 0 ? text : text.slice(0, colon);
+  if (!target.startsWith('/')) return `a tmpfs mount point must be an absolute path, got ${JSON.stringify(target)}`;
+  const out: TmpfsEntry = { target, options: [] };
+  if (colon < 0) return out;
+  for (const opt of text.slice(colon + 1).split(',').filter(Boolean)) {
+    const [k, val] = opt.split('=', 2);
+    if (k === 'size') {
+      const b = val === undefined ? undefined : parseBytes(val);
+      if (b === undefined) return `invalid tmpfs size ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)}`;
+      out.size = b;
+    } else if (k === 'mode') {
+      if (val === undefined || !/^[0-7]{1,4}$/.test(val)) return `invalid tmpfs mode ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)} (octal, e.g. 1777)`;
+      out.mode = parseInt(val, 8);
+    } else if (['uid', 'gid', 'nr_inodes', 'nr_blocks'].includes(k) ? val !== undefined && /^\d+[kmg]?$/i.test(val) : ['ro', 'rw', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatime', 'atime', 'relatime', 'strictatime', 'nodiratime', 'diratime'].includes(opt)) {
+      out.options.push(opt);
+    } else {
+      return `unknown tmpfs option ${JSON.stringify(opt)} in ${JSON.stringify(text)}`;
+    }
+  }
+  return out;
 }

@@ -635,3 +635,33 @@ describe('partly supported features warn', () => {
     });
   });
 });
+
+describe('tmpfs entries, exposed ports and capabilities', () => {
+  it('parses tmpfs options and rejects bad ones', async () => {
+    const { parseTmpfsEntry } = await import('../../../src/spec/index.js');
+    expect(parseTmpfsEntry('/run')).toEqual({ target: '/run', options: [] });
+    expect(parseTmpfsEntry('/run:size=64m,mode=1777,noexec,uid=1000')).toEqual({ target: '/run', size: 64 * 1024 * 1024, mode: 0o1777, options: ['noexec', 'uid=1000'] });
+    expect(parseTmpfsEntry('run')).toMatch(/absolute path/);
+    expect(parseTmpfsEntry('/run:size=big')).toMatch(/invalid tmpfs size/);
+    expect(parseTmpfsEntry('/run:bogus')).toMatch(/unknown tmpfs option/);
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    tmpfs: ["/a", "/b:mode=9"]\n');
+      expect((await rejection(p.load())).message).toMatch(/compose\.yaml:4:\d+: services\.web\.tmpfs\[1\]: invalid tmpfs mode/);
+    });
+  });
+
+  it('checks exposed ports and capability names, suggesting the nearest capability', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    expose: ["3000", "4000-4001/udp", 5000]\n    cap_add: [NET_ADMIN, cap_sys_time, ALL]\n');
+      const web = (await p.load()).services.web;
+      expect(web.expose).toEqual(['3000', '4000-4001/udp', '5000']);
+      expect(web.cap_add).toEqual(['NET_ADMIN', 'cap_sys_time', 'ALL']);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    cap_add: [NET_ADMN]\n');
+      const e = await rejection(p.load());
+      expect(e.message).toMatch(/services\.web\.cap_add\[0\]: unknown capability "NET_ADMN"/);
+      expect(e.hint).toBe('did you mean "NET_ADMIN"?');
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    expose: ["http"]\n');
+      expect((await rejection(p.load())).message).toMatch(/invalid exposed port "http"/);
+    });
+  });
+});
