@@ -59,6 +59,11 @@ function expectedName(e: string): string {
       return 'a list';
     case 'record':
       return 'a mapping';
+    case 'null':
+      return 'null';
+    case 'number':
+    case 'int':
+      return 'a number';
     default:
       return `a ${e}`;
   }
@@ -95,7 +100,11 @@ export interface ValidationTarget {
 function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTarget): { path: Path; msg: string; hint?: string } {
   const { issue } = f;
   const found = valueAt(data, f.path);
-  if (f.expected) return { path: f.path, msg: `expected ${f.expected.join(' or ')}, got ${describe(found)}` };
+  if (f.expected) {
+    const names = [...new Set(f.expected)];
+    const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
+    return { path: f.path, msg: found === undefined ? `missing required key, expected ${list}` : `expected ${list}, got ${describe(found)}` };
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0];
