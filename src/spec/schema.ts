@@ -238,7 +238,7 @@ export const serviceShape = {
   pre_stop: any.optional(),
   privileged: boolish.optional(),
   profiles: uniqStrList.optional(),
-  pull_policy: z.string().optional(),
+  pull_policy: z.string().regex(/^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/, 'a pull policy is always, never, missing, build, daily, weekly or every_<duration>').optional(),
   pull_refresh_after: z.string().optional(),
   read_only: boolish.optional(),
   restart: z.string().optional(),
