@@ -3,11 +3,12 @@
  * merging and everything later only ever see the long form. Relative host paths are made
  * absolute against `baseDir` here too.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { formatPath, type SourceMap } from './position.js';
+import { formatPath, nearest, type SourceMap } from './position.js';
 import { splitShellWords } from './shell.js';
 import { isIntString, parseBytes, parseDuration, toBoolean } from './units.js';
 import { Tagged } from './yaml.js';
@@ -26,7 +27,7 @@ export interface CanonContext {
 }
 
 /** In raw mode a typed value still holding a variable is kept as its text. */
-function rawKept(v: unknown, ctx: CanonContext): v is string {
+function rawKept(v: unknown, ctx: CanonContext): boolean {
   return ctx.raw === true && typeof v === 'string' && v.includes('$');
 }
 
@@ -161,6 +162,8 @@ export function parsePortShort(raw: string | number, ctx: CanonContext, p: Path)
   const bad = (): TscError =>
     specError(ctx, p, `invalid port ${JSON.stringify(raw)}`, 'write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80" or "127.0.0.1:53:53/udp"');
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw bad();
+  if (hostIp !== undefined && hostIp !== '' && isIP(hostIp) === 0) throw specError(ctx, p, `invalid host IP ${JSON.stringify(hostIp)} in port ${JSON.stringify(raw)}`);
+  if (hostIp === '') hostIp = undefined;
   const containerPart = parts[parts.length - 1];
   const hostPart = parts.length === 2 ? parts[0] : '';
   const cr = splitRange(containerPart);
@@ -197,7 +200,10 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
     if (!splitRange(pub)) throw specError(ctx, [...p, 'published'], `invalid published port ${JSON.stringify(v.published)}`);
     out.published = pub;
   }
-  if (v.host_ip !== undefined) out.host_ip = v.host_ip;
+  if (v.host_ip !== undefined && v.host_ip !== '') {
+    if (!rawKept(v.host_ip, ctx) && isIP(String(v.host_ip)) === 0) throw specError(ctx, [...p, 'host_ip'], `host_ip must be an IP address, got ${JSON.stringify(v.host_ip)}`);
+    out.host_ip = v.host_ip;
+  }
   const protocol = String(v.protocol ?? 'tcp').toLowerCase();
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw specError(ctx, [...p, 'protocol'], `unknown protocol ${JSON.stringify(v.protocol)} (tcp, udp or sctp)`);
   out.protocol = protocol;
@@ -317,6 +323,19 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
 
 // ----------------------------------------------------------------------------- service
 
+const SIGNALS = new Set([
+  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM',
+  'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL',
+  'PWR', 'SYS',
+]);
+
+/** A Linux signal: a name with or without SIG, RTMIN+n / RTMAX-n, or a number 1-64. */
+function isSignal(s: string): boolean {
+  if (/^\d+$/.test(s)) return Number(s) >= 1 && Number(s) <= 64;
+  const n = s.toUpperCase().replace(/^SIG/, '');
+  return SIGNALS.has(n) || /^RTMIN(\+\d+)?$/.test(n) || /^RTMAX(-\d+)?$/.test(n);
+}
+
 const RESTART_RE = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 
 function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unknown {
@@ -344,15 +363,43 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     case 'ports':
       return (v as unknown[]).flatMap((e, i) => (isObj(e) ? [portLong(e, ctx, [...p, i])] : rawKept(e, ctx) ? [e as unknown as Obj] : parsePortShort(e as string | number, ctx, [...p, i])));
     case 'expose':
-      return (v as unknown[]).map(String);
+      return (v as unknown[]).map((e, i) => {
+        const t = String(e);
+        if (!rawKept(t, ctx) && !/^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/.test(t)) throw specError(ctx, [...p, i], `invalid exposed port ${JSON.stringify(t)}`, 'write PORT, PORT/udp or START-END');
+        return t;
+      });
     case 'volumes':
       return (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i])));
-    case 'tmpfs':
-    case 'dns':
+    case 'dns': {
+      const list = strings(v);
+      list.forEach((d, i) => {
+        if (!rawKept(d, ctx) && isIP(d) === 0) throw specError(ctx, Array.isArray(v) ? [...p, i] : p, `a DNS server must be an IP address, got ${JSON.stringify(d)}`);
+      });
+      return list;
+    }
+    case 'tmpfs': {
+      const list = strings(v);
+      list.forEach((t, i) => {
+        if (!rawKept(t, ctx)) {
+          const r = parseTmpfsEntry(t);
+          if (typeof r === 'string') throw specError(ctx, Array.isArray(v) ? [...p, i] : p, r, 'write /path or /path:size=64m,mode=1777');
+        }
+      });
+      return list;
+    }
+    case 'cap_add':
+    case 'cap_drop': {
+      const list = strings(v);
+      list.forEach((c, i) => {
+        if (!rawKept(c, ctx) && !isCapability(c)) {
+          const near = nearest(c.toUpperCase().replace(/^CAP_/, ''), CAPABILITIES);
+          throw specError(ctx, [...p, i], `unknown capability ${JSON.stringify(c)}`, near ? `did you mean ${JSON.stringify(near)}?` : 'capability names are like NET_ADMIN or CAP_NET_ADMIN, or ALL');
+        }
+      });
+      return list;
+    }
     case 'dns_search':
     case 'dns_opt':
-    case 'cap_add':
-    case 'cap_drop':
     case 'profiles':
     case 'security_opt':
     case 'group_add':
@@ -360,7 +407,21 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     case 'networks': {
       if (Array.isArray(v)) return Object.fromEntries(v.map((n) => [String(n), null]));
       const out: Obj = {};
-      for (const [n, cfg] of Object.entries(v as Obj)) out[n] = cfg === null ? null : { ...(cfg as Obj) };
+      for (const [n, cfg] of Object.entries(v as Obj)) {
+        if (cfg === null) {
+          out[n] = null;
+          continue;
+        }
+        const c = { ...(cfg as Obj) };
+        if (c.ipv4_address !== undefined && !rawKept(c.ipv4_address, ctx) && isIP(String(c.ipv4_address)) !== 4) {
+          throw specError(ctx, [...p, n, 'ipv4_address'], `expected an IPv4 address, got ${JSON.stringify(c.ipv4_address)}`);
+        }
+        if (c.ipv6_address !== undefined && !rawKept(c.ipv6_address, ctx) && isIP(String(c.ipv6_address)) !== 6) {
+          throw specError(ctx, [...p, n, 'ipv6_address'], `expected an IPv6 address, got ${JSON.stringify(c.ipv6_address)}`);
+        }
+        if (isObj(c.driver_opts)) c.driver_opts = Object.fromEntries(Object.entries(c.driver_opts).map(([k, val]) => [k, String(val)]));
+        out[n] = c;
+      }
       return out;
     }
     case 'depends_on': {
@@ -444,6 +505,11 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
       return bool(v, ctx, p);
     case 'stop_grace_period':
       return duration(v, ctx, p);
+    case 'stop_signal': {
+      const sig = String(v);
+      if (!isSignal(sig)) throw specError(ctx, p, `unknown signal ${JSON.stringify(sig)}`, 'use a signal name such as SIGTERM, SIGINT, SIGQUIT, or its number');
+      return sig;
+    }
     case 'restart': {
       const r = String(v);
       if (!RESTART_RE.test(r)) throw specError(ctx, p, `unknown restart policy ${JSON.stringify(r)}`, 'use "no", "always", "on-failure", "on-failure:N" or "unless-stopped"');
@@ -530,4 +596,82 @@ export function stripTags(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** Semantic checks of a top-level network that the schema cannot express (addresses, CIDRs). */
+export function checkNetwork(name: string, v: unknown, ctx: CanonContext): void {
+  if (!isObj(v) || !isObj(v.ipam) || !Array.isArray(v.ipam.config)) return;
+  v.ipam.config.forEach((c, i) => {
+    if (!isObj(c)) return;
+    const p: Path = ['networks', name, 'ipam', 'config', i];
+    let family = 0;
+    if (c.subnet !== undefined && !rawKept(c.subnet, ctx)) {
+      const m = /^([^/]+)\/(\d{1,3})$/.exec(String(c.subnet));
+      family = m ? isIP(m[1]) : 0;
+      if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) {
+        throw specError(ctx, [...p, 'subnet'], `expected a subnet in CIDR notation (e.g. 172.28.0.0/16), got ${JSON.stringify(c.subnet)}`);
+      }
+    }
+    for (const k of ['gateway', 'ip_range'] as const) {
+      if (c[k] === undefined || rawKept(c[k], ctx)) continue;
+      const text = String(c[k]);
+      const addr = k === 'ip_range' ? text.split('/')[0] : text;
+      const fam = isIP(addr);
+      if (fam === 0 || (family !== 0 && fam !== family)) {
+        throw specError(ctx, [...p, k], `expected ${k === 'gateway' ? 'an IP address' : 'a CIDR range'}${family ? ` of the subnet's family (IPv${family})` : ''}, got ${JSON.stringify(c[k])}`);
+      }
+    }
+  });
+}
+
+/** Linux capability names without the CAP_ prefix. */
+export const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO',
+  'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME',
+  'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG',
+  'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/** A capability as Compose accepts it: NAME or CAP_NAME, any case, or ALL. */
+export function isCapability(c: string): boolean {
+  const n = c.toUpperCase().replace(/^CAP_/, '');
+  return n === 'ALL' || CAPABILITIES.includes(n);
+}
+
+export interface TmpfsEntry {
+  target: string;
+  /** bytes */
+  size?: number;
+  mode?: number;
+  /** other mount options as written (uid=, gid=, noexec, ...) */
+  options: string[];
+}
+
+/**
+ * Parses one entry of the service `tmpfs:` key ("/run" or "/run:size=64m,mode=1777,noexec").
+ * Returns an error message for a malformed entry.
+ */
+export function parseTmpfsEntry(text: string): TmpfsEntry | string {
+  const colon = text.indexOf(':');
+  const target = colon < 0 ? text : text.slice(0, colon);
+  if (!target.startsWith('/')) return `a tmpfs mount point must be an absolute path, got ${JSON.stringify(target)}`;
+  const out: TmpfsEntry = { target, options: [] };
+  if (colon < 0) return out;
+  for (const opt of text.slice(colon + 1).split(',').filter(Boolean)) {
+    const [k, val] = opt.split('=', 2);
+    if (k === 'size') {
+      const b = val === undefined ? undefined : parseBytes(val);
+      if (b === undefined) return `invalid tmpfs size ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)}`;
+      out.size = b;
+    } else if (k === 'mode') {
+      if (val === undefined || !/^[0-7]{1,4}$/.test(val)) return `invalid tmpfs mode ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)} (octal, e.g. 1777)`;
+      out.mode = parseInt(val, 8);
+    } else if (['uid', 'gid', 'nr_inodes', 'nr_blocks'].includes(k) ? val !== undefined && /^\d+[kmg]?$/i.test(val) : ['ro', 'rw', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatime', 'atime', 'relatime', 'strictatime', 'nodiratime', 'diratime'].includes(opt)) {
+      out.options.push(opt);
+    } else {
+      return `unknown tmpfs option ${JSON.stringify(opt)} in ${JSON.stringify(text)}`;
+    }
+  }
+  return out;
 }

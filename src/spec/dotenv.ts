@@ -109,3 +109,21 @@ export function readEnvFile(file: string, outer?: (name: string) => string | und
   }
   return parseEnvFile(text, file, outer);
 }
+
+/** `env_file` with `format: raw`: KEY=VALUE lines taken literally (no quotes, no expansion); # lines are comments. */
+export function readRawEnvFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TscError('SPEC_NOT_FOUND', `cannot read env file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
+  const vars: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new TscError('SPEC_INVALID', `${file}:${i + 1}: expected KEY=VALUE`);
+    vars[line.slice(0, eq)] = line.slice(eq + 1);
+  });
+  return vars;
+}

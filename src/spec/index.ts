@@ -18,6 +18,7 @@ export {
 export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
 export { parseDuration, formatDuration, parseBytes } from './units.js';
 export { splitShellWords } from './shell.js';
+export { parseTmpfsEntry, isCapability, CAPABILITIES, type TmpfsEntry } from './canonical.js';
 export { parseEnvFile } from './dotenv.js';
 export { renderConfig, renderEnvironment, configView } from './render.js';
 export { composeJsonSchema } from './jsonschema.js';

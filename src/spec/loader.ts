@@ -7,8 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { canonicalService, listOrDict, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
-import { readEnvFile, parseEnvFile } from './dotenv.js';
+import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
+import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
@@ -200,6 +200,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     const v = data[kind];
     if (!isObj(v)) continue;
     for (const [k, cfg] of Object.entries(v)) {
+      if (kind === 'networks') checkNetwork(k, cfg, ctx);
       if (kind === 'networks' || kind === 'volumes') {
         if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
@@ -319,7 +320,9 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
       if (ef.required) throw specError(ctx, at('env_file'), `env file ${ef.path} not found`, 'create it, or mark it optional with `required: false`');
       continue;
     }
-    Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
+    if (ef.format === undefined) Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
+    else if (ef.format === 'raw') Object.assign(env, readRawEnvFile(ef.path));
+    else throw specError(ctx, at('env_file'), `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`, 'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)');
   }
   for (const [k, v] of Object.entries((s.environment as Record<string, string | null> | undefined) ?? {})) {
     env[k] = v === null ? (ld.lookupValue(k) ?? null) : v;
@@ -391,6 +394,21 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
   return svc as unknown as Service;
 }
 
+/** Labels of a network or volume (list or mapping, validated already) as a string mapping. */
+function labelsOf(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v)) {
+    for (const e of v) {
+      const s = String(e);
+      const eq = s.indexOf('=');
+      out[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
+    }
+  } else if (isObj(v)) {
+    for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? '' : String(val);
+  }
+  return out;
+}
+
 function finalizeNetwork(key: string, raw: unknown, project: string): Network {
   const n = (isObj(raw) ? raw : {}) as Obj;
   const ext = n.external;
@@ -400,7 +418,7 @@ function finalizeNetwork(key: string, raw: unknown, project: string): Network {
     name: typeof n.name === 'string' ? n.name : external ? (extName ?? key) : `${project}_${key}`,
     external,
     internal: n.internal === true || n.internal === 'true',
-    labels: stringMap(listOrDict(n.labels, { baseDir: '', file: '', positions: undefined as unknown as SourceMap, env: () => undefined }, [])),
+    labels: labelsOf(n.labels),
     extensions: Object.fromEntries(Object.entries(n).filter(([k]) => k.startsWith('x-'))),
   };
   if (n.driver !== undefined) out.driver = n.driver;
@@ -419,7 +437,7 @@ function finalizeVolume(key: string, raw: unknown, project: string): Volume {
   const out: Obj = {
     name: typeof v.name === 'string' ? v.name : external ? (extName ?? key) : `${project}_${key}`,
     external,
-    labels: stringMap(listOrDict(v.labels, { baseDir: '', file: '', positions: undefined as unknown as SourceMap, env: () => undefined }, [])),
+    labels: labelsOf(v.labels),
     extensions: Object.fromEntries(Object.entries(v).filter(([k]) => k.startsWith('x-'))),
   };
   if (v.driver !== undefined) out.driver = v.driver;
@@ -611,6 +629,21 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
           hint: nearest(v.source, Object.keys(volumes)) ? `did you mean ${JSON.stringify(nearest(v.source, Object.keys(volumes)))}?` : 'declare it under the top-level volumes: key, or write a path (./dir) for a bind mount',
         });
       }
+    });
+  }
+  for (const [k, n] of Object.entries(networks)) {
+    if (n.external) continue;
+    if (n.driver !== undefined && n.driver !== 'bridge') warnings.push(`networks.${k}.driver ${JSON.stringify(n.driver)} is not supported by tscompose (only bridge networks): it is kept but the network is created as a bridge`);
+    if (n.ipam?.driver !== undefined && n.ipam.driver !== 'default') warnings.push(`networks.${k}.ipam.driver ${JSON.stringify(n.ipam.driver)} is not supported by tscompose: addresses come from its own IPAM`);
+    if (n.enable_ipv6) warnings.push(`networks.${k}.enable_ipv6 is not supported by tscompose yet: the network gets IPv4 only`);
+  }
+  for (const [k, v] of Object.entries(volumes)) {
+    if (!v.external && v.driver !== undefined && v.driver !== 'local') warnings.push(`volumes.${k}.driver ${JSON.stringify(v.driver)} is not supported by tscompose (only local volumes): it is kept but the volume is a local directory`);
+  }
+  for (const s of Object.values(all).filter((x) => enabled.has(x.name))) {
+    s.volumes.forEach((v, i) => {
+      if (v.type === 'cluster' || v.type === 'npipe' || v.type === 'image') warnings.push(`services.${s.name}.volumes[${i}]: mounts of type ${v.type} are not supported by tscompose yet and are skipped`);
+      if (v.bind?.selinux) warnings.push(`services.${s.name}.volumes[${i}]: SELinux relabeling (${v.bind.selinux}) is not supported by tscompose and is ignored`);
     });
   }
   for (const kind of ['secrets', 'configs', 'models'] as const) {

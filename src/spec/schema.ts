@@ -30,9 +30,26 @@ const name = z.string().regex(NAME_RE, 'names may only contain letters, digits, 
 const boolish = z.union([z.boolean(), z.string()]);
 const numStr = z.union([z.number(), z.string()]);
 const intStr = z.union([z.number().int(), z.string()]);
+/** An array whose items must all differ (JSON Schema `uniqueItems`), as the Compose schema requires for most lists. */
+function uniq<T extends z.ZodType>(item: T) {
+  return z
+    .array(item)
+    .superRefine((items, ctx) => {
+      const seen = new Map<string, number>();
+      items.forEach((it, i) => {
+        const key = JSON.stringify(it);
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate entry ${key} (same as item [${first}])`, input: it });
+        else seen.set(key, i);
+      });
+    })
+    .meta({ uniqueItems: true });
+}
+
 const strList = z.array(z.string());
-const stringOrList = z.union([z.string(), strList]);
-const listOrDict = z.union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), strList]);
+const uniqStrList = uniq(z.string());
+const stringOrList = z.union([z.string(), uniqStrList]);
+const listOrDict = z.union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), uniqStrList]);
 const command = z.union([z.null(), z.string(), strList]);
 const any = z.unknown();
 
@@ -126,17 +143,24 @@ const build = z.union([
 const serviceNetwork = z.union([
   z.null(),
   ext({
-    aliases: strList.optional(),
+    aliases: uniqStrList.optional(),
     interface_name: z.string().optional(),
     ipv4_address: z.string().optional(),
     ipv6_address: z.string().optional(),
-    link_local_ips: strList.optional(),
+    link_local_ips: uniqStrList.optional(),
     mac_address: z.string().optional(),
     driver_opts: z.record(z.string(), numStr).optional(),
     priority: z.number().optional(),
     gw_priority: z.number().optional(),
   }),
 ]);
+
+const configOrSecret = z.array(
+  z.union([
+    z.string(),
+    ext({ source: z.string().optional(), target: z.string().optional(), uid: z.string().optional(), gid: z.string().optional(), mode: numStr.optional() }),
+  ]),
+);
 
 const dependsOnLong = ext({
   restart: boolish.optional(),
@@ -152,41 +176,41 @@ export const serviceShape = {
   attach: boolish.optional(),
   build: build.optional(),
   blkio_config: any.optional(),
-  cap_add: strList.optional(),
-  cap_drop: strList.optional(),
+  cap_add: uniqStrList.optional(),
+  cap_drop: uniqStrList.optional(),
   cgroup: z.enum(['host', 'private']).optional(),
   cgroup_parent: z.string().optional(),
   command: command.optional(),
-  configs: any.optional(),
+  configs: configOrSecret.optional(),
   container_name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a container name is [a-zA-Z0-9][a-zA-Z0-9_.-]+').optional(),
-  cpu_count: any.optional(),
-  cpu_percent: any.optional(),
+  cpu_count: z.union([z.string(), z.number().int().min(0)]).optional(),
+  cpu_percent: z.union([z.string(), z.number().int().min(0).max(100)]).optional(),
   cpu_shares: numStr.optional(),
   cpu_quota: numStr.optional(),
   cpu_period: numStr.optional(),
-  cpu_rt_period: any.optional(),
-  cpu_rt_runtime: any.optional(),
+  cpu_rt_period: numStr.optional(),
+  cpu_rt_runtime: numStr.optional(),
   cpus: numStr.optional(),
   cpuset: z.string().optional(),
   credential_spec: any.optional(),
-  depends_on: z.union([strList, z.record(name, dependsOnLong)]).optional(),
-  device_cgroup_rules: any.optional(),
-  devices: any.optional(),
+  depends_on: z.union([uniqStrList, z.record(name, dependsOnLong)]).optional(),
+  device_cgroup_rules: uniqStrList.optional(),
+  devices: z.array(z.union([z.string(), ext({ source: z.string(), target: z.string().optional(), permissions: z.string().optional() })])).optional(),
   dns: stringOrList.optional(),
-  dns_opt: strList.optional(),
+  dns_opt: uniqStrList.optional(),
   dns_search: stringOrList.optional(),
   domainname: z.string().optional(),
   entrypoint: command.optional(),
   env_file: z.union([z.string(), z.array(z.union([z.string(), ext({ path: z.string(), format: z.string().optional(), required: boolish.optional() })]))]).optional(),
-  label_file: any.optional(),
+  label_file: stringOrList.optional(),
   environment: listOrDict.optional(),
-  expose: z.array(numStr).optional(),
+  expose: uniq(numStr).optional(),
   extends: z.union([z.string(), ext({ service: z.string(), file: z.string().optional() })]).optional(),
   provider: any.optional(),
-  external_links: any.optional(),
-  extra_hosts: z.union([z.record(z.string(), z.union([z.string(), strList])), strList]).optional(),
+  external_links: uniqStrList.optional(),
+  extra_hosts: z.union([z.record(z.string(), z.union([z.string(), strList])), uniqStrList]).optional(),
   gpus: any.optional(),
-  group_add: z.array(numStr).optional(),
+  group_add: uniq(numStr).optional(),
   healthcheck: healthcheck.optional(),
   hostname: z.string().optional(),
   image: z.string().optional(),
@@ -194,8 +218,8 @@ export const serviceShape = {
   ipc: z.string().optional(),
   isolation: z.string().optional(),
   labels: listOrDict.optional(),
-  links: any.optional(),
-  logging: any.optional(),
+  links: uniqStrList.optional(),
+  logging: ext({ driver: z.string().optional(), options: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional() }).optional(),
   mac_address: z.string().optional(),
   mem_limit: numStr.optional(),
   mem_reservation: intStr.optional(),
@@ -203,31 +227,31 @@ export const serviceShape = {
   memswap_limit: numStr.optional(),
   network_mode: z.string().optional(),
   models: any.optional(),
-  networks: z.union([strList, z.record(name, serviceNetwork)]).optional(),
+  networks: z.union([uniqStrList, z.record(name, serviceNetwork)]).optional(),
   oom_kill_disable: boolish.optional(),
   oom_score_adj: intStr.optional(),
   pid: z.union([z.string(), z.null()]).optional(),
   pids_limit: numStr.optional(),
   platform: z.string().optional(),
-  ports: z.array(z.union([z.number(), z.string(), portLong])).optional(),
+  ports: uniq(z.union([z.number(), z.string(), portLong])).optional(),
   post_start: any.optional(),
   pre_stop: any.optional(),
   privileged: boolish.optional(),
-  profiles: strList.optional(),
-  pull_policy: z.string().optional(),
+  profiles: uniqStrList.optional(),
+  pull_policy: z.string().regex(/^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/, 'a pull policy is always, never, missing, build, daily, weekly or every_<duration>').optional(),
   pull_refresh_after: z.string().optional(),
   read_only: boolish.optional(),
   restart: z.string().optional(),
   runtime: z.string().optional(),
   scale: intStr.optional(),
-  security_opt: strList.optional(),
+  security_opt: uniqStrList.optional(),
   shm_size: numStr.optional(),
-  secrets: any.optional(),
+  secrets: configOrSecret.optional(),
   sysctls: listOrDict.optional(),
   stdin_open: boolish.optional(),
   stop_grace_period: z.string().optional(),
   stop_signal: z.string().optional(),
-  storage_opt: any.optional(),
+  storage_opt: z.record(z.string(), z.unknown()).optional(),
   tmpfs: stringOrList.optional(),
   tty: boolish.optional(),
   ulimits: z.record(z.string().regex(/^[a-z]+$/, 'ulimit names are lower-case letters'), z.union([intStr, ext({ hard: intStr, soft: intStr })])).optional(),
@@ -235,8 +259,8 @@ export const serviceShape = {
   user: z.string().optional(),
   uts: z.string().optional(),
   userns_mode: z.string().optional(),
-  volumes: z.array(z.union([z.string(), volumeLong])).optional(),
-  volumes_from: any.optional(),
+  volumes: uniq(z.union([z.string(), volumeLong])).optional(),
+  volumes_from: uniqStrList.optional(),
   working_dir: z.string().optional(),
 };
 

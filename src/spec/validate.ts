@@ -59,6 +59,11 @@ function expectedName(e: string): string {
       return 'a list';
     case 'record':
       return 'a mapping';
+    case 'null':
+      return 'null';
+    case 'number':
+    case 'int':
+      return 'a number';
     default:
       return `a ${e}`;
   }
@@ -95,7 +100,11 @@ export interface ValidationTarget {
 function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTarget): { path: Path; msg: string; hint?: string } {
   const { issue } = f;
   const found = valueAt(data, f.path);
-  if (f.expected) return { path: f.path, msg: `expected ${f.expected.join(' or ')}, got ${describe(found)}` };
+  if (f.expected) {
+    const names = [...new Set(f.expected)];
+    const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
+    return { path: f.path, msg: found === undefined ? `missing required key, expected ${list}` : `expected ${list}, got ${describe(found)}` };
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0];
@@ -110,8 +119,14 @@ function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTa
     }
     case 'invalid_type':
       return { path: f.path, msg: found === undefined ? `missing required key, expected ${expectedName(issue.expected)}` : `expected ${expectedName(issue.expected)}, got ${describe(found)}` };
-    case 'invalid_value':
-      return { path: f.path, msg: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(found)}` };
+    case 'invalid_value': {
+      const near = typeof found === 'string' ? nearest(found, issue.values.map(String)) : undefined;
+      return {
+        path: f.path,
+        msg: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(found)}`,
+        hint: near ? `did you mean ${JSON.stringify(near)}?` : undefined,
+      };
+    }
     case 'invalid_key':
       return { path: f.path, msg: `invalid name: ${issue.issues[0]?.message ?? issue.message}` };
     case 'invalid_format':

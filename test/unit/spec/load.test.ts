@@ -577,3 +577,91 @@ describe('more Compose rules', () => {
     });
   });
 });
+
+describe('env_file formats and signals', () => {
+  it('format: raw takes values literally; unknown formats fail', async () => {
+    await withProject(async (p) => {
+      p.write('raw.env', '# c\nA="quoted"\nB=$HOME\n');
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    env_file:\n      - path: raw.env\n        format: raw\n');
+      expect((await p.load({ env: { HOME: '/root' } })).services.web.environment).toEqual({ A: '"quoted"', B: '$HOME' });
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    env_file:\n      - path: raw.env\n        format: toml\n');
+      expect((await rejection(p.load())).message).toMatch(/unknown env_file format "toml"/);
+    });
+  });
+
+  it('stop_signal must name a signal', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGQUIT\n  b:\n    image: x\n    stop_signal: "9"\n  c:\n    image: x\n    stop_signal: RTMIN+3\n');
+      expect((await p.load()).services.a.stop_signal).toBe('SIGQUIT');
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGSTOPP\n');
+      expect((await rejection(p.load())).message).toMatch(/services\.a\.stop_signal: unknown signal "SIGSTOPP"/);
+    });
+  });
+});
+
+describe('address checks', () => {
+  it('rejects bad subnets, gateways, static addresses, host IPs and DNS servers with their position', async () => {
+    await withProject(async (p) => {
+      const cases: [string, RegExp][] = [
+        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/33\n', /networks\.n\.ipam\.config\[0\]\.subnet: expected a subnet in CIDR/],
+        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: fe80::1\n', /gateway: expected an IP address of the subnet's family \(IPv4\)/],
+        ['services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 300.1.1.1\nnetworks:\n  n: {}\n', /services\.web\.networks\.n\.ipv4_address: expected an IPv4 address/],
+        ['services:\n  web:\n    image: x\n    ports: ["localhost:80:80"]\n', /invalid host IP "localhost"/],
+        ['services:\n  web:\n    image: x\n    dns: [dns.google]\n', /compose\.yaml:4:11: services\.web\.dns\[0\]: a DNS server must be an IP address/],
+      ];
+      for (const [text, re] of cases) {
+        p.write('compose.yaml', text);
+        expect((await rejection(p.load())).message).toMatch(re);
+      }
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 172.28.0.5\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: 172.28.0.1\n          ip_range: 172.28.5.0/24\n');
+      expect((await p.load()).services.web.networks.n?.ipv4_address).toBe('172.28.0.5');
+    });
+  });
+});
+
+describe('partly supported features warn', () => {
+  it('network and volume drivers, ipv6, special mount types', async () => {
+    await withProject(async (p) => {
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    networks: [o]\n    volumes:\n      - type: image\n        source: alpine\n        target: /img\n      - ./a:/a:z\nnetworks:\n  o:\n    driver: overlay\n    enable_ipv6: true\nvolumes:\n  v:\n    driver: nfs\n',
+      );
+      const w = (await p.load()).warnings.join('\n');
+      expect(w).toMatch(/networks\.o\.driver "overlay" is not supported/);
+      expect(w).toMatch(/networks\.o\.enable_ipv6/);
+      expect(w).toMatch(/volumes\.v\.driver "nfs"/);
+      expect(w).toMatch(/volumes\[0\]: mounts of type image/);
+      expect(w).toMatch(/volumes\[1\]: SELinux relabeling/);
+    });
+  });
+});
+
+describe('tmpfs entries, exposed ports and capabilities', () => {
+  it('parses tmpfs options and rejects bad ones', async () => {
+    const { parseTmpfsEntry } = await import('../../../src/spec/index.js');
+    expect(parseTmpfsEntry('/run')).toEqual({ target: '/run', options: [] });
+    expect(parseTmpfsEntry('/run:size=64m,mode=1777,noexec,uid=1000')).toEqual({ target: '/run', size: 64 * 1024 * 1024, mode: 0o1777, options: ['noexec', 'uid=1000'] });
+    expect(parseTmpfsEntry('run')).toMatch(/absolute path/);
+    expect(parseTmpfsEntry('/run:size=big')).toMatch(/invalid tmpfs size/);
+    expect(parseTmpfsEntry('/run:bogus')).toMatch(/unknown tmpfs option/);
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    tmpfs: ["/a", "/b:mode=9"]\n');
+      expect((await rejection(p.load())).message).toMatch(/compose\.yaml:4:\d+: services\.web\.tmpfs\[1\]: invalid tmpfs mode/);
+    });
+  });
+
+  it('checks exposed ports and capability names, suggesting the nearest capability', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    expose: ["3000", "4000-4001/udp", 5000]\n    cap_add: [NET_ADMIN, cap_sys_time, ALL]\n');
+      const web = (await p.load()).services.web;
+      expect(web.expose).toEqual(['3000', '4000-4001/udp', '5000']);
+      expect(web.cap_add).toEqual(['NET_ADMIN', 'cap_sys_time', 'ALL']);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    cap_add: [NET_ADMN]\n');
+      const e = await rejection(p.load());
+      expect(e.message).toMatch(/services\.web\.cap_add\[0\]: unknown capability "NET_ADMN"/);
+      expect(e.hint).toBe('did you mean "NET_ADMIN"?');
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    expose: ["http"]\n');
+      expect((await rejection(p.load())).message).toMatch(/invalid exposed port "http"/);
+    });
+  });
+});
