@@ -56,6 +56,8 @@ export class LayerStore {
     const hex = digestHex(diffId, `diff_id of ${what}`);
     const existing = this.info(diffId);
     if (existing && this.has(diffId)) return existing;
+    // layers hold setuid files and device nodes of images: only root may walk into them
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${hex}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
