@@ -172,6 +172,31 @@ describe('pull from a registry', () => {
     expect(store.layers.has(built.diffIds[0])).toBe(false);
     expect(store.list()).toEqual([]);
     expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('stops a pull whose layer escapes through a symlink, keeping neither blob nor layer', async () => {
+    const dir = path.join(tmp, 'hostile');
+    const outside = path.join(tmp, 'outside');
+    mkdirSync(outside, { recursive: true });
+    const built = writeOciImage(dir, {
+      ref: 'docker.io/library/hostile:latest',
+      layers: [
+        [
+          { name: 'esc', type: 'symlink', linkname: outside },
+          { name: 'esc/pwned', type: 'file', data: 'x' },
+          { name: 'pad', type: 'file', data: randomBytes(2 * 1024 * 1024) },
+        ],
+      ],
+    });
+    await reg.pushOci(dir, LAYOUT_TAG, 'tsc/hostile:latest');
+    const store = new ImageStore(path.join(tmp, 'store-hostile'));
+    await expectTscError(store.pull(`${reg.host}/tsc/hostile:latest`), 'IMAGE_UNSAFE', /passes through the symlink "esc"/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(store.blobs.has(built.layers[0].digest)).toBe(false);
+    expect(store.layers.list()).toEqual([]);
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
   });
 
   it('names the image and the cause for an unknown tag and an unreachable registry', async () => {
