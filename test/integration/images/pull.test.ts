@@ -14,7 +14,8 @@ import { lgetxattr } from '../../../src/images/sys.js';
 import { TscError } from '../../../src/common/errors.js';
 import { distEntry } from '../../../src/common/paths.js';
 import { startRegistry, startSlowProxy, freePort, type TestRegistry } from '../../support/registry.js';
-import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, LAYOUT_TAG } from '../../support/images.js';
+import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
+import { hostPlatform } from '../../../src/images/platform.js';
 
 let reg: TestRegistry;
 let tmp: string;
@@ -148,6 +149,34 @@ describe('pull from a registry', () => {
     } finally {
       umountAll();
     }
+  });
+
+  it('pulls Docker schema 2 manifests and picks the host platform from an image index', async () => {
+    await reg.pushOci(path.join(tmp, 'one'), LAYOUT_TAG, 'tsc/docker-v2s2:latest', ['--format', 'v2s2']);
+    const res = await fetch(`http://${reg.host}/v2/tsc/docker-v2s2/manifests/latest`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(res.headers.get('content-type')).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const store = new ImageStore(path.join(tmp, 'store-platform'));
+    const v2 = await store.pull(`${reg.host}/tsc/docker-v2s2`);
+    expect(readFileSync(path.join(store.rootfs(v2.id).lowerDirs[0], 'etc/group'), 'utf8')).toMatch(/^root:/);
+
+    const host = hostPlatform();
+    const other = host.architecture === 'arm64' ? { architecture: 'amd64' } : { architecture: 'arm64', variant: 'v8' };
+    const dir = path.join(tmp, 'multi');
+    const multi = writeMultiPlatform(dir, 'docker.io/tsc/multi:latest', [
+      { ...other, layers: [[{ name: 'which', type: 'file', data: 'other\n' }]] },
+      { architecture: host.architecture, variant: host.variant, layers: [[{ name: 'which', type: 'file', data: 'host\n' }]] },
+    ]);
+    await reg.pushOci(dir, LAYOUT_TAG, 'tsc/multi:latest', ['--multi-arch', 'all']);
+    const mine = await store.pull(`${reg.host}/tsc/multi:latest`);
+    expect(mine.architecture).toBe(host.architecture);
+    expect(mine.repoDigests).toEqual([`${reg.host}/tsc/multi@${multi.indexDigest}`]);
+    expect(readFileSync(path.join(store.rootfs(mine.id).lowerDirs[0], 'which'), 'utf8')).toBe('host\n');
+    const theirs = await store.pull(`${reg.host}/tsc/multi:latest`, { platform: `linux/${other.architecture}` });
+    expect(theirs.architecture).toBe(other.architecture);
+    expect(readFileSync(path.join(store.rootfs(theirs.id).lowerDirs[0], 'which'), 'utf8')).toBe('other\n');
+    await expectTscError(store.pull(`${reg.host}/tsc/multi:latest`, { platform: 'linux/s390x' }), 'IMAGE_NOT_FOUND', /no variant for platform linux\/s390x/);
   });
 
   it('rejects a blob whose content does not match its digest and stores nothing of it', async () => {
