@@ -47,6 +47,8 @@ export interface WriteOptions {
   what: string;
   /** sees every chunk (from the first byte) before it is written, e.g. to unpack while downloading */
   tee?: (chunk: Buffer) => Promise<void>;
+  /** told how many bytes of an interrupted download are kept */
+  onResume?: (kept: number) => void;
 }
 
 export class BlobStore {
@@ -154,6 +156,7 @@ export class BlobStore {
       stream = r.stream;
       if (!r.partial) keep = 0;
     }
+    if (keep > 0) opts.onResume?.(keep);
     const self = this;
     async function* whole(): AsyncGenerator<Buffer> {
       if (keep > 0) {

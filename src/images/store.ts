@@ -56,6 +56,7 @@ export type PullEvent =
   | { kind: 'resolved'; ref: string; digest: string; layers: { digest: string; size: number }[] }
   | { kind: 'layer-present'; digest: string; size: number }
   | { kind: 'download-start'; digest: string; size: number }
+  | { kind: 'download-resume'; digest: string; from: number }
   | { kind: 'download-progress'; digest: string; current: number; total: number }
   | { kind: 'download-done'; digest: string; size: number }
   | { kind: 'unpack-start'; digest: string }
@@ -329,13 +330,21 @@ export class ImageStore {
     failed.catch(() => undefined);
     const unpack = this.layers.create(diffId, feed, what);
     this.unpacking.set(diffId, unpack.catch(() => undefined));
-    unpack.catch((e) => {
-      unpackError = e;
-      fail(e);
-    });
+    // the unpacker can also end early without error (another process finished the same layer)
+    let unpackEnded = false;
+    const ended = unpack.then(
+      () => {
+        unpackEnded = true;
+      },
+      (e) => {
+        unpackError = e;
+        fail(e);
+      },
+    );
     const tee = async (c: Buffer): Promise<void> => {
       if (unpackError) throw unpackError;
-      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), failed]);
+      if (unpackEnded) return;
+      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), failed, ended]);
     };
     try {
       try {
@@ -477,6 +486,7 @@ export class ImageStore {
         size: d.size,
         what: `${label} of ${what}`,
         tee,
+        onResume: (from) => opts.onProgress?.({ kind: 'download-resume', digest: d.digest, from }),
         onBytes: (n) => {
           current += n;
           opts.onProgress?.({ kind: 'download-progress', digest: d.digest, current, total: d.size });

@@ -112,6 +112,9 @@ class PullView {
       case 'download-start':
         if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', 0, ev.size);
         return true;
+      case 'download-resume':
+        if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', ev.from);
+        return true;
       case 'download-progress':
         if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', ev.current, ev.total);
         return false;

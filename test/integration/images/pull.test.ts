@@ -244,7 +244,7 @@ describe('pull from a registry', () => {
       layers: [busyboxEntries(), [{ name: 'big.bin', type: 'file', data: payload }]],
     });
     await reg.pushOci(dir, LAYOUT_TAG, 'tsc/big:latest');
-    const proxy = await startSlowProxy(reg.port, 3 * 1024 * 1024);
+    const proxy = await startSlowProxy(reg.port, 2 * 1024 * 1024);
     const root = path.join(tmp, 'store-killed');
     const ref = `${proxy.host}/tsc/big:latest`;
     try {
@@ -274,12 +274,16 @@ describe('pull from a registry', () => {
       const store = new ImageStore(root);
       expect(store.list()).toEqual([]);
       let fetched = 0;
-      const rec = await store.pull(ref, {
+      let resumedFrom = 0;
+      // the same repository straight from the registry: the partial blob is found by digest
+      const rec = await store.pull(`${reg.host}/tsc/big:latest`, {
         onProgress: (e) => {
           if (e.kind === 'download-progress' && e.digest === built.layers[1].digest) fetched = e.current;
+          if (e.kind === 'download-resume' && e.digest === built.layers[1].digest) resumedFrom = e.from;
         },
       });
       expect(fetched).toBe(built.layers[1].size);
+      expect(resumedFrom).toBeGreaterThan(0); // continued from the killed pull's partial blob
       const top = store.rootfs(rec.id).lowerDirs[0];
       const sum = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
       expect(sum(readFileSync(path.join(top, 'big.bin')))).toBe(sum(payload));
