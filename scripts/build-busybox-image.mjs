@@ -155,7 +155,8 @@ export function writeOciImage(dir, image) {
   const created = new Date(FIXED_MTIME * 1000).toISOString();
   const config = {
     created,
-    architecture: hostArch(),
+    architecture: image.architecture ?? hostArch(),
+    ...(image.variant ? { variant: image.variant } : {}),
     os: 'linux',
     config: {
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],

@@ -45,6 +45,10 @@ export interface WriteOptions {
   onBytes?: (n: number) => void;
   /** names the blob in error messages */
   what: string;
+  /** sees every chunk (from the first byte) before it is written, e.g. to unpack while downloading */
+  tee?: (chunk: Buffer) => Promise<void>;
+  /** told how many bytes of an interrupted download are kept */
+  onResume?: (kept: number) => void;
 }
 
 export class BlobStore {
@@ -106,6 +110,7 @@ export class BlobStore {
           if (opts.size !== undefined && n > opts.size) {
             throw new TscError('IMAGE_DIGEST', `${opts.what} is larger than the ${opts.size} bytes its descriptor says; refusing it`);
           }
+          if (opts.tee) await opts.tee(b);
           await fh.write(b);
           opts.onBytes?.(b.length);
         }
@@ -144,8 +149,14 @@ export class BlobStore {
     const adopted = this.adoptPartial(hex);
     if (!adopted) return this.write(digest, await open(0).then((r) => r.stream), opts);
     let keep = statSync(adopted).size;
-    const { stream, partial } = await open(keep);
-    if (!partial) keep = 0;
+    if (opts.size !== undefined && keep > opts.size) keep = 0;
+    let stream: AsyncIterable<Buffer> = (async function* () {})();
+    if (opts.size === undefined || keep < opts.size) {
+      const r = await open(keep);
+      stream = r.stream;
+      if (!r.partial) keep = 0;
+    }
+    if (keep > 0) opts.onResume?.(keep);
     const self = this;
     async function* whole(): AsyncGenerator<Buffer> {
       if (keep > 0) {

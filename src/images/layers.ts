@@ -49,18 +49,20 @@ export class LayerStore {
   }
 
   /**
-   * Unpacks the blob and checks that its uncompressed digest is `diffId`. Idempotent: returns at
+   * Unpacks the blob (a file, or a stream while it downloads) and checks that its uncompressed digest is `diffId`. Idempotent: returns at
    * once when the layer is already present.
    */
-  async create(diffId: string, blobPath: string, what: string): Promise<LayerInfo> {
+  async create(diffId: string, source: string | AsyncIterable<Buffer>, what: string): Promise<LayerInfo> {
     const hex = digestHex(diffId, `diff_id of ${what}`);
     const existing = this.info(diffId);
     if (existing && this.has(diffId)) return existing;
+    // layers hold setuid files and device nodes of images: only root may walk into them
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${hex}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
-      const res = await unpackLayer(blobPath, path.join(tmp, 'diff'), what);
+      const res = await unpackLayer(source, path.join(tmp, 'diff'), what);
       if (res.diffId !== diffId) {
         throw new TscError('IMAGE_DIGEST', `${what} unpacks to content ${res.diffId}, but the image config says ${diffId}`, {
           hint: 'the layer was corrupted or tampered with; nothing was stored',

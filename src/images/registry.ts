@@ -127,7 +127,7 @@ export class RegistryClient {
   }
 
   /** GET with auth negotiation; returns a response with status 2xx or 404 (callers decide). */
-  private async get(url: string, accept?: string, extra: Record<string, string> = {}): Promise<Response> {
+  private async get(url: string, accept?: string, extra: Record<string, string> = {}, allowRangeError = false): Promise<Response> {
     let triedAuth = false;
     for (;;) {
       const headers: Record<string, string> = { ...extra };
@@ -166,7 +166,7 @@ export class RegistryClient {
           hint: 'wait and try again, or log in to raise the limit',
         });
       }
-      if (!res.ok && res.status !== 404 && res.status !== 206) {
+      if (!res.ok && res.status !== 404 && !(allowRangeError && res.status === 416)) {
         const text = (await res.text().catch(() => '')).slice(0, 200).trim();
         throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} answered HTTP ${res.status} for ${this.image}${text ? `: ${text}` : ''}`);
       }
@@ -195,7 +195,12 @@ export class RegistryClient {
 
   /** The blob's bytes as a stream. `from` asks for a byte range (resuming). */
   async blob(digest: string, from = 0): Promise<{ stream: AsyncIterable<Buffer>; partial: boolean }> {
-    const res = await this.get(`${this.base}/blobs/${digest}`, undefined, from > 0 ? { range: `bytes=${from}-` } : {});
+    const res = await this.get(`${this.base}/blobs/${digest}`, undefined, from > 0 ? { range: `bytes=${from}-` } : {}, from > 0);
+    if (res.status === 416) {
+      // the kept part is not a prefix the registry can continue: start over
+      await res.body?.cancel();
+      return this.blob(digest, 0);
+    }
     if (res.status === 404) {
       await res.body?.cancel();
       throw new TscError('IMAGE_NOT_FOUND', `blob ${digest} of ${this.image} not found in registry ${this.ref.endpoint}`);

@@ -7,6 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, closeSync, rmSync, statSync, fsyncSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
 import { BlobStore, digestHex, isPidAlive, sha256 } from './blobs.js';
@@ -54,6 +56,7 @@ export type PullEvent =
   | { kind: 'resolved'; ref: string; digest: string; layers: { digest: string; size: number }[] }
   | { kind: 'layer-present'; digest: string; size: number }
   | { kind: 'download-start'; digest: string; size: number }
+  | { kind: 'download-resume'; digest: string; from: number }
   | { kind: 'download-progress'; digest: string; current: number; total: number }
   | { kind: 'download-done'; digest: string; size: number }
   | { kind: 'unpack-start'; digest: string }
@@ -308,6 +311,58 @@ export class ImageStore {
     await p;
   }
 
+  /**
+   * Unpacks a layer while it downloads: every verified-as-it-goes chunk is also fed to the
+   * unpacker. The layer appears only if both the blob digest and the diff_id check out; a
+   * failure on either side stops the other.
+   */
+  private async downloadAndUnpack(
+    l: Descriptor,
+    diffId: string,
+    what: string,
+    onProgress: ((ev: PullEvent) => void) | undefined,
+    download: (tee: (c: Buffer) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const feed = new PassThrough({ highWaterMark: 1 << 20 });
+    let unpackError: unknown;
+    let fail!: (e: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
+    const unpack = this.layers.create(diffId, feed, what);
+    this.unpacking.set(diffId, unpack.catch(() => undefined));
+    // the unpacker can also end early without error (another process finished the same layer)
+    let unpackEnded = false;
+    const ended = unpack.then(
+      () => {
+        unpackEnded = true;
+      },
+      (e) => {
+        unpackError = e;
+        fail(e);
+      },
+    );
+    const tee = async (c: Buffer): Promise<void> => {
+      if (unpackError) throw unpackError;
+      if (unpackEnded) return;
+      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), failed, ended]);
+    };
+    try {
+      try {
+        await download(tee);
+        onProgress?.({ kind: 'unpack-start', digest: l.digest });
+        feed.end();
+      } catch (e) {
+        feed.destroy();
+        await unpack.catch(() => undefined);
+        throw e;
+      }
+      await unpack;
+      onProgress?.({ kind: 'unpack-done', digest: l.digest });
+    } finally {
+      this.unpacking.delete(diffId);
+    }
+  }
+
   private parseConfig(bytes: Buffer, what: string): ConfigJson {
     let cfg: ConfigJson;
     try {
@@ -423,13 +478,15 @@ export class ImageStore {
     }
     opts.onProgress?.({ kind: 'resolved', ref: what, digest: topDigest, layers: layerDescs.map((l) => ({ digest: l.digest, size: l.size })) });
 
-    const download = async (d: Descriptor, label: string): Promise<void> => {
+    const download = async (d: Descriptor, label: string, tee?: (c: Buffer) => Promise<void>): Promise<void> => {
       if (this.blobs.has(d.digest)) return;
       opts.onProgress?.({ kind: 'download-start', digest: d.digest, size: d.size });
       let current = 0;
       await this.blobs.download(d.digest, (from) => client.blob(d.digest, from), {
         size: d.size,
         what: `${label} of ${what}`,
+        tee,
+        onResume: (from) => opts.onProgress?.({ kind: 'download-resume', digest: d.digest, from }),
         onBytes: (n) => {
           current += n;
           opts.onProgress?.({ kind: 'download-progress', digest: d.digest, current, total: d.size });
@@ -458,9 +515,25 @@ export class ImageStore {
             opts.onProgress?.({ kind: 'layer-present', digest: l.digest, size: l.size });
             return;
           }
-          if (!this.blobs.has(l.digest)) downloaded = true;
-          await download(l, `layer ${i + 1}/${layerDescs.length}`);
-          unpacks.push(this.ensureLayer(diffIds[i], l.digest, `layer ${i + 1}/${layerDescs.length} (${l.digest}) of ${what}`, opts.onProgress));
+          const label = `layer ${i + 1}/${layerDescs.length}`;
+          const layerWhat = `${label} (${l.digest}) of ${what}`;
+          if (this.blobs.has(l.digest) || this.unpacking.has(diffIds[i])) {
+            unpacks.push(this.ensureLayer(diffIds[i], l.digest, layerWhat, opts.onProgress));
+            return;
+          }
+          downloaded = true;
+          // the download slot is held until the last byte arrived; the unpack may finish later
+          let fetched!: () => void;
+          const arrived = new Promise<void>((r) => (fetched = r));
+          const done = this.downloadAndUnpack(l, diffIds[i], layerWhat, opts.onProgress, async (tee) => {
+            try {
+              await download(l, label, tee);
+            } finally {
+              fetched();
+            }
+          });
+          unpacks.push(done);
+          await Promise.race([arrived, done.catch(() => undefined)]);
         },
       );
     } finally {

@@ -8,12 +8,12 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  createReadStream, lstatSync, openSync, readSync, closeSync, mkdirSync, rmSync, writeSync, symlinkSync, linkSync, lchownSync, chmodSync,
+  createReadStream, lstatSync, openSync, closeSync, mkdirSync, rmSync, writeSync, symlinkSync, linkSync, lchownSync, chmodSync,
   lutimesSync, utimesSync,
 } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 import { TscError, SyscallError } from '../common/errors.js';
 import { readTar, TarFormatError, type TarEntry } from './tar.js';
@@ -35,17 +35,6 @@ export function detectCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   return 'none';
-}
-
-function sniff(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(4);
-    const n = readSync(fd, b, 0, 4, 0);
-    return b.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Turns filesystem errors into product errors (ENOSPC is the one users can act on). */
@@ -89,15 +78,38 @@ const IGNORED_XATTRS = (name: string): boolean => name.startsWith('trusted.overl
  * Unpacks the layer blob at `blobPath` into the existing empty directory `dest`.
  * `what` names the layer in error messages ("layer sha256:… of docker.io/library/busybox:latest").
  */
-export async function unpackLayer(blobPath: string, dest: string, what: string): Promise<UnpackResult> {
-  const compression = detectCompression(sniff(blobPath));
+export async function unpackLayer(input: string | AsyncIterable<Buffer>, dest: string, what: string): Promise<UnpackResult> {
+  const raw: AsyncIterable<Buffer> = typeof input === 'string' ? createReadStream(input, { highWaterMark: 256 * 1024 }) : input;
+  const it = raw[Symbol.asyncIterator]();
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await it.next();
+  } catch (e) {
+    throw fsFailure(e, `reading ${what}`);
+  }
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  const compression = detectCompression(head);
   if (compression === 'zstd') {
+    await it.return?.();
     throw new TscError('IMAGE_ARCHIVE', `${what} is zstd-compressed, which tscompose cannot unpack`, {
       hint: 'use an image whose layers are gzip-compressed or uncompressed tar',
     });
   }
-  let stream: Readable = createReadStream(blobPath, { highWaterMark: 256 * 1024 });
-  if (compression === 'gzip') stream = stream.pipe(createGunzip());
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first.done) return;
+    yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  let stream: Readable = Readable.from(all(), { objectMode: false });
+  if (compression === 'gzip') {
+    const src = stream;
+    stream = src.pipe(createGunzip());
+    src.on('error', (e) => stream.destroy(e));
+  }
   const h = createHash('sha256');
   const dirs: { p: string; entry: TarEntry }[] = [];
   const safeDirs = new Set<string>(['']);

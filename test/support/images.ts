@@ -5,6 +5,8 @@
  *   opaque directory) and add a hard link, a symlink, a device node, a fifo and an xattr;
  * - hostile layers (`../` entries, absolute paths, writes through a symlink).
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error plain JavaScript module shared with the command-line fixture builder
 import * as builder from '../../scripts/build-busybox-image.mjs';
@@ -33,7 +35,10 @@ export interface BuiltImage {
 const b = builder as {
   tarEntries(e: TarEntrySpec[]): Buffer;
   busyboxEntries(): TarEntrySpec[];
-  writeOciImage(dir: string, image: { ref: string; layers: (TarEntrySpec[] | Buffer)[]; gzip?: boolean; config?: object }): BuiltImage;
+  writeOciImage(
+    dir: string,
+    image: { ref: string; layers: (TarEntrySpec[] | Buffer)[]; gzip?: boolean; config?: object; architecture?: string; variant?: string },
+  ): BuiltImage;
   packDirectory(dir: string, out: string): string;
 };
 
@@ -102,4 +107,49 @@ export function buildHostile(dir: string, entries: TarEntrySpec[], ref = 'docker
 
 export function archiveOf(layoutDir: string, out = `${layoutDir}.tar`): string {
   return packDirectory(layoutDir, path.resolve(out));
+}
+
+export interface PlatformImage {
+  architecture: string;
+  variant?: string;
+  layers: TarEntrySpec[][];
+}
+
+/**
+ * A multi-platform image: one manifest per platform under an OCI image index, which is what
+ * the layout's index.json names (push it with skopeo copy --multi-arch all).
+ */
+export function writeMultiPlatform(dir: string, ref: string, images: PlatformImage[]): { indexDigest: string; manifests: (BuiltImage & { architecture: string; variant?: string })[] } {
+  const manifests = images.map((im) => ({ ...writeOciImage(dir, { ref, layers: im.layers, architecture: im.architecture, variant: im.variant }), architecture: im.architecture, variant: im.variant }));
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: manifests.map((m) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: m.manifestDigest,
+      size: readFileSync(path.join(dir, 'blobs/sha256', m.manifestDigest.slice(7))).length,
+      platform: { os: 'linux', architecture: m.architecture, ...(m.variant ? { variant: m.variant } : {}) },
+    })),
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  const indexDigest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  mkdirSync(path.join(dir, 'blobs/sha256'), { recursive: true });
+  writeFileSync(path.join(dir, 'blobs/sha256', indexDigest.slice(7)), bytes);
+  const tag = ref.slice(ref.lastIndexOf(':') + 1);
+  writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          digest: indexDigest,
+          size: bytes.length,
+          annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
+  return { indexDigest, manifests };
 }

@@ -20,7 +20,7 @@ export interface TestRegistry {
   /** the registry's storage root (blobs under docker/registry/v2/blobs/sha256/xx/<hex>/data) */
   storage: string;
   /** pushes an OCI layout image (dir:tag) to REPO:TAG with skopeo */
-  pushOci(layoutDir: string, layoutTag: string, repoTag: string): Promise<void>;
+  pushOci(layoutDir: string, layoutTag: string, repoTag: string, extraArgs?: string[]): Promise<void>;
   /** path of a blob's data file in the registry's storage */
   blobPath(digest: string): string;
   stop(): Promise<void>;
@@ -100,8 +100,8 @@ export async function startRegistry(): Promise<TestRegistry> {
     host,
     port,
     storage,
-    async pushOci(layoutDir, layoutTag, repoTag) {
-      await execFileP('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layoutDir}:${layoutTag}`, `docker://${host}/${repoTag}`]);
+    async pushOci(layoutDir, layoutTag, repoTag, extraArgs = []) {
+      await execFileP('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...extraArgs, `oci:${layoutDir}:${layoutTag}`, `docker://${host}/${repoTag}`]);
     },
     blobPath(digest) {
       const hex = digest.slice('sha256:'.length);

@@ -112,6 +112,9 @@ class PullView {
       case 'download-start':
         if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', 0, ev.size);
         return true;
+      case 'download-resume':
+        if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', ev.from);
+        return true;
       case 'download-progress':
         if (this.state.has(ev.digest)) set(ev.digest, 'Downloading', ev.current, ev.total);
         return false;
@@ -151,7 +154,8 @@ export interface PullProgressOptions {
  * line per step otherwise). Rejects with the first failure after every pull has ended.
  */
 export async function pullImagesWithProgress(store: ImageStore, refs: string[], opts: PullProgressOptions = {}): Promise<ImageRecord[]> {
-  const tty = Boolean(process.stdout.isTTY) && !opts.plain;
+  // a terminal too narrow to draw layer lines (or a pty with no size) gets the plain output
+  const tty = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) >= 40 && !opts.plain;
   const results: ImageRecord[] = new Array(refs.length);
   const list = new Listr(
     refs.map((ref, i) => ({

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 
 import { ImageStore } from '../../../src/images/index.js';
 import { TscError } from '../../../src/common/errors.js';
@@ -69,8 +70,9 @@ describe('image load', () => {
     const store = new ImageStore(path.join(tmp, 'store-quick'));
     const [rec] = await store.load(archive);
     expect(store.get('busybox')?.id).toBe(rec.id);
-    // loading again changes nothing
-    const [again] = await store.load(archive);
+    // loading again changes nothing, gzip-compressed archives load too
+    writeFileSync(`${archive}.gz`, gzipSync(readFileSync(archive)));
+    const [again] = await store.load(`${archive}.gz`);
     expect(again.id).toBe(rec.id);
     expect(store.list()).toHaveLength(1);
   });

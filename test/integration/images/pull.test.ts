@@ -14,7 +14,8 @@ import { lgetxattr } from '../../../src/images/sys.js';
 import { TscError } from '../../../src/common/errors.js';
 import { distEntry } from '../../../src/common/paths.js';
 import { startRegistry, startSlowProxy, freePort, type TestRegistry } from '../../support/registry.js';
-import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, LAYOUT_TAG } from '../../support/images.js';
+import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
+import { hostPlatform } from '../../../src/images/platform.js';
 
 let reg: TestRegistry;
 let tmp: string;
@@ -150,6 +151,34 @@ describe('pull from a registry', () => {
     }
   });
 
+  it('pulls Docker schema 2 manifests and picks the host platform from an image index', async () => {
+    await reg.pushOci(path.join(tmp, 'one'), LAYOUT_TAG, 'tsc/docker-v2s2:latest', ['--format', 'v2s2']);
+    const res = await fetch(`http://${reg.host}/v2/tsc/docker-v2s2/manifests/latest`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(res.headers.get('content-type')).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const store = new ImageStore(path.join(tmp, 'store-platform'));
+    const v2 = await store.pull(`${reg.host}/tsc/docker-v2s2`);
+    expect(readFileSync(path.join(store.rootfs(v2.id).lowerDirs[0], 'etc/group'), 'utf8')).toMatch(/^root:/);
+
+    const host = hostPlatform();
+    const other = host.architecture === 'arm64' ? { architecture: 'amd64' } : { architecture: 'arm64', variant: 'v8' };
+    const dir = path.join(tmp, 'multi');
+    const multi = writeMultiPlatform(dir, 'docker.io/tsc/multi:latest', [
+      { ...other, layers: [[{ name: 'which', type: 'file', data: 'other\n' }]] },
+      { architecture: host.architecture, variant: host.variant, layers: [[{ name: 'which', type: 'file', data: 'host\n' }]] },
+    ]);
+    await reg.pushOci(dir, LAYOUT_TAG, 'tsc/multi:latest', ['--multi-arch', 'all']);
+    const mine = await store.pull(`${reg.host}/tsc/multi:latest`);
+    expect(mine.architecture).toBe(host.architecture);
+    expect(mine.repoDigests).toEqual([`${reg.host}/tsc/multi@${multi.indexDigest}`]);
+    expect(readFileSync(path.join(store.rootfs(mine.id).lowerDirs[0], 'which'), 'utf8')).toBe('host\n');
+    const theirs = await store.pull(`${reg.host}/tsc/multi:latest`, { platform: `linux/${other.architecture}` });
+    expect(theirs.architecture).toBe(other.architecture);
+    expect(readFileSync(path.join(store.rootfs(theirs.id).lowerDirs[0], 'which'), 'utf8')).toBe('other\n');
+    await expectTscError(store.pull(`${reg.host}/tsc/multi:latest`, { platform: 'linux/s390x' }), 'IMAGE_NOT_FOUND', /no variant for platform linux\/s390x/);
+  });
+
   it('rejects a blob whose content does not match its digest and stores nothing of it', async () => {
     const dir = path.join(tmp, 'tampered');
     const built = writeOciImage(dir, {
@@ -172,6 +201,31 @@ describe('pull from a registry', () => {
     expect(store.layers.has(built.diffIds[0])).toBe(false);
     expect(store.list()).toEqual([]);
     expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('stops a pull whose layer escapes through a symlink, keeping neither blob nor layer', async () => {
+    const dir = path.join(tmp, 'hostile');
+    const outside = path.join(tmp, 'outside');
+    mkdirSync(outside, { recursive: true });
+    const built = writeOciImage(dir, {
+      ref: 'docker.io/library/hostile:latest',
+      layers: [
+        [
+          { name: 'esc', type: 'symlink', linkname: outside },
+          { name: 'esc/pwned', type: 'file', data: 'x' },
+          { name: 'pad', type: 'file', data: randomBytes(2 * 1024 * 1024) },
+        ],
+      ],
+    });
+    await reg.pushOci(dir, LAYOUT_TAG, 'tsc/hostile:latest');
+    const store = new ImageStore(path.join(tmp, 'store-hostile'));
+    await expectTscError(store.pull(`${reg.host}/tsc/hostile:latest`), 'IMAGE_UNSAFE', /passes through the symlink "esc"/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(store.blobs.has(built.layers[0].digest)).toBe(false);
+    expect(store.layers.list()).toEqual([]);
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
   });
 
   it('names the image and the cause for an unknown tag and an unreachable registry', async () => {
@@ -190,7 +244,7 @@ describe('pull from a registry', () => {
       layers: [busyboxEntries(), [{ name: 'big.bin', type: 'file', data: payload }]],
     });
     await reg.pushOci(dir, LAYOUT_TAG, 'tsc/big:latest');
-    const proxy = await startSlowProxy(reg.port, 3 * 1024 * 1024);
+    const proxy = await startSlowProxy(reg.port, 2 * 1024 * 1024);
     const root = path.join(tmp, 'store-killed');
     const ref = `${proxy.host}/tsc/big:latest`;
     try {
@@ -220,12 +274,16 @@ describe('pull from a registry', () => {
       const store = new ImageStore(root);
       expect(store.list()).toEqual([]);
       let fetched = 0;
-      const rec = await store.pull(ref, {
+      let resumedFrom = 0;
+      // the same repository straight from the registry: the partial blob is found by digest
+      const rec = await store.pull(`${reg.host}/tsc/big:latest`, {
         onProgress: (e) => {
           if (e.kind === 'download-progress' && e.digest === built.layers[1].digest) fetched = e.current;
+          if (e.kind === 'download-resume' && e.digest === built.layers[1].digest) resumedFrom = e.from;
         },
       });
       expect(fetched).toBe(built.layers[1].size);
+      expect(resumedFrom).toBeGreaterThan(0); // continued from the killed pull's partial blob
       const top = store.rootfs(rec.id).lowerDirs[0];
       const sum = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
       expect(sum(readFileSync(path.join(top, 'big.bin')))).toBe(sum(payload));
