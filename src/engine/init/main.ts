@@ -221,7 +221,7 @@ function run(cfg: InitConfig): never {
     for (const fd of cgroupFds) close(fd);
     unshare(CLONE_NEWCGROUP, 'unshare cgroup namespace');
   });
-  step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges));
+  step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges, spec.seccomp));
   enterCwd(proc.cwd);
   step('stdio', () => {
     prepareStdio(proc.tty && !proc.init);

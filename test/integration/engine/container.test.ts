@@ -177,6 +177,34 @@ describe('filesystem', () => {
   });
 });
 
+describe('seccomp', () => {
+  it('refuses Docker-refused syscalls by default, not when unconfined or privileged', async () => {
+    const src = path.join(h.dir, 'addkey.c');
+    writeFileSync(src, `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+  long r = syscall(SYS_add_key, "user", "tsc-probe", "x", 1, -2);
+  printf("%s\\n", r >= 0 ? "allowed" : (errno == EPERM ? "EPERM" : strerror(errno)));
+  return 0;
+}
+`);
+    const tools = path.join(h.dir, 'seccomp-tools');
+    mkdirSync(tools, { recursive: true });
+    execFileSync('gcc', ['-static', '-O1', '-o', path.join(tools, 'addkey'), src]);
+    const mounts = [{ type: 'bind' as const, source: tools, target: '/tools', readonly: true }];
+    const cmd = ['sh', '-c', 'grep -E "^Seccomp:" /proc/self/status; /tools/addkey'];
+    const def = await h.run(h.spec({ args: cmd, mounts }));
+    expect(def.stdout).toBe('Seccomp:\t2\nEPERM\n');
+    const unconfined = await h.run(h.spec({ args: cmd, mounts, seccomp: 'unconfined' }));
+    expect(unconfined.stdout).toBe('Seccomp:\t0\nallowed\n');
+    const priv = await h.run(h.spec({ args: cmd, mounts, privileged: true }));
+    expect(priv.stdout).toBe('Seccomp:\t0\nallowed\n');
+  });
+});
+
 describe('terminal', () => {
   it('runs a tty: true command on a pty as its controlling terminal', async () => {
     const pty = openPty();
