@@ -94,6 +94,20 @@ export class ContainerCgroup {
     return out;
   }
 
+  /**
+   * How the container sees its cgroup under /sys/fs/cgroup: one entry per hierarchy, named
+   * like the hierarchy's mount point ("memory", "cpu,cpuacct", "unified"), or a single entry
+   * with name "" on a pure v2 machine (the directory is /sys/fs/cgroup itself).
+   */
+  views(): Array<{ name: string; dir: string }> {
+    const v1 = this.v1Mounts();
+    const v2 = this.v2Dir();
+    if (!v1.length && v2) return [{ name: '', dir: v2 }];
+    const out = v1.map((m) => ({ name: path.basename(m), dir: path.join(m, this.relPath) }));
+    if (v2 && this.layout.v2) out.push({ name: path.basename(this.layout.v2), dir: v2 });
+    return out;
+  }
+
   /** The directory whose cgroup.procs lists the members (pids, freezer, or any). */
   private procsDir(): string {
     const v2 = this.v2Dir();

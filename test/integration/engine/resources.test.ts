@@ -152,4 +152,16 @@ describe('cgroup limits on the real kernel', () => {
     expect(containerCgroup(a).exists()).toBe(false);
     expect(new ContainerCgroup(project).exists()).toBe(false);
   });
+
+  it('shows the container its own cgroup read-only under /sys/fs/cgroup', async () => {
+    const s = h.spec({
+      args: ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/cgroup.procs; echo 1 > /sys/fs/cgroup/pids/pids.max || echo ro'],
+      resources: { pidsLimit: 21, memory: 40 << 20 },
+    });
+    const r = await h.run(s);
+    if (!containerCgroup(s).layout.v1.pids) return; // the layout checked here is the v1 one of this machine
+    // cgroup.procs lists container pids (1 = sh, then cat), not host ones
+    expect(r.stdout).toMatch(new RegExp(`^21\\n${40 << 20}\\n1\\n\\d{1,2}\\nro\\n$`));
+    expect(r.stderr).toContain('Read-only file system');
+  });
 });
