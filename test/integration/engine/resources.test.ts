@@ -164,4 +164,17 @@ describe('cgroup limits on the real kernel', () => {
     expect(r.stdout).toMatch(new RegExp(`^21\\n${40 << 20}\\n1\\n\\d{1,2}\\nro\\n$`));
     expect(r.stderr).toContain('Read-only file system');
   });
+
+  it('starts and removes containers of one project concurrently without tripping over shared ancestors', async () => {
+    const wave1 = Array.from({ length: 4 }, () => h.spec({ args: ['sleep', '30'] }));
+    const wave2 = Array.from({ length: 4 }, () => h.spec({ args: ['sleep', '30'] }));
+    const started1 = await Promise.all(wave1.map((s) => h.start(s)));
+    const [started2] = await Promise.all([
+      Promise.all(wave2.map((s) => h.start(s))),
+      Promise.all(wave1.map((s) => removeContainer(s))),
+    ]);
+    for (const c of started1) expect((await c.wait()).signal).toBe('SIGKILL');
+    for (const [i, s] of wave2.entries()) expect(containerCgroup(s).pids()).toEqual([started2[i].pid]);
+    await Promise.all(wave2.map((s) => removeContainer(s)));
+  });
 });
