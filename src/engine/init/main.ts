@@ -242,6 +242,9 @@ function run(cfg: InitConfig): never {
   step('rlimits', () => applyRlimits(proc.rlimits ?? []));
   const cred = step('user', () => readCredentials(proc));
   const env = finalEnv(proc.env, cred);
+  // As Docker: HOSTNAME always, TERM for a terminal, unless the spec sets them.
+  if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${spec.hostname}`);
+  if (proc.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   const file = step('exec', () => lookPath(proc.args[0], env));
   step('cwd', () => ensureCwd(proc.cwd));
   step('cgroup', () => {

@@ -249,8 +249,8 @@ describe('network namespaces', () => {
 
 describe('process', () => {
   it('passes env, working dir (created when missing) and the exit code', async () => {
-    const r = await h.run(h.spec({ args: ['sh', '-c', 'echo $FOO $HOME; pwd; exit 7'], process: { env: ['FOO=bar', 'PATH=/bin'], cwd: '/work/dir' } }));
-    expect(r.stdout).toBe('bar /root\n/work/dir\n');
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'echo $FOO $HOME $HOSTNAME; pwd; exit 7'], process: { env: ['FOO=bar', 'PATH=/bin'], cwd: '/work/dir' } }));
+    expect(r.stdout).toBe('bar /root tsc-box\n/work/dir\n');
     expect(r.code).toBe(7);
   });
 
