@@ -67,7 +67,7 @@ function mountOverlay(spec: ContainerSpec, rootfs: string): void {
   mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
 }
 
-function setupDev(rootfs: string, privileged: boolean): void {
+function setupDev(rootfs: string, privileged: boolean, shmSize: number | undefined): void {
   const dev = makeTarget(rootfs, '/dev', false);
   if (privileged) {
     mount('/dev', dev, null, MS_BIND | MS_REC, null, 'bind host /dev');
@@ -84,7 +84,7 @@ function setupDev(rootfs: string, privileged: boolean): void {
     'newinstance,ptmxmode=0666,mode=0620,gid=5', 'mount /dev/pts');
   symlinkSync('pts/ptmx', path.join(dev, 'ptmx'));
   mkdirSync(path.join(dev, 'shm'), { mode: 0o1777 });
-  mount('shm', path.join(dev, 'shm'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k', 'mount /dev/shm');
+  mount('shm', path.join(dev, 'shm'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize ?? 64 * 1024 * 1024}`, 'mount /dev/shm');
   mkdirSync(path.join(dev, 'mqueue'), { mode: 0o755 });
   mount('mqueue', path.join(dev, 'mqueue'), 'mqueue', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /dev/mqueue');
   symlinkSync('/proc/self/fd', path.join(dev, 'fd'));
@@ -190,7 +190,7 @@ function run(cfg: InitConfig): never {
     const t = makeTarget(rootfs, '/proc', false);
     mount('proc', t, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /proc');
   });
-  step('/dev', () => setupDev(rootfs, spec.privileged));
+  step('/dev', () => setupDev(rootfs, spec.privileged, spec.shmSize));
   step('/sys', () => {
     const t = makeTarget(rootfs, '/sys', false);
     if (spec.privileged) mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /sys');

@@ -116,6 +116,8 @@ int main(int argc, char **argv) {
   });
 
   it('masks /proc paths, keeps /proc/sys and /sys read-only and builds a minimal /dev', async () => {
+    const shm = await h.run(h.spec({ args: ['sh', '-c', 'df -k /dev/shm | tail -1 | awk "{print \\$2}"'], shmSize: 16 << 20 }));
+    expect(shm.stdout).toBe('16384\n');
     const r = await h.run(h.spec({
       args: ['sh', '-c', 'wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo rosys; touch /sys/x 2>/dev/null || echo rosys2; ls /dev | tr "\\n" " "'],
     }));
