@@ -159,7 +159,21 @@ export class ContainerCgroup {
         // Enable the controllers for the children of `cur`, only those not enabled yet.
         const enabled = readOr(path.join(cur, 'cgroup.subtree_control')).trim().split(/\s+/);
         const missing = want.filter((c) => !enabled.includes(c));
-        if (missing.length) this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+        if (missing.length) {
+          try {
+            this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+          } catch {
+            // One at a time: a controller the host will not delegate only matters if a limit
+            // needs it, and then writing that limit fails with its own clear error.
+            for (const c of missing) {
+              try {
+                this.write(cur, 'cgroup.subtree_control', `+${c}`);
+              } catch {
+                // left disabled
+              }
+            }
+          }
+        }
         cur = path.join(cur, s);
       }
     }
