@@ -110,9 +110,13 @@ int main(int argc, char **argv) {
   });
 
   it('gives a privileged container every capability and the host devices', async () => {
-    const r = await h.run(h.spec({ privileged: true, args: ['sh', '-c', 'grep CapEff /proc/self/status; test -e /dev/kmsg && echo hostdev'] }));
+    const r = await h.run(h.spec({
+      privileged: true,
+      args: ['sh', '-c', 'grep CapEff /proc/self/status; test -e /dev/kmsg && echo hostdev; grep -E "^sysfs /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; grep -c " /proc/" /proc/mounts'],
+    }));
     const own = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1];
-    expect(r.stdout).toBe(`CapEff:\t${own}\nhostdev\n`);
+    // every capability, host devices, /sys read-write, no masked or read-only /proc paths
+    expect(r.stdout).toBe(`CapEff:\t${own}\nhostdev\nrw\n0\n`);
   });
 
   it('masks /proc paths, keeps /proc/sys and /sys read-only and builds a minimal /dev', async () => {
