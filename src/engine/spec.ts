@@ -104,7 +104,14 @@ export interface ContainerSpec {
   /** contents of the files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf */
   etc: { hosts: string; hostname: string; resolvConf: string };
   sysctls: Record<string, string>;
+  /** size of /dev/shm in bytes (Compose shm_size); 64 MiB when unset, as Docker */
+  shmSize?: number;
   privileged: boolean;
+  /**
+   * 'default' (when unset and not privileged): refuse the syscalls Docker's default profile
+   * refuses without the matching capability; 'unconfined': no filter (security_opt seccomp=unconfined).
+   */
+  seccomp?: 'default' | 'unconfined';
   readonlyPaths?: string[];
   maskedPaths?: string[];
 }

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { openPty } from '../../../src/sys/pty.js';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,9 +55,14 @@ describe('exec in a running container', () => {
   it('runs as another user with Docker capabilities', async () => {
     const s = h.spec({ args: ['sleep', '60'] });
     const c = await h.start(s);
-    const r = await execOut(c, s.cgroupPath, { args: ['sh', '-c', 'id -u; grep CapBnd /proc/self/status'], user: 'app', cwd: '/tmp' });
-    expect(r.out).toBe('1000\nCapBnd:\t00000000a80425fb\n');
+    const r = await execOut(c, s.cgroupPath, { args: ['sh', '-c', 'id -u; grep -E "^(CapBnd|Seccomp):" /proc/self/status'], user: 'app', cwd: '/tmp' });
+    expect(r.out).toBe('1000\nCapBnd:\t00000000a80425fb\nSeccomp:\t2\n');
     await stopContainer(s, c.pid, 'SIGKILL', 0);
+    // an unconfined container gets unconfined execs
+    const u = h.spec({ args: ['sleep', '60'], seccomp: 'unconfined' });
+    const cu = await h.start(u);
+    expect((await execOut(cu, u.cgroupPath, { args: ['grep', '^Seccomp:', '/proc/self/status'] })).out).toBe('Seccomp:\t0\n');
+    await stopContainer(u, cu.pid, 'SIGKILL', 0);
   });
 
   it('reports a missing command and a stopped container clearly', async () => {
@@ -68,6 +74,38 @@ describe('exec in a running container', () => {
     await c.wait();
     await expect(execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['true'], env: [], tty: false }, { stdout: 1, stderr: 2 }))
       .rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
+  });
+});
+
+describe('exec with a terminal', () => {
+  it('gives the exec\'d command a controlling terminal', async () => {
+    const s = h.spec({ args: ['sleep', '60'] });
+    const c = await h.start(s);
+    const pty = openPty();
+    let child: ChildProcess;
+    try {
+      child = await execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath }, { args: ['sh', '-c', 'test -t 0 && echo tty; echo $TERM'], env: ['PATH=/bin', 'TERM=vt100'], tty: true },
+        { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    let out = '';
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(pty.master, buf, 0, buf.length, null);
+      } catch {
+        break;
+      }
+      if (n <= 0) break;
+      out += buf.toString('utf8', 0, n);
+    }
+    closeSync(pty.master);
+    expect(out.replace(/\r/g, '')).toBe('tty\nvt100\n');
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    expect(child.exitCode).toBe(0);
+    await stopContainer(s, c.pid, 'SIGKILL', 0);
   });
 });
 
