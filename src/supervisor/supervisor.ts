@@ -306,7 +306,7 @@ export class Supervisor {
     m.writer?.close();
     m.writer = null;
     await this.runtime.remove(m.config.spec);
-    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
+    for (const f of [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
       rmSync(f, { force: true });
     }
     for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
@@ -467,19 +467,27 @@ export class Supervisor {
     // a write never raises SIGPIPE even when no supervisor is reading.
     const outW = openSync(m.files.stdoutFifo, fsConstants.O_RDWR);
     const errW = openSync(m.files.stderrFifo, fsConstants.O_RDWR);
+    // stdin_open (and tty, which Compose users rely on to keep a shell waiting): a FIFO the
+    // container also holds for writing, so reading it waits forever instead of seeing EOF.
+    let inRW: number | undefined;
+    if (spec.process.openStdin || spec.process.tty) {
+      mkfifo(m.files.stdinFifo);
+      inRW = openSync(m.files.stdinFifo, fsConstants.O_RDWR);
+    }
     const token = this.nextToken++;
     const run = this.newRun(token);
     if (!m.writer) m.writer = new LogWriter(m.files.log, m.logOpts);
     let started;
     try {
       run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
-      started = await this.runtime.start(spec, { stdout: outW, stderr: errW });
+      started = await this.runtime.start(spec, { stdin: inRW, stdout: outW, stderr: errW });
     } catch (err) {
       for (const r of run.readers) r.destroy();
       throw err;
     } finally {
       closeSync(outW);
       closeSync(errW);
+      if (inRW !== undefined) closeSync(inRW);
     }
     m.run = run;
     const now = new Date();

@@ -324,4 +324,17 @@ describe('supervisor (host processes)', () => {
     expect(seen).toEqual([`start ${id} {"ip":"10.0.0.2","aliases":["web"]} true`, `exit ${id} 4`, `remove ${id}`]);
     expect(lines.some((l) => l.includes('hook broke'))).toBe(true);
   });
+
+  it('keeps stdin open for stdin_open/tty: a shell reading it waits instead of exiting', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'read line; echo got "$line"']);
+    c.spec.process.openStdin = true;
+    const plain = cfg(['/bin/sh', '-c', 'read line; echo eof $?']);
+    await client.run(c);
+    await client.run(plain);
+    expect((await client.waitFor(plain.spec.id, 'exited', 5_000)).exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.inspect(c.spec.id)).state).toBe('running');
+    await client.stop(c.spec.id, { timeoutMs: 500 });
+  });
 });
