@@ -11,6 +11,7 @@ import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/se
 import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
 import net from 'node:net';
 import type { SupervisorHook } from '../../../src/supervisor/hooks.js';
+import { readRecordedLogs, readRecordedStatuses } from '../../../src/supervisor/records.js';
 import { HostRuntime } from './host-runtime.js';
 import { hostSpec, tempRoot, until } from './helpers.js';
 
@@ -336,5 +337,26 @@ describe('supervisor (host processes)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect((await client.inspect(c.spec.id)).state).toBe('running');
     await client.stop(c.spec.id, { timeoutMs: 500 });
+  });
+
+  it('status and logs can be read from disk without a supervisor', async () => {
+    const { client, cfg, server, root } = await setup();
+    const done = cfg(['/bin/sh', '-c', 'echo hello; exit 5']);
+    const live = cfg(['/bin/sleep', '30']);
+    await client.run(done);
+    await client.waitFor(done.spec.id, 'exited', 5_000);
+    const r = await client.run(live);
+    await server.close();
+    let sts = readRecordedStatuses(root, 'tscp');
+    expect(sts.map((s) => [s.id, s.state, s.exitCode])).toEqual([
+      [done.spec.id, 'exited', 5],
+      [live.spec.id, 'running', null],
+    ]);
+    process.kill(r.pid, 'SIGKILL');
+    await until(() => readRecordedStatuses(root, 'tscp')[1].state === 'exited', 'exit seen from disk');
+    sts = readRecordedStatuses(root, 'tscp');
+    expect(sts[1]).toMatchObject({ exitCode: null, exitReason: expect.stringMatching(/unknown/) });
+    expect(readRecordedLogs(root, 'tscp', done.spec.id).map((e) => e.log)).toEqual(['hello\n']);
+    expect(() => readRecordedLogs(root, 'tscp', 'nope')).toThrow(expect.objectContaining({ code: 'NO_SUCH_SERVICE' }));
   });
 });
