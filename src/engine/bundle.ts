@@ -54,7 +54,8 @@ export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[]): strin
       if (m.type === 'bind' && m.createHostPath && !existsSync(m.source)) mkdirSync(m.source, { recursive: true, mode: 0o755 });
     }
     const cfg: InitConfig = { spec, rootfsDir: p.rootfs, cgroupProcs };
-    writeFileSync(p.config, JSON.stringify(cfg));
+    // The config holds the environment (often secrets): readable by root only.
+    writeFileSync(p.config, JSON.stringify(cfg), { mode: 0o600 });
   } catch (e) {
     if (e instanceof TscError) throw e;
     const err = e as NodeJS.ErrnoException;

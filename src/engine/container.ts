@@ -8,14 +8,14 @@
  * namespace. All of this is synchronous, so concurrent starts never interleave.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../common/errors.js';
 import { distEntry } from '../common/paths.js';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/syscalls.js';
 import { prepareBundle, removeBundleParts, validateSpec } from './bundle.js';
-import { ContainerCgroup, type CgroupLayout } from './cgroups/index.js';
+import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 import { processAlive, processStartTime } from './procfs.js';
 import type { StatusMessage } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
@@ -123,9 +123,9 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
     throw new TscError('ENGINE_SETUP', `container ${spec.id}: its cgroup ${spec.cgroupPath} still has processes ${cg.pids().join(', ')}`,
       { hint: 'the container is already running: stop it first' });
   }
-  cg.create(spec.resources, { devices: spec.privileged ? 'all' : 'default' });
   let child: ChildProcess | undefined;
   try {
+    cg.create(spec.resources, { devices: spec.privileged ? 'all' : 'default' });
     const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')));
     const entry = distEntry('engine/init/main.js');
     if (!existsSync(entry)) {
@@ -170,6 +170,9 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
     } catch {
       // the start error is what matters; a leftover cgroup is removed by removeContainer
     }
+    if (e instanceof TscError && e.code === 'ENGINE_CGROUP') {
+      throw new TscError('ENGINE_CGROUP', `container ${spec.id}: ${e.message}`, { cause: e.cause, hint: e.hint });
+    }
     if (e instanceof TscError) throw e;
     throw new TscError('ENGINE_SETUP', `container ${spec.id}: ${(e as Error).message}`, { cause: e });
   }
@@ -208,6 +211,52 @@ export async function removeContainer(spec: ContainerSpec, opts: EngineOptions =
     cg.destroy();
   }
   removeBundleParts(spec);
+}
+
+/** Current usage of the container (memory, cpu time, task count) from its cgroup. */
+export function containerStats(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): CgroupStats {
+  const cg = containerCgroup(specOrPath, opts);
+  return cg.exists() ? cg.stats() : {};
+}
+
+/**
+ * Kills every process in every cgroup below `relPath` (e.g. "tscompose/<project>") and removes
+ * those cgroups, deepest first: cleans up after a crash left containers nobody records.
+ * Returns the container cgroups removed (paths relative to the hierarchy roots).
+ */
+export async function removeCgroupTree(relPath: string, opts: EngineOptions = {}): Promise<string[]> {
+  const top = containerCgroup(relPath, opts);
+  const found = new Set<string>();
+  const walk = (root: string, rel: string) => {
+    const dir = path.join(root, rel);
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return;
+    }
+    for (const e of entries) walk(root, `${rel}/${e}`);
+    found.add(rel);
+  };
+  for (const d of top.dirs()) walk(d.slice(0, d.length - top.relPath.length - 1), top.relPath);
+  // deepest first, so a parent is empty of children when its turn comes
+  const order = [...found].sort((a, b) => b.split('/').length - a.split('/').length);
+  const removed: string[] = [];
+  for (const rel of order) {
+    const cg = containerCgroup(rel, opts);
+    if (!cg.isEmpty()) await cg.killAll();
+    for (const d of cg.dirs()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // absent in this hierarchy
+      }
+    }
+    removed.push(rel);
+  }
+  // and the empty ancestors inside relPath's own prefix ("tscompose")
+  top.destroy();
+  return removed;
 }
 
 export function isOomKilled(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): boolean {

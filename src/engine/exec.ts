@@ -2,7 +2,7 @@
  * Running an extra command inside a running container (compose exec, healthchecks).
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,16 @@ import { processAlive } from './procfs.js';
 import type { ExecConfig, ExecProcessSpec, StatusMessage } from './protocol.js';
 
 export type { ExecProcessSpec } from './protocol.js';
+
+/** The container's own seccomp mode, so an exec gets the same confinement by default. */
+function seccompModeOf(pid: number): 'default' | 'unconfined' {
+  try {
+    const m = /^Seccomp:\s+(\d)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m && m[1] !== '0' ? 'default' : 'unconfined';
+  } catch {
+    return 'default';
+  }
+}
 
 export interface ExecTarget {
   /** host pid of the container's PID 1 */
@@ -40,7 +50,11 @@ export async function execInContainer(target: ExecTarget, proc: ExecProcessSpec,
   const cfg: ExecConfig = {
     targetPid: target.pid,
     cgroupProcs: cg.dirs().map((d) => path.join(d, 'cgroup.procs')),
-    process: { ...proc, capabilities: proc.capabilities ?? [...DEFAULT_CAPABILITIES] },
+    process: {
+      ...proc,
+      capabilities: proc.capabilities ?? [...DEFAULT_CAPABILITIES],
+      seccomp: proc.seccomp ?? (proc.privileged ? 'unconfined' : seccompModeOf(target.pid)),
+    },
   };
   const cfgPath = path.join(os.tmpdir(), `tsc-exec-${randomBytes(8).toString('hex')}.json`);
   writeFileSync(cfgPath, JSON.stringify(cfg), { mode: 0o600 });

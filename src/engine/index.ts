@@ -1,6 +1,7 @@
 /** The container engine's public surface. */
 export {
-  startContainer, stopContainer, killContainer, removeContainer, isOomKilled, containerCgroup,
+  startContainer, stopContainer, killContainer, removeContainer, isOomKilled, containerCgroup, containerStats,
+  removeCgroupTree,
   processAlive, processStartTime,
   type ContainerIO, type StartedContainer, type EngineOptions,
 } from './container.js';

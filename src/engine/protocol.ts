@@ -22,6 +22,8 @@ export type ExecProcessSpec = Pick<ProcessSpec, 'args' | 'env' | 'tty'> &
   Partial<Pick<ProcessSpec, 'cwd' | 'user' | 'additionalGroups' | 'noNewPrivileges' | 'capabilities' | 'rlimits'>> & {
     /** every capability, as for a privileged container */
     privileged?: boolean;
+    /** as ContainerSpec.seccomp (pass the container's) */
+    seccomp?: 'default' | 'unconfined';
   };
 
 export interface ExecConfig {

@@ -105,6 +105,11 @@ export interface ContainerSpec {
   etc: { hosts: string; hostname: string; resolvConf: string };
   sysctls: Record<string, string>;
   privileged: boolean;
+  /**
+   * 'default' (when unset and not privileged): refuse the syscalls Docker's default profile
+   * refuses without the matching capability; 'unconfined': no filter (security_opt seccomp=unconfined).
+   */
+  seccomp?: 'default' | 'unconfined';
   readonlyPaths?: string[];
   maskedPaths?: string[];
 }

@@ -3,6 +3,8 @@
  * process control), declared once through koffi. Each wrapper throws a SyscallError on failure
  * with the context the caller gives, so a failing step reads "mount /proc: mount failed: EPERM".
  */
+import { readdirSync } from 'node:fs';
+import { SyscallError } from '../common/errors.js';
 import { check, koffi, libc } from './libc.js';
 
 // --- clone / namespace flags -------------------------------------------------------------
@@ -91,6 +93,47 @@ const _pivot = libc.func('long syscall(long nr, const char *newRoot, const char 
 void _syscall;
 
 const _waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
+const _closeRange = libc.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)');
+const _signal = libc.func('intptr_t signal(int signum, intptr_t handler)');
+const _posixSpawn = libc.func('int posix_spawn(_Out_ int *pid, const char *path, void *fileActions, void *attr, const char **argv, const char **envp)');
+
+/**
+ * Restores the default action of every catchable signal. Node ignores SIGPIPE and SIGXFSZ,
+ * and an ignored disposition survives execve: a container command must not inherit that.
+ */
+export function resetSignalDispositions(): void {
+  for (let sig = 1; sig < 32; sig++) {
+    if (sig === 9 || sig === 19) continue;
+    _signal(sig, 0);
+  }
+}
+
+/**
+ * Marks every descriptor from `from` up close-on-exec, so nothing the parent leaked reaches
+ * the container command (close_range(2), with a /proc/self/fd walk on kernels before 5.11).
+ */
+export function cloexecFrom(from: number): void {
+  const CLOSE_RANGE_CLOEXEC = 4;
+  if (Number(_closeRange(436, from, 0xffffffff, CLOSE_RANGE_CLOEXEC)) === 0) return;
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd >= from) {
+      try {
+        setCloexec(fd, true);
+      } catch {
+        // the directory's own descriptor, closed by now
+      }
+    }
+  }
+}
+
+/** posix_spawn (vfork + exec in libc: no JavaScript runs in the child). Returns the pid. */
+export function posixSpawn(file: string, argv: string[], envp: string[], ctx?: string): number {
+  const pid = [0];
+  const r = _posixSpawn(pid, file, null, null, [...argv, null], [...envp, null]);
+  if (r !== 0) throw new SyscallError('posix_spawn', r, ctx ?? `spawn ${file}`);
+  return pid[0];
+}
 
 export function unshare(flags: number, ctx = 'unshare'): void {
   check(_unshare(flags), 'unshare', ctx);

@@ -7,7 +7,7 @@
 import { openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import {
   CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, O_CLOEXEC, O_RDONLY, close, execve,
-  open, setCloexec, setns, unshare,
+  open, resetSignalDispositions, cloexecFrom, setCloexec, setns, unshare,
 } from '../../sys/syscalls.js';
 import { STATUS_FD, type ExecConfig } from '../protocol.js';
 import {
@@ -24,13 +24,9 @@ function run(cfg: ExecConfig): never {
   const proc = cfg.process;
   const nsFds = step('namespaces', () =>
     NAMESPACES.map(([name, flag]) => [open(`/proc/${cfg.targetPid}/ns/${name}`, O_RDONLY | O_CLOEXEC, 0, `open ${name} namespace of pid ${cfg.targetPid}`), flag, name] as const));
-  step('cgroup', () => {
-    for (const f of cfg.cgroupProcs) {
-      const fd = openSync(f, 'w');
-      writeSync(fd, '0');
-      close(fd);
-    }
-  });
+  // Opened now (host paths), written last: the stage's own memory is not charged to the container.
+  const cgroupFds = step('cgroup', () => cfg.cgroupProcs.map((f) => openSync(f, 'w')));
+  for (const fd of cgroupFds) setCloexec(fd, true);
   step('namespaces', () => {
     unshare(CLONE_FS, 'unshare fs attributes');
     for (const [fd, flag, name] of nsFds) {
@@ -42,9 +38,17 @@ function run(cfg: ExecConfig): never {
   const cred = step('user', () => readCredentials({ ...proc, cwd: proc.cwd || '/', noNewPrivileges: !!proc.noNewPrivileges, capabilities: [], rlimits: [], init: false }));
   const env = finalEnv(proc.env, cred);
   const file = step('exec', () => lookPath(proc.args[0], env));
-  step('credentials', () => applyCredentials(cred, proc.capabilities ?? [], !!proc.privileged, !!proc.noNewPrivileges));
+  step('cgroup', () => {
+    for (const fd of cgroupFds) writeSync(fd, '0');
+    for (const fd of cgroupFds) close(fd);
+  });
+  step('credentials', () => applyCredentials(cred, proc.capabilities ?? [], !!proc.privileged, !!proc.noNewPrivileges, proc.seccomp));
   enterCwd(proc.cwd || '/');
-  step('stdio', () => prepareStdio(proc.tty));
+  step('stdio', () => {
+    prepareStdio(proc.tty);
+    cloexecFrom(STATUS_FD);
+  });
+  resetSignalDispositions();
   send({ type: 'exec', pid: process.pid });
   return execve(file, proc.args, env, `exec ${file}`);
 }

@@ -11,8 +11,8 @@ import path from 'node:path';
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
   MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
-  S_IFCHR, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, setCloexec, setdomainname, sethostname,
-  setns, umount2, unshare,
+  S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
+  setCloexec, setdomainname, sethostname, setns, umount2, unshare, waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
 import { STATUS_FD } from '../protocol.js';
@@ -221,11 +221,55 @@ function run(cfg: InitConfig): never {
     for (const fd of cgroupFds) close(fd);
     unshare(CLONE_NEWCGROUP, 'unshare cgroup namespace');
   });
-  step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges));
+  step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges, spec.seccomp));
   enterCwd(proc.cwd);
-  step('stdio', () => prepareStdio(proc.tty));
+  step('stdio', () => {
+    prepareStdio(proc.tty && !proc.init);
+    cloexecFrom(STATUS_FD);
+  });
+  if (proc.init) return runReaper(file, proc.args, env);
+  resetSignalDispositions();
   send({ type: 'exec', pid: process.pid });
   return execve(file, proc.args, env, `exec ${file}`);
+}
+
+/** Signals a reaper passes on to the command. */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
+
+/**
+ * init: true. Stays PID 1, runs the command as its child (posix_spawn: no JavaScript runs
+ * in the child), forwards signals to it, reaps every zombie and exits with the command's code
+ * (128 + signal when it was killed).
+ */
+function runReaper(file: string, args: string[], env: string[]): never {
+  resetSignalDispositions();
+  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`));
+  send({ type: 'exec', pid: child });
+  close(STATUS_FD);
+  for (const sig of FORWARDED) {
+    process.on(sig, () => {
+      try {
+        process.kill(child, sig);
+      } catch {
+        // already gone
+      }
+    });
+  }
+  const reap = () => {
+    for (;;) {
+      const [pid, status] = waitpid(-1, WNOHANG);
+      if (pid <= 0) return;
+      if (pid === child) {
+        const sig = status & 0x7f;
+        process.exit(sig === 0 ? (status >> 8) & 0xff : 128 + sig);
+      }
+    }
+  };
+  process.on('SIGCHLD', reap);
+  setInterval(reap, 200);
+  reap();
+  // The event loop keeps running (signal handlers and the interval) until the command exits.
+  return undefined as never;
 }
 
 function main(): void {

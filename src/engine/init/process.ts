@@ -13,6 +13,8 @@ import {
   setresuid, setrlimit, setsid,
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
+import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/seccomp.js';
+import { deniedSyscalls } from './seccomp.js';
 import type { ProcessSpec } from '../spec.js';
 
 export const CAP_NAMES: readonly string[] = [
@@ -157,16 +159,12 @@ export function applyRlimits(rlimits: ProcessSpec['rlimits']): void {
 }
 
 /** Sets groups, gid, uid and the capability sets the Docker way (bounding = eff = perm = inh = caps). */
-export function applyCredentials(cred: Credentials, caps: readonly string[], privileged: boolean, noNewPrivileges: boolean): void {
+export function applyCredentials(cred: Credentials, caps: readonly string[], privileged: boolean, noNewPrivileges: boolean,
+  seccomp: 'default' | 'unconfined' | undefined): void {
   const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   const available = capget().permitted;
+  // A capability the host itself lacks (CAP_SYS_RESOURCE on some hosts) cannot be granted: left out.
   let want = privileged ? available : capMask(caps) & available;
-  if (!privileged) {
-    const asked = capMask(caps);
-    const missing = asked & ~available;
-    // A capability the host itself lacks (CAP_SYS_RESOURCE here) is dropped, as Docker does.
-    void missing;
-  }
   for (let c = 0; c <= lastCap; c++) {
     if (!(want & (1n << BigInt(c)))) {
       try {
@@ -178,6 +176,10 @@ export function applyCredentials(cred: Credentials, caps: readonly string[], pri
     }
   }
   want &= (1n << BigInt(lastCap + 1)) - 1n;
+  // Installed while still holding CAP_SYS_ADMIN (no_new_privs is not required then).
+  if ((seccomp ?? (privileged ? 'unconfined' : 'default')) === 'default') {
+    installFilter(buildDenyFilter(AUDIT_ARCH_X86_64, deniedSyscalls(privileged ? CAP_NAMES : caps)), 'install the default seccomp filter');
+  }
   prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0, 'keep capabilities across setuid');
   setgroups(cred.groups, `setgroups ${cred.groups.join(',')}`);
   setresgid(cred.gid, `setresgid ${cred.gid}`);

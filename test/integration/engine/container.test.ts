@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, isOomKilled, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
 import { hostMountsWith, makeHarness, type Harness } from './harness.js';
+import { openPty, setWindowSize } from '../../../src/sys/pty.js';
+import { closeSync, readSync } from 'node:fs';
+import { startContainer } from '../../../src/engine/index.js';
 
 let h: Harness;
 
@@ -154,6 +157,94 @@ describe('filesystem', () => {
     expect(existsSync(path.join(h.rootfs, 'etc/newfile'))).toBe(false);
     expect(readFileSync(path.join(s.bundleDir, 'upper/etc/newfile'), 'utf8')).toBe('x\n');
   });
+
+  it('stacks several layers top-most first, also when their paths exceed a page of mount options', async () => {
+    const layers: string[] = [];
+    for (let i = 0; i < 45; i++) {
+      const d = path.join(h.dir, 'layers', `${String(i).padStart(2, '0')}${'a'.repeat(62)}`, 'diff');
+      mkdirSync(path.join(d, 'etc'), { recursive: true });
+      writeFileSync(path.join(d, 'etc', `layer${i}`), String(i));
+      writeFileSync(path.join(d, 'etc', 'motd'), `from layer ${i}\n`);
+      layers.push(d);
+    }
+    const all = [...layers, h.rootfs];
+    expect(all.join(':').length).toBeGreaterThan(4096);
+    const s = h.spec({ args: ['sh', '-c', 'cat /etc/motd; ls /etc | grep -c ^layer'] });
+    s.rootfs.lowerDirs = all;
+    const r = await h.run(s);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('from layer 0\n45\n');
+  });
+});
+
+describe('seccomp', () => {
+  it('refuses Docker-refused syscalls by default, not when unconfined or privileged', async () => {
+    const src = path.join(h.dir, 'addkey.c');
+    writeFileSync(src, `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+  long r = syscall(SYS_add_key, "user", "tsc-probe", "x", 1, -2);
+  printf("%s\\n", r >= 0 ? "allowed" : (errno == EPERM ? "EPERM" : strerror(errno)));
+  return 0;
+}
+`);
+    const tools = path.join(h.dir, 'seccomp-tools');
+    mkdirSync(tools, { recursive: true });
+    execFileSync('gcc', ['-static', '-O1', '-o', path.join(tools, 'addkey'), src]);
+    const mounts = [{ type: 'bind' as const, source: tools, target: '/tools', readonly: true }];
+    const cmd = ['sh', '-c', 'grep -E "^Seccomp:" /proc/self/status; /tools/addkey'];
+    const def = await h.run(h.spec({ args: cmd, mounts }));
+    expect(def.stdout).toBe('Seccomp:\t2\nEPERM\n');
+    const unconfined = await h.run(h.spec({ args: cmd, mounts, seccomp: 'unconfined' }));
+    expect(unconfined.stdout).toBe('Seccomp:\t0\nallowed\n');
+    const priv = await h.run(h.spec({ args: cmd, mounts, privileged: true }));
+    expect(priv.stdout).toBe('Seccomp:\t0\nallowed\n');
+  });
+});
+
+describe('terminal', () => {
+  it('runs a tty: true command on a pty as its controlling terminal', async () => {
+    const pty = openPty();
+    setWindowSize(pty.master, 33, 101);
+    const s = h.spec({ args: ['sh', '-c', 'test -t 0 && test -t 1 && echo isatty; stty size; ps -o pid,tty | tail -1'], process: { tty: true } });
+    let started;
+    try {
+      started = await startContainer(s, { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    let out = '';
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(pty.master, buf, 0, buf.length, null);
+      } catch {
+        break; // EIO: every slave descriptor is closed
+      }
+      if (n <= 0) break;
+      out += buf.toString('utf8', 0, n);
+    }
+    closeSync(pty.master);
+    expect(out.replace(/\r/g, '')).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
+    if (started.child.exitCode === null) await new Promise((r) => started.child.once('exit', r));
+  });
+});
+
+describe('network namespaces', () => {
+  it('joins a namespace given by path, or shares the host one', async () => {
+    const a = h.spec({ args: ['sleep', '30'] });
+    const ca = await h.start(a);
+    const want = execFileSync('readlink', [`/proc/${ca.pid}/ns/net`], { encoding: 'utf8' });
+    const r = await h.run(h.spec({ args: ['readlink', '/proc/self/ns/net'], netns: { kind: 'path', path: `/proc/${ca.pid}/ns/net` } }));
+    expect(r.stdout).toBe(want);
+    const host = await h.run(h.spec({ args: ['readlink', '/proc/self/ns/net'], netns: { kind: 'host' } }));
+    expect(host.stdout).toBe(execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }));
+    await stopContainer(a, ca.pid, 'SIGKILL', 0);
+  });
 });
 
 describe('process', () => {
@@ -253,5 +344,25 @@ describe('lifecycle', () => {
     expect(existsSync(path.join(s.bundleDir, 'upper'))).toBe(false);
     const leftover = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(s.id));
     expect(leftover).toEqual([]);
+  });
+
+  it('init: true runs a reaper as PID 1 that reaps orphans, forwards signals and passes the exit code', async () => {
+    const r = await h.run(h.spec({
+      args: ['sh', '-c', '(sleep 0.1 &); sleep 0.5; echo pid=$$; ps -o stat | grep -c "^Z"; exit 4'],
+      process: { init: true },
+    }));
+    expect(r.stdout).toMatch(/^pid=(\d+)\n0\n$/);
+    expect(r.stdout).not.toContain('pid=1\n'); // the command is a child of the reaper
+    expect(r.code).toBe(4);
+    const s = h.spec({ args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'], process: { init: true } });
+    const c = await h.start(s);
+    await new Promise((res) => setTimeout(res, 200));
+    await stopContainer(s, c.pid, 'SIGTERM', 10_000);
+    expect((await c.wait()).code).toBe(42);
+  });
+
+  it('starts the command with default signal dispositions and no leaked descriptors', async () => {
+    const r = await h.run(h.spec({ args: ['sh', '-c', 'grep SigIgn /proc/self/status; ls /proc/self/fd | tr "\\n" " "'] }));
+    expect(r.stdout).toMatch(/^SigIgn:\t0+\n0 1 2 3 $/); // 3 is ls's own directory handle
   });
 });

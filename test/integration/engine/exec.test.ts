@@ -54,9 +54,14 @@ describe('exec in a running container', () => {
   it('runs as another user with Docker capabilities', async () => {
     const s = h.spec({ args: ['sleep', '60'] });
     const c = await h.start(s);
-    const r = await execOut(c, s.cgroupPath, { args: ['sh', '-c', 'id -u; grep CapBnd /proc/self/status'], user: 'app', cwd: '/tmp' });
-    expect(r.out).toBe('1000\nCapBnd:\t00000000a80425fb\n');
+    const r = await execOut(c, s.cgroupPath, { args: ['sh', '-c', 'id -u; grep -E "^(CapBnd|Seccomp):" /proc/self/status'], user: 'app', cwd: '/tmp' });
+    expect(r.out).toBe('1000\nCapBnd:\t00000000a80425fb\nSeccomp:\t2\n');
     await stopContainer(s, c.pid, 'SIGKILL', 0);
+    // an unconfined container gets unconfined execs
+    const u = h.spec({ args: ['sleep', '60'], seccomp: 'unconfined' });
+    const cu = await h.start(u);
+    expect((await execOut(cu, u.cgroupPath, { args: ['grep', '^Seccomp:', '/proc/self/status'] })).out).toBe('Seccomp:\t0\n');
+    await stopContainer(u, cu.pid, 'SIGKILL', 0);
   });
 
   it('reports a missing command and a stopped container clearly', async () => {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCgroup, detectLayout, isOomKilled, stopContainer } from '../../../src/engine/index.js';
+import { ContainerCgroup, containerCgroup, removeCgroupTree, containerStats, detectLayout, isOomKilled, removeContainer, startContainer, stopContainer } from '../../../src/engine/index.js';
 import { makeHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -100,5 +100,56 @@ describe('cgroup limits on the real kernel', () => {
     }
     expect(cg.stats().pids).toBe(1);
     await stopContainer(s, c.pid, 'SIGKILL', 0);
+  });
+
+  it('runs on the cgroup v2 backend (membership, cgroup.kill, removal) using the unified hierarchy', async () => {
+    const unified = detectLayout().v2;
+    expect(unified, 'a cgroup2 mount is needed for this test').toBeTruthy();
+    // Only the unified tree, with no controllers: exercises the v2 code paths on this kernel.
+    const layout = { v1: {}, v2: unified, v2Controllers: [] as string[] };
+    const s = h.spec({ args: ['sh', '-c', 'sleep 100 & exec sleep 100'] });
+    const c = await startContainer(s, { stdout: 1, stderr: 2 }, { cgroupLayout: layout });
+    const exited = new Promise((r) => c.child.once('exit', (_code, sig) => r(sig)));
+    const cg = new ContainerCgroup(s.cgroupPath, layout);
+    expect(cg.dirs()).toEqual([`${unified}/${s.cgroupPath}`]);
+    const deadline = Date.now() + 3000;
+    while (cg.pids().length < 2 && Date.now() < deadline) await sleep(20);
+    expect(cg.pids()).toContain(c.pid);
+    expect(cg.pids()).toHaveLength(2);
+    await removeContainer(s, { cgroupLayout: layout });
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(`${unified}/${s.cgroupPath}`)).toBe(false);
+    expect(existsSync(`${unified}/tscompose`)).toBe(false);
+  });
+
+  it('restarts a stopped container with its files and an existing cgroup', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'cat /state 2>/dev/null; echo 4242 > /state; echo run'] , resources: { pidsLimit: 50 } });
+    const first = await h.run(s);
+    expect(first.stdout).toBe('run\n');
+    const second = await h.run(s);
+    expect(second.stdout).toBe('4242\nrun\n');
+  });
+
+  it('reports a limit the kernel refuses as ENGINE_CGROUP and leaves no cgroup', async () => {
+    const s = h.spec({ resources: { cpusetCpus: '63' } });
+    const err = await h.start(s).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENGINE_CGROUP', message: expect.stringContaining(`container ${s.id}: cgroup`) });
+    expect((err as Error).message).toContain('cpuset.cpus');
+    expect(containerCgroup(s).exists()).toBe(false);
+  });
+
+  it('removes a whole project tree of cgroups with their processes', async () => {
+    const a = h.spec({ args: ['sleep', '100'] });
+    const b = h.spec({ args: ['sleep', '100'] });
+    const project = a.cgroupPath.split('/').slice(0, 2).join('/');
+    const ca = await h.start(a);
+    const cb = await h.start(b);
+    expect(containerStats(a).pids).toBe(1);
+    const removed = await removeCgroupTree(project);
+    expect(removed).toEqual(expect.arrayContaining([a.cgroupPath, b.cgroupPath, project]));
+    expect((await ca.wait()).signal).toBe('SIGKILL');
+    expect((await cb.wait()).signal).toBe('SIGKILL');
+    expect(containerCgroup(a).exists()).toBe(false);
+    expect(new ContainerCgroup(project).exists()).toBe(false);
   });
 });
