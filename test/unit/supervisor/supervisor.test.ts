@@ -86,6 +86,19 @@ describe('supervisor (host processes)', () => {
     expect(logs.map((e) => e.log)).toEqual(['run\n', 'run\n', 'run\n']);
   });
 
+  it('backs off exponentially between restarts of a crashing container', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'exit 1'], { restart: { name: 'always' } });
+    await client.run(c);
+    await new Promise((r) => setTimeout(r, 1_600));
+    const st = await client.inspect(c.spec.id);
+    // 100 + 200 + 400 + 800 ms: at most 4 restarts fit in 1.6 s (without backoff: dozens)
+    expect(st.restartCount).toBeGreaterThanOrEqual(2);
+    expect(st.restartCount).toBeLessThanOrEqual(4);
+    await client.stop(c.spec.id);
+    expect((await client.inspect(c.spec.id)).state).toBe('exited');
+  });
+
   it('does not restart after a user stop, even with restart: always', async () => {
     const { client, cfg } = await setup();
     const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
