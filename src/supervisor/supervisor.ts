@@ -14,7 +14,7 @@ import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
 import type { WaitCondition } from './protocol.js';
 import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
-import { closeFd, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
+import { closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
 import {
   LOG_DEFAULTS,
   type ContainerStatus,
@@ -33,6 +33,8 @@ const BACKOFF_RESET_UPTIME_MS = 10_000;
 const DRAIN_MS = 300;
 /** how often a re-adopted container (not our child) is checked for exit */
 const ADOPTED_POLL_MS = 200;
+/** FIFO buffer asked for each output stream (the kernel caps it at fs.pipe-max-size) */
+const PIPE_BYTES = 1024 * 1024;
 
 export interface SupervisorOptions {
   root: string;
@@ -467,6 +469,9 @@ export class Supervisor {
     // a write never raises SIGPIPE even when no supervisor is reading.
     const outW = openSync(m.files.stdoutFifo, fsConstants.O_RDWR);
     const errW = openSync(m.files.stderrFifo, fsConstants.O_RDWR);
+    // room for output written while no supervisor reads (a full pipe blocks the writer)
+    growPipe(outW, PIPE_BYTES);
+    growPipe(errW, PIPE_BYTES);
     // stdin_open (and tty, which Compose users rely on to keep a shell waiting): a FIFO the
     // container also holds for writing, so reading it waits forever instead of seeing EOF.
     let inRW: number | undefined;

@@ -220,6 +220,21 @@ describe('supervisor (host processes)', () => {
     expect(stopped.exitReason).toMatch(/cannot learn its exit code/);
   });
 
+  it('a container can write up to 1 MiB per stream while no supervisor reads, and nothing is lost', async () => {
+    const { client, cfg, server, start, root } = await setup();
+    const marker = `${root}/written`;
+    // 5000 lines of 100 bytes = 500 kB, far past a default 64 KiB pipe
+    const c = cfg(['/bin/sh', '-c', `sleep 0.3; i=0; while [ $i -lt 5000 ]; do printf '%099d\\n' $i; i=$((i+1)); done; touch ${marker}; exec sleep 30`]);
+    await client.run(c);
+    await server.close();
+    await until(() => existsSync(marker), 'the writer to finish without a reader', 15_000);
+    await start();
+    await until(async () => (await client.logs(c.spec.id, {}, () => {})) === 5000, 'all lines logged', 10_000);
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, { tail: 1 }, (e) => logs.push(e));
+    expect(Number(logs[0].log)).toBe(4999);
+  });
+
   it('marks a container that died while no supervisor ran, and applies restart: always', async () => {
     const { client, cfg, server, start, runtime } = await setup();
     const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
