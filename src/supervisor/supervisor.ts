@@ -153,7 +153,13 @@ export class Supervisor {
         };
         this.save(m);
       } else if (status.state === 'restarting') {
-        // its restart was pending when the previous supervisor went away: decide again
+        // its restart was pending (or under way) when the previous supervisor went away: sweep
+        // what a half-done start may have left, then decide again
+        try {
+          await this.runtime.stop(config.spec, 0, 9, 0);
+        } catch (err) {
+          this.log(`container ${id}: cleaning up an interrupted restart failed: ${(err as Error).message}`);
+        }
         m.status = { ...status, state: 'exited' };
         this.save(m);
         this.afterExit(m, status.exitCode === null ? null : status.exitCode !== 0, 0);
