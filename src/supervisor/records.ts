@@ -59,7 +59,7 @@ export function readRecordedLogs(
 ): LogEntry[] {
   const bundleDir = recordedContainers(root, project)[container];
   if (!bundleDir) {
-    throw new TscError('NO_SUCH_SERVICE', `no container named ${container} in project ${project}`);
+    throw new TscError('NO_SUCH_SERVICE', `no such container ${container} in project ${project}`);
   }
   const files = bundleFiles(bundleDir);
   let maxFile = LOG_DEFAULTS.maxFile;

@@ -752,7 +752,7 @@ export class Supervisor {
   private get(id: string): Managed {
     const m = this.containers.get(id);
     if (!m) {
-      throw new TscError('NO_SUCH_SERVICE', `no container named ${id} in project ${this.opts.project}`, {
+      throw new TscError('NO_SUCH_SERVICE', `no such container ${id} in project ${this.opts.project}`, {
         hint: 'list the project\'s containers with `tscompose ps -a`',
       });
     }
