@@ -105,20 +105,27 @@ afterAll(async () => {
     } catch {
       /* fall through to the kill below */
     }
-    await until(() => !alive(pid), 'supervisor exit', 5_000).catch(() => process.kill(pid, 'SIGKILL'));
+    await until(() => !alive(pid), 'supervisor exit', 5_000).catch(() => {});
+  }
+  // every process of this file left now is a leak (a supervisor's command line names the
+  // state root): note it, kill it, then clean the kernel objects, and only then assert
+  const leftovers = readdirSync('/proc').filter((p) => cmdline(p).includes(root));
+  const described = leftovers.map((p) => `${p}: ${cmdline(p)}`);
+  for (const p of leftovers) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   for (const s of specs) await removeContainer(s).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
-  // nothing of this project is left in the kernel
+  expect(described).toEqual([]);
   for (const s of specs) expect(containerCgroup(s).exists()).toBe(false);
   for (const h of ['memory', 'pids', 'cpu', 'unified']) {
     expect(existsSync(`/sys/fs/cgroup/${h}/tscompose/${project}`)).toBe(false);
   }
-  // no process of this file is left: the supervisor's command line names the state root
-  const leftovers = readdirSync('/proc').map(cmdline).filter((c) => c.includes(root));
-  expect(leftovers).toEqual([]);
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-  expect(mounts).not.toContain(dir);
+  expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
 });
 
 describe('supervisor with the real engine', () => {
