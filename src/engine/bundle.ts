@@ -43,7 +43,7 @@ export const bundlePaths = (spec: ContainerSpec) => ({
 });
 
 /** Creates the bundle (keeping an existing upper dir: a restarted container keeps its files). */
-export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[]): string {
+export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroupViews: InitConfig['cgroupViews'] = []): string {
   const p = bundlePaths(spec);
   try {
     for (const d of [spec.bundleDir, p.upper, p.work, p.rootfs, p.etc]) mkdirSync(d, { recursive: true, mode: 0o711 });
@@ -53,7 +53,7 @@ export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[]): strin
     for (const m of spec.mounts) {
       if (m.type === 'bind' && m.createHostPath && !existsSync(m.source)) mkdirSync(m.source, { recursive: true, mode: 0o755 });
     }
-    const cfg: InitConfig = { spec, rootfsDir: p.rootfs, cgroupProcs };
+    const cfg: InitConfig = { spec, rootfsDir: p.rootfs, cgroupProcs, cgroupViews };
     // The config holds the environment (often secrets): readable by root only.
     writeFileSync(p.config, JSON.stringify(cfg), { mode: 0o600 });
   } catch (e) {

@@ -126,7 +126,7 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
   let child: ChildProcess | undefined;
   try {
     cg.create(spec.resources, { devices: spec.privileged ? 'all' : 'default' });
-    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')));
+    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views());
     const entry = distEntry('engine/init/main.js');
     if (!existsSync(entry)) {
       throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });

@@ -15,6 +15,8 @@ export interface InitConfig {
   rootfsDir: string;
   /** cgroup.procs files (host paths) the init stage joins just before exec */
   cgroupProcs: string[];
+  /** the container's cgroup directories, shown read-only under /sys/fs/cgroup/<name> */
+  cgroupViews: Array<{ name: string; dir: string }>;
 }
 
 /** What `exec` runs: a command line plus the optional parts of a ProcessSpec. */

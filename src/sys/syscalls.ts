@@ -64,7 +64,6 @@ const _unshare = libc.func('int unshare(int flags)');
 const _setns = libc.func('int setns(int fd, int nstype)');
 const _mount = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
 const _umount2 = libc.func('int umount2(const char *target, int flags)');
-const _syscall = libc.func('long syscall(long nr, ...)');
 const _chdir = libc.func('int chdir(const char *path)');
 const _fchdir = libc.func('int fchdir(int fd)');
 const _chroot = libc.func('int chroot(const char *path)');
@@ -85,12 +84,11 @@ const _setsid = libc.func('int setsid(void)');
 const _ioctl = libc.func('int ioctl(int fd, unsigned long req, unsigned long arg)');
 const _umask = libc.func('uint32_t umask(uint32_t mask)');
 
-const Rlimit = koffi.struct('tsc_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
+koffi.struct('tsc_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
 const _prlimit = libc.func('int prlimit(int pid, int resource, const tsc_rlimit *newlim, _Out_ tsc_rlimit *oldlim)');
 
 const _capcall = libc.func('long syscall(long nr, void *hdr, void *data)');
 const _pivot = libc.func('long syscall(long nr, const char *newRoot, const char *putOld)');
-void _syscall;
 
 const _waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const _closeRange = libc.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)');
@@ -268,7 +266,6 @@ export function capget(): CapSets {
   const word = (off: number) => BigInt(buf.readUInt32LE(off)) | (BigInt(buf.readUInt32LE(off + 12)) << 32n);
   return { effective: word(0), permitted: word(4), inheritable: word(8) };
 }
-void Rlimit;
 
 /** waitpid; returns [pid, status]. options: WNOHANG = 1. */
 export function waitpid(pid: number, options: number): [number, number] {

@@ -94,6 +94,20 @@ export class ContainerCgroup {
     return out;
   }
 
+  /**
+   * How the container sees its cgroup under /sys/fs/cgroup: one entry per hierarchy, named
+   * like the hierarchy's mount point ("memory", "cpu,cpuacct", "unified"), or a single entry
+   * with name "" on a pure v2 machine (the directory is /sys/fs/cgroup itself).
+   */
+  views(): Array<{ name: string; dir: string }> {
+    const v1 = this.v1Mounts();
+    const v2 = this.v2Dir();
+    if (!v1.length && v2) return [{ name: '', dir: v2 }];
+    const out = v1.map((m) => ({ name: path.basename(m), dir: path.join(m, this.relPath) }));
+    if (v2 && this.layout.v2) out.push({ name: path.basename(this.layout.v2), dir: v2 });
+    return out;
+  }
+
   /** The directory whose cgroup.procs lists the members (pids, freezer, or any). */
   private procsDir(): string {
     const v2 = this.v2Dir();
@@ -116,15 +130,17 @@ export class ContainerCgroup {
   /** Creates the cgroup in every hierarchy (ancestors included) and applies the limits. */
   create(res: Resources, opts: CgroupOptions = {}): void {
     const segs = this.relPath.split('/');
+    // Directories first (mkdir recreates an ancestor pruned meanwhile by another container's
+    // removal), then per-level settings top-down: a pruned-and-recreated level gets them too.
+    // Once our leaf exists, no ancestor can be pruned (rmdir of a non-empty cgroup fails).
     for (const mnt of this.v1Mounts()) {
-      const isCpuset = this.layout.v1.cpuset === mnt;
-      let cur = mnt;
-      for (const s of segs) {
-        const parent = cur;
-        cur = path.join(cur, s);
-        this.mkdir(cur);
-        // A new v1 cpuset cgroup starts with empty cpus/mems: no task can join until filled.
-        if (isCpuset) {
+      this.mkdir(path.join(mnt, this.relPath));
+      // A new v1 cpuset cgroup starts with empty cpus/mems: no task can join until filled.
+      if (this.layout.v1.cpuset === mnt) {
+        let cur = mnt;
+        for (const s of segs) {
+          const parent = cur;
+          cur = path.join(cur, s);
           for (const f of ['cpuset.cpus', 'cpuset.mems']) {
             if (readOr(path.join(cur, f)).trim() === '') {
               const pv = readOr(path.join(parent, f)).trim();
@@ -136,6 +152,7 @@ export class ContainerCgroup {
     }
     const v2 = this.v2Dir();
     if (v2 && this.layout.v2) {
+      this.mkdir(v2);
       const want = ['cpu', 'cpuset', 'memory', 'pids'].filter((c) => this.layout.v2Controllers.includes(c));
       let cur = this.layout.v2;
       for (const s of segs) {
@@ -144,18 +161,26 @@ export class ContainerCgroup {
         const missing = want.filter((c) => !enabled.includes(c));
         if (missing.length) this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
         cur = path.join(cur, s);
-        this.mkdir(cur);
       }
     }
     this.apply(res, opts);
   }
 
   private mkdir(dir: string): void {
-    try {
-      mkdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw cgErr(`cannot create cgroup directory ${dir}: ${(e as NodeJS.ErrnoException).code}`, e);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(dir);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return;
+        // Another container's removal may have just pruned an empty ancestor: create it again.
+        if (code === 'ENOENT' && attempt < 5) {
+          // the parent is missing: never above a hierarchy's mount point, which always exists
+          this.mkdir(path.dirname(dir));
+          continue;
+        }
+        throw cgErr(`cannot create cgroup directory ${dir}: ${code}`, e);
       }
     }
   }

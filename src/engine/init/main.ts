@@ -121,6 +121,33 @@ function mountTmpfs(rootfs: string, m: TmpfsMount): void {
   mount('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.join(','), `mount tmpfs on ${m.target}`);
 }
 
+/** The container's own cgroup directories, read-only (rw when privileged), under /sys/fs/cgroup. */
+function mountCgroupViews(rootfs: string, views: InitConfig['cgroupViews'], privileged: boolean): void {
+  if (!views.length) return;
+  const base = path.join(rootfs, 'sys/fs/cgroup');
+  if (!existsSync(base)) return;
+  const ro = privileged ? 0 : MS_RDONLY;
+  const bind = (src: string, dst: string) => {
+    mount(src, dst, null, MS_BIND, null, `bind ${src}`);
+    mount(null, dst, null, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, null, `remount ${dst}`);
+  };
+  if (views.length === 1 && views[0].name === '') {
+    bind(views[0].dir, base);
+    return;
+  }
+  mount('tmpfs', base, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=755', 'mount /sys/fs/cgroup tmpfs');
+  for (const v of views) {
+    const dst = path.join(base, v.name);
+    mkdirSync(dst);
+    bind(v.dir, dst);
+    // co-mounted controllers ("cpu,cpuacct") are also reachable by each name, as on the host
+    for (const part of v.name.split(',')) {
+      if (part !== v.name && !existsSync(path.join(base, part))) symlinkSync(v.name, path.join(base, part));
+    }
+  }
+  mount(null, base, null, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 'mode=755', 'remount /sys/fs/cgroup read-only');
+}
+
 function maskPaths(rootfs: string, masked: string[], readonly: string[]): void {
   for (const p of masked) {
     const t = resolveInRoot(rootfs, p);
@@ -169,6 +196,7 @@ function run(cfg: InitConfig): never {
     if (spec.privileged) mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /sys');
     else mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, null, 'mount /sys read-only');
   });
+  step('/sys/fs/cgroup', () => mountCgroupViews(rootfs, cfg.cgroupViews ?? [], spec.privileged));
   step('/etc files', () => {
     for (const name of ['hosts', 'hostname', 'resolv.conf']) {
       const src = path.join(spec.bundleDir, 'etc', name);
@@ -214,6 +242,9 @@ function run(cfg: InitConfig): never {
   step('rlimits', () => applyRlimits(proc.rlimits ?? []));
   const cred = step('user', () => readCredentials(proc));
   const env = finalEnv(proc.env, cred);
+  // As Docker: HOSTNAME always, TERM for a terminal, unless the spec sets them.
+  if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${spec.hostname}`);
+  if (proc.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   const file = step('exec', () => lookPath(proc.args[0], env));
   step('cwd', () => ensureCwd(proc.cwd));
   step('cgroup', () => {
