@@ -690,7 +690,7 @@ export class Supervisor {
   }
 
   private writeLog(m: Managed, e: LogEntry): void {
-    if (!m.writer) return;
+    if (!m.writer || m.logOpts.driver === 'none') return;
     try {
       m.writer.write(e);
     } catch (err) {

@@ -387,4 +387,12 @@ describe('supervisor (host processes)', () => {
     expect(readRecordedLogs(root, 'tscp', done.spec.id).map((e) => e.log)).toEqual(['hello\n']);
     expect(() => readRecordedLogs(root, 'tscp', 'nope')).toThrow(expect.objectContaining({ code: 'NO_SUCH_SERVICE' }));
   });
+
+  it('logging driver none drains the output without storing it', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'echo hidden; exit 0'], { log: { driver: 'none' } });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect(await client.logs(c.spec.id, {}, () => {})).toBe(0);
+  });
 });
