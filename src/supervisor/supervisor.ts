@@ -310,10 +310,11 @@ export class Supervisor {
       await this.stop(id, 'SIGKILL', 0);
     }
     this.cancelRestart(m);
+    // the engine first: when it fails, the container stays listed and removable again
+    await this.runtime.remove(m.config.spec);
     m.removed = true;
     m.writer?.close();
     m.writer = null;
-    await this.runtime.remove(m.config.spec);
     for (const f of [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
       rmSync(f, { force: true });
     }
