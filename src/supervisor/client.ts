@@ -195,8 +195,9 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
   rotateSupervisorLog(paths.logFile);
   const logFd = openSync(paths.logFile, 'a', 0o640);
   let exited: { code: number | null; signal: string | null } | null = null;
+  let child: ReturnType<typeof spawn>;
   try {
-    const child = spawn(process.execPath, [entry, '--root', root, '--project', project], {
+    child = spawn(process.execPath, [entry, '--root', root, '--project', project], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
@@ -212,7 +213,10 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   for (;;) {
     try {
-      await client.ping(1_000);
+      const ping = await client.ping(1_000);
+      // A concurrent caller's supervisor answered: ours is redundant (it would exit on the
+      // lock anyway, unless it got there after that one shut down).
+      if (ping.pid !== child.pid && exited === null) child.kill('SIGTERM');
       return client;
     } catch {
       /* not up yet */

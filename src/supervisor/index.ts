@@ -6,7 +6,8 @@ export { SupervisorClient, connectSupervisor, ensureSupervisor, type EnsureOptio
 export type { WaitCondition, PingResult, RunResult } from './protocol.js';
 export type { HookContext, SupervisorHook } from './hooks.js';
 export { projectPaths, type ProjectPaths } from './paths.js';
-export { parseRestartPolicy } from './restart.js';
+export { logOptionsFromCompose, parseLogSize, parseRestartPolicy } from './restart.js';
+export { readRecordedLogs, readRecordedStatuses, recordedContainers } from './records.js';
 export { rfc3339ToNs } from './logs.js';
 export {
   HEALTH_DEFAULTS,

@@ -22,6 +22,7 @@ export function projectPaths(root: string, project: string): ProjectPaths {
 
 /** Files the supervisor owns inside a container's bundle directory. */
 export interface BundleFiles {
+  stdinFifo: string;
   stdoutFifo: string;
   stderrFifo: string;
   log: string;
@@ -31,6 +32,7 @@ export interface BundleFiles {
 
 export function bundleFiles(bundleDir: string): BundleFiles {
   return {
+    stdinFifo: path.join(bundleDir, 'stdin.fifo'),
     stdoutFifo: path.join(bundleDir, 'stdout.fifo'),
     stderrFifo: path.join(bundleDir, 'stderr.fifo'),
     log: path.join(bundleDir, 'container-json.log'),

@@ -56,7 +56,9 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
       for (const s of sockets) s.destroy();
       await sup.close();
       rmSync(paths.socket, { force: true });
-      rmSync(paths.pidFile, { force: true });
+      // The lock file stays (emptied): unlinking it would let a starting supervisor lock a new
+      // inode while this one still holds the old.
+      ftruncateSync(lockFd, 0);
       closeSync(lockFd);
       resolveClosed();
     })();

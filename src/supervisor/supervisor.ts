@@ -14,7 +14,7 @@ import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
 import type { WaitCondition } from './protocol.js';
 import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
-import { closeFd, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
+import { closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
 import {
   LOG_DEFAULTS,
   type ContainerStatus,
@@ -33,6 +33,8 @@ const BACKOFF_RESET_UPTIME_MS = 10_000;
 const DRAIN_MS = 300;
 /** how often a re-adopted container (not our child) is checked for exit */
 const ADOPTED_POLL_MS = 200;
+/** FIFO buffer asked for each output stream (the kernel caps it at fs.pipe-max-size) */
+const PIPE_BYTES = 1024 * 1024;
 
 export interface SupervisorOptions {
   root: string;
@@ -151,7 +153,13 @@ export class Supervisor {
         };
         this.save(m);
       } else if (status.state === 'restarting') {
-        // its restart was pending when the previous supervisor went away: decide again
+        // its restart was pending (or under way) when the previous supervisor went away: sweep
+        // what a half-done start may have left, then decide again
+        try {
+          await this.runtime.stop(config.spec, 0, 9, 0);
+        } catch (err) {
+          this.log(`container ${id}: cleaning up an interrupted restart failed: ${(err as Error).message}`);
+        }
         m.status = { ...status, state: 'exited' };
         this.save(m);
         this.afterExit(m, status.exitCode === null ? null : status.exitCode !== 0, 0);
@@ -302,11 +310,12 @@ export class Supervisor {
       await this.stop(id, 'SIGKILL', 0);
     }
     this.cancelRestart(m);
+    // the engine first: when it fails, the container stays listed and removable again
+    await this.runtime.remove(m.config.spec);
     m.removed = true;
     m.writer?.close();
     m.writer = null;
-    await this.runtime.remove(m.config.spec);
-    for (const f of [m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
+    for (const f of [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
       rmSync(f, { force: true });
     }
     for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
@@ -467,19 +476,30 @@ export class Supervisor {
     // a write never raises SIGPIPE even when no supervisor is reading.
     const outW = openSync(m.files.stdoutFifo, fsConstants.O_RDWR);
     const errW = openSync(m.files.stderrFifo, fsConstants.O_RDWR);
+    // room for output written while no supervisor reads (a full pipe blocks the writer)
+    growPipe(outW, PIPE_BYTES);
+    growPipe(errW, PIPE_BYTES);
+    // stdin_open (and tty, which Compose users rely on to keep a shell waiting): a FIFO the
+    // container also holds for writing, so reading it waits forever instead of seeing EOF.
+    let inRW: number | undefined;
+    if (spec.process.openStdin || spec.process.tty) {
+      mkfifo(m.files.stdinFifo);
+      inRW = openSync(m.files.stdinFifo, fsConstants.O_RDWR);
+    }
     const token = this.nextToken++;
     const run = this.newRun(token);
     if (!m.writer) m.writer = new LogWriter(m.files.log, m.logOpts);
     let started;
     try {
       run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
-      started = await this.runtime.start(spec, { stdout: outW, stderr: errW });
+      started = await this.runtime.start(spec, { stdin: inRW, stdout: outW, stderr: errW });
     } catch (err) {
       for (const r of run.readers) r.destroy();
       throw err;
     } finally {
       closeSync(outW);
       closeSync(errW);
+      if (inRW !== undefined) closeSync(inRW);
     }
     m.run = run;
     const now = new Date();
@@ -671,7 +691,7 @@ export class Supervisor {
   }
 
   private writeLog(m: Managed, e: LogEntry): void {
-    if (!m.writer) return;
+    if (!m.writer || m.logOpts.driver === 'none') return;
     try {
       m.writer.write(e);
     } catch (err) {
@@ -733,7 +753,7 @@ export class Supervisor {
   private get(id: string): Managed {
     const m = this.containers.get(id);
     if (!m) {
-      throw new TscError('NO_SUCH_SERVICE', `no container named ${id} in project ${this.opts.project}`, {
+      throw new TscError('NO_SUCH_SERVICE', `no such container ${id} in project ${this.opts.project}`, {
         hint: 'list the project\'s containers with `tscompose ps -a`',
       });
     }

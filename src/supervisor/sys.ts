@@ -11,6 +11,8 @@ const flockFn = libc.func('int flock(int fd, int op)');
 const pidfdOpenFn = libc.func('int pidfd_open(int pid, unsigned int flags)');
 const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const closeFn = libc.func('int close(int fd)');
+const fcntlIntFn = libc.func('int fcntl(int fd, int cmd, int arg)');
+const F_SETPIPE_SZ = 1031;
 
 const EEXIST = 17;
 const EWOULDBLOCK = 11;
@@ -61,4 +63,13 @@ export function pidfdExited(fd: number): boolean {
 
 export function closeFd(fd: number): void {
   closeFn(fd);
+}
+
+/**
+ * Grows a pipe's buffer (up to fs.pipe-max-size, 1 MiB by default) so a container can keep
+ * writing that much while no supervisor reads. Best effort: returns the new size or null.
+ */
+export function growPipe(fd: number, bytes: number): number | null {
+  const ret = fcntlIntFn(fd, F_SETPIPE_SZ, bytes) as number;
+  return ret < 0 ? null : ret;
 }

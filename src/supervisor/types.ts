@@ -26,13 +26,15 @@ export interface HealthcheckConfig {
 export const HEALTH_DEFAULTS = { interval: 30_000, timeout: 30_000, retries: 3, startPeriod: 0 } as const;
 
 export interface LogOptions {
+  /** "json-file" keeps the output; "none" reads and drops it (Compose `logging.driver`) */
+  driver: 'json-file' | 'none';
   /** bytes per log file before it is rotated; 0 = never rotate */
   maxSize: number;
   /** number of files kept, the live one included (Docker's max-file) */
   maxFile: number;
 }
 
-export const LOG_DEFAULTS: LogOptions = { maxSize: 10 * 1024 * 1024, maxFile: 3 };
+export const LOG_DEFAULTS: LogOptions = { driver: 'json-file', maxSize: 10 * 1024 * 1024, maxFile: 3 };
 
 /** Everything the supervisor needs to (re)start a container; saved as run.json in its bundle. */
 export interface RunConfig {

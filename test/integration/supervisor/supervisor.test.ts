@@ -4,7 +4,7 @@
  * restart policies, stop escalation, and re-adoption after kill -9 of the supervisor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeBusyboxRootfs } from '../../support/busybox.js';
@@ -71,9 +71,18 @@ async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_0
 
 function supervisorPid(): number | null {
   try {
-    return Number(readFileSync(projectPaths(root, project).pidFile, 'utf8').trim()) || null;
+    return Number(readFileSync(projectPaths(root, project).pidFile, 'utf8').trim()) || null; // empty once shut down
   } catch {
     return null;
+  }
+}
+
+/** A process's command line with spaces, or '' */
+function cmdline(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
   }
 }
 
@@ -96,27 +105,27 @@ afterAll(async () => {
     } catch {
       /* fall through to the kill below */
     }
-    await until(() => !alive(pid), 'supervisor exit', 5_000).catch(() => process.kill(pid, 'SIGKILL'));
+    await until(() => !alive(pid), 'supervisor exit', 5_000).catch(() => {});
+  }
+  // every process of this file left now is a leak (a supervisor's command line names the
+  // state root): note it, kill it, then clean the kernel objects, and only then assert
+  const leftovers = readdirSync('/proc').filter((p) => cmdline(p).includes(root));
+  const described = leftovers.map((p) => `${p}: ${cmdline(p)}`);
+  for (const p of leftovers) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   for (const s of specs) await removeContainer(s).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
-  // nothing of this project is left in the kernel
+  expect(described).toEqual([]);
   for (const s of specs) expect(containerCgroup(s).exists()).toBe(false);
   for (const h of ['memory', 'pids', 'cpu', 'unified']) {
     expect(existsSync(`/sys/fs/cgroup/${h}/tscompose/${project}`)).toBe(false);
   }
-  // no process of this file is left: the supervisor's command line names the state root
-  const { readdirSync } = await import('node:fs');
-  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root);
-    } catch {
-      return false;
-    }
-  });
-  expect(leftovers).toEqual([]);
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-  expect(mounts).not.toContain(dir);
+  expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
 });
 
 describe('supervisor with the real engine', () => {
@@ -134,6 +143,8 @@ describe('supervisor with the real engine', () => {
     expect(new Set(pids).size).toBe(1);
     await clients[0].shutdown();
     await until(() => !alive(pids[0]), 'supervisor exit', 5_000);
+    // and none of the redundant ones stays behind
+    await until(() => !readdirSync('/proc').some((p) => cmdline(p).includes(`--project ${other}`)), 'no other supervisor', 5_000);
   });
 
   it('runs a container in its own PID namespace, logs both streams with timestamps and records the exit code', async () => {
@@ -196,6 +207,17 @@ describe('supervisor with the real engine', () => {
     await client.remove(ok.spec.id, true);
     await client.remove(bad.spec.id, true);
     expect(containerCgroup(ok.spec).exists()).toBe(false);
+  });
+
+  it('tty/stdin_open keep a shell waiting on stdin instead of exiting at once', async () => {
+    const c = cfg(['/bin/sh']);
+    c.spec.process.tty = true;
+    await client.run(c);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await client.inspect(c.spec.id)).state).toBe('running');
+    const st = await client.stop(c.spec.id, { timeoutMs: 300 });
+    expect(st.exitCode).toBe(137);
+    await client.remove(c.spec.id);
   });
 
   it('records an OOM kill as exit 137 with oomKilled', async () => {

@@ -24,7 +24,7 @@ export class HostRuntime implements ContainerRuntime {
   async start(spec: ContainerSpec, io: ContainerIo): Promise<StartedContainer> {
     const [cmd, ...args] = spec.process.args;
     const child = spawn(cmd, args, {
-      stdio: ['ignore', io.stdout, io.stderr],
+      stdio: [io.stdin ?? 'ignore', io.stdout, io.stderr],
       env: Object.fromEntries(spec.process.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
       cwd: spec.process.cwd,
       detached: true, // own process group, so stop can kill every process of the "container"

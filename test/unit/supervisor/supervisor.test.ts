@@ -11,6 +11,7 @@ import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/se
 import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
 import net from 'node:net';
 import type { SupervisorHook } from '../../../src/supervisor/hooks.js';
+import { readRecordedLogs, readRecordedStatuses } from '../../../src/supervisor/records.js';
 import { HostRuntime } from './host-runtime.js';
 import { hostSpec, tempRoot, until } from './helpers.js';
 
@@ -83,6 +84,19 @@ describe('supervisor (host processes)', () => {
     const logs: LogEntry[] = [];
     await client.logs(c.spec.id, {}, (e) => logs.push(e));
     expect(logs.map((e) => e.log)).toEqual(['run\n', 'run\n', 'run\n']);
+  });
+
+  it('backs off exponentially between restarts of a crashing container', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'exit 1'], { restart: { name: 'always' } });
+    await client.run(c);
+    await new Promise((r) => setTimeout(r, 1_600));
+    const st = await client.inspect(c.spec.id);
+    // 100 + 200 + 400 + 800 ms: at most 4 restarts fit in 1.6 s (without backoff: dozens)
+    expect(st.restartCount).toBeGreaterThanOrEqual(2);
+    expect(st.restartCount).toBeLessThanOrEqual(4);
+    await client.stop(c.spec.id);
+    expect((await client.inspect(c.spec.id)).state).toBe('exited');
   });
 
   it('does not restart after a user stop, even with restart: always', async () => {
@@ -206,6 +220,21 @@ describe('supervisor (host processes)', () => {
     expect(stopped.exitReason).toMatch(/cannot learn its exit code/);
   });
 
+  it('a container can write up to 1 MiB per stream while no supervisor reads, and nothing is lost', async () => {
+    const { client, cfg, server, start, root } = await setup();
+    const marker = `${root}/written`;
+    // 5000 lines of 100 bytes = 500 kB, far past a default 64 KiB pipe
+    const c = cfg(['/bin/sh', '-c', `sleep 0.3; i=0; while [ $i -lt 5000 ]; do printf '%099d\\n' $i; i=$((i+1)); done; touch ${marker}; exec sleep 30`]);
+    await client.run(c);
+    await server.close();
+    await until(() => existsSync(marker), 'the writer to finish without a reader', 15_000);
+    await start();
+    await until(async () => (await client.logs(c.spec.id, {}, () => {})) === 5000, 'all lines logged', 10_000);
+    const logs: LogEntry[] = [];
+    await client.logs(c.spec.id, { tail: 1 }, (e) => logs.push(e));
+    expect(Number(logs[0].log)).toBe(4999);
+  });
+
   it('marks a container that died while no supervisor ran, and applies restart: always', async () => {
     const { client, cfg, server, start, runtime } = await setup();
     const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
@@ -323,5 +352,47 @@ describe('supervisor (host processes)', () => {
     const id = c.spec.id;
     expect(seen).toEqual([`start ${id} {"ip":"10.0.0.2","aliases":["web"]} true`, `exit ${id} 4`, `remove ${id}`]);
     expect(lines.some((l) => l.includes('hook broke'))).toBe(true);
+  });
+
+  it('keeps stdin open for stdin_open/tty: a shell reading it waits instead of exiting', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'read line; echo got "$line"']);
+    c.spec.process.openStdin = true;
+    const plain = cfg(['/bin/sh', '-c', 'read line; echo eof $?']);
+    await client.run(c);
+    await client.run(plain);
+    expect((await client.waitFor(plain.spec.id, 'exited', 5_000)).exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.inspect(c.spec.id)).state).toBe('running');
+    await client.stop(c.spec.id, { timeoutMs: 500 });
+  });
+
+  it('status and logs can be read from disk without a supervisor', async () => {
+    const { client, cfg, server, root } = await setup();
+    const done = cfg(['/bin/sh', '-c', 'echo hello; exit 5']);
+    const live = cfg(['/bin/sleep', '30']);
+    await client.run(done);
+    await client.waitFor(done.spec.id, 'exited', 5_000);
+    const r = await client.run(live);
+    await server.close();
+    let sts = readRecordedStatuses(root, 'tscp');
+    expect(sts.map((s) => [s.id, s.state, s.exitCode])).toEqual([
+      [done.spec.id, 'exited', 5],
+      [live.spec.id, 'running', null],
+    ]);
+    process.kill(r.pid, 'SIGKILL');
+    await until(() => readRecordedStatuses(root, 'tscp')[1].state === 'exited', 'exit seen from disk');
+    sts = readRecordedStatuses(root, 'tscp');
+    expect(sts[1]).toMatchObject({ exitCode: null, exitReason: expect.stringMatching(/unknown/) });
+    expect(readRecordedLogs(root, 'tscp', done.spec.id).map((e) => e.log)).toEqual(['hello\n']);
+    expect(() => readRecordedLogs(root, 'tscp', 'nope')).toThrow(expect.objectContaining({ code: 'NO_SUCH_SERVICE' }));
+  });
+
+  it('logging driver none drains the output without storing it', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'echo hidden; exit 0'], { log: { driver: 'none' } });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    expect(await client.logs(c.spec.id, {}, () => {})).toBe(0);
   });
 });
