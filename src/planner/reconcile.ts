@@ -286,7 +286,8 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       const target = containerNameFor(project, svc, c.number);
       const renamed = target !== nameOf(c) ? ` (was ${nameOf(c)})` : '';
       const recreate = (reason: string, changedFields?: string[]): void => {
-        const a = add({ kind: 'recreate', service: name, container: target, containerId: c.id, number: c.number, reason: reason + renamed, changedFields, start: !options.noStart, configHash: desiredHash });
+        const orphanRemoval = renamed ? orphanRemovals.get(target) : undefined;
+        const a = add({ kind: 'recreate', service: name, container: target, containerId: c.id, number: c.number, reason: reason + renamed, changedFields, start: !options.noStart, configHash: desiredHash, after: orphanRemoval ? [orphanRemoval] : [] });
         recreated.add(name);
         recreateActions.set(name, [...(recreateActions.get(name) ?? []), a]);
       };

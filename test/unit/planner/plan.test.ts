@@ -423,6 +423,11 @@ describe('plan: orphans', () => {
     const renamed = service('api', { containerName: 'shared' });
     const p = plan(project(renamed), [{ ...container(P, web, 1), id: 'shared' }], { removeOrphans: true });
     expect(p.action('create:shared')!.after).toEqual(['remove-orphan:shared']);
+    // and before recreating a container under that name
+    const api = service('api');
+    const named = service('api', { containerName: 'shared', extra: { container_name: 'shared' } });
+    const q = plan(project(named), [container(P, api, 1), { ...container(P, web, 1), id: 'shared' }], { removeOrphans: true });
+    expect(q.action('recreate:shared')!.after).toEqual(['remove-orphan:shared']);
   });
 });
 
