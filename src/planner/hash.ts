@@ -70,14 +70,38 @@ function pathKey(key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
+export interface DiffOptions {
+  /**
+   * A top-level field the recorded definition does not have at all, and whose desired value is
+   * empty (null, [], {}), is not a difference: it is a field a later tscompose added to the
+   * normal form, not a change the user made.
+   */
+  tolerateNewEmptyFields?: boolean;
+}
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (isPlainObject(v)) return Object.values(v).every((x) => x === undefined);
+  return false;
+}
+
 /**
  * The paths at which two definitions differ (after dropping the ignored fields), sorted:
  * `environment.FOO`, `labels["com.example.tier"]`, `ports[0].published`. A member present on one
  * side only is reported at its own path.
  */
-export function diffDefinitions(recorded: unknown, desired: unknown): string[] {
+export function diffDefinitions(recorded: unknown, desired: unknown, opts: DiffOptions = {}): string[] {
   const out: string[] = [];
-  diff(hashableDefinition(recorded), hashableDefinition(desired), '', out);
+  const a = hashableDefinition(recorded);
+  const b = hashableDefinition(desired);
+  if (opts.tolerateNewEmptyFields && isPlainObject(a) && isPlainObject(b)) {
+    const trimmed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(b)) if (k in a || !isEmptyValue(v)) trimmed[k] = v;
+    diff(a, trimmed, '', out);
+  } else {
+    diff(a, b, '', out);
+  }
   return out.map((p) => p.replace(/^\./, '')).sort();
 }
 

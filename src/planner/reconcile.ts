@@ -5,7 +5,9 @@
  *
  * - A container is recreated only when its recorded config hash differs from the desired one,
  *   or its image id differs from the resolved one (or --force-recreate, or it is dead). The
- *   reason names the changed definition paths.
+ *   reason names the changed definition paths. A hash that differs while the recorded
+ *   definition is the same (a field a newer version added with an empty value, or another
+ *   hash format) is drift, not a change: no recreate.
  * - --no-recreate keeps diverged containers (with a warning naming what differs);
  *   --force-recreate applies to the named services, --always-recreate-deps to their dependencies.
  * - Replicas are numbered from 1. Scaling down removes out-of-date replicas first, then the
@@ -68,8 +70,13 @@ export function divergence(service: DesiredService, desiredHash: string, c: Obse
     if (c.definition === undefined) {
       reasons.push('configuration changed (no recorded definition to compare)');
     } else {
-      changedFields = diffDefinitions(c.definition, service.definition);
-      reasons.push(changedFields.length ? `${listFields(changedFields)} changed` : 'configuration hash changed (same definition, recorded by an older format)');
+      // A different hash over the same definition is drift (a hash or normal form from another
+      // tscompose version), not a change: compare the definitions themselves.
+      const fields = diffDefinitions(c.definition, service.definition, { tolerateNewEmptyFields: true });
+      if (fields.length) {
+        changedFields = fields;
+        reasons.push(`${listFields(fields)} changed`);
+      }
     }
   }
   if (service.imageDigest && c.imageDigest && service.imageDigest !== c.imageDigest) {
@@ -279,7 +286,8 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       const target = containerNameFor(project, svc, c.number);
       const renamed = target !== nameOf(c) ? ` (was ${nameOf(c)})` : '';
       const recreate = (reason: string, changedFields?: string[]): void => {
-        const a = add({ kind: 'recreate', service: name, container: target, containerId: c.id, number: c.number, reason: reason + renamed, changedFields, start: !options.noStart, configHash: desiredHash });
+        const orphanRemoval = renamed ? orphanRemovals.get(target) : undefined;
+        const a = add({ kind: 'recreate', service: name, container: target, containerId: c.id, number: c.number, reason: reason + renamed, changedFields, start: !options.noStart, configHash: desiredHash, after: orphanRemoval ? [orphanRemoval] : [] });
         recreated.add(name);
         recreateActions.set(name, [...(recreateActions.get(name) ?? []), a]);
       };

@@ -45,6 +45,12 @@ export const containerRecordSchema = z.looseObject({
   netns: z.string().optional(),
   /** per network name */
   addresses: z.record(z.string(), addressSchema).optional(),
+  /**
+   * identity (`id`) of each project network and named volume at creation, by compose key: a
+   * network or volume recreated since then makes the planner recreate the container
+   */
+  networks: z.record(z.string(), z.string()).optional(),
+  volumes: z.record(z.string(), z.string()).optional(),
   /** the bundle directory owned by the engine */
   bundleDir: z.string().optional(),
   /** anonymous volumes made for this container (removed with it by rm -v / run --rm) */
@@ -54,6 +60,8 @@ export const containerRecordSchema = z.looseObject({
 export const networkRecordSchema = z.looseObject({
   /** project-scoped name, e.g. "demo_default" */
   name: z.string().min(1),
+  /** changes whenever the network is (re)created (e.g. a random hex or the creation time) */
+  id: z.string().optional(),
   /** host bridge interface name */
   bridge: z.string(),
   /** CIDR, e.g. "10.89.0.0/24" */
@@ -70,6 +78,8 @@ export const networkRecordSchema = z.looseObject({
 export const volumeRecordSchema = z.looseObject({
   /** full name, e.g. "demo_data" */
   name: z.string().min(1),
+  /** changes whenever the volume is (re)created */
+  id: z.string().optional(),
   /** host path of the data directory */
   path: z.string(),
   external: z.boolean().optional(),

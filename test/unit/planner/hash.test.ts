@@ -60,6 +60,12 @@ describe('definition diff', () => {
     expect(diffDefinitions({ a: 1, b: { c: 2, d: 3 }, deploy: { replicas: 1 } }, { b: { d: 3, c: 2 }, a: 1, deploy: { replicas: 5 }, depends_on: {} })).toEqual([]);
   });
 
+  it('can tolerate top-level fields that are new and empty', () => {
+    expect(diffDefinitions({ image: 'x' }, { image: 'x', devices: [], extra: {}, c: null }, { tolerateNewEmptyFields: true })).toEqual([]);
+    expect(diffDefinitions({ image: 'x' }, { image: 'x', devices: [] })).toEqual(['devices']);
+    expect(diffDefinitions({ image: 'x', devices: ['a'] }, { image: 'x', devices: [] }, { tolerateNewEmptyFields: true })).toEqual(['devices[0]']);
+  });
+
   it('reports a removed member', () => {
     expect(diffDefinitions({ image: 'x', user: 'nobody' }, { image: 'x' })).toEqual(['user']);
   });

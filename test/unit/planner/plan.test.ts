@@ -158,6 +158,20 @@ describe('plan: recreate', () => {
     expect(p.actions[0]!.changedFields).toHaveLength(5);
   });
 
+  it('does not recreate on hash drift: a stale hash over the same definition, or a new field with an empty value', () => {
+    const web = service('web');
+    expect(plan(project(web), [container(P, web, 1, { configHash: 'hash-from-another-format' })]).isEmpty).toBe(true);
+    const newer = service('web', { extra: { devices: [], sysctls: {}, cgroup: null } });
+    const p = plan(project(newer), [container(P, web, 1)]);
+    expect(configHash(newer.definition)).not.toBe(configHash(web.definition));
+    expect(p.isEmpty).toBe(true);
+    // a new field with a value, or a known field emptied, is a change
+    const withDevice = service('web', { extra: { devices: ['/dev/fuse'] } });
+    expect(plan(project(withDevice), [container(P, web, 1)]).actions[0]!.reason).toBe('devices changed');
+    const emptied = service('web', { extra: { environment: {} } });
+    expect(plan(project(emptied), [container(P, web, 1)]).actions[0]!.reason).toBe('environment.NAME changed');
+  });
+
   it('says so when no recorded definition is there to compare', () => {
     const web = service('web');
     const p = plan(project(web), [container(P, web, 1, { configHash: 'old', definition: undefined })]);
@@ -409,6 +423,11 @@ describe('plan: orphans', () => {
     const renamed = service('api', { containerName: 'shared' });
     const p = plan(project(renamed), [{ ...container(P, web, 1), id: 'shared' }], { removeOrphans: true });
     expect(p.action('create:shared')!.after).toEqual(['remove-orphan:shared']);
+    // and before recreating a container under that name
+    const api = service('api');
+    const named = service('api', { containerName: 'shared', extra: { container_name: 'shared' } });
+    const q = plan(project(named), [container(P, api, 1), { ...container(P, web, 1), id: 'shared' }], { removeOrphans: true });
+    expect(q.action('recreate:shared')!.after).toEqual(['remove-orphan:shared']);
   });
 });
 
