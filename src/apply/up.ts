@@ -9,6 +9,7 @@ import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredS
 import type { Project, Service } from '../spec/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import type { ContainerStatus } from '../supervisor/types.js';
+import { checkPorts } from './ports-check.js';
 import type { ProjectRuntime } from './runtime.js';
 
 export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
@@ -141,6 +142,7 @@ export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan>
 /** Applies an `up` plan. Throws the first failure (after stopping new work), with context. */
 export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, progress: Progress): Promise<void> {
   for (const w of plan.warnings) progress.warn(w);
+  await checkPorts(rt, plan);
   const failures: unknown[] = [];
   const result = await runPlan(plan, (a) => executeAction(rt, a, opts, progress), {
     onStart: (a) => progress.begin(a.id, titleOf(a)),

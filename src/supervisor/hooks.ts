@@ -16,6 +16,11 @@ export interface HookContext {
 
 export interface SupervisorHook {
   name: string;
+  /**
+   * before the container's process is started: a throw aborts the start and becomes the run
+   * request's error (published ports bind here, so a taken port fails the start cleanly)
+   */
+  beforeStart?(ctx: HookContext): void | Promise<void>;
   /** after the container started (also for a re-adopted container when the supervisor starts) */
   onContainerStart?(ctx: HookContext): void | Promise<void>;
   /** after the container's process exited (before any restart) */

@@ -56,28 +56,35 @@ export function networkHooks(root: string, project: string, log: (line: string) 
     },
   };
 
+  /** Binds the container's published ports; keeps the host ports chosen the first time. */
+  const publish = async (ctx: HookContext): Promise<void> => {
+    const d = dataOf(ctx);
+    if (!d || d.ports.length === 0 || !d.targetIp) return;
+    if (proxy.list().some((p) => p.container === ctx.id)) return;
+    const file = path.join(ctx.config.spec.bundleDir, PORTS_FILE);
+    let previous: PublishedPort[] = [];
+    try {
+      previous = JSON.parse(readFileSync(file, 'utf8')) as PublishedPort[];
+    } catch {
+      previous = [];
+    }
+    const mappings = d.ports.map((m) => {
+      if (m.hostPort) return m;
+      const prev = previous.find((p) => p.containerPort === m.containerPort && p.proto === m.proto);
+      return prev ? { ...m, hostPort: prev.hostPort } : m;
+    });
+    const published = await proxy.publish(d.service, ctx.id, d.targetIp, mappings);
+    writeFileSync(file, JSON.stringify(published));
+    log(`published ${published.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ')} for ${ctx.id}`);
+  };
+
   const portsHook: SupervisorHook = {
     name: 'ports',
+    // a port that cannot be bound fails the start, before the container runs
+    beforeStart: publish,
+    // a re-adopted container (supervisor restarted) gets its ports back
     async onContainerStart(ctx) {
-      const d = dataOf(ctx);
-      if (!d || d.ports.length === 0 || !d.targetIp) return;
-      const file = path.join(ctx.config.spec.bundleDir, PORTS_FILE);
-      // a restart or a re-adoption keeps the host ports chosen the first time
-      let previous: PublishedPort[] = [];
-      try {
-        previous = JSON.parse(readFileSync(file, 'utf8')) as PublishedPort[];
-      } catch {
-        previous = [];
-      }
-      if (proxy.list().some((p) => p.container === ctx.id)) return;
-      const mappings = d.ports.map((m) => {
-        if (m.hostPort) return m;
-        const prev = previous.find((p) => p.containerPort === m.containerPort && p.proto === m.proto);
-        return prev ? { ...m, hostPort: prev.hostPort } : m;
-      });
-      const published = await proxy.publish(d.service, ctx.id, d.targetIp, mappings);
-      writeFileSync(file, JSON.stringify(published));
-      log(`published ${published.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ')} for ${ctx.id}`);
+      await publish(ctx);
     },
     async onContainerExit(ctx) {
       await proxy.unpublish(ctx.id);

@@ -490,11 +490,15 @@ export class Supervisor {
     const run = this.newRun(token);
     if (!m.writer) m.writer = new LogWriter(m.files.log, m.logOpts);
     let started;
+    let prepared = false;
     try {
+      await this.beforeStartHooks(m);
+      prepared = true;
       run.readers = [this.openReader(m, 'stdout'), this.openReader(m, 'stderr')];
       started = await this.runtime.start(spec, { stdin: inRW, stdout: outW, stderr: errW });
     } catch (err) {
       for (const r of run.readers) r.destroy();
+      if (prepared) await this.callHooks('onContainerExit', m);
       throw err;
     } finally {
       closeSync(outW);
@@ -805,6 +809,22 @@ export class Supervisor {
 
   private notify(): void {
     for (const l of [...this.listeners]) l();
+  }
+
+  /** Hooks that must succeed before a start (the first failure aborts it; earlier ones are undone). */
+  private async beforeStartHooks(m: Managed): Promise<void> {
+    const ctx: HookContext = { id: m.config.spec.id, pid: null, config: m.config, status: m.status };
+    const done: SupervisorHook[] = [];
+    for (const h of this.hooks) {
+      if (!h.beforeStart) continue;
+      try {
+        await h.beforeStart.call(h, ctx);
+        done.push(h);
+      } catch (err) {
+        for (const d of done) await Promise.resolve(d.onContainerExit?.call(d, ctx)).catch(() => undefined);
+        throw err;
+      }
+    }
   }
 
   private async callHooks(event: 'onContainerStart' | 'onContainerExit' | 'onContainerRemove', m: Managed, pid?: number | null): Promise<void> {

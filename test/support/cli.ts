@@ -31,19 +31,19 @@ export class CliProject {
   readonly root: string;
   readonly name: string;
 
-  constructor(compose: string, files: Record<string, string> = {}) {
+  constructor(compose: string, files: Record<string, string> = {}, root?: string) {
     this.name = `tsct${Math.random().toString(36).slice(2, 8)}`;
     const base = mkdtempSync(path.join(os.tmpdir(), 'tsc-cli-'));
     this.dir = path.join(base, this.name);
-    this.root = path.join(base, 'root');
+    this.root = root ?? path.join(base, 'root');
     mkdirSync(this.dir, { recursive: true });
     this.write('compose.yaml', compose);
     for (const [f, text] of Object.entries(files)) this.write(f, text);
   }
 
   /** A project folder with the busybox image loaded into its state root. */
-  static async create(compose: string, files: Record<string, string> = {}): Promise<CliProject> {
-    const p = new CliProject(compose, files);
+  static async create(compose: string, files: Record<string, string> = {}, opts: { root?: string } = {}): Promise<CliProject> {
+    const p = new CliProject(compose, files, opts.root);
     await p.ok(['image', 'load', '-i', busyboxArchive()]);
     return p;
   }

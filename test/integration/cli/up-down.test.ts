@@ -202,6 +202,38 @@ services:
     await p.ok(['down', '-t', '0']);
   });
 
+  it('a taken host port is a clear error naming the project and service holding it, and nothing starts', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    p = await CliProject.create(`
+services:
+  holder:
+    image: busybox:latest
+    command: httpd -f -p 80
+    ports: ["127.0.0.1:${port}:80"]
+`);
+    await p.ok(['up', '-d']);
+    const q = await CliProject.create(`
+services:
+  first:
+    image: busybox:latest
+    command: sleep 3600
+  wants:
+    image: busybox:latest
+    command: httpd -f -p 80
+    ports: ["127.0.0.1:${port}:80"]
+`, {}, { root: p.root });
+    try {
+      const r = await q.run(['up', '-d']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${port}/tcp for service "wants"`);
+      expect(r.stderr).toContain(`service "holder" of tscompose project "${p.name}"`);
+      expect(await q.ps()).toEqual([]);
+    } finally {
+      await q.cleanup();
+      expect(leftovers(q.name)).toEqual([]);
+    }
+  });
+
   it('a broken compose file is one clear error with the file and line, and exit code 1', async () => {
     p = await CliProject.create(`
 services:
