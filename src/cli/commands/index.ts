@@ -1,23 +1,58 @@
 import type { Command } from 'commander';
-import { registerConfig } from './config.js';
-import { registerVersion } from './version.js';
-import { registerImage } from './image.js';
-import { registerUp } from './up.js';
-import { registerLifecycle } from './lifecycle.js';
-import { registerPs } from './ps.js';
-import { registerLogs } from './logs.js';
-import { registerExec } from './exec.js';
-import { registerPull } from './pull.js';
 
-/** Every verb registers itself here; one line per command file. */
-export function registerCommands(program: Command): void {
-  registerVersion(program);
-  registerConfig(program);
-  registerImage(program);
-  registerUp(program);
-  registerLifecycle(program);
-  registerPs(program);
-  registerLogs(program);
-  registerExec(program);
-  registerPull(program);
+type Register = (program: Command) => void;
+
+/**
+ * Every verb and the module that registers it. Only the invoked verb's module is loaded (its
+ * imports are the product's heavy parts), so `tscompose ps` does not pay for `up`'s code.
+ * Help and unknown verbs load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  version: async () => (await import('./version.js')).registerVersion,
+  config: async () => (await import('./config.js')).registerConfig,
+  image: async () => (await import('./image.js')).registerImage,
+  up: async () => (await import('./up.js')).registerUp,
+  plan: async () => (await import('./up.js')).registerUp,
+  down: async () => (await import('./lifecycle.js')).registerLifecycle,
+  start: async () => (await import('./lifecycle.js')).registerLifecycle,
+  stop: async () => (await import('./lifecycle.js')).registerLifecycle,
+  restart: async () => (await import('./lifecycle.js')).registerLifecycle,
+  kill: async () => (await import('./lifecycle.js')).registerLifecycle,
+  rm: async () => (await import('./lifecycle.js')).registerLifecycle,
+  ps: async () => (await import('./ps.js')).registerPs,
+  port: async () => (await import('./ps.js')).registerPs,
+  top: async () => (await import('./ps.js')).registerPs,
+  logs: async () => (await import('./logs.js')).registerLogs,
+  exec: async () => (await import('./exec.js')).registerExec,
+  run: async () => (await import('./exec.js')).registerExec,
+  pull: async () => (await import('./pull.js')).registerPull,
+  images: async () => (await import('./pull.js')).registerPull,
+};
+
+/** Global options that take a value (so the verb is found after them). */
+const VALUE_OPTIONS = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+
+export function findVerb(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
+}
+
+export async function registerCommands(program: Command, argv: string[] = []): Promise<void> {
+  const verb = findVerb(argv);
+  const wanted = verb && COMMANDS[verb] && !argv.includes('--help') && !argv.includes('-h') ? [COMMANDS[verb]!] : Object.values(COMMANDS);
+  const registered = new Set<Register>();
+  for (const load of wanted) {
+    const register = await load();
+    if (registered.has(register)) continue;
+    registered.add(register);
+    register(program);
+  }
 }
