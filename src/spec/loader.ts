@@ -388,6 +388,12 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     if (k.startsWith('x-')) (svc.extensions as Obj)[k] = v;
     else if (!SUPPORTED_KEYS.has(k)) {
       (svc.unsupported as Obj)[k] = v;
+      if (k === 'security_opt') {
+        // no-new-privileges is applied (read from unsupported.security_opt); other options are not.
+        const other = (v as string[]).filter((o) => !/^no-new-privileges([:=]true)?$/.test(o));
+        if (other.length > 0) ld.warnings.push(`services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`);
+        continue;
+      }
       ld.warnings.push(`services.${name}.${k} is not supported by tscompose yet: it is kept in the model but has no effect`);
     }
   }
