@@ -678,3 +678,29 @@ describe('security_opt', () => {
     });
   });
 });
+
+describe('names, separators and the project directory', () => {
+  it('normalizes directory names as Compose does', async () => {
+    const { normalizeProjectName, findCycle } = await import('../../../src/spec/index.js');
+    expect(normalizeProjectName('My App.v2')).toBe('myappv2');
+    expect(normalizeProjectName('_-Web_1')).toBe('web_1');
+    expect(normalizeProjectName('###')).toBe('');
+    expect(findCycle({ a: ['b'], b: ['c'], c: [] })).toBeUndefined();
+    expect(findCycle({ z: ['y'], y: ['z'], a: ['a'] })).toEqual(['a', 'a']);
+  });
+
+  it('COMPOSE_PATH_SEPARATOR splits COMPOSE_FILE; --project-directory sets the base of relative paths and the .env', async () => {
+    await withProject(async (p) => {
+      p.write('a.yaml', 'services:\n  web:\n    image: ${IMG:-a}\n    volumes: ["./data:/data"]\n');
+      p.write('b.yaml', 'services:\n  web:\n    environment: [X=1]\n');
+      p.write('proj/.env', 'IMG=from-proj\n');
+      expect((await p.load({ env: { COMPOSE_FILE: 'a.yaml;b.yaml', COMPOSE_PATH_SEPARATOR: ';' } })).services.web.environment).toEqual({ X: '1' });
+      const proj = await p.load({ files: ['a.yaml', 'b.yaml'], projectDirectory: 'proj' });
+      expect(proj.services.web.environment).toEqual({ X: '1' });
+      expect(proj.workingDir).toBe(path.join(p.dir, 'proj'));
+      expect(proj.services.web.volumes[0].source).toBe(path.join(p.dir, 'proj/data'));
+      expect(proj.services.web.image).toBe('from-proj');
+      expect(proj.name).toBe('proj');
+    });
+  });
+});
