@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -73,6 +74,20 @@ describe('tscompose config', () => {
       expect(out).toBe('');
       await main(['-f', f, 'config', '--environment']);
       expect(out).toMatch(/^IMG=busybox\t# default; used in .*compose\.yaml:3:5 services\.web\.image\n$/);
+    });
+  });
+
+  it('--images lists images; -o writes to a file', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'name: demo\nservices:\n  web:\n    image: busybox:latest\n  built:\n    build: .\n');
+      const f = path.join(p.dir, 'compose.yaml');
+      expect(await main(['-f', f, 'config', '--images'])).toBe(0);
+      expect(out).toBe('demo-built\nbusybox:latest\n');
+      out = '';
+      const target = path.join(p.dir, 'out.yaml');
+      expect(await main(['-f', f, 'config', '-o', target])).toBe(0);
+      expect(out).toBe('');
+      expect((parse(readFileSync(target, 'utf8')) as { name: string }).name).toBe('demo');
     });
   });
 
