@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -37,6 +37,18 @@ describe('tscompose config', () => {
       }
     });
   }
+
+  it('prints every example in examples/ without error', async () => {
+    const dirs = readdirSync(path.join(root, 'examples')).filter((d) => existsSync(path.join(root, 'examples', d, 'compose.yaml')));
+    expect(dirs.length).toBeGreaterThanOrEqual(3);
+    for (const d of dirs) {
+      out = '';
+      err = '';
+      const code = await main(['-f', path.join(root, 'examples', d, 'compose.yaml'), 'config']);
+      expect({ example: d, code, err }).toEqual({ example: d, code: 0, err: '' });
+      expect(Object.keys((parse(out) as { services: object }).services).length).toBeGreaterThan(0);
+    }
+  });
 
   it('prints long syntax, absolute paths, sizes and durations as docker compose does', async () => {
     const code = await main(['-f', path.join(root, 'examples/quickstart/compose.yaml'), 'config']);
