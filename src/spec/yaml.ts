@@ -1,7 +1,7 @@
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 import { TscError } from '../common/errors.js';
-import { SourceMap } from './position.js';
+import { nearest, SourceMap } from './position.js';
 
 /** A value carrying Compose's `!reset` or `!override` YAML tag, resolved during merge. */
 export class Tagged {
@@ -103,6 +103,14 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
     }
     if (tag === '!reset') return new Tagged('reset', value);
     if (tag === '!override') return new Tagged('override', value);
+    if (tag !== undefined && !tag.startsWith('tag:yaml.org,2002:')) {
+      const r = (node as { range?: [number, number, number] | null }).range;
+      const pos = r ? lc.linePos(r[0]) : undefined;
+      const near = nearest(tag, ['!reset', '!override']);
+      throw new TscError('SPEC_PARSE', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: unknown YAML tag ${tag}`, {
+        hint: near ? `did you mean ${near}?` : 'Compose files know only the !reset and !override tags',
+      });
+    }
     return value;
   };
 

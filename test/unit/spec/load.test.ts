@@ -704,3 +704,17 @@ describe('names, separators and the project directory', () => {
     });
   });
 });
+
+describe('YAML tags', () => {
+  it('an unknown tag is an error with a suggestion; standard !! tags work', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    ports: !overide ["80:80"]\n');
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_PARSE');
+      expect(e.message).toMatch(/compose\.yaml:4:\d+: unknown YAML tag !overide/);
+      expect(e.hint).toBe('did you mean !override?');
+      p.write('compose.yaml', 'services:\n  web:\n    image: !!str x\n    environment:\n      N: !!str 5\n');
+      expect((await p.load()).services.web.environment).toEqual({ N: '5' });
+    });
+  });
+});
