@@ -30,7 +30,9 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const p = lc.linePos(e.pos[0]);
-    const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    let msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    if (/multiple documents/.test(msg)) msg = 'a compose file holds one YAML document, this one has several (separated by ---)';
+    else if (/Map keys must be unique/.test(msg)) msg = 'a key appears twice in the same mapping';
     throw new TscError('SPEC_PARSE', `${file}:${p.line}:${p.col}: invalid YAML: ${msg}`);
   }
   const positions = new SourceMap(file);
