@@ -656,6 +656,16 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     if (Object.keys(model[kind]).length > 0) warnings.push(`top-level ${kind} are not supported by tscompose yet: they are kept but have no effect`);
   }
 
+  for (const n of [...enabled].sort()) {
+    for (const [dep, cfg] of Object.entries(all[n].depends_on)) {
+      const h = all[dep]?.healthcheck;
+      if (cfg.condition === 'service_healthy' && h?.disable) {
+        warnings.push(`service ${JSON.stringify(n)} waits for ${JSON.stringify(dep)} to be healthy, but ${dep}'s healthcheck is disabled: it will never become healthy`);
+      } else if (cfg.condition === 'service_healthy' && h === undefined) {
+        warnings.push(`service ${JSON.stringify(n)} waits for ${JSON.stringify(dep)} to be healthy, but ${dep} declares no healthcheck: its image must define one`);
+      }
+    }
+  }
   for (const n of enabled) {
     const s = all[n];
     if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {

@@ -718,3 +718,14 @@ describe('YAML tags', () => {
     });
   });
 });
+
+describe('service_healthy without a healthcheck', () => {
+  it('warns when the dependency declares none or disables it', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: service_healthy}\n      cache: {condition: service_healthy}\n  db:\n    image: x\n  cache:\n    image: x\n    healthcheck: {disable: true}\n');
+      const w = (await p.load()).warnings.join('\n');
+      expect(w).toMatch(/"db" to be healthy, but db declares no healthcheck/);
+      expect(w).toMatch(/"cache" to be healthy, but cache's healthcheck is disabled/);
+    });
+  });
+});
