@@ -22,3 +22,4 @@ export { parseTmpfsEntry, isCapability, CAPABILITIES, type TmpfsEntry } from './
 export { parseEnvFile } from './dotenv.js';
 export { renderConfig, renderEnvironment, configView } from './render.js';
 export { composeJsonSchema } from './jsonschema.js';
+export { HEALTHCHECK_DEFAULTS, DEFAULT_STOP_GRACE_PERIOD, DEFAULT_STOP_SIGNAL, DEFAULT_RESTART } from './defaults.js';

@@ -173,8 +173,9 @@ function expand(body: string, whole: string, ctx: InterpolationContext, where: s
 }
 
 /**
- * Interpolates every string value (and mapping key) of a parsed file. `pathLabel` turns a
- * path into the "file:services.web.image" text used in messages.
+ * Interpolates every string value of a parsed file, list items included (so `- ${K}=${V}`
+ * is interpolated whole). Mapping keys are left as written, as compose-go does. `label` turns
+ * a path into the "file:line:col services.web.image" text used in messages.
  */
 export function interpolateTree(
   value: unknown,
@@ -187,10 +188,7 @@ export function interpolateTree(
   if (value instanceof Tagged) return new Tagged(value.tag, interpolateTree(value.value, ctx, path, label));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const key = k.includes('$') ? substitute(k, ctx, label([...path, k])) : k;
-      out[key] = interpolateTree(v, ctx, [...path, key], label);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateTree(v, ctx, [...path, k], label);
     return out;
   }
   return value;

@@ -388,6 +388,12 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     if (k.startsWith('x-')) (svc.extensions as Obj)[k] = v;
     else if (!SUPPORTED_KEYS.has(k)) {
       (svc.unsupported as Obj)[k] = v;
+      if (k === 'security_opt') {
+        // no-new-privileges is applied (read from unsupported.security_opt); other options are not.
+        const other = (v as string[]).filter((o) => !/^no-new-privileges([:=]true)?$/.test(o));
+        if (other.length > 0) ld.warnings.push(`services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`);
+        continue;
+      }
       ld.warnings.push(`services.${name}.${k} is not supported by tscompose yet: it is kept in the model but has no effect`);
     }
   }
@@ -650,6 +656,16 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     if (Object.keys(model[kind]).length > 0) warnings.push(`top-level ${kind} are not supported by tscompose yet: they are kept but have no effect`);
   }
 
+  for (const n of [...enabled].sort()) {
+    for (const [dep, cfg] of Object.entries(all[n].depends_on)) {
+      const h = all[dep]?.healthcheck;
+      if (cfg.condition === 'service_healthy' && h?.disable) {
+        warnings.push(`service ${JSON.stringify(n)} waits for ${JSON.stringify(dep)} to be healthy, but ${dep}'s healthcheck is disabled: it will never become healthy`);
+      } else if (cfg.condition === 'service_healthy' && h === undefined) {
+        warnings.push(`service ${JSON.stringify(n)} waits for ${JSON.stringify(dep)} to be healthy, but ${dep} declares no healthcheck: its image must define one`);
+      }
+    }
+  }
   for (const n of enabled) {
     const s = all[n];
     if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {

@@ -16,9 +16,9 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
-function sorted(o: Obj): Obj {
+function sorted(o: Obj, keepEmpty: readonly string[] = []): Obj {
   const out: Obj = {};
-  for (const k of Object.keys(o).sort()) if (!isEmpty(o[k])) out[k] = o[k];
+  for (const k of Object.keys(o).sort()) if (!isEmpty(o[k]) || (keepEmpty.includes(k) && o[k] !== undefined)) out[k] = o[k];
   return out;
 }
 
@@ -49,7 +49,8 @@ function serviceView(s: Service): Obj {
     v.deploy = { ...s.deploy, resources: r };
   }
   if (!isEmpty(s.extra_hosts)) v.extra_hosts = Object.entries(s.extra_hosts).flatMap(([h, ips]) => ips.map((ip) => `${h}=${ip}`));
-  return sorted(v);
+  // An empty command/entrypoint clears the image's one: it must show.
+  return sorted(v, ['command', 'entrypoint']);
 }
 
 /** The object `config` prints (also the JSON form). */

@@ -445,7 +445,7 @@ export const ServiceSchema = z
     name: z.string(),
     image: z.string().optional(),
     build: BuildSchema.optional(),
-    /** null = the image's default; a string form is split like a shell */
+    /** null = the image's default; [] (from "" or []) clears it; a string form is split like a shell */
     command: z.array(z.string()).nullable(),
     entrypoint: z.array(z.string()).nullable(),
     /** final environment: env_file contents overlaid by `environment`; null = declared without a value and unset */

@@ -97,7 +97,7 @@ export interface ValidationTarget {
 }
 
 /** Message for one issue; `data` is the validated value (to show what was found). */
-function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTarget): { path: Path; msg: string; hint?: string } {
+function explain(f: Flat, data: unknown, schema: z.ZodType): { path: Path; msg: string; hint?: string } {
   const { issue } = f;
   const found = valueAt(data, f.path);
   if (f.expected) {
@@ -137,7 +137,6 @@ function explain(f: Flat, data: unknown, schema: z.ZodType, target: ValidationTa
     default:
       return { path: f.path, msg: issue.message };
   }
-  void target;
 }
 
 /**
@@ -149,7 +148,7 @@ export function validateFile(data: unknown, target: ValidationTarget, schema: z.
   if (res.success) return;
   const flat = res.error.issues.flatMap((i) => flatten(i, []));
   // Prefer the problem that appears first in the file.
-  const explained = flat.map((f) => explain(f, data, schema, target));
+  const explained = flat.map((f) => explain(f, data, schema));
   const lineOf = (p: Path): number => {
     const pos = target.positions.find(p);
     return pos ? pos.line * 10000 + pos.col : Number.MAX_SAFE_INTEGER;

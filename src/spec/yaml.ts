@@ -1,7 +1,7 @@
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 import { TscError } from '../common/errors.js';
-import { SourceMap } from './position.js';
+import { nearest, SourceMap } from './position.js';
 
 /** A value carrying Compose's `!reset` or `!override` YAML tag, resolved during merge. */
 export class Tagged {
@@ -30,7 +30,9 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const p = lc.linePos(e.pos[0]);
-    const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    let msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    if (/multiple documents/.test(msg)) msg = 'a compose file holds one YAML document, this one has several (separated by ---)';
+    else if (/Map keys must be unique/.test(msg)) msg = 'a key appears twice in the same mapping';
     throw new TscError('SPEC_PARSE', `${file}:${p.line}:${p.col}: invalid YAML: ${msg}`);
   }
   const positions = new SourceMap(file);
@@ -103,6 +105,14 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
     }
     if (tag === '!reset') return new Tagged('reset', value);
     if (tag === '!override') return new Tagged('override', value);
+    if (tag !== undefined && !tag.startsWith('tag:yaml.org,2002:')) {
+      const r = (node as { range?: [number, number, number] | null }).range;
+      const pos = r ? lc.linePos(r[0]) : undefined;
+      const near = nearest(tag, ['!reset', '!override']);
+      throw new TscError('SPEC_PARSE', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: unknown YAML tag ${tag}`, {
+        hint: near ? `did you mean ${near}?` : 'Compose files know only the !reset and !override tags',
+      });
+    }
     return value;
   };
 

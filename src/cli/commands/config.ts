@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { TscError } from '../../common/errors.js';
 import { renderConfig, renderEnvironment } from '../../spec/index.js';
@@ -12,6 +14,8 @@ interface ConfigOptions {
   format?: string;
   quiet?: boolean;
   interpolate?: boolean;
+  images?: boolean;
+  output?: string;
 }
 
 export function registerConfig(program: Command): void {
@@ -22,10 +26,12 @@ export function registerConfig(program: Command): void {
     .option('--services', 'Print the service names, one per line')
     .option('--volumes', 'Print the volume names, one per line')
     .option('--profiles', 'Print the profile names, one per line')
+    .option('--images', 'Print the image names, one per line')
     .option('--environment', 'Print every variable interpolation used, its value and its source')
     .option('--format <format>', 'Format the output (yaml|json)', 'yaml')
     .option('-q, --quiet', 'Only validate the configuration, print nothing')
     .option('--no-interpolate', "Don't interpolate environment variables")
+    .option('-o, --output <path>', 'Save to file (default to stdout)')
     .action(async (services: string[], opts: ConfigOptions, cmd: Command) => {
       if (opts.format !== 'yaml' && opts.format !== 'json') {
         throw new TscError('USAGE', `unknown format ${JSON.stringify(opts.format)} for config`, { hint: 'use --format yaml or --format json' });
@@ -44,11 +50,23 @@ export function registerConfig(program: Command): void {
         for (const n of Object.keys(project.services)) if (!keep.has(n)) delete project.services[n];
       }
       if (opts.quiet) return;
-      const out = process.stdout;
-      if (opts.services) out.write(Object.keys(project.services).map((s) => s + '\n').join(''));
-      else if (opts.volumes) out.write(Object.keys(project.volumes).map((s) => s + '\n').join(''));
-      else if (opts.profiles) out.write(project.allProfiles.map((s) => s + '\n').join(''));
-      else if (opts.environment) out.write(renderEnvironment(project));
-      else out.write(renderConfig(project, opts.format));
+      const lines = (xs: string[]): string => xs.map((x) => x + '\n').join('');
+      let text: string;
+      if (opts.services) text = lines(Object.keys(project.services));
+      else if (opts.volumes) text = lines(Object.keys(project.volumes));
+      else if (opts.profiles) text = lines(project.allProfiles);
+      else if (opts.images) text = lines(Object.values(project.services).map((s) => s.image ?? `${project.name}-${s.name}`));
+      else if (opts.environment) text = renderEnvironment(project);
+      else text = renderConfig(project, opts.format as 'yaml' | 'json');
+      if (opts.output) {
+        const file = path.resolve(opts.output);
+        try {
+          writeFileSync(file, text);
+        } catch (e) {
+          throw new TscError('USAGE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+        }
+      } else {
+        process.stdout.write(text);
+      }
     });
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -37,6 +38,18 @@ describe('tscompose config', () => {
     });
   }
 
+  it('prints every example in examples/ without error', async () => {
+    const dirs = readdirSync(path.join(root, 'examples')).filter((d) => existsSync(path.join(root, 'examples', d, 'compose.yaml')));
+    expect(dirs.length).toBeGreaterThanOrEqual(3);
+    for (const d of dirs) {
+      out = '';
+      err = '';
+      const code = await main(['-f', path.join(root, 'examples', d, 'compose.yaml'), 'config']);
+      expect({ example: d, code, errors: err.split('\n').filter((l) => !l.startsWith('warning:') && l !== '') }).toEqual({ example: d, code: 0, errors: [] });
+      expect(Object.keys((parse(out) as { services: object }).services).length).toBeGreaterThan(0);
+    }
+  });
+
   it('prints long syntax, absolute paths, sizes and durations as docker compose does', async () => {
     const code = await main(['-f', path.join(root, 'examples/quickstart/compose.yaml'), 'config']);
     expect(code).toBe(0);
@@ -73,6 +86,20 @@ describe('tscompose config', () => {
       expect(out).toBe('');
       await main(['-f', f, 'config', '--environment']);
       expect(out).toMatch(/^IMG=busybox\t# default; used in .*compose\.yaml:3:5 services\.web\.image\n$/);
+    });
+  });
+
+  it('--images lists images; -o writes to a file', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'name: demo\nservices:\n  web:\n    image: busybox:latest\n  built:\n    build: .\n');
+      const f = path.join(p.dir, 'compose.yaml');
+      expect(await main(['-f', f, 'config', '--images'])).toBe(0);
+      expect(out).toBe('demo-built\nbusybox:latest\n');
+      out = '';
+      const target = path.join(p.dir, 'out.yaml');
+      expect(await main(['-f', f, 'config', '-o', target])).toBe(0);
+      expect(out).toBe('');
+      expect((parse(readFileSync(target, 'utf8')) as { name: string }).name).toBe('demo');
     });
   });
 

@@ -3,7 +3,7 @@
  * agree on which files are valid. Every intentional difference is listed in DIFFERENCES below,
  * with its reason; nowhere else.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -68,6 +68,12 @@ describe('conformance with the official Compose Specification schema', () => {
     }
   }
   for (const [f, text] of Object.entries(EXTRA)) cases.push({ id: `extra/${f}`, data: load(f, text), expect: true });
+  // The shipped examples must be valid for both as well.
+  const examples = path.resolve(here, '../../../examples');
+  for (const d of readdirSync(examples).sort()) {
+    const f = path.join(examples, d, 'compose.yaml');
+    if (existsSync(f)) cases.push({ id: `examples/${d}/compose.yaml`, data: load(f), expect: true });
+  }
 
   it('has at least 60 fixture files, valid and invalid', () => {
     expect(cases.filter((c) => c.id.startsWith('valid/')).length).toBeGreaterThanOrEqual(30);

@@ -75,7 +75,7 @@ describe('interpolation syntax', () => {
 });
 
 describe('interpolation in compose files', () => {
-  it('interpolates inside lists, mapping values and mapping keys, and casts typed values', async () => {
+  it('interpolates inside lists (key part of KEY=VALUE entries too) and mapping values; mapping keys stay as written, as in Compose; typed values are cast', async () => {
     await withProject(async (p) => {
       p.write(
         'compose.yaml',
@@ -85,6 +85,7 @@ describe('interpolation in compose files', () => {
           '    image: ${IMG}:${TAG:-latest}',
           '    environment:',
           '      - GREETING=${HELLO}',
+          '      - ${DYN_KEY}=dynamic',
           '      - LITERAL=$$HOME',
           '    labels:',
           '      ${LABEL_KEY}: yes',
@@ -96,11 +97,11 @@ describe('interpolation in compose files', () => {
           '',
         ].join('\n'),
       );
-      const proj = await p.load({ env: { IMG: 'busybox', HELLO: 'hi', LABEL_KEY: 'team', N: '3', RO: 'true', PORT: '8081' } });
+      const proj = await p.load({ env: { IMG: 'busybox', HELLO: 'hi', DYN_KEY: 'FROM_LIST_KEY', LABEL_KEY: 'team', N: '3', RO: 'true', PORT: '8081' } });
       const web = proj.services.web;
       expect(web.image).toBe('busybox:latest');
-      expect(web.environment).toEqual({ GREETING: 'hi', LITERAL: '$HOME' });
-      expect(web.labels).toEqual({ team: 'yes' });
+      expect(web.environment).toEqual({ GREETING: 'hi', FROM_LIST_KEY: 'dynamic', LITERAL: '$HOME' });
+      expect(web.labels).toEqual({ '${LABEL_KEY}': 'yes' });
       expect(web.deploy?.replicas).toBe(3);
       expect(web.read_only).toBe(true);
       expect(web.ports[0].published).toBe('8081');

@@ -665,3 +665,67 @@ describe('tmpfs entries, exposed ports and capabilities', () => {
     });
   });
 });
+
+describe('security_opt', () => {
+  it('keeps the options; only options other than no-new-privileges warn', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: ["no-new-privileges:true"]\n');
+      const proj = await p.load();
+      expect(proj.services.web.unsupported.security_opt).toEqual(['no-new-privileges:true']);
+      expect(proj.warnings).toEqual([]);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: [no-new-privileges, "seccomp:unconfined"]\n');
+      expect((await p.load()).warnings.join('\n')).toMatch(/security_opt: "seccomp:unconfined" is not supported/);
+    });
+  });
+});
+
+describe('names, separators and the project directory', () => {
+  it('normalizes directory names as Compose does', async () => {
+    const { normalizeProjectName, findCycle } = await import('../../../src/spec/index.js');
+    expect(normalizeProjectName('My App.v2')).toBe('myappv2');
+    expect(normalizeProjectName('_-Web_1')).toBe('web_1');
+    expect(normalizeProjectName('###')).toBe('');
+    expect(findCycle({ a: ['b'], b: ['c'], c: [] })).toBeUndefined();
+    expect(findCycle({ z: ['y'], y: ['z'], a: ['a'] })).toEqual(['a', 'a']);
+  });
+
+  it('COMPOSE_PATH_SEPARATOR splits COMPOSE_FILE; --project-directory sets the base of relative paths and the .env', async () => {
+    await withProject(async (p) => {
+      p.write('a.yaml', 'services:\n  web:\n    image: ${IMG:-a}\n    volumes: ["./data:/data"]\n');
+      p.write('b.yaml', 'services:\n  web:\n    environment: [X=1]\n');
+      p.write('proj/.env', 'IMG=from-proj\n');
+      expect((await p.load({ env: { COMPOSE_FILE: 'a.yaml;b.yaml', COMPOSE_PATH_SEPARATOR: ';' } })).services.web.environment).toEqual({ X: '1' });
+      const proj = await p.load({ files: ['a.yaml', 'b.yaml'], projectDirectory: 'proj' });
+      expect(proj.services.web.environment).toEqual({ X: '1' });
+      expect(proj.workingDir).toBe(path.join(p.dir, 'proj'));
+      expect(proj.services.web.volumes[0].source).toBe(path.join(p.dir, 'proj/data'));
+      expect(proj.services.web.image).toBe('from-proj');
+      expect(proj.name).toBe('proj');
+    });
+  });
+});
+
+describe('YAML tags', () => {
+  it('an unknown tag is an error with a suggestion; standard !! tags work', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    ports: !overide ["80:80"]\n');
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_PARSE');
+      expect(e.message).toMatch(/compose\.yaml:4:\d+: unknown YAML tag !overide/);
+      expect(e.hint).toBe('did you mean !override?');
+      p.write('compose.yaml', 'services:\n  web:\n    image: !!str x\n    environment:\n      N: !!str 5\n');
+      expect((await p.load()).services.web.environment).toEqual({ N: '5' });
+    });
+  });
+});
+
+describe('service_healthy without a healthcheck', () => {
+  it('warns when the dependency declares none or disables it', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: service_healthy}\n      cache: {condition: service_healthy}\n  db:\n    image: x\n  cache:\n    image: x\n    healthcheck: {disable: true}\n');
+      const w = (await p.load()).warnings.join('\n');
+      expect(w).toMatch(/"db" to be healthy, but db declares no healthcheck/);
+      expect(w).toMatch(/"cache" to be healthy, but cache's healthcheck is disabled/);
+    });
+  });
+});

@@ -55,3 +55,18 @@ describe('config rendering (docker compose config style)', () => {
     });
   });
 });
+
+describe('empty command and entrypoint', () => {
+  it('"" or [] clears the image default and is printed; absent stays absent', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    entrypoint: ""\n  api:\n    image: busybox\n');
+      const proj = await p.load();
+      expect(proj.services.web.entrypoint).toEqual([]);
+      expect(proj.services.web.command).toBeNull();
+      const doc = parse(renderConfig(proj)) as Record<string, any>;
+      expect(doc.services.web.entrypoint).toEqual([]);
+      expect('command' in doc.services.web).toBe(false);
+      expect('entrypoint' in doc.services.api).toBe(false);
+    });
+  });
+});
