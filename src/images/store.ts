@@ -325,9 +325,6 @@ export class ImageStore {
   ): Promise<void> {
     const feed = new PassThrough({ highWaterMark: 1 << 20 });
     let unpackError: unknown;
-    let fail!: (e: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    failed.catch(() => undefined);
     const unpack = this.layers.create(diffId, feed, what);
     this.unpacking.set(diffId, unpack.catch(() => undefined));
     // the unpacker can also end early without error (another process finished the same layer)
@@ -338,13 +335,19 @@ export class ImageStore {
       },
       (e) => {
         unpackError = e;
-        fail(e);
       },
     );
+    // An unsafe layer (or a full disk) stops the download at once. Any other unpack failure
+    // (bad gzip, bad tar) may come from corrupted bytes, so the download goes on to the digest
+    // check: a digest mismatch is the truer cause to report.
+    const fatal = (e: unknown): boolean => e instanceof TscError && (e.code === 'IMAGE_UNSAFE' || e.code === 'DISK_FULL');
     const tee = async (c: Buffer): Promise<void> => {
-      if (unpackError) throw unpackError;
-      if (unpackEnded) return;
-      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), failed, ended]);
+      if (unpackError !== undefined || unpackEnded) {
+        if (fatal(unpackError)) throw unpackError;
+        return;
+      }
+      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), ended]);
+      if (fatal(unpackError)) throw unpackError;
     };
     try {
       try {
