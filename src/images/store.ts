@@ -427,6 +427,22 @@ export class ImageStore {
     const client = new RegistryClient(ref, opts.signal, this.opts.env);
     const manifestBlobs: string[] = [];
 
+    // by digest, content never changes: an image already here needs no registry at all
+    if (ref.digest && !opts.platform) {
+      const idx = this.readIndex();
+      const have = Object.values(idx.images).find((im) => im.repoDigests.includes(`${ref.name}@${ref.digest}`));
+      if (have && have.diffIds.every((d) => this.layers.has(d))) {
+        const rec = ref.tag !== undefined
+          ? this.updateIndex((i) => {
+              i.refs[`${ref.name}:${ref.tag}`] = have.id;
+              return this.toRecord(i, i.images[have.id]);
+            })
+          : this.toRecord(idx, have);
+        opts.onProgress?.({ kind: 'done', id: rec.id, downloaded: false });
+        return rec;
+      }
+    }
+
     const fetchManifest = async (reference: string, expected?: string): Promise<{ json: ManifestJson; digest: string; mediaType: string }> => {
       if (expected && this.blobs.has(expected)) {
         const body = this.blobs.read(expected);
@@ -693,10 +709,5 @@ export class ImageStore {
   /** Loads the images of an OCI image-layout archive or a `docker save` archive. */
   async load(archivePath: string): Promise<ImageRecord[]> {
     return loadArchive(this, archivePath);
-  }
-
-  /** True when the store holds nothing yet (no index file). */
-  isEmpty(): boolean {
-    return !existsSync(this.indexPath);
   }
 }

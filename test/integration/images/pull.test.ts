@@ -103,6 +103,9 @@ describe('pull from a registry', () => {
     const digest = rec.repoDigests[0].split('@')[1];
     const byDigest = await store.pull(`${reg.host}/library/busybox@${digest}`);
     expect(byDigest.id).toBe(rec.id);
+    // present by digest: no registry request at all (an aborted signal would fail any)
+    const offline = new ImageStore(store.root);
+    expect((await offline.pull(`${reg.host}/library/busybox@${digest}`, { signal: AbortSignal.abort() })).id).toBe(rec.id);
     expect(store.get(`${reg.host}/library/busybox@${digest}`)?.id).toBe(rec.id);
   });
 
