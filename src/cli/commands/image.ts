@@ -4,6 +4,10 @@
  * table.
  */
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Listr } from 'listr2';
 
 import { TscError } from '../../common/errors.js';
@@ -261,11 +265,29 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
   image
     .command('load')
     .description('Load images from an OCI image-layout archive or a docker save archive')
-    .requiredOption('-i, --input <file>', 'Read from the tar archive file (gzip allowed)')
+    .option('-i, --input <file>', 'Read from the tar archive file (gzip allowed) instead of standard input')
     .option('-q, --quiet', 'Suppress the load output')
-    .action(async (opts: { input: string; quiet?: boolean }) => {
+    .action(async (opts: { input?: string; quiet?: boolean }) => {
       requireRoot('load');
-      const recs = await store().load(opts.input);
+      const s = store();
+      let recs: ImageRecord[];
+      if (opts.input) recs = await s.load(opts.input);
+      else {
+        if (process.stdin.isTTY) {
+          throw new TscError('USAGE', 'image load needs an archive: give -i FILE or pipe one into standard input', {
+            hint: 'tscompose image load -i busybox.tar',
+          });
+        }
+        // the archive is read twice (extract, then verify), so standard input goes to a file first
+        mkdirSync(s.blobs.tmpDir, { recursive: true });
+        const tmp = path.join(s.blobs.tmpDir, `stdin.${process.pid}.${randomBytes(4).toString('hex')}`);
+        try {
+          await pipeline(process.stdin, createWriteStream(tmp, { mode: 0o600 }));
+          recs = await s.load(tmp);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+      }
       if (opts.quiet) return;
       for (const r of recs) {
         if (r.repoTags.length) for (const t of r.repoTags) console.log(`Loaded image: ${familiarName(t)}`);
