@@ -10,6 +10,7 @@
  * Errors are TscError with IMAGE_* codes (IMAGE_DIGEST, IMAGE_UNSAFE, IMAGE_AUTH, ...).
  */
 export { ImageStore } from './store.js';
+export { PullProgress } from './progress.js';
 export type { PullEvent, PullOptions, RemoveOptions, RemoveResult, PruneOptions, PruneResult, ImageStoreOptions } from './store.js';
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
