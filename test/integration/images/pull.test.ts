@@ -231,6 +231,27 @@ describe('pull from a registry', () => {
     expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
   });
 
+  it('reports a full disk in one line, keeps the store consistent, and completes once there is room', async () => {
+    const root = path.join(tmp, 'store-full');
+    mkdirSync(root, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1200k', 'tsc-img-full', root]);
+    mounts.push(root);
+    try {
+      const store = new ImageStore(root);
+      const err = await expectTscError(store.pull(`${reg.host}/library/busybox:latest`), 'DISK_FULL', /no space left on device while/);
+      expect(err.message).toContain(`${reg.host}/library/busybox:latest`);
+      expect(store.list()).toEqual([]);
+      expect(store.layers.list()).toEqual([]);
+      expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+      expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+      execFileSync('mount', ['-o', 'remount,size=16m', root]);
+      const rec = await store.pull(`${reg.host}/library/busybox:latest`);
+      expect(existsSync(path.join(store.rootfs(rec.id).lowerDirs[0], 'bin/busybox'))).toBe(true);
+    } finally {
+      umountAll();
+    }
+  });
+
   it('names the image and the cause for an unknown tag and an unreachable registry', async () => {
     const store = new ImageStore(path.join(tmp, 'store-errors'));
     await expectTscError(store.pull(`${reg.host}/library/busybox:nope`), 'IMAGE_NOT_FOUND', /busybox:nope/);
