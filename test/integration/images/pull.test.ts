@@ -260,6 +260,23 @@ describe('pull from a registry', () => {
     await expectTscError(store.pull(`127.0.0.1:${port}/x/y:z`), 'IMAGE_REGISTRY', /cannot reach registry 127\.0\.0\.1:\d+ for 127\.0\.0\.1:\d+\/x\/y:z: ECONNREFUSED/);
   });
 
+  it('stops a cancelled pull with one line naming the image, leaving nothing behind', async () => {
+    const proxy = await startSlowProxy(reg.port, 256 * 1024);
+    try {
+      const store = new ImageStore(path.join(tmp, 'store-cancel'));
+      const ref = `${proxy.host}/library/busybox:latest`;
+      await expectTscError(store.pull(ref, { signal: AbortSignal.timeout(800) }), 'IMAGE_REGISTRY', new RegExp(`^pull of ${ref} timed out$`));
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 800);
+      await expectTscError(store.pull(ref, { signal: ctl.signal }), 'IMAGE_REGISTRY', new RegExp(`^pull of ${ref} was cancelled$`));
+      expect(store.list()).toEqual([]);
+      expect(store.layers.list()).toEqual([]);
+      expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('completes a pull after an earlier pull of the same image was killed', async () => {
     const dir = path.join(tmp, 'big');
     const payload = randomBytes(6 * 1024 * 1024);
