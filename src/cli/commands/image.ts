@@ -12,7 +12,7 @@ import { Listr } from 'listr2';
 
 import { TscError } from '../../common/errors.js';
 import { stateRoot } from '../../common/paths.js';
-import { familiarName, openImageStore, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
+import { familiarName, openImageStore, parseReference, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
 
 export interface ImageCommandDeps {
   /** ids of images that containers use; `image rm` and `image prune` never remove them */
@@ -214,10 +214,18 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
     .command('ls')
     .alias('list')
     .description('List images')
+    .argument('[repository]', 'only images of this repository (e.g. busybox, or busybox:1.36)')
     .option('-q, --quiet', 'Only show image IDs')
     .option('--format <format>', 'Format the output (table|json)', 'table')
-    .action((opts: { quiet?: boolean; format?: string }) => {
-      const images = store().list();
+    .action((repository: string | undefined, opts: { quiet?: boolean; format?: string }) => {
+      let images = store().list();
+      if (repository) {
+        const r = parseReference(repository);
+        const exactTag = /:[^/]+$/.test(repository.split('@')[0]);
+        images = images
+          .map((im) => ({ ...im, repoTags: im.repoTags.filter((t) => (exactTag ? t === r.normalized : t.startsWith(`${r.name}:`))) }))
+          .filter((im) => im.repoTags.length > 0);
+      }
       if (opts.quiet) {
         for (const id of [...new Set(images.map((i) => i.id.slice(7, 19)))]) console.log(id);
       } else if (opts.format === 'json') {
@@ -227,6 +235,20 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
       } else {
         throw new TscError('USAGE', `unknown format "${opts.format}" for image ls`, { hint: 'use table or json' });
       }
+    });
+
+  image
+    .command('inspect')
+    .description('Show the records of one or more images as JSON')
+    .argument('<image...>', 'image references or ids')
+    .action((refs: string[]) => {
+      const s = store();
+      const out = refs.map((ref) => {
+        const rec = s.get(ref);
+        if (!rec) throw new TscError('IMAGE_NOT_FOUND', `no such image: ${ref}`, { hint: 'tscompose image ls lists the images in the store' });
+        return { ...rec, rootfs: s.rootfs(rec.id) };
+      });
+      console.log(JSON.stringify(out, null, 2));
     });
 
   image

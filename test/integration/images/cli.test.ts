@@ -65,6 +65,11 @@ describe('tscompose image', () => {
     );
     const json = JSON.parse((await cli(['image', 'ls', '--format', 'json'])).stdout) as { id: string; repoTags: string[] }[];
     expect(json).toHaveLength(2); // busybox and the pulled image are the same image
+    expect((await cli(['image', 'ls', 'tsc/three'])).stdout).toMatch(/^REPOSITORY.*\ntsc\/three\s+v1\s/);
+    expect((await cli(['image', 'ls', 'tsc/three:v2'])).stdout.trim().split('\n')).toHaveLength(1);
+    const inspect = JSON.parse((await cli(['image', 'inspect', 'tsc/three:v1'])).stdout) as { config: { WorkingDir: string }; rootfs: { lowerDirs: string[] } }[];
+    expect(inspect[0].config.WorkingDir).toBe('/data');
+    expect(inspect[0].rootfs.lowerDirs).toHaveLength(3);
 
     const rm = await cli(['image', 'rm', 'tsc/three:v1']);
     expect(rm.code).toBe(0);
