@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -202,5 +203,22 @@ describe('image removal', () => {
     const r2 = await store.prune({ all: true, inUse: [keep.configDigest] });
     expect(r2.deleted).toEqual([two.configDigest]);
     expect(store.list().map((x) => x.id)).toEqual([keep.configDigest]);
+
+    // content no image names (left by an interrupted pull) goes once it is old enough to be
+    // no running pull's, and dead processes' temporary files go at once
+    const oldBlob = Buffer.from('orphan, old');
+    const newBlob = Buffer.from('orphan, new');
+    const oldDigest = `sha256:${createHash('sha256').update(oldBlob).digest('hex')}`;
+    const newDigest = `sha256:${createHash('sha256').update(newBlob).digest('hex')}`;
+    await store.blobs.writeBuffer(oldDigest, oldBlob, 'test blob');
+    await store.blobs.writeBuffer(newDigest, newBlob, 'test blob');
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(store.blobs.path(oldDigest), past, past);
+    writeFileSync(path.join(store.blobs.tmpDir, `${'e'.repeat(64)}.999999999.abcd`), 'partial of a dead process');
+    await store.prune();
+    expect(store.blobs.has(oldDigest)).toBe(false);
+    expect(store.blobs.has(newDigest)).toBe(true);
+    expect(store.blobs.has(keep.configDigest)).toBe(true);
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
   });
 });
