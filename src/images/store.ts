@@ -284,7 +284,17 @@ export class ImageStore {
     const id = this.resolve(idx, imageId);
     const im = id ? idx.images[id] : undefined;
     if (!im) throw new TscError('IMAGE_NOT_FOUND', `image ${imageId} is not in the local store (${this.root})`, { hint: 'pull or load it first' });
-    const lowerDirs = im.diffIds.map((d) => this.layers.diffDir(d)).reverse();
+    // overlayfs refuses the same lowerdir twice ("conflicting lowerdir path"). Keeping only the
+    // top-most copy of a repeated layer gives the same union: whatever the lower copy shows or
+    // hides, the upper copy shows or hides over everything beneath it as well.
+    const lowerDirs = [...new Set(im.diffIds.map((d) => this.layers.diffDir(d)).reverse())];
+    if (lowerDirs.length === 0) {
+      // an image without layers (FROM scratch with only config) runs on an empty root
+      const empty = path.join(this.layers.dir, 'empty', 'diff');
+      mkdirSync(this.layers.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(empty, { recursive: true, mode: 0o755 });
+      lowerDirs.push(empty);
+    }
     for (const [i, d] of im.diffIds.entries()) {
       if (!this.layers.has(d)) {
         throw new TscError('STATE_CORRUPT', `layer ${i + 1} (${d}) of image ${im.id} is missing from ${this.layers.dir}`, {

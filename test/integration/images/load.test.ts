@@ -3,7 +3,7 @@
  * and layers, and removal that keeps layers other images still use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -138,6 +138,34 @@ describe('image load', () => {
     const junk = path.join(tmp, 'junk.tar');
     writeFileSync(junk, 'this is not a tar archive'.repeat(40));
     await expectTscError(store.load(junk), 'IMAGE_ARCHIVE', /not a valid tar/);
+  });
+});
+
+describe('root filesystems', () => {
+  it('gives overlayfs each repeated layer once, and an image without layers an empty root', async () => {
+    const layout = path.join(tmp, 'repeated');
+    const same: Parameters<typeof writeOciImage>[1]['layers'][number] = [{ name: 'same.txt', type: 'file', data: 'same' }];
+    const built = writeOciImage(layout, {
+      ref: 'docker.io/tsc/repeated:1',
+      layers: [busyboxEntries(), same, [{ name: 'same.txt', type: 'file', data: 'changed' }, { name: 'mid.txt', type: 'file', data: 'mid' }], same],
+    });
+    const empty = writeOciImage(layout, { ref: 'docker.io/tsc/empty:1', layers: [] });
+    const store = new ImageStore(path.join(tmp, 'store-repeated'));
+    await store.load(archiveOf(layout));
+    const { lowerDirs } = store.rootfs(built.configDigest);
+    expect(lowerDirs).toEqual([store.layers.diffDir(built.diffIds[3]), store.layers.diffDir(built.diffIds[2]), store.layers.diffDir(built.diffIds[0])]);
+    const base = path.join(tmp, 'mnt-repeated');
+    for (const d of ['upper', 'work', 'merged']) mkdirSync(path.join(base, d), { recursive: true });
+    execFileSync('mount', ['-t', 'overlay', 'tsc-img-test', '-o', `lowerdir=${lowerDirs.join(':')},upperdir=${base}/upper,workdir=${base}/work`, `${base}/merged`]);
+    try {
+      expect(readFileSync(path.join(base, 'merged/same.txt'), 'utf8')).toBe('same');
+      expect(readFileSync(path.join(base, 'merged/mid.txt'), 'utf8')).toBe('mid');
+    } finally {
+      execFileSync('umount', [`${base}/merged`]);
+    }
+    const root = store.rootfs(empty.configDigest).lowerDirs;
+    expect(root).toHaveLength(1);
+    expect(readdirSync(root[0])).toEqual([]);
   });
 });
 
