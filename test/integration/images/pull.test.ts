@@ -14,7 +14,7 @@ import { lgetxattr } from '../../../src/images/sys.js';
 import { TscError } from '../../../src/common/errors.js';
 import { distEntry } from '../../../src/common/paths.js';
 import { startRegistry, startSlowProxy, freePort, type TestRegistry } from '../../support/registry.js';
-import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
+import { archiveOf, buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
 import { hostPlatform } from '../../../src/images/platform.js';
 
 let reg: TestRegistry;
@@ -107,6 +107,28 @@ describe('pull from a registry', () => {
     const offline = new ImageStore(store.root);
     expect((await offline.pull(`${reg.host}/library/busybox@${digest}`, { signal: AbortSignal.abort() })).id).toBe(rec.id);
     expect(store.get(`${reg.host}/library/busybox@${digest}`)?.id).toBe(rec.id);
+  });
+
+  it('fetches a layer again when another process removes it while a pull reuses it', async () => {
+    const root = path.join(tmp, 'store-race');
+    const store = new ImageStore(root);
+    const other = new ImageStore(root); // as a second tscompose process would see the store
+    const loaded = await store.load(archiveOf(path.join(tmp, 'one'), path.join(tmp, 'race-one.tar')));
+    let removed = false;
+    const events: PullEvent[] = [];
+    const rec = await store.pull(`${reg.host}/library/busybox:latest`, {
+      onProgress: (e) => {
+        events.push(e);
+        if (e.kind === 'layer-present' && !removed) {
+          removed = true;
+          void other.remove(loaded[0].id); // its index update and layer removal run right now
+        }
+      },
+    });
+    expect(removed).toBe(true);
+    expect(events.filter((e) => e.kind === 'download-done').length).toBeGreaterThan(0);
+    expect(rec.repoTags).toEqual([`${reg.host}/library/busybox:latest`]);
+    expect(existsSync(path.join(store.rootfs(rec.id).lowerDirs[0], 'bin/busybox'))).toBe(true);
   });
 
   it('pulls a three-layer image whose overlay root shows replaced, deleted and opaque entries', async () => {
