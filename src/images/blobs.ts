@@ -84,6 +84,19 @@ export class BlobStore {
     return readdirSync(this.dir).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
+  /** Moves a blob out of the store (a quick rename); returns where it went, for deletion. */
+  detach(digest: string): string | undefined {
+    if (!this.has(digest)) return undefined;
+    mkdirSync(this.tmpDir, { recursive: true });
+    const doomed = path.join(this.tmpDir, `${digestHex(digest)}.rm.${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(this.path(digest), doomed);
+      return doomed;
+    } catch {
+      return undefined;
+    }
+  }
+
   remove(digest: string): void {
     rmSync(this.path(digest), { force: true });
   }

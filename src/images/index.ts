@@ -1,5 +1,16 @@
-/** The image store's public surface. */
+/**
+ * The image store's public surface.
+ *
+ *   const store = openImageStore();                    // <state root>/images
+ *   const rec = await store.pull('busybox', { onProgress });   // or store.load(archive)
+ *   const { lowerDirs } = store.rootfs(rec.id);         // top-most first: lowerdir=a:b:c
+ *   await store.remove('busybox', { inUse: idsUsedByContainers });
+ *
+ * The store never mounts: the engine makes the overlay (lowerDirs + its own upper/work dirs).
+ * Errors are TscError with IMAGE_* codes (IMAGE_DIGEST, IMAGE_UNSAFE, IMAGE_AUTH, ...).
+ */
 export { ImageStore } from './store.js';
+export { PullProgress } from './progress.js';
 export type { PullEvent, PullOptions, RemoveOptions, RemoveResult, PruneOptions, PruneResult, ImageStoreOptions } from './store.js';
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';

@@ -87,6 +87,17 @@ export class LayerStore {
     }
   }
 
+  /** Moves a layer out of the store (a quick rename); returns where it went, for deletion. */
+  detach(diffId: string): string | undefined {
+    const hex = digestHex(diffId);
+    const dir = path.join(this.dir, hex);
+    if (!existsSync(dir)) return undefined;
+    mkdirSync(this.tmpDir, { recursive: true });
+    const doomed = path.join(this.tmpDir, `${hex}.rm.${randomBytes(4).toString('hex')}`);
+    renameSync(dir, doomed);
+    return doomed;
+  }
+
   async remove(diffId: string): Promise<void> {
     const hex = digestHex(diffId);
     const dir = path.join(this.dir, hex);

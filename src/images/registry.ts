@@ -90,8 +90,9 @@ export class RegistryClient {
 
   private unreachable(e: unknown): TscError {
     if (e instanceof TscError) return e;
-    if ((e as Error)?.name === 'AbortError') {
-      return new TscError('IMAGE_REGISTRY', `pull of ${this.image} was cancelled`, { cause: e });
+    if (this.signal?.aborted || (e as Error)?.name === 'AbortError' || (e as Error)?.name === 'TimeoutError') {
+      const timedOut = (this.signal?.reason as Error | undefined)?.name === 'TimeoutError' || (e as Error)?.name === 'TimeoutError';
+      return new TscError('IMAGE_REGISTRY', `pull of ${this.image} ${timedOut ? 'timed out' : 'was cancelled'}`, { cause: e });
     }
     const c = (e as { cause?: { code?: string; message?: string } })?.cause;
     const why = c?.code ?? c?.message ?? (e as Error)?.message ?? String(e);

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, closeSync, rmSync, statSync, fsyncSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 
@@ -133,6 +134,15 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed !== undefined) throw failed;
+}
+
+/** A layer disappeared between unpacking and recording the image (a concurrent removal). */
+class LayerVanished extends TscError {
+  constructor(diffId: string) {
+    super('STATE_CORRUPT', `layer ${diffId} was removed while the image using it was being recorded`, {
+      hint: 'another tscompose command removed images at the same time; run the command again',
+    });
+  }
 }
 
 export class ImageStore {
@@ -284,7 +294,17 @@ export class ImageStore {
     const id = this.resolve(idx, imageId);
     const im = id ? idx.images[id] : undefined;
     if (!im) throw new TscError('IMAGE_NOT_FOUND', `image ${imageId} is not in the local store (${this.root})`, { hint: 'pull or load it first' });
-    const lowerDirs = im.diffIds.map((d) => this.layers.diffDir(d)).reverse();
+    // overlayfs refuses the same lowerdir twice ("conflicting lowerdir path"). Keeping only the
+    // top-most copy of a repeated layer gives the same union: whatever the lower copy shows or
+    // hides, the upper copy shows or hides over everything beneath it as well.
+    const lowerDirs = [...new Set(im.diffIds.map((d) => this.layers.diffDir(d)).reverse())];
+    if (lowerDirs.length === 0) {
+      // an image without layers (FROM scratch with only config) runs on an empty root
+      const empty = path.join(this.layers.dir, 'empty', 'diff');
+      mkdirSync(this.layers.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(empty, { recursive: true, mode: 0o755 });
+      lowerDirs.push(empty);
+    }
     for (const [i, d] of im.diffIds.entries()) {
       if (!this.layers.has(d)) {
         throw new TscError('STATE_CORRUPT', `layer ${i + 1} (${d}) of image ${im.id} is missing from ${this.layers.dir}`, {
@@ -301,6 +321,8 @@ export class ImageStore {
     if (this.layers.has(diffId)) return;
     let p = this.unpacking.get(diffId);
     if (!p) {
+      // both the layer and its blob gone: removed by another process since this pull looked
+      if (!this.blobs.has(blob)) throw new LayerVanished(diffId);
       onProgress?.({ kind: 'unpack-start', digest: blob });
       p = this.layers.create(diffId, this.blobs.path(blob), what).finally(() => this.unpacking.delete(diffId));
       this.unpacking.set(diffId, p);
@@ -325,9 +347,6 @@ export class ImageStore {
   ): Promise<void> {
     const feed = new PassThrough({ highWaterMark: 1 << 20 });
     let unpackError: unknown;
-    let fail!: (e: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    failed.catch(() => undefined);
     const unpack = this.layers.create(diffId, feed, what);
     this.unpacking.set(diffId, unpack.catch(() => undefined));
     // the unpacker can also end early without error (another process finished the same layer)
@@ -338,13 +357,19 @@ export class ImageStore {
       },
       (e) => {
         unpackError = e;
-        fail(e);
       },
     );
+    // An unsafe layer (or a full disk) stops the download at once. Any other unpack failure
+    // (bad gzip, bad tar) may come from corrupted bytes, so the download goes on to the digest
+    // check: a digest mismatch is the truer cause to report.
+    const fatal = (e: unknown): boolean => e instanceof TscError && (e.code === 'IMAGE_UNSAFE' || e.code === 'DISK_FULL');
     const tee = async (c: Buffer): Promise<void> => {
-      if (unpackError) throw unpackError;
-      if (unpackEnded) return;
-      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), failed, ended]);
+      if (unpackError !== undefined || unpackEnded) {
+        if (fatal(unpackError)) throw unpackError;
+        return;
+      }
+      if (!feed.write(c)) await Promise.race([once(feed, 'drain'), ended]);
+      if (fatal(unpackError)) throw unpackError;
     };
     try {
       try {
@@ -402,6 +427,8 @@ export class ImageStore {
       manifestBlobs: c.manifestBlobs,
     };
     return this.updateIndex((idx) => {
+      const gone = diffIds.find((d) => !this.layers.has(d));
+      if (gone) throw new LayerVanished(gone);
       const old = idx.images[stored.id];
       if (old) {
         stored.repoDigests = [...new Set([...old.repoDigests, ...stored.repoDigests])].sort();
@@ -418,11 +445,37 @@ export class ImageStore {
 
   /** Pulls `ref` from its registry. Layers and blobs already present are not downloaded again. */
   async pull(refStr: string, opts: PullOptions = {}): Promise<ImageRecord> {
+    try {
+      return await this.pullOnce(refStr, opts);
+    } catch (e) {
+      // an image removal in another process took a layer this pull was reusing: fetch again
+      if (e instanceof LayerVanished) return this.pullOnce(refStr, opts);
+      throw e;
+    }
+  }
+
+  private async pullOnce(refStr: string, opts: PullOptions): Promise<ImageRecord> {
     const ref = parseReference(refStr);
     const what = ref.normalized;
     const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
     const client = new RegistryClient(ref, opts.signal, this.opts.env);
     const manifestBlobs: string[] = [];
+
+    // by digest, content never changes: an image already here needs no registry at all
+    if (ref.digest && !opts.platform) {
+      const idx = this.readIndex();
+      const have = Object.values(idx.images).find((im) => im.repoDigests.includes(`${ref.name}@${ref.digest}`));
+      if (have && have.diffIds.every((d) => this.layers.has(d))) {
+        const rec = ref.tag !== undefined
+          ? this.updateIndex((i) => {
+              i.refs[`${ref.name}:${ref.tag}`] = have.id;
+              return this.toRecord(i, i.images[have.id]);
+            })
+          : this.toRecord(idx, have);
+        opts.onProgress?.({ kind: 'done', id: rec.id, downloaded: false });
+        return rec;
+      }
+    }
 
     const fetchManifest = async (reference: string, expected?: string): Promise<{ json: ManifestJson; digest: string; mediaType: string }> => {
       if (expected && this.blobs.has(expected)) {
@@ -605,36 +658,56 @@ export class ImageStore {
       const im = idx.images[id];
       delete idx.images[id];
       result.deleted.push(id);
-      return im;
+      return this.detachUnused(idx, [im]).paths;
     });
-    if (doomed) await this.collect([doomed]);
+    if (doomed) await this.deletePaths(doomed);
     return result;
   }
 
   /** Deletes the layers and blobs of removed images that no remaining image uses. Returns bytes freed. */
-  private async collect(removed: StoredImage[]): Promise<number> {
-    const idx = this.readIndex();
+  /**
+   * Called under the index lock with the index as it will be written: moves the layers and
+   * blobs of removed images that no remaining image uses out of the store (renames, so this is
+   * quick). A pull committing at the same time either sees them gone and fetches them again,
+   * or is already in the index and keeps them. Returns what to delete after the lock and the
+   * bytes that frees.
+   */
+  private detachUnused(idx: IndexFile, removed: StoredImage[]): { paths: string[]; freed: number } {
     const keepLayers = new Set<string>();
     const keepBlobs = new Set<string>();
     for (const im of Object.values(idx.images)) {
       im.diffIds.forEach((d) => keepLayers.add(d));
       [im.id, ...im.layerBlobs, ...im.manifestBlobs].forEach((b) => keepBlobs.add(b));
     }
+    const paths: string[] = [];
     let freed = 0;
     for (const im of removed) {
       for (const d of im.diffIds) {
         if (keepLayers.has(d)) continue;
-        freed += this.layers.info(d)?.size ?? 0;
-        await this.layers.remove(d);
-        keepLayers.add(d); // removed once
+        keepLayers.add(d); // once
+        const size = this.layers.info(d)?.size ?? 0;
+        const p = this.layers.detach(d);
+        if (p) {
+          paths.push(p);
+          freed += size;
+        }
       }
       for (const b of [im.id, ...im.layerBlobs, ...im.manifestBlobs]) {
         if (keepBlobs.has(b)) continue;
-        freed += this.blobs.size(b);
-        this.blobs.remove(b);
+        keepBlobs.add(b);
+        const size = this.blobs.size(b);
+        const p = this.blobs.detach(b);
+        if (p) {
+          paths.push(p);
+          freed += size;
+        }
       }
     }
-    return freed;
+    return { paths, freed };
+  }
+
+  private async deletePaths(paths: string[]): Promise<void> {
+    for (const p of paths) await rm(p, { recursive: true, force: true });
   }
 
   /**
@@ -653,9 +726,10 @@ export class ImageStore {
         delete idx.images[id];
         out.push(im);
       }
-      return out;
+      return { out, ...this.detachUnused(idx, out) };
     });
-    let freed = await this.collect(removed);
+    await this.deletePaths(removed.paths);
+    let freed = removed.freed;
     freed += this.blobs.cleanTemp();
     await this.layers.cleanTemp();
     // orphans: content left by interrupted pulls or loads
@@ -677,7 +751,7 @@ export class ImageStore {
       freed += st.size;
       this.blobs.remove(b);
     }
-    return { deleted: removed.map((r) => r.id), reclaimedBytes: freed };
+    return { deleted: removed.out.map((r) => r.id), reclaimedBytes: freed };
   }
 
   // ---------------------------------------------------------------- load
@@ -690,10 +764,5 @@ export class ImageStore {
   /** Loads the images of an OCI image-layout archive or a `docker save` archive. */
   async load(archivePath: string): Promise<ImageRecord[]> {
     return loadArchive(this, archivePath);
-  }
-
-  /** True when the store holds nothing yet (no index file). */
-  isEmpty(): boolean {
-    return !existsSync(this.indexPath);
   }
 }

@@ -4,11 +4,15 @@
  * table.
  */
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Listr } from 'listr2';
 
 import { TscError } from '../../common/errors.js';
 import { stateRoot } from '../../common/paths.js';
-import { familiarName, openImageStore, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
+import { familiarName, openImageStore, parseReference, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
 
 export interface ImageCommandDeps {
   /** ids of images that containers use; `image rm` and `image prune` never remove them */
@@ -210,10 +214,18 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
     .command('ls')
     .alias('list')
     .description('List images')
+    .argument('[repository]', 'only images of this repository (e.g. busybox, or busybox:1.36)')
     .option('-q, --quiet', 'Only show image IDs')
     .option('--format <format>', 'Format the output (table|json)', 'table')
-    .action((opts: { quiet?: boolean; format?: string }) => {
-      const images = store().list();
+    .action((repository: string | undefined, opts: { quiet?: boolean; format?: string }) => {
+      let images = store().list();
+      if (repository) {
+        const r = parseReference(repository);
+        const exactTag = /:[^/]+$/.test(repository.split('@')[0]);
+        images = images
+          .map((im) => ({ ...im, repoTags: im.repoTags.filter((t) => (exactTag ? t === r.normalized : t.startsWith(`${r.name}:`))) }))
+          .filter((im) => im.repoTags.length > 0);
+      }
       if (opts.quiet) {
         for (const id of [...new Set(images.map((i) => i.id.slice(7, 19)))]) console.log(id);
       } else if (opts.format === 'json') {
@@ -223,6 +235,20 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
       } else {
         throw new TscError('USAGE', `unknown format "${opts.format}" for image ls`, { hint: 'use table or json' });
       }
+    });
+
+  image
+    .command('inspect')
+    .description('Show the records of one or more images as JSON')
+    .argument('<image...>', 'image references or ids')
+    .action((refs: string[]) => {
+      const s = store();
+      const out = refs.map((ref) => {
+        const rec = s.get(ref);
+        if (!rec) throw new TscError('IMAGE_NOT_FOUND', `no such image: ${ref}`, { hint: 'tscompose image ls lists the images in the store' });
+        return { ...rec, rootfs: s.rootfs(rec.id) };
+      });
+      console.log(JSON.stringify(out, null, 2));
     });
 
   image
@@ -261,11 +287,29 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
   image
     .command('load')
     .description('Load images from an OCI image-layout archive or a docker save archive')
-    .requiredOption('-i, --input <file>', 'Read from the tar archive file (gzip allowed)')
+    .option('-i, --input <file>', 'Read from the tar archive file (gzip allowed) instead of standard input')
     .option('-q, --quiet', 'Suppress the load output')
-    .action(async (opts: { input: string; quiet?: boolean }) => {
+    .action(async (opts: { input?: string; quiet?: boolean }) => {
       requireRoot('load');
-      const recs = await store().load(opts.input);
+      const s = store();
+      let recs: ImageRecord[];
+      if (opts.input) recs = await s.load(opts.input);
+      else {
+        if (process.stdin.isTTY) {
+          throw new TscError('USAGE', 'image load needs an archive: give -i FILE or pipe one into standard input', {
+            hint: 'tscompose image load -i busybox.tar',
+          });
+        }
+        // the archive is read twice (extract, then verify), so standard input goes to a file first
+        mkdirSync(s.blobs.tmpDir, { recursive: true });
+        const tmp = path.join(s.blobs.tmpDir, `stdin.${process.pid}.${randomBytes(4).toString('hex')}`);
+        try {
+          await pipeline(process.stdin, createWriteStream(tmp, { mode: 0o600 }));
+          recs = await s.load(tmp);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+      }
       if (opts.quiet) return;
       for (const r of recs) {
         if (r.repoTags.length) for (const t of r.repoTags) console.log(`Loaded image: ${familiarName(t)}`);

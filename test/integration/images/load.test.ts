@@ -3,8 +3,9 @@
  * and layers, and removal that keeps layers other images still use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -140,6 +141,34 @@ describe('image load', () => {
   });
 });
 
+describe('root filesystems', () => {
+  it('gives overlayfs each repeated layer once, and an image without layers an empty root', async () => {
+    const layout = path.join(tmp, 'repeated');
+    const same: Parameters<typeof writeOciImage>[1]['layers'][number] = [{ name: 'same.txt', type: 'file', data: 'same' }];
+    const built = writeOciImage(layout, {
+      ref: 'docker.io/tsc/repeated:1',
+      layers: [busyboxEntries(), same, [{ name: 'same.txt', type: 'file', data: 'changed' }, { name: 'mid.txt', type: 'file', data: 'mid' }], same],
+    });
+    const empty = writeOciImage(layout, { ref: 'docker.io/tsc/empty:1', layers: [] });
+    const store = new ImageStore(path.join(tmp, 'store-repeated'));
+    await store.load(archiveOf(layout));
+    const { lowerDirs } = store.rootfs(built.configDigest);
+    expect(lowerDirs).toEqual([store.layers.diffDir(built.diffIds[3]), store.layers.diffDir(built.diffIds[2]), store.layers.diffDir(built.diffIds[0])]);
+    const base = path.join(tmp, 'mnt-repeated');
+    for (const d of ['upper', 'work', 'merged']) mkdirSync(path.join(base, d), { recursive: true });
+    execFileSync('mount', ['-t', 'overlay', 'tsc-img-test', '-o', `lowerdir=${lowerDirs.join(':')},upperdir=${base}/upper,workdir=${base}/work`, `${base}/merged`]);
+    try {
+      expect(readFileSync(path.join(base, 'merged/same.txt'), 'utf8')).toBe('same');
+      expect(readFileSync(path.join(base, 'merged/mid.txt'), 'utf8')).toBe('mid');
+    } finally {
+      execFileSync('umount', [`${base}/merged`]);
+    }
+    const root = store.rootfs(empty.configDigest).lowerDirs;
+    expect(root).toHaveLength(1);
+    expect(readdirSync(root[0])).toEqual([]);
+  });
+});
+
 describe('image removal', () => {
   it('untags, refuses images in use, and deletes only layers no other image uses', async () => {
     const layout = path.join(tmp, 'shared');
@@ -202,5 +231,22 @@ describe('image removal', () => {
     const r2 = await store.prune({ all: true, inUse: [keep.configDigest] });
     expect(r2.deleted).toEqual([two.configDigest]);
     expect(store.list().map((x) => x.id)).toEqual([keep.configDigest]);
+
+    // content no image names (left by an interrupted pull) goes once it is old enough to be
+    // no running pull's, and dead processes' temporary files go at once
+    const oldBlob = Buffer.from('orphan, old');
+    const newBlob = Buffer.from('orphan, new');
+    const oldDigest = `sha256:${createHash('sha256').update(oldBlob).digest('hex')}`;
+    const newDigest = `sha256:${createHash('sha256').update(newBlob).digest('hex')}`;
+    await store.blobs.writeBuffer(oldDigest, oldBlob, 'test blob');
+    await store.blobs.writeBuffer(newDigest, newBlob, 'test blob');
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(store.blobs.path(oldDigest), past, past);
+    writeFileSync(path.join(store.blobs.tmpDir, `${'e'.repeat(64)}.999999999.abcd`), 'partial of a dead process');
+    await store.prune();
+    expect(store.blobs.has(oldDigest)).toBe(false);
+    expect(store.blobs.has(newDigest)).toBe(true);
+    expect(store.blobs.has(keep.configDigest)).toBe(true);
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
   });
 });

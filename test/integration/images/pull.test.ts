@@ -14,7 +14,7 @@ import { lgetxattr } from '../../../src/images/sys.js';
 import { TscError } from '../../../src/common/errors.js';
 import { distEntry } from '../../../src/common/paths.js';
 import { startRegistry, startSlowProxy, freePort, type TestRegistry } from '../../support/registry.js';
-import { buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
+import { archiveOf, buildOneLayer, buildThreeLayer, busyboxEntries, writeOciImage, writeMultiPlatform, LAYOUT_TAG } from '../../support/images.js';
 import { hostPlatform } from '../../../src/images/platform.js';
 
 let reg: TestRegistry;
@@ -103,7 +103,32 @@ describe('pull from a registry', () => {
     const digest = rec.repoDigests[0].split('@')[1];
     const byDigest = await store.pull(`${reg.host}/library/busybox@${digest}`);
     expect(byDigest.id).toBe(rec.id);
+    // present by digest: no registry request at all (an aborted signal would fail any)
+    const offline = new ImageStore(store.root);
+    expect((await offline.pull(`${reg.host}/library/busybox@${digest}`, { signal: AbortSignal.abort() })).id).toBe(rec.id);
     expect(store.get(`${reg.host}/library/busybox@${digest}`)?.id).toBe(rec.id);
+  });
+
+  it('fetches a layer again when another process removes it while a pull reuses it', async () => {
+    const root = path.join(tmp, 'store-race');
+    const store = new ImageStore(root);
+    const other = new ImageStore(root); // as a second tscompose process would see the store
+    const loaded = await store.load(archiveOf(path.join(tmp, 'one'), path.join(tmp, 'race-one.tar')));
+    let removed = false;
+    const events: PullEvent[] = [];
+    const rec = await store.pull(`${reg.host}/library/busybox:latest`, {
+      onProgress: (e) => {
+        events.push(e);
+        if (e.kind === 'layer-present' && !removed) {
+          removed = true;
+          void other.remove(loaded[0].id); // its index update and layer removal run right now
+        }
+      },
+    });
+    expect(removed).toBe(true);
+    expect(events.filter((e) => e.kind === 'download-done').length).toBeGreaterThan(0);
+    expect(rec.repoTags).toEqual([`${reg.host}/library/busybox:latest`]);
+    expect(existsSync(path.join(store.rootfs(rec.id).lowerDirs[0], 'bin/busybox'))).toBe(true);
   });
 
   it('pulls a three-layer image whose overlay root shows replaced, deleted and opaque entries', async () => {
@@ -228,12 +253,50 @@ describe('pull from a registry', () => {
     expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
   });
 
+  it('reports a full disk in one line, keeps the store consistent, and completes once there is room', async () => {
+    const root = path.join(tmp, 'store-full');
+    mkdirSync(root, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1200k', 'tsc-img-full', root]);
+    mounts.push(root);
+    try {
+      const store = new ImageStore(root);
+      const err = await expectTscError(store.pull(`${reg.host}/library/busybox:latest`), 'DISK_FULL', /no space left on device while/);
+      expect(err.message).toContain(`${reg.host}/library/busybox:latest`);
+      expect(store.list()).toEqual([]);
+      expect(store.layers.list()).toEqual([]);
+      expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+      expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+      execFileSync('mount', ['-o', 'remount,size=16m', root]);
+      const rec = await store.pull(`${reg.host}/library/busybox:latest`);
+      expect(existsSync(path.join(store.rootfs(rec.id).lowerDirs[0], 'bin/busybox'))).toBe(true);
+    } finally {
+      umountAll();
+    }
+  });
+
   it('names the image and the cause for an unknown tag and an unreachable registry', async () => {
     const store = new ImageStore(path.join(tmp, 'store-errors'));
     await expectTscError(store.pull(`${reg.host}/library/busybox:nope`), 'IMAGE_NOT_FOUND', /busybox:nope/);
     await expectTscError(store.pull(`${reg.host}/tsc/missing`), 'IMAGE_NOT_FOUND', /tsc\/missing:latest/);
     const port = await freePort();
     await expectTscError(store.pull(`127.0.0.1:${port}/x/y:z`), 'IMAGE_REGISTRY', /cannot reach registry 127\.0\.0\.1:\d+ for 127\.0\.0\.1:\d+\/x\/y:z: ECONNREFUSED/);
+  });
+
+  it('stops a cancelled pull with one line naming the image, leaving nothing behind', async () => {
+    const proxy = await startSlowProxy(reg.port, 256 * 1024);
+    try {
+      const store = new ImageStore(path.join(tmp, 'store-cancel'));
+      const ref = `${proxy.host}/library/busybox:latest`;
+      await expectTscError(store.pull(ref, { signal: AbortSignal.timeout(800) }), 'IMAGE_REGISTRY', new RegExp(`^pull of ${ref} timed out$`));
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 800);
+      await expectTscError(store.pull(ref, { signal: ctl.signal }), 'IMAGE_REGISTRY', new RegExp(`^pull of ${ref} was cancelled$`));
+      expect(store.list()).toEqual([]);
+      expect(store.layers.list()).toEqual([]);
+      expect(readdirSync(path.join(store.layers.dir, 'tmp'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('completes a pull after an earlier pull of the same image was killed', async () => {
