@@ -4,7 +4,7 @@
  * executor decides nothing: every choice is in the plan.
  */
 import { TscError } from '../common/errors.js';
-import type { ImageRecord, PullEvent } from '../images/index.js';
+import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.js';
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
 import type { Project, Service } from '../spec/index.js';
 import type { ContainerRecord } from '../state/index.js';
@@ -108,9 +108,10 @@ export async function pullImages(
     [...refs].map(async ([ref, svcs]) => {
       const id = `pull:${ref}`;
       progress.begin(id, `Image ${ref}`);
+      const status = new PullProgress();
       try {
         await rt.images.pull(ref, {
-          onProgress: (ev: PullEvent) => progress.update(id, describePull(ev)),
+          onProgress: (ev: PullEvent) => progress.update(id, status.update(ev)),
         });
         progress.done(id, 'Pulled');
       } catch (err) {
@@ -122,14 +123,6 @@ export async function pullImages(
       }
     }),
   );
-}
-
-function describePull(ev: PullEvent): string {
-  const e = ev as unknown as { type?: string; digest?: string; current?: number; total?: number; bytes?: number; size?: number };
-  const cur = e.current ?? e.bytes;
-  const tot = e.total ?? e.size;
-  if (cur !== undefined && tot) return `${e.type ?? 'downloading'} ${Math.floor((100 * cur) / tot)}% of ${(tot / 1048576).toFixed(1)} MB`;
-  return e.type ?? 'pulling';
 }
 
 /** Plans `up` against what is recorded and running now. */

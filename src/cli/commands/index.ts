@@ -2,6 +2,14 @@ import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
 
+/** Image ids that containers of any project on this state root were created from. */
+async function imagesInUse(root: string): Promise<string[]> {
+  const { listProjects } = await import('../../state/index.js');
+  const ids: string[] = [];
+  for (const p of await listProjects(root)) for (const c of Object.values(p.state?.containers ?? {})) ids.push(c.imageId);
+  return ids;
+}
+
 /**
  * Every verb and the module that registers it. Only the invoked verb's module is loaded (its
  * imports are the product's heavy parts), so `tscompose ps` does not pay for `up`'s code.
@@ -10,7 +18,10 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
   version: async () => (await import('./version.js')).registerVersion,
   config: async () => (await import('./config.js')).registerConfig,
-  image: async () => (await import('./image.js')).registerImage,
+  image: async () => {
+    const { registerImage } = await import('./image.js');
+    return (program) => registerImage(program, { imagesInUse });
+  },
   up: async () => (await import('./up.js')).registerUp,
   plan: async () => (await import('./up.js')).registerUp,
   down: async () => (await import('./lifecycle.js')).registerLifecycle,
