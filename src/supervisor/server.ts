@@ -7,6 +7,7 @@ import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, write
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { checkRequest, encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
+import { socketAddress } from './paths.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
 import { tryLockExclusive } from './sys.js';
@@ -42,7 +43,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     server.once('error', (err) =>
       reject(new TscError('SUPERVISOR', `cannot listen on ${paths.socket}: ${err.message}`, { cause: err })),
     );
-    server.listen(paths.socket, () => resolve());
+    const addr = socketAddress(paths.socket);
+    server.once('listening', () => addr.release());
+    server.once('error', () => addr.release());
+    server.listen(addr.address, () => resolve());
   });
   chmodSync(paths.socket, 0o600); // the socket starts and stops containers: root only
   server.on('error', (err) => log(`socket server error: ${err.message}`));

@@ -190,6 +190,26 @@ describe('supervisor (host processes)', () => {
     expect(await client.list()).toEqual([]);
   });
 
+  it('serves on a socket path longer than a unix address holds, at the right place', async () => {
+    const { root, cleanup } = tempRoot();
+    const deep = `${root}/${'d'.repeat(60)}/${'e'.repeat(60)}`;
+    const project = 'tscp-long';
+    const server = await runSupervisor({ root: deep, project, runtime: new HostRuntime() });
+    cleanups.push(async () => {
+      await server.close();
+      cleanup();
+    });
+    const sockPath = projectPaths(deep, project).socket;
+    expect(sockPath.length).toBeGreaterThan(108);
+    expect(existsSync(sockPath)).toBe(true);
+    const client = new SupervisorClient(sockPath, project);
+    expect((await client.ping()).pid).toBe(process.pid);
+    await expect(new SupervisorClient(`${root}/missing/${'f'.repeat(120)}/supervisor.sock`, 'x').ping()).rejects.toMatchObject({
+      code: 'SUPERVISOR',
+      message: expect.stringMatching(/not running/),
+    });
+  });
+
   it('a second supervisor for the same project is refused while the first holds the lock', async () => {
     const { start } = await setup();
     await expect(start()).rejects.toMatchObject({ code: 'SUPERVISOR', message: expect.stringMatching(/another supervisor/) });
