@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../common/errors.js';
 import { distEntry } from '../common/paths.js';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/syscalls.js';
-import { prepareBundle, removeBundleParts, validateSpec } from './bundle.js';
+import { prepareBundle, removeBundleParts, resolveDevices, validateSpec } from './bundle.js';
 import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 import { processAlive, processStartTime } from './procfs.js';
 import type { StatusMessage } from './protocol.js';
@@ -125,8 +125,12 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
   }
   let child: ChildProcess | undefined;
   try {
-    cg.create(spec.resources, { devices: spec.privileged ? 'all' : 'default' });
-    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views());
+    const devices = resolveDevices(spec);
+    cg.create(spec.resources, {
+      devices: spec.privileged ? 'all' : 'default',
+      extraDeviceRules: devices.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`),
+    });
+    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views(), devices);
     const entry = distEntry('engine/init/main.js');
     if (!existsSync(entry)) {
       throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });

@@ -55,6 +55,7 @@ export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
 
 const SYS_pivot_root = 155;
 const SYS_capget = 125;

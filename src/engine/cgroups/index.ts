@@ -16,6 +16,8 @@ export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type 
 export interface CgroupOptions {
   /** 'default' restricts device access to Docker's default list (v1 devices controller); 'all' allows every device (privileged). */
   devices?: 'default' | 'all';
+  /** extra device rules ("c 10:229 rwm") allowed on top of the default list */
+  extraDeviceRules?: string[];
 }
 
 export interface CgroupStats {
@@ -256,7 +258,7 @@ export class ContainerCgroup {
     if (L.v1.devices && (opts.devices ?? 'default') === 'default') {
       const d = this.v1Dir('devices')!;
       this.write(d, 'devices.deny', 'a');
-      for (const rule of DEFAULT_DEVICE_RULES) this.write(d, 'devices.allow', rule);
+      for (const rule of [...DEFAULT_DEVICE_RULES, ...(opts.extraDeviceRules ?? [])]) this.write(d, 'devices.allow', rule);
     }
   }
 

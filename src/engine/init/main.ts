@@ -6,12 +6,12 @@
  * capabilities and execve()s the command. Every step is a plain syscall on the main thread
  * (sync fs only: libuv's pool threads stay in the host's mount namespace).
  */
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, unlinkSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
   MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
-  S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
+  S_IFBLK, S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
   setCloexec, setdomainname, sethostname, setns, umount2, unshare, waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
@@ -191,6 +191,21 @@ function run(cfg: InitConfig): never {
     mount('proc', t, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /proc');
   });
   step('/dev', () => setupDev(rootfs, spec.privileged, spec.shmSize));
+  step('devices', () => {
+    if (spec.privileged) return; // the host's /dev is there already
+    for (const d of cfg.devices ?? []) {
+      const target = resolveInRoot(rootfs, d.containerPath);
+      makeTarget(rootfs, path.posix.dirname(d.containerPath), false);
+      try {
+        unlinkSync(target);
+      } catch {
+        // nothing there
+      }
+      mknod(target, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, makedev(d.major, d.minor), `mknod ${d.containerPath}`);
+      chmodSync(target, d.mode);
+      chownSync(target, d.uid, d.gid);
+    }
+  });
   step('/sys', () => {
     const t = makeTarget(rootfs, '/sys', false);
     if (spec.privileged) mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /sys');
