@@ -12,7 +12,7 @@ import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
   MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
   S_IFBLK, S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
-  setCloexec, setdomainname, sethostname, setns, umount2, unshare, waitpid,
+  setCloexec, setdomainname, sethostname, setns, tcsetpgrp, umount2, unshare, waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
 import { STATUS_FD } from '../protocol.js';
@@ -270,10 +270,10 @@ function run(cfg: InitConfig): never {
   step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges, spec.seccomp));
   enterCwd(proc.cwd);
   step('stdio', () => {
-    prepareStdio(proc.tty && !proc.init);
+    prepareStdio(proc.tty);
     cloexecFrom(STATUS_FD);
   });
-  if (proc.init) return runReaper(file, proc.args, env);
+  if (proc.init) return runReaper(file, proc.args, env, proc.tty);
   resetSignalDispositions();
   send({ type: 'exec', pid: process.pid });
   return execve(file, proc.args, env, `exec ${file}`);
@@ -287,9 +287,17 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', '
  * in the child), forwards signals to it, reaps every zombie and exits with the command's code
  * (128 + signal when it was killed).
  */
-function runReaper(file: string, args: string[], env: string[]): never {
+function runReaper(file: string, args: string[], env: string[], tty: boolean): never {
   resetSignalDispositions();
-  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`));
+  // With a terminal the reaper holds it (session leader) and hands the foreground to the command.
+  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`, tty));
+  if (tty) {
+    try {
+      tcsetpgrp(0, child, 'give the terminal to the command');
+    } catch {
+      // stdin is not a terminal
+    }
+  }
   send({ type: 'exec', pid: child });
   close(STATUS_FD);
   for (const sig of FORWARDED) {

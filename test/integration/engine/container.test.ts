@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, detectLayout, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
-import { hostMountsWith, makeHarness, type Harness } from './harness.js';
+import { hostMountsWith, makeHarness, readPty, type Harness } from './harness.js';
 import { openPty, setWindowSize } from '../../../src/sys/pty.js';
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { startContainer } from '../../../src/engine/index.js';
 
 let h: Harness;
@@ -239,21 +239,28 @@ describe('terminal', () => {
     } finally {
       closeSync(pty.slave);
     }
-    let out = '';
-    const buf = Buffer.alloc(4096);
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(pty.master, buf, 0, buf.length, null);
-      } catch {
-        break; // EIO: every slave descriptor is closed
-      }
-      if (n <= 0) break;
-      out += buf.toString('utf8', 0, n);
-    }
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
     closeSync(pty.master);
-    expect(out.replace(/\r/g, '')).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
+    expect(out).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
     if (started.child.exitCode === null) await new Promise((r) => started.child.once('exit', r));
+  });
+
+  it('with init: true, gives the terminal\'s foreground to the command', async () => {
+    const pty = openPty();
+    // Reading the terminal from a background group would stop (SIGTTIN) or fail (EIO).
+    const s = h.spec({ args: ['sh', '-c', 'test -t 0 && echo isatty; read x; echo "got $x"'], process: { tty: true, init: true } });
+    let started;
+    try {
+      started = await startContainer(s, { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    writeSync(pty.master, 'hello\n');
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
+    closeSync(pty.master);
+    expect(out).toContain('isatty\n');
+    expect(out).toContain('got hello\n');
+    expect(started.child.exitCode ?? (await new Promise((r) => started.child.once('exit', r)))).toBe(0);
   });
 });
 
