@@ -23,6 +23,7 @@ import {
 } from './process.js';
 import { reportFailure, send, step } from './report.js';
 import { StepError } from './step.js';
+import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
@@ -34,19 +35,6 @@ export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/p
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
-
-/** Sysctls that are per-namespace (Docker's list); anything else would change the host. */
-function checkSysctl(key: string, netnsHost: boolean): void {
-  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
-    'kernel.shmmni', 'kernel.shm_rmid_forced'];
-  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) return;
-  if (key.startsWith('net.')) {
-    if (netnsHost) throw new StepError('sysctls', `sysctl ${key} cannot be set with the host's network namespace (network_mode: host)`);
-    return;
-  }
-  throw new StepError('sysctls', `sysctl ${key} is not namespaced: setting it would change the host`,
-    'only net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* are allowed');
-}
 
 function mountOverlay(spec: ContainerSpec, rootfs: string): void {
   const upper = path.join(spec.bundleDir, 'upper');
