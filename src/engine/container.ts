@@ -144,7 +144,7 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
     }
     if (err) {
       throw new TscError('ENGINE_SETUP', `container ${spec.id}: setup failed at step "${err.step}": ${err.message}`, {
-        hint: err.step === 'exec' ? 'check the command and the image (entrypoint/command, PATH)' : undefined,
+        hint: err.hint ?? (err.step === 'exec' ? 'check the command and the image (entrypoint/command, PATH)' : undefined),
       });
     }
     if (timedOut) {

@@ -79,7 +79,7 @@ export async function execInContainer(target: ExecTarget, proc: ExecProcessSpec,
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     const what = spawnError?.message ?? (err ? `step "${err.step}": ${err.message}` : timedOut ? 'setup timed out' : 'the exec stage exited without reporting');
     throw new TscError('ENGINE_EXEC', `exec in container ${name} failed at ${what}`, {
-      hint: err?.step === 'exec' ? 'check the command name and PATH inside the container' : undefined,
+      hint: err?.hint ?? (err?.step === 'exec' ? 'check the command name and PATH inside the container' : undefined),
     });
   }
   return child;

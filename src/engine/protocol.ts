@@ -53,4 +53,4 @@ export interface ExecConfig {
 export type StatusMessage =
   | { type: 'step'; step: string }
   | { type: 'exec'; pid: number }
-  | { type: 'error'; step: string; message: string; errno?: number; code?: string };
+  | { type: 'error'; step: string; message: string; hint?: string; errno?: number; code?: string };
