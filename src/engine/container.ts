@@ -217,6 +217,26 @@ export async function removeContainer(spec: ContainerSpec, opts: EngineOptions =
   removeBundleParts(spec);
 }
 
+/** Freezes every process of the container (Compose pause). */
+export async function pauseContainer(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): Promise<void> {
+  const cg = containerCgroup(specOrPath, opts);
+  if (!cg.exists() || cg.isEmpty()) {
+    throw new TscError('ENGINE_NOT_RUNNING', `container ${typeof specOrPath === 'string' ? specOrPath : specOrPath.id} is not running: nothing to pause`);
+  }
+  await cg.setFrozen(true);
+}
+
+/** Thaws a paused container. */
+export async function unpauseContainer(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): Promise<void> {
+  const cg = containerCgroup(specOrPath, opts);
+  if (cg.exists()) await cg.setFrozen(false);
+}
+
+export function isPaused(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): boolean {
+  const cg = containerCgroup(specOrPath, opts);
+  return cg.exists() && cg.isFrozen();
+}
+
 /** Current usage of the container (memory, cpu time, task count) from its cgroup. */
 export function containerStats(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): CgroupStats {
   const cg = containerCgroup(specOrPath, opts);

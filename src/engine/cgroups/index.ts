@@ -332,6 +332,41 @@ export class ContainerCgroup {
     }
   }
 
+  /**
+   * Freezes (or thaws) every process of the cgroup: v1 freezer.state, v2 cgroup.freeze.
+   * Waits until the kernel reports the new state.
+   */
+  async setFrozen(frozen: boolean, timeoutMs = 5000): Promise<void> {
+    const v2 = this.v2Dir();
+    let file: string;
+    let want: string;
+    let done: () => boolean;
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) {
+      file = path.join(v2, 'cgroup.freeze');
+      want = frozen ? '1' : '0';
+      done = () => new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readOr(path.join(v2, 'cgroup.events')));
+    } else if (this.layout.v1.freezer) {
+      file = path.join(this.v1Dir('freezer')!, 'freezer.state');
+      want = frozen ? 'FROZEN' : 'THAWED';
+      done = () => readOr(file).trim() === want;
+    } else {
+      throw cgErr(`cgroup ${this.relPath}: no freezer available (neither the v1 freezer controller nor cgroup v2 cgroup.freeze)`);
+    }
+    this.write(path.dirname(file), path.basename(file), want);
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw cgErr(`cgroup ${this.relPath} did not become ${frozen ? 'frozen' : 'thawed'} within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  isFrozen(): boolean {
+    const v2 = this.v2Dir();
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) return /^frozen 1$/m.test(readOr(path.join(v2, 'cgroup.events')));
+    if (this.layout.v1.freezer) return readOr(path.join(this.v1Dir('freezer')!, 'freezer.state')).trim() === 'FROZEN';
+    return false;
+  }
+
   /** True when the kernel's OOM killer killed a process of this cgroup. */
   oomKilled(): boolean {
     if (this.layout.v1.memory) {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCgroup, detectLayout, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
+import { containerCgroup, detectLayout, removeContainer, stopContainer, killContainer, pauseContainer, unpauseContainer, isPaused } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
 import { hostMountsWith, makeHarness, readPty, type Harness } from './harness.js';
 import { openPty, setWindowSize } from '../../../src/sys/pty.js';
@@ -404,5 +404,26 @@ describe('lifecycle', () => {
   it('starts the command with default signal dispositions and no leaked descriptors', async () => {
     const r = await h.run(h.spec({ args: ['sh', '-c', 'grep SigIgn /proc/self/status; ls /proc/self/fd | tr "\\n" " "'] }));
     expect(r.stdout).toMatch(/^SigIgn:\t0+\n0 1 2 3 $/); // 3 is ls's own directory handle
+  });
+
+  it('pauses and unpauses every process of a container', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done'] });
+    const c = await h.start(s);
+    const count = () => Number(readFileSync(`/proc/${c.pid}/root/tmp/count`, 'utf8').trim() || 0);
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await wait(300);
+    await pauseContainer(s);
+    expect(isPaused(s)).toBe(true);
+    const frozenAt = count();
+    await wait(400);
+    expect(count()).toBe(frozenAt);
+    await unpauseContainer(s);
+    expect(isPaused(s)).toBe(false);
+    await wait(400);
+    expect(count()).toBeGreaterThan(frozenAt);
+    await pauseContainer(s);
+    // a paused container still stops (the kill thaws it)
+    await stopContainer(s, c.pid, 'SIGTERM', 100);
+    expect(containerCgroup(s).isEmpty()).toBe(true);
   });
 });
