@@ -52,7 +52,12 @@ function mountOverlay(spec: ContainerSpec, rootfs: string): void {
     const rel = (p: string) => path.relative(common, p);
     opts = `lowerdir=${spec.rootfs.lowerDirs.map(rel).join(':')},upperdir=${rel(upper)},workdir=${rel(work)}`;
   }
-  mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
+  try {
+    mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
+  } catch (e) {
+    throw new StepError('rootfs', (e as Error).message,
+      'the state root must be on a filesystem overlayfs accepts as upper dir (ext4, xfs, btrfs, tmpfs; not overlayfs or NFS), and every layer directory must exist');
+  }
 }
 
 function setupDev(rootfs: string, privileged: boolean, shmSize: number | undefined): void {
