@@ -16,6 +16,8 @@ export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type 
 export interface CgroupOptions {
   /** 'default' restricts device access to Docker's default list (v1 devices controller); 'all' allows every device (privileged). */
   devices?: 'default' | 'all';
+  /** extra device rules ("c 10:229 rwm") allowed on top of the default list */
+  extraDeviceRules?: string[];
 }
 
 export interface CgroupStats {
@@ -159,7 +161,21 @@ export class ContainerCgroup {
         // Enable the controllers for the children of `cur`, only those not enabled yet.
         const enabled = readOr(path.join(cur, 'cgroup.subtree_control')).trim().split(/\s+/);
         const missing = want.filter((c) => !enabled.includes(c));
-        if (missing.length) this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+        if (missing.length) {
+          try {
+            this.write(cur, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+          } catch {
+            // One at a time: a controller the host will not delegate only matters if a limit
+            // needs it, and then writing that limit fails with its own clear error.
+            for (const c of missing) {
+              try {
+                this.write(cur, 'cgroup.subtree_control', `+${c}`);
+              } catch {
+                // left disabled
+              }
+            }
+          }
+        }
         cur = path.join(cur, s);
       }
     }
@@ -242,7 +258,7 @@ export class ContainerCgroup {
     if (L.v1.devices && (opts.devices ?? 'default') === 'default') {
       const d = this.v1Dir('devices')!;
       this.write(d, 'devices.deny', 'a');
-      for (const rule of DEFAULT_DEVICE_RULES) this.write(d, 'devices.allow', rule);
+      for (const rule of [...DEFAULT_DEVICE_RULES, ...(opts.extraDeviceRules ?? [])]) this.write(d, 'devices.allow', rule);
     }
   }
 
@@ -314,6 +330,41 @@ export class ContainerCgroup {
       this.signalAll('SIGKILL');
       await sleep(10);
     }
+  }
+
+  /**
+   * Freezes (or thaws) every process of the cgroup: v1 freezer.state, v2 cgroup.freeze.
+   * Waits until the kernel reports the new state.
+   */
+  async setFrozen(frozen: boolean, timeoutMs = 5000): Promise<void> {
+    const v2 = this.v2Dir();
+    let file: string;
+    let want: string;
+    let done: () => boolean;
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) {
+      file = path.join(v2, 'cgroup.freeze');
+      want = frozen ? '1' : '0';
+      done = () => new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readOr(path.join(v2, 'cgroup.events')));
+    } else if (this.layout.v1.freezer) {
+      file = path.join(this.v1Dir('freezer')!, 'freezer.state');
+      want = frozen ? 'FROZEN' : 'THAWED';
+      done = () => readOr(file).trim() === want;
+    } else {
+      throw cgErr(`cgroup ${this.relPath}: no freezer available (neither the v1 freezer controller nor cgroup v2 cgroup.freeze)`);
+    }
+    this.write(path.dirname(file), path.basename(file), want);
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw cgErr(`cgroup ${this.relPath} did not become ${frozen ? 'frozen' : 'thawed'} within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  isFrozen(): boolean {
+    const v2 = this.v2Dir();
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) return /^frozen 1$/m.test(readOr(path.join(v2, 'cgroup.events')));
+    if (this.layout.v1.freezer) return readOr(path.join(this.v1Dir('freezer')!, 'freezer.state')).trim() === 'FROZEN';
+    return false;
   }
 
   /** True when the kernel's OOM killer killed a process of this cgroup. */

@@ -1,9 +1,10 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { openPty } from '../../../src/sys/pty.js';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCgroup, ensureVolume, execInContainer, removeVolume, stopContainer, type ExecProcessSpec } from '../../../src/engine/index.js';
-import { makeHarness, type Harness, type Running } from './harness.js';
+import { containerCgroup, ensureVolume, execInContainer, killContainer, removeVolume, stopContainer, type ExecProcessSpec } from '../../../src/engine/index.js';
+import { makeHarness, readPty, type Harness, type Running } from './harness.js';
 
 let h: Harness;
 beforeAll(() => {
@@ -73,6 +74,27 @@ describe('exec in a running container', () => {
     await c.wait();
     await expect(execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['true'], env: [], tty: false }, { stdout: 1, stderr: 2 }))
       .rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
+  });
+});
+
+describe('exec with a terminal', () => {
+  it('gives the exec\'d command a controlling terminal', async () => {
+    const s = h.spec({ args: ['sleep', '60'] });
+    const c = await h.start(s);
+    const pty = openPty();
+    let child: ChildProcess;
+    try {
+      child = await execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath }, { args: ['sh', '-c', 'test -t 0 && echo tty; echo $TERM'], env: ['PATH=/bin', 'TERM=vt100'], tty: true },
+        { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
+    closeSync(pty.master);
+    expect(out).toBe('tty\nvt100\n');
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    expect(child.exitCode).toBe(0);
+    await stopContainer(s, c.pid, 'SIGKILL', 0);
   });
 });
 
