@@ -56,6 +56,15 @@ export class SupervisorClient {
     return this.request<'kill'>({ type: 'kill', container, signal });
   }
 
+  /** Freezes every process of the container (compose pause); health checks wait meanwhile. */
+  pause(container: string): Promise<ContainerStatus> {
+    return this.request<'pause'>({ type: 'pause', container });
+  }
+
+  unpause(container: string): Promise<ContainerStatus> {
+    return this.request<'unpause'>({ type: 'unpause', container });
+  }
+
   async remove(container: string, force = false): Promise<void> {
     await this.request<'remove'>({ type: 'remove', container, force });
   }

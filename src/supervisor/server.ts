@@ -125,6 +125,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         return sup.stop(req.container, req.signal, req.timeoutMs);
       case 'kill':
         return sup.kill(req.container, req.signal);
+      case 'pause':
+        return sup.pause(req.container);
+      case 'unpause':
+        return sup.unpause(req.container);
       case 'remove':
         await sup.remove(req.container, req.force === true);
         return { removed: req.container };

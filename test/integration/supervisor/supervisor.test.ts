@@ -220,6 +220,26 @@ describe('supervisor with the real engine', () => {
     await client.remove(c.spec.id);
   });
 
+  it('pause freezes every process through the cgroup; unpause thaws; a paused container can be stopped', async () => {
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done']);
+    await client.run(c);
+    await until(async () => (await allLogs(c.spec.id)).length > 2, 'output');
+    expect((await client.pause(c.spec.id)).state).toBe('paused');
+    expect(engine.isPaused(c.spec)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    const n = (await allLogs(c.spec.id)).length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await allLogs(c.spec.id)).length).toBe(n);
+    await client.unpause(c.spec.id);
+    expect(engine.isPaused(c.spec)).toBe(false);
+    await until(async () => (await allLogs(c.spec.id)).length > n, 'output after unpause');
+    await client.pause(c.spec.id);
+    const st = await client.stop(c.spec.id, { timeoutMs: 500 });
+    expect(st).toMatchObject({ state: 'exited', exitCode: 137 });
+    expect(containerCgroup(c.spec).pids()).toEqual([]);
+    await client.remove(c.spec.id);
+  });
+
   it('records an OOM kill as exit 137 with oomKilled', async () => {
     const c = cfg(['tail', '/dev/zero']);
     c.spec.resources = { memory: 32 << 20, memorySwap: 32 << 20 };

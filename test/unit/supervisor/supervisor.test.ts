@@ -415,4 +415,27 @@ describe('supervisor (host processes)', () => {
     await client.waitFor(c.spec.id, 'exited', 5_000);
     expect(await client.logs(c.spec.id, {}, () => {})).toBe(0);
   });
+
+  it('pause freezes output and healthchecks; unpause resumes; stop works on a paused container', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done'], {
+      healthcheck: { test: ['CMD', 'true'], interval: 50, timeout: 1000, retries: 1, startPeriod: 0 },
+    });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'healthy', 5_000);
+    const st = await client.pause(c.spec.id);
+    expect(st.state).toBe('paused');
+    await expect(client.pause(c.spec.id)).rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
+    await new Promise((r) => setTimeout(r, 150));
+    const n = await client.logs(c.spec.id, {}, () => {});
+    const probes = (await client.inspect(c.spec.id)).health!.log.at(-1)!.end;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await client.logs(c.spec.id, {}, () => {})).toBe(n);
+    expect((await client.inspect(c.spec.id)).health!.log.at(-1)!.end).toBe(probes);
+    expect((await client.unpause(c.spec.id)).state).toBe('running');
+    await until(async () => (await client.logs(c.spec.id, {}, () => {})) > n, 'output again');
+    await client.pause(c.spec.id);
+    const stopped = await client.stop(c.spec.id, { timeoutMs: 2_000 });
+    expect(stopped).toMatchObject({ state: 'exited', stoppedByUser: true });
+  });
 });
