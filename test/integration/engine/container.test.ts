@@ -284,6 +284,14 @@ describe('process', () => {
     expect(r.code).toBe(7);
   });
 
+  it('runs a command given relative to the working directory', async () => {
+    const app = path.join(h.dir, 'app-src');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'run.sh'), '#!/bin/sh\necho ran from $(pwd)\n', { mode: 0o755 });
+    const r = await h.run(h.spec({ args: ['./run.sh'], process: { cwd: '/app' }, mounts: [{ type: 'bind', source: app, target: '/app', readonly: true }] }));
+    expect(r.stdout).toBe('ran from /app\n');
+  });
+
   it('lowers rlimits and reports a limit that cannot be raised', async () => {
     const r = await h.run(h.spec({ args: ['sh', '-c', 'ulimit -n; ulimit -Hn'], process: { rlimits: [{ name: 'nofile', soft: 512, hard: 1024 }] } }));
     expect(r.stdout).toBe('512\n1024\n');
