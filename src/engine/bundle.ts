@@ -17,6 +17,10 @@ function bad(spec: ContainerSpec, what: string, hint?: string): TscError {
 export function validateSpec(spec: ContainerSpec): void {
   if (!ID_RE.test(spec.id ?? '')) throw new TscError('ENGINE_SETUP', `invalid container id "${spec.id}": use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
   if (!path.isAbsolute(spec.bundleDir)) throw bad(spec, `bundleDir must be an absolute path, got "${spec.bundleDir}"`);
+  if (!spec.hostname || Buffer.byteLength(spec.hostname) > 64) {
+    throw bad(spec, `hostname "${spec.hostname}" must be 1 to 64 bytes long`);
+  }
+  if (spec.domainname && Buffer.byteLength(spec.domainname) > 64) throw bad(spec, `domainname "${spec.domainname}" is longer than 64 bytes`);
   if (!spec.rootfs.lowerDirs.length) throw bad(spec, 'the root filesystem has no layers (rootfs.lowerDirs is empty)');
   for (const d of spec.rootfs.lowerDirs) {
     if (!path.isAbsolute(d) || !existsSync(d) || !statSync(d).isDirectory()) {

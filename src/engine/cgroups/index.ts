@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../../common/errors.js';
 import type { Resources } from '../spec.js';
+import { attachDeviceFilter, parseDeviceRule } from '../../sys/bpf.js';
 import { ENGINE_CONTROLLERS, controllerVersion, detectLayout, type CgroupLayout } from './layout.js';
 
 export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type CgroupLayout } from './layout.js';
@@ -18,6 +19,8 @@ export interface CgroupOptions {
   devices?: 'default' | 'all';
   /** extra device rules ("c 10:229 rwm") allowed on top of the default list */
   extraDeviceRules?: string[];
+  /** do not load the v2 eBPF device filter (unit tests writing into a temp dir) */
+  skipDeviceFilter?: boolean;
 }
 
 export interface CgroupStats {
@@ -254,11 +257,22 @@ export class ContainerCgroup {
     if (pidsDir && res.pidsLimit !== undefined) {
       this.write(pidsDir, 'pids.max', res.pidsLimit > 0 ? res.pidsLimit : 'max');
     }
-    // devices (v1 only; v2 device control needs an eBPF program, not done)
-    if (L.v1.devices && (opts.devices ?? 'default') === 'default') {
-      const d = this.v1Dir('devices')!;
-      this.write(d, 'devices.deny', 'a');
-      for (const rule of [...DEFAULT_DEVICE_RULES, ...(opts.extraDeviceRules ?? [])]) this.write(d, 'devices.allow', rule);
+    // devices: the v1 controller's allow list, or on v2 an eBPF program with the same rules
+    if ((opts.devices ?? 'default') === 'default') {
+      const rules = [...DEFAULT_DEVICE_RULES, ...(opts.extraDeviceRules ?? [])];
+      if (L.v1.devices) {
+        const d = this.v1Dir('devices')!;
+        this.write(d, 'devices.deny', 'a');
+        for (const rule of rules) this.write(d, 'devices.allow', rule);
+      } else if (this.v2Dir() && !opts.skipDeviceFilter) {
+        const dir = this.v2Dir()!;
+        try {
+          attachDeviceFilter(dir, rules.map(parseDeviceRule));
+        } catch (e) {
+          throw cgErr(`cgroup ${this.relPath}: cannot install the device access filter: ${(e as Error).message}`, e,
+            'cgroup v2 device control needs bpf() (CONFIG_CGROUP_BPF); run privileged to skip it');
+        }
+      }
     }
   }
 

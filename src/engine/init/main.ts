@@ -253,7 +253,7 @@ function run(cfg: InitConfig): never {
   // As Docker: HOSTNAME always, TERM for a terminal, unless the spec sets them.
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${spec.hostname}`);
   if (proc.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  const file = step('exec', () => lookPath(proc.args[0], env));
+  const file = step('exec', () => lookPath(proc.args[0], env, proc.cwd));
   step('cwd', () => ensureCwd(proc.cwd));
   step('cgroup', () => {
     for (const fd of cgroupFds) writeSync(fd, '0');
