@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import type { InitConfig } from './protocol.js';
+import type { InitConfig, ResolvedDevice } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
 
 const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -17,6 +17,10 @@ function bad(spec: ContainerSpec, what: string, hint?: string): TscError {
 export function validateSpec(spec: ContainerSpec): void {
   if (!ID_RE.test(spec.id ?? '')) throw new TscError('ENGINE_SETUP', `invalid container id "${spec.id}": use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
   if (!path.isAbsolute(spec.bundleDir)) throw bad(spec, `bundleDir must be an absolute path, got "${spec.bundleDir}"`);
+  if (!spec.hostname || Buffer.byteLength(spec.hostname) > 64) {
+    throw bad(spec, `hostname "${spec.hostname}" must be 1 to 64 bytes long`);
+  }
+  if (spec.domainname && Buffer.byteLength(spec.domainname) > 64) throw bad(spec, `domainname "${spec.domainname}" is longer than 64 bytes`);
   if (!spec.rootfs.lowerDirs.length) throw bad(spec, 'the root filesystem has no layers (rootfs.lowerDirs is empty)');
   for (const d of spec.rootfs.lowerDirs) {
     if (!path.isAbsolute(d) || !existsSync(d) || !statSync(d).isDirectory()) {
@@ -43,7 +47,34 @@ export const bundlePaths = (spec: ContainerSpec) => ({
 });
 
 /** Creates the bundle (keeping an existing upper dir: a restarted container keeps its files). */
-export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroupViews: InitConfig['cgroupViews'] = []): string {
+/** Looks up each `devices:` entry on the host (type, major/minor, owner, mode). */
+export function resolveDevices(spec: ContainerSpec): ResolvedDevice[] {
+  return (spec.devices ?? []).map((d) => {
+    const target = d.containerPath ?? d.hostPath;
+    if (!path.isAbsolute(d.hostPath) || !path.posix.isAbsolute(target)) {
+      throw bad(spec, `device paths must be absolute, got "${d.hostPath}:${target}"`);
+    }
+    const perms = d.permissions ?? 'rwm';
+    if (!/^[rwm]{1,3}$/.test(perms)) throw bad(spec, `device ${d.hostPath}: permissions must be made of r, w, m, got "${perms}"`);
+    let st;
+    try {
+      st = statSync(d.hostPath, { bigint: true });
+    } catch {
+      throw bad(spec, `device ${d.hostPath} does not exist on this host`);
+    }
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) throw bad(spec, `${d.hostPath} is not a device node`);
+    const rdev = st.rdev;
+    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+    return {
+      containerPath: target, type: st.isCharacterDevice() ? 'c' : 'b', major, minor,
+      mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), permissions: perms,
+    };
+  });
+}
+
+export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroupViews: InitConfig['cgroupViews'] = [],
+  devices: ResolvedDevice[] = []): string {
   const p = bundlePaths(spec);
   try {
     for (const d of [spec.bundleDir, p.upper, p.work, p.rootfs, p.etc]) mkdirSync(d, { recursive: true, mode: 0o711 });
@@ -53,7 +84,7 @@ export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroup
     for (const m of spec.mounts) {
       if (m.type === 'bind' && m.createHostPath && !existsSync(m.source)) mkdirSync(m.source, { recursive: true, mode: 0o755 });
     }
-    const cfg: InitConfig = { spec, rootfsDir: p.rootfs, cgroupProcs, cgroupViews };
+    const cfg: InitConfig = { spec, rootfsDir: p.rootfs, cgroupProcs, cgroupViews, devices };
     // The config holds the environment (often secrets): readable by root only.
     writeFileSync(p.config, JSON.stringify(cfg), { mode: 0o600 });
   } catch (e) {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../common/errors.js';
 import { distEntry } from '../common/paths.js';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/syscalls.js';
-import { prepareBundle, removeBundleParts, validateSpec } from './bundle.js';
+import { prepareBundle, removeBundleParts, resolveDevices, validateSpec } from './bundle.js';
 import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 import { processAlive, processStartTime } from './procfs.js';
 import type { StatusMessage } from './protocol.js';
@@ -125,8 +125,12 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
   }
   let child: ChildProcess | undefined;
   try {
-    cg.create(spec.resources, { devices: spec.privileged ? 'all' : 'default' });
-    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views());
+    const devices = resolveDevices(spec);
+    cg.create(spec.resources, {
+      devices: spec.privileged ? 'all' : 'default',
+      extraDeviceRules: devices.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`),
+    });
+    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views(), devices);
     const entry = distEntry('engine/init/main.js');
     if (!existsSync(entry)) {
       throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
@@ -140,7 +144,7 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
     }
     if (err) {
       throw new TscError('ENGINE_SETUP', `container ${spec.id}: setup failed at step "${err.step}": ${err.message}`, {
-        hint: err.step === 'exec' ? 'check the command and the image (entrypoint/command, PATH)' : undefined,
+        hint: err.hint ?? (err.step === 'exec' ? 'check the command and the image (entrypoint/command, PATH)' : undefined),
       });
     }
     if (timedOut) {
@@ -211,6 +215,26 @@ export async function removeContainer(spec: ContainerSpec, opts: EngineOptions =
     cg.destroy();
   }
   removeBundleParts(spec);
+}
+
+/** Freezes every process of the container (Compose pause). */
+export async function pauseContainer(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): Promise<void> {
+  const cg = containerCgroup(specOrPath, opts);
+  if (!cg.exists() || cg.isEmpty()) {
+    throw new TscError('ENGINE_NOT_RUNNING', `container ${typeof specOrPath === 'string' ? specOrPath : specOrPath.id} is not running: nothing to pause`);
+  }
+  await cg.setFrozen(true);
+}
+
+/** Thaws a paused container. */
+export async function unpauseContainer(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): Promise<void> {
+  const cg = containerCgroup(specOrPath, opts);
+  if (cg.exists()) await cg.setFrozen(false);
+}
+
+export function isPaused(specOrPath: ContainerSpec | string, opts: EngineOptions = {}): boolean {
+  const cg = containerCgroup(specOrPath, opts);
+  return cg.exists() && cg.isFrozen();
 }
 
 /** Current usage of the container (memory, cpu time, task count) from its cgroup. */

@@ -56,8 +56,6 @@ export async function execInContainer(target: ExecTarget, proc: ExecProcessSpec,
       seccomp: proc.seccomp ?? (proc.privileged ? 'unconfined' : seccompModeOf(target.pid)),
     },
   };
-  const cfgPath = path.join(os.tmpdir(), `tsc-exec-${randomBytes(8).toString('hex')}.json`);
-  writeFileSync(cfgPath, JSON.stringify(cfg), { mode: 0o600 });
   const entry = distEntry('engine/init/exec.js');
   if (!existsSync(entry)) throw new TscError('ENGINE_EXEC', `the exec stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
   let pidns: number;
@@ -66,20 +64,32 @@ export async function execInContainer(target: ExecTarget, proc: ExecProcessSpec,
   } catch (e) {
     throw new TscError('ENGINE_NOT_RUNNING', `container ${name} is not running: ${(e as Error).message}`, { cause: e });
   }
+  // The config (with the environment) goes through a root-only file that the stage deletes
+  // once read; removed here too whatever happens.
+  const cfgPath = path.join(os.tmpdir(), `tsc-exec-${randomBytes(8).toString('hex')}.json`);
   let child: ChildProcess;
+  let status: Awaited<ReturnType<typeof readStatus>>;
   try {
-    child = spawnInPidNs(pidns, process.execPath, [entry, cfgPath], [io.stdin ?? 'ignore', io.stdout, io.stderr, 'pipe']);
+    try {
+      writeFileSync(cfgPath, JSON.stringify(cfg), { mode: 0o600 });
+      child = spawnInPidNs(pidns, process.execPath, [entry, cfgPath], [io.stdin ?? 'ignore', io.stdout, io.stderr, 'pipe']);
+    } finally {
+      close(pidns);
+    }
+    status = await readStatus(child, opts.setupTimeoutMs ?? 30_000);
+  } catch (e) {
+    if (e instanceof TscError) throw new TscError('ENGINE_EXEC', `exec in container ${name}: ${e.message}`, { cause: e });
+    throw e;
   } finally {
-    close(pidns);
+    rmSync(cfgPath, { force: true });
   }
-  const { messages, timedOut, spawnError } = await readStatus(child, opts.setupTimeoutMs ?? 30_000);
-  rmSync(cfgPath, { force: true });
+  const { messages, timedOut, spawnError } = status;
   const err = messages.find((m): m is Extract<StatusMessage, { type: 'error' }> => m.type === 'error');
   if (spawnError || err || timedOut || !messages.some((m) => m.type === 'exec')) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     const what = spawnError?.message ?? (err ? `step "${err.step}": ${err.message}` : timedOut ? 'setup timed out' : 'the exec stage exited without reporting');
     throw new TscError('ENGINE_EXEC', `exec in container ${name} failed at ${what}`, {
-      hint: err?.step === 'exec' ? 'check the command name and PATH inside the container' : undefined,
+      hint: err?.hint ?? (err?.step === 'exec' ? 'check the command name and PATH inside the container' : undefined),
     });
   }
   return child;

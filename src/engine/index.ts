@@ -1,7 +1,7 @@
 /** The container engine's public surface. */
 export {
   startContainer, stopContainer, killContainer, removeContainer, isOomKilled, containerCgroup, containerStats,
-  removeCgroupTree,
+  removeCgroupTree, pauseContainer, unpauseContainer, isPaused,
   processAlive, processStartTime,
   type ContainerIO, type StartedContainer, type EngineOptions,
 } from './container.js';

@@ -17,6 +17,21 @@ export interface InitConfig {
   cgroupProcs: string[];
   /** the container's cgroup directories, shown read-only under /sys/fs/cgroup/<name> */
   cgroupViews: Array<{ name: string; dir: string }>;
+  /** host devices resolved to type and numbers, created by mknod in the container */
+  devices: ResolvedDevice[];
+}
+
+export interface ResolvedDevice {
+  containerPath: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  /** permission bits of the host node */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** cgroup access, e.g. "rwm" */
+  permissions: string;
 }
 
 /** What `exec` runs: a command line plus the optional parts of a ProcessSpec. */
@@ -38,4 +53,4 @@ export interface ExecConfig {
 export type StatusMessage =
   | { type: 'step'; step: string }
   | { type: 'exec'; pid: number }
-  | { type: 'error'; step: string; message: string; errno?: number; code?: string };
+  | { type: 'error'; step: string; message: string; hint?: string; errno?: number; code?: string };

@@ -27,6 +27,16 @@ export interface TmpfsMount {
 
 export type Mount = BindMount | TmpfsMount;
 
+/** A host device made available in the container (Compose `devices:`). */
+export interface DeviceMapping {
+  /** absolute host path of a character or block device, e.g. /dev/fuse */
+  hostPath: string;
+  /** absolute path inside the container (defaults to hostPath) */
+  containerPath?: string;
+  /** cgroup access: any of r, w, m (default "rwm") */
+  permissions?: string;
+}
+
 export interface Resources {
   /** memory limit in bytes */
   memory?: number;
@@ -104,6 +114,8 @@ export interface ContainerSpec {
   /** contents of the files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf */
   etc: { hosts: string; hostname: string; resolvConf: string };
   sysctls: Record<string, string>;
+  /** host devices to create in the container's /dev and allow in its device cgroup */
+  devices?: DeviceMapping[];
   /** size of /dev/shm in bytes (Compose shm_size); 64 MiB when unset, as Docker */
   shmSize?: number;
   privileged: boolean;

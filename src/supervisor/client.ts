@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, s
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { distEntry } from '../common/paths.js';
-import { projectPaths } from './paths.js';
+import { projectPaths, socketAddress } from './paths.js';
 import {
   encode,
   fromWireError,
@@ -56,6 +56,15 @@ export class SupervisorClient {
     return this.request<'kill'>({ type: 'kill', container, signal });
   }
 
+  /** Freezes every process of the container (compose pause); health checks wait meanwhile. */
+  pause(container: string): Promise<ContainerStatus> {
+    return this.request<'pause'>({ type: 'pause', container });
+  }
+
+  unpause(container: string): Promise<ContainerStatus> {
+    return this.request<'unpause'>({ type: 'unpause', container });
+  }
+
   async remove(container: string, force = false): Promise<void> {
     await this.request<'remove'>({ type: 'remove', container, force });
   }
@@ -101,10 +110,23 @@ export class SupervisorClient {
     return new Promise((resolve, reject) => {
       let settled = false;
       let count = 0;
-      const sock = net.connect(this.socketPath);
+      let addr: { address: string; release(): void };
+      try {
+        addr = socketAddress(this.socketPath);
+      } catch (err) {
+        // the project directory is gone: nobody can be listening
+        reject(
+          new TscError('SUPERVISOR', `the supervisor of project ${this.project} is not running (no one answers on ${this.socketPath})`, {
+            cause: err,
+          }),
+        );
+        return;
+      }
+      const sock = net.connect(addr.address);
       const finish = (err: Error | null, value?: unknown): void => {
         if (settled) return;
         settled = true;
+        addr.release();
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         sock.destroy();

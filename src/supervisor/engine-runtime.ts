@@ -40,6 +40,12 @@ export function engineRuntime(opts: engine.EngineOptions = {}): ContainerRuntime
     async remove(spec) {
       await engine.removeContainer(spec, opts);
     },
+    async pause(spec) {
+      await engine.pauseContainer(spec, opts);
+    },
+    async unpause(spec) {
+      await engine.unpauseContainer(spec, opts);
+    },
     async isOomKilled(spec) {
       return engine.isOomKilled(spec, opts);
     },

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where a project's supervisor keeps its socket, pid/lock file and log. */
@@ -38,5 +39,23 @@ export function bundleFiles(bundleDir: string): BundleFiles {
     log: path.join(bundleDir, 'container-json.log'),
     status: path.join(bundleDir, 'status.json'),
     run: path.join(bundleDir, 'run.json'),
+  };
+}
+
+/** Longest path a unix socket address holds (sun_path is 108 bytes with its NUL). */
+const SUN_PATH_MAX = 107;
+
+/**
+ * An address to bind or connect a unix socket at `socketPath`. Node silently truncates a path
+ * longer than sun_path (a socket in the wrong place), so a long one goes through an open
+ * descriptor of its directory (/proc/self/fd/N/name); release() closes it once the socket
+ * is bound or connected.
+ */
+export function socketAddress(socketPath: string): { address: string; release(): void } {
+  if (Buffer.byteLength(socketPath) <= SUN_PATH_MAX) return { address: socketPath, release() {} };
+  const fd = openSync(path.dirname(socketPath), 'r');
+  return {
+    address: `/proc/self/fd/${fd}/${path.basename(socketPath)}`,
+    release: () => closeSync(fd),
   };
 }

@@ -17,6 +17,8 @@ export type Request =
   | { type: 'start'; id: number; container: string }
   | { type: 'stop'; id: number; container: string; signal?: string; timeoutMs?: number }
   | { type: 'kill'; id: number; container: string; signal?: string }
+  | { type: 'pause'; id: number; container: string }
+  | { type: 'unpause'; id: number; container: string }
   | { type: 'remove'; id: number; container: string; force?: boolean }
   | { type: 'inspect'; id: number; container: string }
   | { type: 'list'; id: number }
@@ -49,6 +51,8 @@ export interface ResultMap {
   start: RunResult;
   stop: ContainerStatus;
   kill: ContainerStatus;
+  pause: ContainerStatus;
+  unpause: ContainerStatus;
   remove: { removed: string };
   inspect: ContainerStatus;
   list: ContainerStatus[];
@@ -108,8 +112,8 @@ export function encode(msg: Request | Response): string {
   return JSON.stringify(msg) + '\n';
 }
 
-const NEEDS_CONTAINER = new Set(['start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
-const TYPES = new Set(['ping', 'run', 'start', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
+const NEEDS_CONTAINER = new Set(['pause', 'unpause', 'start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
+const TYPES = new Set(['ping', 'run', 'start', 'pause', 'unpause', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
 
 /** Checks the shape a request must have before it is dispatched; throws a SUPERVISOR TscError. */
 export function checkRequest(raw: unknown): Request {

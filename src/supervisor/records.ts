@@ -35,7 +35,7 @@ export function readRecordedStatuses(root: string, project: string): ContainerSt
     } catch {
       continue;
     }
-    if (st.state === 'running' && !(st.pid && st.startTime !== null && isSameProcess(st.pid, st.startTime))) {
+    if ((st.state === 'running' || st.state === 'paused') && !(st.pid && st.startTime !== null && isSameProcess(st.pid, st.startTime))) {
       st = {
         ...st,
         state: 'exited',

@@ -47,6 +47,9 @@ export interface ContainerRuntime {
   /** a signal to the container's first process */
   kill(spec: ContainerSpec, pid: number, signal: number): Promise<void>;
   remove(spec: ContainerSpec): Promise<void>;
+  /** freezes / thaws every process of the container */
+  pause(spec: ContainerSpec): Promise<void>;
+  unpause(spec: ContainerSpec): Promise<void>;
   isOomKilled(spec: ContainerSpec): Promise<boolean>;
   /**
    * Starts a process inside every namespace and the cgroup of the running container (its first

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, write
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { checkRequest, encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
+import { socketAddress } from './paths.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
 import { tryLockExclusive } from './sys.js';
@@ -42,7 +43,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     server.once('error', (err) =>
       reject(new TscError('SUPERVISOR', `cannot listen on ${paths.socket}: ${err.message}`, { cause: err })),
     );
-    server.listen(paths.socket, () => resolve());
+    const addr = socketAddress(paths.socket);
+    server.once('listening', () => addr.release());
+    server.once('error', () => addr.release());
+    server.listen(addr.address, () => resolve());
   });
   chmodSync(paths.socket, 0o600); // the socket starts and stops containers: root only
   server.on('error', (err) => log(`socket server error: ${err.message}`));
@@ -121,6 +125,10 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         return sup.stop(req.container, req.signal, req.timeoutMs);
       case 'kill':
         return sup.kill(req.container, req.signal);
+      case 'pause':
+        return sup.pause(req.container);
+      case 'unpause':
+        return sup.unpause(req.container);
       case 'remove':
         await sup.remove(req.container, req.force === true);
         return { removed: req.container };

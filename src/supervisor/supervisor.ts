@@ -120,11 +120,12 @@ export class Supervisor {
       }
       const m = this.newManaged(config, status);
       this.containers.set(id, m);
-      if (status.state === 'running' && status.pid && status.startTime !== null && isSameProcess(status.pid, status.startTime)) {
+      const live = status.state === 'running' || status.state === 'paused';
+      if (live && status.pid && status.startTime !== null && isSameProcess(status.pid, status.startTime)) {
         this.adoptRunning(m);
         adopted.push(id);
         await this.callHooks('onContainerStart', m);
-      } else if (status.state === 'running') {
+      } else if (live) {
         m.status = {
           ...status,
           state: 'exited',
@@ -198,8 +199,10 @@ export class Supervisor {
     };
     // the pidfd refers to this exact process: re-check identity now that it is held
     if (!isSameProcess(pid, m.status.startTime!)) check();
-    run.health = this.startHealth(m, pid, Date.parse(m.status.startedAt ?? new Date().toISOString()));
-    this.log(`container ${m.config.spec.id}: adopted running pid ${pid}`);
+    if (m.status.state === 'running') {
+      run.health = this.startHealth(m, pid, Date.parse(m.status.startedAt ?? new Date().toISOString()));
+    }
+    this.log(`container ${m.config.spec.id}: adopted ${m.status.state} pid ${pid}`);
   }
 
   // ---- requests ---------------------------------------------------------------------------
@@ -209,7 +212,7 @@ export class Supervisor {
     const id = config.spec.id;
     if (config.healthcheck) probeArgs(config.healthcheck.test); // validate before starting
     let m = this.containers.get(id);
-    if (m && (m.status.state === 'running' || m.status.state === 'restarting' || m.starting)) {
+    if (m && (m.status.state === 'running' || m.status.state === 'paused' || m.status.state === 'restarting' || m.starting)) {
       throw new TscError('SUPERVISOR', `container ${id} is already ${m.starting ? 'starting' : m.status.state}`, {
         hint: 'stop it first, or remove it to create it again',
       });
@@ -272,6 +275,7 @@ export class Supervisor {
       this.save(m);
       return m.status;
     }
+    if (m.status.state === 'paused') await this.thaw(m); // frozen processes cannot act on a signal
     if (m.status.state !== 'running' || !m.run || !m.status.pid) {
       this.save(m);
       return m.status;
@@ -289,6 +293,7 @@ export class Supervisor {
 
   async kill(id: string, signal?: string): Promise<ContainerStatus> {
     const m = this.get(id);
+    if (m.status.state === 'paused') await this.thaw(m);
     if (m.status.state !== 'running' || !m.status.pid) {
       throw new TscError('ENGINE_NOT_RUNNING', `container ${id} is not running (state ${m.status.state})`);
     }
@@ -299,9 +304,45 @@ export class Supervisor {
     return m.status;
   }
 
+  /** Freezes the container (compose pause); its healthcheck waits until it is thawed. */
+  async pause(id: string): Promise<ContainerStatus> {
+    const m = this.get(id);
+    if (m.status.state !== 'running' || !m.run) {
+      throw new TscError('ENGINE_NOT_RUNNING', `container ${id} is not running (state ${m.status.state}): nothing to pause`);
+    }
+    await this.runtime.pause(m.config.spec);
+    m.run.health?.stop();
+    m.run.health = null;
+    m.status = { ...m.status, state: 'paused' };
+    this.save(m);
+    this.emit(m, 'pause');
+    this.notify();
+    return m.status;
+  }
+
+  async unpause(id: string): Promise<ContainerStatus> {
+    const m = this.get(id);
+    if (m.status.state !== 'paused') {
+      throw new TscError('ENGINE_NOT_RUNNING', `container ${id} is not paused (state ${m.status.state})`);
+    }
+    await this.thaw(m);
+    return m.status;
+  }
+
+  private async thaw(m: Managed): Promise<void> {
+    await this.runtime.unpause(m.config.spec);
+    m.status = { ...m.status, state: 'running' };
+    if (m.run && m.status.pid) {
+      m.run.health = this.startHealth(m, m.status.pid, Date.parse(m.status.startedAt ?? new Date().toISOString()));
+    }
+    this.save(m);
+    this.emit(m, 'unpause');
+    this.notify();
+  }
+
   async remove(id: string, force = false): Promise<void> {
     const m = this.get(id);
-    if (m.status.state === 'running' || m.status.state === 'restarting') {
+    if (m.status.state === 'running' || m.status.state === 'paused' || m.status.state === 'restarting') {
       if (!force) {
         throw new TscError('SUPERVISOR', `container ${id} is ${m.status.state} and cannot be removed`, {
           hint: 'stop it first, or remove with force',
@@ -434,7 +475,7 @@ export class Supervisor {
   /** Names of containers that are running (or about to restart). */
   runningContainers(): string[] {
     return this.list()
-      .filter((s) => s.state === 'running' || s.state === 'restarting')
+      .filter((s) => s.state === 'running' || s.state === 'paused' || s.state === 'restarting')
       .map((s) => s.id);
   }
 

@@ -55,7 +55,7 @@ export interface RunConfig {
   labels?: Record<string, string>;
 }
 
-export type ContainerState = 'created' | 'running' | 'restarting' | 'exited' | 'dead';
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 
 export interface HealthResult {
@@ -110,7 +110,7 @@ export interface SupervisorEvent {
   /** RFC 3339 with nanoseconds */
   time: string;
   container: string;
-  action: 'start' | 'die' | 'restarting' | 'health_status' | 'remove';
+  action: 'start' | 'die' | 'restarting' | 'health_status' | 'pause' | 'unpause' | 'remove';
   /** the container's status right after the change */
   status: ContainerStatus;
 }

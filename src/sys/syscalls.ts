@@ -55,6 +55,7 @@ export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
 
 const SYS_pivot_root = 155;
 const SYS_capget = 125;
@@ -125,12 +126,34 @@ export function cloexecFrom(from: number): void {
   }
 }
 
-/** posix_spawn (vfork + exec in libc: no JavaScript runs in the child). Returns the pid. */
-export function posixSpawn(file: string, argv: string[], envp: string[], ctx?: string): number {
+const _spawnattrInit = libc.func('int posix_spawnattr_init(void *attr)');
+const _spawnattrSetflags = libc.func('int posix_spawnattr_setflags(void *attr, short flags)');
+const _spawnattrSetpgroup = libc.func('int posix_spawnattr_setpgroup(void *attr, int pgroup)');
+const POSIX_SPAWN_SETPGROUP = 0x02;
+const TIOCSPGRP = 0x5410;
+const _ioctlPtr = libc.func('int ioctl(int fd, unsigned long req, _Inout_ int *arg)');
+
+/**
+ * posix_spawn (vfork + exec in libc: no JavaScript runs in the child). Returns the pid.
+ * `newProcessGroup` puts the child in a process group of its own.
+ */
+export function posixSpawn(file: string, argv: string[], envp: string[], ctx?: string, newProcessGroup = false): number {
   const pid = [0];
-  const r = _posixSpawn(pid, file, null, null, [...argv, null], [...envp, null]);
+  let attr: Buffer | null = null;
+  if (newProcessGroup) {
+    attr = Buffer.alloc(1024); // larger than glibc's posix_spawnattr_t (336 bytes)
+    _spawnattrInit(attr);
+    _spawnattrSetflags(attr, POSIX_SPAWN_SETPGROUP);
+    _spawnattrSetpgroup(attr, 0);
+  }
+  const r = _posixSpawn(pid, file, null, attr, [...argv, null], [...envp, null]);
   if (r !== 0) throw new SyscallError('posix_spawn', r, ctx ?? `spawn ${file}`);
   return pid[0];
+}
+
+/** Makes process group `pgid` the foreground group of the terminal on `fd`. */
+export function tcsetpgrp(fd: number, pgid: number, ctx = 'tcsetpgrp'): void {
+  check(_ioctlPtr(fd, TIOCSPGRP, [pgid]), 'ioctl', ctx);
 }
 
 export function unshare(flags: number, ctx = 'unshare'): void {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../../common/errors.js';
 import type { Resources } from '../spec.js';
+import { attachDeviceFilter, parseDeviceRule } from '../../sys/bpf.js';
 import { ENGINE_CONTROLLERS, controllerVersion, detectLayout, type CgroupLayout } from './layout.js';
 
 export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type CgroupLayout } from './layout.js';
@@ -16,6 +17,10 @@ export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type 
 export interface CgroupOptions {
   /** 'default' restricts device access to Docker's default list (v1 devices controller); 'all' allows every device (privileged). */
   devices?: 'default' | 'all';
+  /** extra device rules ("c 10:229 rwm") allowed on top of the default list */
+  extraDeviceRules?: string[];
+  /** do not load the v2 eBPF device filter (unit tests writing into a temp dir) */
+  skipDeviceFilter?: boolean;
 }
 
 export interface CgroupStats {
@@ -252,11 +257,22 @@ export class ContainerCgroup {
     if (pidsDir && res.pidsLimit !== undefined) {
       this.write(pidsDir, 'pids.max', res.pidsLimit > 0 ? res.pidsLimit : 'max');
     }
-    // devices (v1 only; v2 device control needs an eBPF program, not done)
-    if (L.v1.devices && (opts.devices ?? 'default') === 'default') {
-      const d = this.v1Dir('devices')!;
-      this.write(d, 'devices.deny', 'a');
-      for (const rule of DEFAULT_DEVICE_RULES) this.write(d, 'devices.allow', rule);
+    // devices: the v1 controller's allow list, or on v2 an eBPF program with the same rules
+    if ((opts.devices ?? 'default') === 'default') {
+      const rules = [...DEFAULT_DEVICE_RULES, ...(opts.extraDeviceRules ?? [])];
+      if (L.v1.devices) {
+        const d = this.v1Dir('devices')!;
+        this.write(d, 'devices.deny', 'a');
+        for (const rule of rules) this.write(d, 'devices.allow', rule);
+      } else if (this.v2Dir() && !opts.skipDeviceFilter) {
+        const dir = this.v2Dir()!;
+        try {
+          attachDeviceFilter(dir, rules.map(parseDeviceRule));
+        } catch (e) {
+          throw cgErr(`cgroup ${this.relPath}: cannot install the device access filter: ${(e as Error).message}`, e,
+            'cgroup v2 device control needs bpf() (CONFIG_CGROUP_BPF); run privileged to skip it');
+        }
+      }
     }
   }
 
@@ -328,6 +344,41 @@ export class ContainerCgroup {
       this.signalAll('SIGKILL');
       await sleep(10);
     }
+  }
+
+  /**
+   * Freezes (or thaws) every process of the cgroup: v1 freezer.state, v2 cgroup.freeze.
+   * Waits until the kernel reports the new state.
+   */
+  async setFrozen(frozen: boolean, timeoutMs = 5000): Promise<void> {
+    const v2 = this.v2Dir();
+    let file: string;
+    let want: string;
+    let done: () => boolean;
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) {
+      file = path.join(v2, 'cgroup.freeze');
+      want = frozen ? '1' : '0';
+      done = () => new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readOr(path.join(v2, 'cgroup.events')));
+    } else if (this.layout.v1.freezer) {
+      file = path.join(this.v1Dir('freezer')!, 'freezer.state');
+      want = frozen ? 'FROZEN' : 'THAWED';
+      done = () => readOr(file).trim() === want;
+    } else {
+      throw cgErr(`cgroup ${this.relPath}: no freezer available (neither the v1 freezer controller nor cgroup v2 cgroup.freeze)`);
+    }
+    this.write(path.dirname(file), path.basename(file), want);
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw cgErr(`cgroup ${this.relPath} did not become ${frozen ? 'frozen' : 'thawed'} within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  isFrozen(): boolean {
+    const v2 = this.v2Dir();
+    if (v2 && existsSync(path.join(v2, 'cgroup.freeze'))) return /^frozen 1$/m.test(readOr(path.join(v2, 'cgroup.events')));
+    if (this.layout.v1.freezer) return readOr(path.join(this.v1Dir('freezer')!, 'freezer.state')).trim() === 'FROZEN';
+    return false;
   }
 
   /** True when the kernel's OOM killer killed a process of this cgroup. */

@@ -37,7 +37,7 @@ function run(cfg: ExecConfig): never {
   step('rlimits', () => applyRlimits(proc.rlimits ?? []));
   const cred = step('user', () => readCredentials({ ...proc, cwd: proc.cwd || '/', noNewPrivileges: !!proc.noNewPrivileges, capabilities: [], rlimits: [], init: false }));
   const env = finalEnv(proc.env, cred);
-  const file = step('exec', () => lookPath(proc.args[0], env));
+  const file = step('exec', () => lookPath(proc.args[0], env, proc.cwd));
   step('cgroup', () => {
     for (const fd of cgroupFds) writeSync(fd, '0');
     for (const fd of cgroupFds) close(fd);

@@ -6,13 +6,13 @@
  * capabilities and execve()s the command. Every step is a plain syscall on the main thread
  * (sync fs only: libuv's pool threads stay in the host's mount namespace).
  */
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, unlinkSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
   MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
-  S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
-  setCloexec, setdomainname, sethostname, setns, umount2, unshare, waitpid,
+  S_IFBLK, S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
+  setCloexec, setdomainname, sethostname, setns, tcsetpgrp, umount2, unshare, waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
 import { STATUS_FD } from '../protocol.js';
@@ -23,6 +23,7 @@ import {
 } from './process.js';
 import { reportFailure, send, step } from './report.js';
 import { StepError } from './step.js';
+import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
@@ -34,19 +35,6 @@ export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/p
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
-
-/** Sysctls that are per-namespace (Docker's list); anything else would change the host. */
-function checkSysctl(key: string, netnsHost: boolean): void {
-  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
-    'kernel.shmmni', 'kernel.shm_rmid_forced'];
-  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) return;
-  if (key.startsWith('net.')) {
-    if (netnsHost) throw new StepError('sysctls', `sysctl ${key} cannot be set with the host's network namespace (network_mode: host)`);
-    return;
-  }
-  throw new StepError('sysctls', `sysctl ${key} is not namespaced: setting it would change the host`,
-    'only net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* are allowed');
-}
 
 function mountOverlay(spec: ContainerSpec, rootfs: string): void {
   const upper = path.join(spec.bundleDir, 'upper');
@@ -64,7 +52,12 @@ function mountOverlay(spec: ContainerSpec, rootfs: string): void {
     const rel = (p: string) => path.relative(common, p);
     opts = `lowerdir=${spec.rootfs.lowerDirs.map(rel).join(':')},upperdir=${rel(upper)},workdir=${rel(work)}`;
   }
-  mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
+  try {
+    mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
+  } catch (e) {
+    throw new StepError('rootfs', (e as Error).message,
+      'the state root must be on a filesystem overlayfs accepts as upper dir (ext4, xfs, btrfs, tmpfs; not overlayfs or NFS), and every layer directory must exist');
+  }
 }
 
 function setupDev(rootfs: string, privileged: boolean, shmSize: number | undefined): void {
@@ -191,6 +184,21 @@ function run(cfg: InitConfig): never {
     mount('proc', t, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /proc');
   });
   step('/dev', () => setupDev(rootfs, spec.privileged, spec.shmSize));
+  step('devices', () => {
+    if (spec.privileged) return; // the host's /dev is there already
+    for (const d of cfg.devices ?? []) {
+      const target = resolveInRoot(rootfs, d.containerPath);
+      makeTarget(rootfs, path.posix.dirname(d.containerPath), false);
+      try {
+        unlinkSync(target);
+      } catch {
+        // nothing there
+      }
+      mknod(target, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, makedev(d.major, d.minor), `mknod ${d.containerPath}`);
+      chmodSync(target, d.mode);
+      chownSync(target, d.uid, d.gid);
+    }
+  });
   step('/sys', () => {
     const t = makeTarget(rootfs, '/sys', false);
     if (spec.privileged) mount('sysfs', t, 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, null, 'mount /sys');
@@ -245,7 +253,7 @@ function run(cfg: InitConfig): never {
   // As Docker: HOSTNAME always, TERM for a terminal, unless the spec sets them.
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${spec.hostname}`);
   if (proc.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  const file = step('exec', () => lookPath(proc.args[0], env));
+  const file = step('exec', () => lookPath(proc.args[0], env, proc.cwd));
   step('cwd', () => ensureCwd(proc.cwd));
   step('cgroup', () => {
     for (const fd of cgroupFds) writeSync(fd, '0');
@@ -255,10 +263,10 @@ function run(cfg: InitConfig): never {
   step('credentials', () => applyCredentials(cred, proc.capabilities, spec.privileged, proc.noNewPrivileges, spec.seccomp));
   enterCwd(proc.cwd);
   step('stdio', () => {
-    prepareStdio(proc.tty && !proc.init);
+    prepareStdio(proc.tty);
     cloexecFrom(STATUS_FD);
   });
-  if (proc.init) return runReaper(file, proc.args, env);
+  if (proc.init) return runReaper(file, proc.args, env, proc.tty);
   resetSignalDispositions();
   send({ type: 'exec', pid: process.pid });
   return execve(file, proc.args, env, `exec ${file}`);
@@ -272,9 +280,17 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', '
  * in the child), forwards signals to it, reaps every zombie and exits with the command's code
  * (128 + signal when it was killed).
  */
-function runReaper(file: string, args: string[], env: string[]): never {
+function runReaper(file: string, args: string[], env: string[], tty: boolean): never {
   resetSignalDispositions();
-  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`));
+  // With a terminal the reaper holds it (session leader) and hands the foreground to the command.
+  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`, tty));
+  if (tty) {
+    try {
+      tcsetpgrp(0, child, 'give the terminal to the command');
+    } catch {
+      // stdin is not a terminal
+    }
+  }
   send({ type: 'exec', pid: child });
   close(STATUS_FD);
   for (const sig of FORWARDED) {

@@ -120,7 +120,7 @@ export function resolveUser(user: string | undefined, additional: string[] | und
 }
 
 /** Looks up args[0] in PATH (from env) inside the container; returns the path to execve. */
-export function lookPath(cmd: string, env: string[]): string {
+export function lookPath(cmd: string, env: string[], cwd = '/'): string {
   const check = (p: string): boolean => {
     try {
       const st = statSync(p);
@@ -132,8 +132,10 @@ export function lookPath(cmd: string, env: string[]): string {
     }
   };
   if (cmd.includes('/')) {
-    if (!check(cmd)) throw new StepError('exec', `exec: "${cmd}": no such file or executable`);
-    return cmd;
+    // relative to the working directory, as execve will see it after chdir
+    const abs = path.posix.resolve(cwd || '/', cmd);
+    if (!check(abs)) throw new StepError('exec', `exec: "${cmd}": no such file or executable`);
+    return abs;
   }
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   for (const dir of pathVar.split(':')) {

@@ -25,7 +25,7 @@ export function step<T>(name: string, fn: () => T): T {
 
 export function reportFailure(e: unknown): void {
   if (e instanceof StepError) {
-    send({ type: 'error', step: e.step, message: e.message });
+    send({ type: 'error', step: e.step, message: e.message, hint: e.hint });
   } else if (e instanceof SyscallError) {
     send({ type: 'error', step: e.syscall, message: e.message, errno: e.errno });
   } else {

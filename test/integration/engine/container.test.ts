@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCgroup, isOomKilled, removeContainer, stopContainer, killContainer } from '../../../src/engine/index.js';
+import { containerCgroup, removeContainer, stopContainer, killContainer, pauseContainer, unpauseContainer, isPaused } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
-import { hostMountsWith, makeHarness, type Harness } from './harness.js';
+import { hostMountsWith, makeHarness, readPty, type Harness } from './harness.js';
 import { openPty, setWindowSize } from '../../../src/sys/pty.js';
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { startContainer } from '../../../src/engine/index.js';
 
 let h: Harness;
@@ -183,6 +183,23 @@ describe('filesystem', () => {
   });
 });
 
+describe('devices', () => {
+  it('refuses devices outside the default list, and allows a mapped one', async () => {
+    const probe = 'mknod /tmp/fuse c 10 229 && { (: <>/tmp/fuse) 2>/dev/null && echo opened || echo refused; }';
+    const def = await h.run(h.spec({ args: ['sh', '-c', probe] }));
+    // Enforced by the v1 devices controller here (an eBPF program on pure cgroup v2).
+    expect(def.stdout).toBe('refused\n');
+    const mapped = await h.run(h.spec({
+      args: ['sh', '-c', `ls -l /dev/fuse | cut -c1-10; ${probe}`],
+      devices: [{ hostPath: '/dev/fuse', permissions: 'rwm' }],
+    }));
+    expect(mapped.stdout).toBe('crw-------\nopened\n');
+    await expect(h.start(h.spec({ devices: [{ hostPath: '/dev/tsc-none' }] }))).rejects.toMatchObject({
+      code: 'ENGINE_SETUP', message: expect.stringContaining('/dev/tsc-none does not exist'),
+    });
+  });
+});
+
 describe('seccomp', () => {
   it('refuses Docker-refused syscalls by default, not when unconfined or privileged', async () => {
     const src = path.join(h.dir, 'addkey.c');
@@ -222,21 +239,28 @@ describe('terminal', () => {
     } finally {
       closeSync(pty.slave);
     }
-    let out = '';
-    const buf = Buffer.alloc(4096);
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(pty.master, buf, 0, buf.length, null);
-      } catch {
-        break; // EIO: every slave descriptor is closed
-      }
-      if (n <= 0) break;
-      out += buf.toString('utf8', 0, n);
-    }
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
     closeSync(pty.master);
-    expect(out.replace(/\r/g, '')).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
+    expect(out).toMatch(/^isatty\n33 101\n\s*\d+\s+[^?\s]+\n$/);
     if (started.child.exitCode === null) await new Promise((r) => started.child.once('exit', r));
+  });
+
+  it('with init: true, gives the terminal\'s foreground to the command', async () => {
+    const pty = openPty();
+    // Reading the terminal from a background group would stop (SIGTTIN) or fail (EIO).
+    const s = h.spec({ args: ['sh', '-c', 'test -t 0 && echo isatty; read x; echo "got $x"'], process: { tty: true, init: true } });
+    let started;
+    try {
+      started = await startContainer(s, { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+    } finally {
+      closeSync(pty.slave);
+    }
+    writeSync(pty.master, 'hello\n');
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
+    closeSync(pty.master);
+    expect(out).toContain('isatty\n');
+    expect(out).toContain('got hello\n');
+    expect(started.child.exitCode ?? (await new Promise((r) => started.child.once('exit', r)))).toBe(0);
   });
 });
 
@@ -260,11 +284,23 @@ describe('process', () => {
     expect(r.code).toBe(7);
   });
 
+  it('runs a command given relative to the working directory', async () => {
+    const app = path.join(h.dir, 'app-src');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'run.sh'), '#!/bin/sh\necho ran from $(pwd)\n', { mode: 0o755 });
+    const r = await h.run(h.spec({ args: ['./run.sh'], process: { cwd: '/app' }, mounts: [{ type: 'bind', source: app, target: '/app', readonly: true }] }));
+    expect(r.stdout).toBe('ran from /app\n');
+  });
+
   it('lowers rlimits and reports a limit that cannot be raised', async () => {
     const r = await h.run(h.spec({ args: ['sh', '-c', 'ulimit -n; ulimit -Hn'], process: { rlimits: [{ name: 'nofile', soft: 512, hard: 1024 }] } }));
     expect(r.stdout).toBe('512\n1024\n');
-    const bad = h.spec({ process: { rlimits: [{ name: 'nofile', soft: 1048576, hard: 1048576 }] } });
-    await expect(h.start(bad)).rejects.toMatchObject({ code: 'ENGINE_SETUP', message: expect.stringContaining('ulimit nofile=1048576') });
+    // Above fs.nr_open no process may go, whatever its capabilities.
+    const over = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1024;
+    const bad = h.spec({ process: { rlimits: [{ name: 'nofile', soft: over, hard: over }] } });
+    await expect(h.start(bad)).rejects.toMatchObject({
+      code: 'ENGINE_SETUP', message: expect.stringContaining(`ulimit nofile=${over}`), hint: expect.stringContaining('CAP_SYS_RESOURCE'),
+    });
   });
 
   it('applies namespaced sysctls and refuses host ones', async () => {
@@ -376,5 +412,26 @@ describe('lifecycle', () => {
   it('starts the command with default signal dispositions and no leaked descriptors', async () => {
     const r = await h.run(h.spec({ args: ['sh', '-c', 'grep SigIgn /proc/self/status; ls /proc/self/fd | tr "\\n" " "'] }));
     expect(r.stdout).toMatch(/^SigIgn:\t0+\n0 1 2 3 $/); // 3 is ls's own directory handle
+  });
+
+  it('pauses and unpauses every process of a container', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done'] });
+    const c = await h.start(s);
+    const count = () => Number(readFileSync(`/proc/${c.pid}/root/tmp/count`, 'utf8').trim() || 0);
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await wait(300);
+    await pauseContainer(s);
+    expect(isPaused(s)).toBe(true);
+    const frozenAt = count();
+    await wait(400);
+    expect(count()).toBe(frozenAt);
+    await unpauseContainer(s);
+    expect(isPaused(s)).toBe(false);
+    await wait(400);
+    expect(count()).toBeGreaterThan(frozenAt);
+    await pauseContainer(s);
+    // a paused container still stops (the kill thaws it)
+    await stopContainer(s, c.pid, 'SIGTERM', 100);
+    expect(containerCgroup(s).isEmpty()).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { openPty } from '../../../src/sys/pty.js';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerCgroup, ensureVolume, execInContainer, removeVolume, stopContainer, type ExecProcessSpec } from '../../../src/engine/index.js';
-import { makeHarness, type Harness, type Running } from './harness.js';
+import { containerCgroup, ensureVolume, execInContainer, killContainer, removeVolume, stopContainer, type ExecProcessSpec } from '../../../src/engine/index.js';
+import { makeHarness, readPty, type Harness, type Running } from './harness.js';
 
 let h: Harness;
 beforeAll(() => {
@@ -89,20 +89,9 @@ describe('exec with a terminal', () => {
     } finally {
       closeSync(pty.slave);
     }
-    let out = '';
-    const buf = Buffer.alloc(4096);
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(pty.master, buf, 0, buf.length, null);
-      } catch {
-        break;
-      }
-      if (n <= 0) break;
-      out += buf.toString('utf8', 0, n);
-    }
+    const out = await readPty(pty.master, 15_000, () => killContainer(s, 'SIGKILL'));
     closeSync(pty.master);
-    expect(out.replace(/\r/g, '')).toBe('tty\nvt100\n');
+    expect(out).toBe('tty\nvt100\n');
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     expect(child.exitCode).toBe(0);
     await stopContainer(s, c.pid, 'SIGKILL', 0);

@@ -3,7 +3,7 @@
  * unique ids and cgroup paths, a runner that captures stdout/stderr through files, and a
  * cleanup that removes every container, cgroup and temp dir the file made.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, read, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeBusyboxRootfs } from '../../support/busybox.js';
@@ -132,4 +132,25 @@ export function makeHarness(tag: string): Harness {
 /** Lines of the host's mount table mentioning `needle`. */
 export function hostMountsWith(needle: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(needle));
+}
+
+/**
+ * Reads a pty master until every slave is closed (EIO). Reads run on the thread pool so a
+ * timer can still fire: after `timeoutMs`, `onTimeout` runs (kill the container) and the
+ * read then ends with what arrived.
+ */
+export async function readPty(master: number, timeoutMs: number, onTimeout: () => void): Promise<string> {
+  const timer = setTimeout(onTimeout, timeoutMs);
+  let out = '';
+  const buf = Buffer.alloc(4096);
+  try {
+    for (;;) {
+      const n = await new Promise<number>((resolve) => read(master, buf, 0, buf.length, null, (err, bytes) => resolve(err ? 0 : bytes)));
+      if (n <= 0) break;
+      out += buf.toString('utf8', 0, n);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return out.replace(/\r/g, '');
 }

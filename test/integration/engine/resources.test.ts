@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerCgroup, containerCgroup, removeCgroupTree, containerStats, detectLayout, isOomKilled, removeContainer, startContainer, stopContainer } from '../../../src/engine/index.js';
 import { makeHarness, type Harness } from './harness.js';
@@ -107,6 +107,18 @@ describe('cgroup limits on the real kernel', () => {
     expect(unified, 'a cgroup2 mount is needed for this test').toBeTruthy();
     // Only the unified tree, with no controllers: exercises the v2 code paths on this kernel.
     const layout = { v1: {}, v2: unified, v2Controllers: [] as string[] };
+    // Device control on v2 is an eBPF program: /dev/null opens, a host device made by mknod does not.
+    const probe = h.spec({
+      args: ['sh', '-c', 'echo x > /dev/null && echo null-ok; mknod /tmp/fuse c 10 229 && { (: <>/tmp/fuse) 2>/dev/null && echo opened || echo refused; }'],
+    });
+    const out = `${h.dir}/${probe.id}.v2.out`;
+    const fd = openSync(out, 'w');
+    const p = await startContainer(probe, { stdout: fd, stderr: fd }, { cgroupLayout: layout });
+    closeSync(fd);
+    if (p.child.exitCode === null) await new Promise((r) => p.child.once('exit', r));
+    expect(readFileSync(out, 'utf8')).toBe('null-ok\nrefused\n');
+    await removeContainer(probe, { cgroupLayout: layout });
+
     const s = h.spec({ args: ['sh', '-c', 'sleep 100 & exec sleep 100'] });
     const c = await startContainer(s, { stdout: 1, stderr: 2 }, { cgroupLayout: layout });
     const exited = new Promise((r) => c.child.once('exit', (_code, sig) => r(sig)));

@@ -220,6 +220,26 @@ describe('supervisor with the real engine', () => {
     await client.remove(c.spec.id);
   });
 
+  it('pause freezes every process through the cgroup; unpause thaws; a paused container can be stopped', async () => {
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done']);
+    await client.run(c);
+    await until(async () => (await allLogs(c.spec.id)).length > 2, 'output');
+    expect((await client.pause(c.spec.id)).state).toBe('paused');
+    expect(engine.isPaused(c.spec)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    const n = (await allLogs(c.spec.id)).length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await allLogs(c.spec.id)).length).toBe(n);
+    await client.unpause(c.spec.id);
+    expect(engine.isPaused(c.spec)).toBe(false);
+    await until(async () => (await allLogs(c.spec.id)).length > n, 'output after unpause');
+    await client.pause(c.spec.id);
+    const st = await client.stop(c.spec.id, { timeoutMs: 500 });
+    expect(st).toMatchObject({ state: 'exited', exitCode: 137 });
+    expect(containerCgroup(c.spec).pids()).toEqual([]);
+    await client.remove(c.spec.id);
+  });
+
   it('records an OOM kill as exit 137 with oomKilled', async () => {
     const c = cfg(['tail', '/dev/zero']);
     c.spec.resources = { memory: 32 << 20, memorySwap: 32 << 20 };
@@ -247,8 +267,12 @@ describe('supervisor with the real engine', () => {
   });
 
   it('kill -9 of the supervisor leaves the container running; a new supervisor re-adopts it', async () => {
-    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done'], { restart: { name: 'always' } });
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done'], {
+      restart: { name: 'always' },
+      healthcheck: { test: ['CMD', 'true'], interval: 300, timeout: 5_000, retries: 1, startPeriod: 0 },
+    });
     const r = await client.run(c);
+    await client.waitFor(c.spec.id, 'healthy', 20_000);
     await until(async () => (await allLogs(c.spec.id)).length >= 2, 'first ticks');
     const oldPid = supervisorPid()!;
     process.kill(oldPid, 'SIGKILL');
@@ -262,6 +286,10 @@ describe('supervisor with the real engine', () => {
     expect(st).toMatchObject({ state: 'running', pid: r.pid, startTime: r.startTime });
     const n = (await allLogs(c.spec.id)).length;
     await until(async () => (await allLogs(c.spec.id)).length > n + 3, 'logs to continue');
+    // the new supervisor runs the healthcheck too
+    const lastProbe = st.health!.log.at(-1)!.end;
+    await until(async () => (await client.inspect(c.spec.id)).health!.log.at(-1)!.end !== lastProbe, 'a probe by the new supervisor');
+    expect((await client.inspect(c.spec.id)).health!.status).toBe('healthy');
     const ticks = (await allLogs(c.spec.id)).map((e) => Number(e.log.split(' ')[1]));
     expect(ticks).toEqual(ticks.map((_, i) => i + 1)); // no tick lost or doubled across the switch
 

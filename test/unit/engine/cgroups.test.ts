@@ -146,7 +146,7 @@ describe('ContainerCgroup v2', () => {
     const cg = new ContainerCgroup('tscompose/proj/c1', l);
     mkdirSync(path.join(l.v2!, 'tscompose/proj/c1'), { recursive: true });
     writeFileSync(path.join(l.v2!, 'tscompose/proj/c1/memory.swap.max'), 'max\n');
-    cg.create({ memory: 64 << 20, memoryReservation: 1 << 20, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 1024, cpusetCpus: '1', pidsLimit: 7 });
+    cg.create({ memory: 64 << 20, memoryReservation: 1 << 20, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 1024, cpusetCpus: '1', pidsLimit: 7 }, { skipDeviceFilter: true });
     const d = path.join(l.v2!, 'tscompose/proj/c1');
     // root already had memory enabled: only the missing ones are added
     expect(read(l.v2!, 'cgroup.subtree_control')).toBe('+cpu +cpuset +pids');
@@ -164,7 +164,7 @@ describe('ContainerCgroup v2', () => {
   it('reads oom_kill from memory.events and usage from cpu.stat', () => {
     const l = v2Layout();
     const cg = new ContainerCgroup('tscompose/p/c', l);
-    cg.create({});
+    cg.create({}, { skipDeviceFilter: true });
     const d = path.join(l.v2!, 'tscompose/p/c');
     writeFileSync(path.join(d, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
     writeFileSync(path.join(d, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\n');

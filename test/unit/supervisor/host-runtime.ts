@@ -64,6 +64,23 @@ export class HostRuntime implements ContainerRuntime {
 
   async remove(): Promise<void> {}
 
+  /** SIGSTOP/SIGCONT to the process group stand in for the freezer */
+  async pause(): Promise<void> {
+    for (const pid of this.started) this.signalGroup(pid, 'SIGSTOP');
+  }
+
+  async unpause(): Promise<void> {
+    for (const pid of this.started) this.signalGroup(pid, 'SIGCONT');
+  }
+
+  private signalGroup(pid: number, sig: NodeJS.Signals): void {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+
   async isOomKilled(): Promise<boolean> {
     return false;
   }

@@ -190,6 +190,26 @@ describe('supervisor (host processes)', () => {
     expect(await client.list()).toEqual([]);
   });
 
+  it('serves on a socket path longer than a unix address holds, at the right place', async () => {
+    const { root, cleanup } = tempRoot();
+    const deep = `${root}/${'d'.repeat(60)}/${'e'.repeat(60)}`;
+    const project = 'tscp-long';
+    const server = await runSupervisor({ root: deep, project, runtime: new HostRuntime() });
+    cleanups.push(async () => {
+      await server.close();
+      cleanup();
+    });
+    const sockPath = projectPaths(deep, project).socket;
+    expect(sockPath.length).toBeGreaterThan(108);
+    expect(existsSync(sockPath)).toBe(true);
+    const client = new SupervisorClient(sockPath, project);
+    expect((await client.ping()).pid).toBe(process.pid);
+    await expect(new SupervisorClient(`${root}/missing/${'f'.repeat(120)}/supervisor.sock`, 'x').ping()).rejects.toMatchObject({
+      code: 'SUPERVISOR',
+      message: expect.stringMatching(/not running/),
+    });
+  });
+
   it('a second supervisor for the same project is refused while the first holds the lock', async () => {
     const { start } = await setup();
     await expect(start()).rejects.toMatchObject({ code: 'SUPERVISOR', message: expect.stringMatching(/another supervisor/) });
@@ -394,5 +414,28 @@ describe('supervisor (host processes)', () => {
     await client.run(c);
     await client.waitFor(c.spec.id, 'exited', 5_000);
     expect(await client.logs(c.spec.id, {}, () => {})).toBe(0);
+  });
+
+  it('pause freezes output and healthchecks; unpause resumes; stop works on a paused container', async () => {
+    const { client, cfg } = await setup();
+    const c = cfg(['/bin/sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done'], {
+      healthcheck: { test: ['CMD', 'true'], interval: 50, timeout: 1000, retries: 1, startPeriod: 0 },
+    });
+    await client.run(c);
+    await client.waitFor(c.spec.id, 'healthy', 5_000);
+    const st = await client.pause(c.spec.id);
+    expect(st.state).toBe('paused');
+    await expect(client.pause(c.spec.id)).rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
+    await new Promise((r) => setTimeout(r, 150));
+    const n = await client.logs(c.spec.id, {}, () => {});
+    const probes = (await client.inspect(c.spec.id)).health!.log.at(-1)!.end;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await client.logs(c.spec.id, {}, () => {})).toBe(n);
+    expect((await client.inspect(c.spec.id)).health!.log.at(-1)!.end).toBe(probes);
+    expect((await client.unpause(c.spec.id)).state).toBe('running');
+    await until(async () => (await client.logs(c.spec.id, {}, () => {})) > n, 'output again');
+    await client.pause(c.spec.id);
+    const stopped = await client.stop(c.spec.id, { timeoutMs: 2_000 });
+    expect(stopped).toMatchObject({ state: 'exited', stoppedByUser: true });
   });
 });
