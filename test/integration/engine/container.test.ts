@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, removeContainer, stopContainer, killContainer, pauseContainer, unpauseContainer, isPaused } from '../../../src/engine/index.js';
 import { isTscError } from '../../../src/common/errors.js';
-import { hostMountsWith, makeHarness, readPty, type Harness } from './harness.js';
+import { hostMountsWith, makeHarness, readPty, until, type Harness } from './harness.js';
 import { openPty, setWindowSize } from '../../../src/sys/pty.js';
 import { closeSync, writeSync } from 'node:fs';
 import { startContainer } from '../../../src/engine/index.js';
@@ -44,7 +44,7 @@ describe('isolation', () => {
       process: { capabilities: ['SYS_ADMIN', 'CHOWN', 'DAC_OVERRIDE', 'SETUID', 'SETGID'] },
     });
     const c = await h.start(s);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (!readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8').includes('mounted') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -355,7 +355,7 @@ describe('lifecycle', () => {
   it('stops a container that handles SIGTERM without waiting for the grace period', async () => {
     const s = h.spec({ args: ['sh', '-c', 'trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done'] });
     const c = await h.start(s);
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8').includes('ready'), 15_000, 'the trap');
     const t0 = Date.now();
     await stopContainer(s, c.pid, 'SIGTERM', 10_000);
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -366,14 +366,14 @@ describe('lifecycle', () => {
     const s = h.spec({ args: ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'] });
     const c = await h.start(s);
     const cg = containerCgroup(s);
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 15_000;
     while (cg.pids().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(cg.pids().length).toBe(3);
     const members = cg.pids();
     // Killing PID 1 takes the namespace down with it, so later members may already be gone.
     expect(killContainer(s, 'SIGKILL')).toBeGreaterThanOrEqual(1);
     expect((await c.wait()).signal).toBe('SIGKILL');
-    const deadline2 = Date.now() + 3000;
+    const deadline2 = Date.now() + 15_000;
     while (!cg.isEmpty() && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
     expect(cg.isEmpty()).toBe(true);
     for (const p of members) expect(existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')).toBe(false);
@@ -402,9 +402,9 @@ describe('lifecycle', () => {
     expect(r.stdout).toMatch(/^pid=(\d+)\n0\n$/);
     expect(r.stdout).not.toContain('pid=1\n'); // the command is a child of the reaper
     expect(r.code).toBe(4);
-    const s = h.spec({ args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'], process: { init: true } });
+    const s = h.spec({ args: ['sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'], process: { init: true } });
     const c = await h.start(s);
-    await new Promise((res) => setTimeout(res, 200));
+    await until(() => readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8').includes('ready'), 15_000, 'the trap');
     await stopContainer(s, c.pid, 'SIGTERM', 10_000);
     expect((await c.wait()).code).toBe(42);
   });
@@ -415,11 +415,19 @@ describe('lifecycle', () => {
   });
 
   it('pauses and unpauses every process of a container', async () => {
-    const s = h.spec({ args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done'] });
+    // rename makes each update atomic, so a read never sees a truncated file
+    const s = h.spec({ args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/next; mv /tmp/next /tmp/count; sleep 0.02; done'] });
     const c = await h.start(s);
-    const count = () => Number(readFileSync(`/proc/${c.pid}/root/tmp/count`, 'utf8').trim() || 0);
+    const count = () => {
+      try {
+        return Number(readFileSync(`/proc/${c.pid}/root/tmp/count`, 'utf8').trim() || 0);
+      } catch {
+        return 0;
+      }
+    };
     const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await wait(300);
+    const deadline = Date.now() + 10_000;
+    while (count() < 3 && Date.now() < deadline) await wait(20);
     await pauseContainer(s);
     expect(isPaused(s)).toBe(true);
     const frozenAt = count();
@@ -427,7 +435,8 @@ describe('lifecycle', () => {
     expect(count()).toBe(frozenAt);
     await unpauseContainer(s);
     expect(isPaused(s)).toBe(false);
-    await wait(400);
+    const deadline2 = Date.now() + 10_000;
+    while (count() <= frozenAt && Date.now() < deadline2) await wait(20);
     expect(count()).toBeGreaterThan(frozenAt);
     await pauseContainer(s);
     // a paused container still stops (the kill thaws it)

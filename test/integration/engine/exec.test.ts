@@ -1,10 +1,10 @@
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { openPty } from '../../../src/sys/pty.js';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, ensureVolume, execInContainer, killContainer, removeVolume, stopContainer, type ExecProcessSpec } from '../../../src/engine/index.js';
-import { makeHarness, readPty, type Harness, type Running } from './harness.js';
+import { makeHarness, readPty, until, type Harness, type Running } from './harness.js';
 
 let h: Harness;
 beforeAll(() => {
@@ -31,7 +31,7 @@ describe('exec in a running container', () => {
   it('joins every namespace and the cgroup, and passes the exit code through', async () => {
     const s = h.spec({ hostname: 'tsc-exec-host', args: ['sh', '-c', 'echo inside > /tmp/mark; exec sleep 60'] });
     const c = await h.start(s);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => existsSync(`/proc/${c.pid}/root/tmp/mark`), 15_000, '/tmp/mark');
     const r = await execOut(c, s.cgroupPath, {
       args: ['sh', '-c', 'hostname; cat /tmp/mark; echo $$; ls /sys/class/net; cat /proc/1/cmdline | tr "\\0" " "; echo; cat /proc/self/cgroup | grep -c ":/$"; exit 5'],
     });

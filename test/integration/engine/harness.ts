@@ -154,3 +154,12 @@ export async function readPty(master: number, timeoutMs: number, onTimeout: () =
   }
   return out.replace(/\r/g, '');
 }
+
+/** Waits until `check` holds (polling), or fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -124,7 +124,7 @@ describe('cgroup limits on the real kernel', () => {
     const exited = new Promise((r) => c.child.once('exit', (_code, sig) => r(sig)));
     const cg = new ContainerCgroup(s.cgroupPath, layout);
     expect(cg.dirs()).toEqual([`${unified}/${s.cgroupPath}`]);
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 15_000;
     while (cg.pids().length < 2 && Date.now() < deadline) await sleep(20);
     expect(cg.pids()).toContain(c.pid);
     expect(cg.pids()).toHaveLength(2);
