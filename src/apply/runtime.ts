@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { containerCgroup, ensureVolume, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
+import { containerCgroup, ensureVolume, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
   attachContainer,
@@ -491,14 +491,8 @@ export class ProjectRuntime {
     for (const f of ['containers', 'netns', 'supervisor.sock', 'supervisor.pid', 'supervisor.log', 'supervised.json']) {
       rmSync(path.join(dir, f), { recursive: true, force: true });
     }
-    for (const rel of [`tscompose/${this.name}`, 'tscompose']) {
-      const cg = containerCgroup(rel);
-      try {
-        if (cg.exists() && cg.isEmpty()) cg.destroy();
-      } catch {
-        /* in use by another project */
-      }
-    }
+    // whatever a crash left in the project's cgroup tree (every container is gone by now)
+    await removeCgroupTree(`tscompose/${this.name}`);
   }
 
   /** Removes the project's networks (after its containers) and whatever a crash left behind. */
