@@ -10,8 +10,8 @@ import { TscError } from '../common/errors.js';
 import { DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import type { Service } from '../spec/index.js';
-import { parseRestartPolicy } from '../supervisor/index.js';
+import { parseBytes, type Service } from '../spec/index.js';
+import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -123,6 +123,8 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     sysctls: s.sysctls,
     privileged: s.privileged ?? false,
   };
+  const shm = s.unsupported?.shm_size;
+  if (shm !== undefined) spec.shmSize = typeof shm === 'number' ? shm : parseBytes(String(shm));
 
   return {
     spec,
@@ -130,6 +132,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     healthcheck: healthcheck(s, i.image),
     stopSignal: s.stop_signal ?? cfg.StopSignal ?? undefined,
     stopGraceMs: s.stop_grace_period,
+    log: logOptionsFromCompose(s.unsupported?.logging as Parameters<typeof logOptionsFromCompose>[0]),
     labels: {
       'com.docker.compose.project': i.project,
       'com.docker.compose.service': s.name,

@@ -394,6 +394,8 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
         if (other.length > 0) ld.warnings.push(`services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`);
         continue;
       }
+      // kept in `unsupported` for the model's shape, but applied by the runtime
+      if (k === 'logging' || k === 'shm_size') continue;
       ld.warnings.push(`services.${name}.${k} is not supported by tscompose yet: it is kept in the model but has no effect`);
     }
   }
