@@ -67,6 +67,7 @@ export class ProjectRuntime {
   readonly images: ImageStore;
   private client?: SupervisorClient;
   private saving: Promise<void> = Promise.resolve();
+  private queued?: Promise<void>;
 
   private constructor(
     readonly root: string,
@@ -87,9 +88,17 @@ export class ProjectRuntime {
     return this.project.name;
   }
 
-  /** Writes the record; concurrent callers are serialized and each sees its change written. */
+  /**
+   * Writes the record; concurrent callers are serialized and each sees its change written.
+   * Changes made while a write is queued ride along with it (one fsync for a burst of changes).
+   */
   save(): Promise<void> {
-    const next = this.saving.then(() => writeProjectState(this.root, this.state));
+    if (this.queued) return this.queued;
+    const next = this.saving.then(() => {
+      this.queued = undefined;
+      return writeProjectState(this.root, this.state);
+    });
+    this.queued = next;
     this.saving = next.catch(() => undefined);
     return next;
   }
