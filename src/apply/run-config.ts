@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
 import { parseBytes, type Service } from '../spec/index.js';
@@ -170,21 +170,13 @@ export function capabilities(s: Pick<Service, 'cap_add' | 'cap_drop' | 'privileg
   if (s.privileged) return ['ALL'];
   const add = s.cap_add.map(capName);
   const drop = s.cap_drop.map(capName);
-  if (add.includes('ALL')) return drop.length === 0 ? ['ALL'] : ALL_CAPS.filter((c) => !drop.includes(c));
+  if (add.includes('ALL')) return drop.length === 0 ? ['ALL'] : CAPABILITY_NAMES.filter((c) => !drop.includes(c));
   const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
   const set = [...base];
   for (const a of add) if (!set.includes(a)) set.push(a);
   return set;
 }
 
-const ALL_CAPS = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-  'CHECKPOINT_RESTORE',
-];
 
 const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack', 'as']);
 

@@ -17,14 +17,8 @@ import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/sec
 import { deniedSyscalls } from './seccomp.js';
 import type { ProcessSpec } from '../spec.js';
 
-export const CAP_NAMES: readonly string[] = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-  'CHECKPOINT_RESTORE',
-];
+export { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
+import { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
 
 /** Capability names (with or without CAP_, or ALL) → bit mask. Unknown names are an error. */
 export function capMask(names: readonly string[]): bigint {
