@@ -338,8 +338,11 @@ const tools = {
       const limits = readFileSync('/proc/self/limits', 'utf8');
       const hard = (name) => new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1] ?? 'unlimited';
       const nofile = hard('Max open files');
-      const nproc = hard('Max processes');
-      const ulimits = [nofile !== 'unlimited' && `"nofile=${nofile}:${nofile}"`, nproc !== 'unlimited' && `"nproc=${nproc}:${nproc}"`].filter(Boolean);
+      // podman 4.3 lowers its own RLIMIT_NPROC to 32768 when it starts (seen in conmon's
+      // /proc/PID/limits), so a container's nproc above that fails in runc's setrlimit too.
+      const nprocHard = hard('Max processes');
+      const nproc = nprocHard === 'unlimited' ? '32768' : String(Math.min(Number(nprocHard), 32768));
+      const ulimits = [nofile !== 'unlimited' && `"nofile=${nofile}:${nofile}"`, `"nproc=${nproc}:${nproc}"`].filter(Boolean);
       notes.push(`podman: default_ulimits = [${ulimits.join(', ')}] (this machine's hard limits; podman's defaults exceed them and CAP_SYS_RESOURCE is absent).`);
       writeFileSync(
         path.join(d, 'containers.conf'),
@@ -696,7 +699,8 @@ async function cleanupAll() {
     .filter((m) => m && m.startsWith(tmp + '/'))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) run('umount', ['-l', m]);
-  rmSync(tmp, { recursive: true, force: true });
+  if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
 }
 
 let code = 0;

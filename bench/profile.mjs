@@ -33,8 +33,7 @@ function category(url, fn) {
   return url;
 }
 
-function summarizeProfile(file) {
-  const p = JSON.parse(readFileSync(file, 'utf8'));
+function summarizeProfile(p) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
   // time per sample: timeDeltas[i] belongs to samples[i]
@@ -52,7 +51,7 @@ function processKind(cmdline) {
   if (cmdline.includes('supervisor/main.js')) return 'supervisor';
   if (cmdline.includes('bin/tscompose.js')) return 'CLI';
   if (/init\/main\.js/.test(cmdline)) return 'init stage';
-  return cmdline.slice(0, 60);
+  return cmdline.slice(0, 80);
 }
 
 function parseStrace(file, tscRoot) {
@@ -62,6 +61,8 @@ function parseStrace(file, tscRoot) {
   let first = null;
   let last = null;
   const exits = [];
+  const spans = {};
+  const markers = new Map();
   for (const l of lines) {
     const m = /^(\d+)\s+(\d+\.\d+)\s+(.*)$/.exec(l);
     if (!m) continue;
@@ -71,22 +72,40 @@ function parseStrace(file, tscRoot) {
     first ??= ts;
     last = ts;
     const dur = Number(/<(\d+\.\d+)>\s*$/.exec(rest)?.[1] ?? 0);
+    const mark = (label, last = false) => {
+      const key = `${pid}\t${label}`;
+      if (last || !markers.has(key)) markers.set(key, ts);
+    };
+    if (rest.includes('koffi.node') && rest.startsWith('openat(')) mark('koffi native module opened');
+    if (/^mount\(/.test(rest)) {
+      mark('first mount');
+      mark('last mount', true);
+    }
+    if (/NETLINK/.test(rest) && /^(sendto|sendmsg|write)\(/.test(rest)) {
+      mark('first netlink request');
+      mark('last netlink request', true);
+    }
+    if (/^openat\(.*cgroup\.procs/.test(rest)) mark('cgroup.procs opened');
+    if (/^(connect)\(.*supervisor/.test(rest)) mark('connect to supervisor socket');
+    if (rest.startsWith('+++ exited')) mark('exit');
     const add = (k) => {
       cats[k][0] += dur;
       cats[k][1] += 1;
+      spans[k] ??= [ts, ts];
+      spans[k][1] = ts;
     };
     if (rest.startsWith('execve(')) {
       const argv = /execve\("([^"]+)", \[(.*?)\]/.exec(rest);
       if (argv && !/= -1/.test(rest)) execs.push({ pid, ts, cmd: argv[1], args: argv[2].replace(/"/g, '') });
     } else if (/^(mount|umount2|pivot_root)\(/.test(rest)) add('mount/umount/pivot_root');
-    else if (/^(sendto|sendmsg|recvfrom|recvmsg)\(\d+<NETLINK/.test(rest)) add('netlink send/recv');
+    else if (/^(sendto|sendmsg|recvfrom|recvmsg|write|read)\(\d+<NETLINK/.test(rest)) add('netlink send/recv');
     else if (/^(openat|mkdir|mkdirat|rmdir|unlinkat)\(.*\/sys\/fs\/cgroup/.test(rest) || /^write\(\d+<\/sys\/fs\/cgroup/.test(rest)) add('cgroup fs (open/write/mkdir/rmdir)');
     else if (/^(connect|sendto|sendmsg|recvfrom|recvmsg|write|read)\(\d+<(UNIX|socket)/.test(rest) && (rest.includes(tscRoot) || rest.includes('UNIX'))) add('unix socket to supervisor (connect/send/recv)');
     else if (/^(clone|clone3|vfork)\(/.test(rest)) add('clone/clone3 (process creation)');
     else if (/^(unshare|setns)\(/.test(rest)) add('unshare/setns');
     else if (rest.startsWith('+++ exited') || rest.startsWith('exit_group(')) exits.push({ pid, ts });
   }
-  return { first, last, execs, cats, exits };
+  return { first, last, execs, cats, exits, spans, markers };
 }
 
 export async function profileRun({ repo, tmp, env, dir, log }) {
@@ -97,35 +116,26 @@ export async function profileRun({ repo, tmp, env, dir, log }) {
   // 1. CPU profiles
   const profDir = path.join(tmp, 'cpuprof');
   mkdirSync(profDir, { recursive: true });
-  const penv = { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` };
-  log('profile: run --rm with --cpu-prof');
+  const hook = path.join(repo, 'bench/cpu-prof-hook.cjs');
+  const penv = { ...env, NODE_OPTIONS: `--require=${hook}`, TSC_BENCH_PROF_DIR: profDir };
+  log('profile: run --rm with a V8 CPU profile of every Node process');
   const r = runCmd(process.execPath, [tscBin, ...base, 'run', '--rm', 'svc', 'true'], penv, dir);
-  const d = runCmd(process.execPath, [tscBin, ...base, 'down', '-t', '0'], penv, dir);
-  md += `CPU profiles (\`NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" tscompose run --rm svc true\`, then \`down\`; wall ${r.secs.toFixed(3)} s with profiling${r.ok ? '' : ', FAILED: ' + r.stderr.slice(0, 200)}):\n\n`;
-  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
-  // Profiles are named CPU.<date>.<time>.<pid>.<tid>.<seq>; match pid to the process from its argv
-  // is not recorded, so classify each by the modules it ran.
-  const summaries = files.map((f) => ({ f, ...summarizeProfile(path.join(profDir, f)) }));
-  summaries.sort((a, b) => a.f.localeCompare(b.f));
-  for (const s of summaries) {
-    const cats = s.self.map(([c]) => c);
-    const kind = cats.some((c) => c.includes('src/supervisor')) && !cats.some((c) => c.includes('src/cli'))
-      ? 'supervisor process'
-      : cats.some((c) => c.includes('src/cli'))
-        ? 'CLI process'
-        : cats.some((c) => c.includes('src/engine'))
-          ? 'init stage process'
-          : 'node process';
+  runCmd(process.execPath, [tscBin, ...base, 'down', '-t', '0'], env, dir);
+  md += `CPU profiles (\`NODE_OPTIONS=--require=bench/cpu-prof-hook.cjs tscompose run --rm svc true\`, wall ${r.secs.toFixed(3)} s with profiling${r.ok ? '' : ', FAILED: ' + r.stderr.slice(0, 200)}); the supervisor's profile is written when \`down\` stops it:\n\n`;
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.json'));
+  for (const f of files) {
+    const data = JSON.parse(readFileSync(path.join(profDir, f), 'utf8'));
+    const kind = processKind(data.argv.join(' '));
+    const s = summarizeProfile(data.profile);
     const busy = s.self.filter(([c]) => !c.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
-    md += `- ${kind} (${s.f}): profiled ${s.total.toFixed(0)} ms, on CPU ${busy.toFixed(0)} ms; biggest self-time shares: `;
+    md += `- ${kind} (pid ${f.replace('.json', '')}): Node bootstrap before the profiler started ${data.preloadAtMs.toFixed(0)} ms; then profiled ${s.total.toFixed(0)} ms, of which on CPU ${busy.toFixed(0)} ms. Biggest self-time shares: `;
     md += s.self
       .filter(([c]) => !c.startsWith('idle'))
-      .slice(0, 7)
+      .slice(0, 8)
       .map(([c, v]) => `${c} ${v.toFixed(0)} ms (${((100 * v) / busy).toFixed(0)}%)`)
       .join(', ');
     md += '\n';
   }
-  void d;
 
   // 2. strace timeline
   const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
@@ -134,8 +144,8 @@ export async function profileRun({ repo, tmp, env, dir, log }) {
   const trace = path.join(tmp, 'run.strace');
   const sr = runCmd(
     'strace',
-    ['-f', '-ttt', '-T', '-y', '-s', '200', '-o', trace,
-      '-e', 'trace=execve,clone,clone3,vfork,mount,umount2,pivot_root,unshare,setns,openat,mkdir,mkdirat,rmdir,write,sendto,sendmsg,recvfrom,recvmsg,connect,exit_group',
+    ['-f', '-ttt', '-T', '-yy', '-s', '200', '-o', trace,
+      '-e', 'trace=execve,clone,clone3,vfork,mount,umount2,pivot_root,unshare,setns,openat,mkdir,mkdirat,rmdir,write,read,sendto,sendmsg,recvfrom,recvmsg,connect,exit_group',
       process.execPath, tscBin, ...base, 'run', '--rm', 'svc', 'true'],
     env,
     dir,
@@ -143,14 +153,24 @@ export async function profileRun({ repo, tmp, env, dir, log }) {
   runCmd(process.execPath, [tscBin, ...base, 'down', '-t', '0'], env, dir);
   const tscRoot = env.TSCOMPOSE_ROOT;
   const s = parseStrace(trace, tscRoot);
-  md += `\nWall-clock timeline under \`strace -f -ttt -T -y\` (wall ${sr.secs.toFixed(3)} s traced${sr.ok ? '' : ', FAILED'}), offsets from the CLI's execve:\n\n`;
-  for (const e of s.execs) {
-    md += `- +${((e.ts - s.first) * 1000).toFixed(0)} ms  pid ${e.pid} execve ${processKind(e.args) === e.args.slice(0, 60) ? e.args.slice(0, 80) : processKind(e.args)}\n`;
+  md += `\nWall-clock timeline under \`strace -f -ttt -T -yy\` (wall ${sr.secs.toFixed(3)} s traced${sr.ok ? '' : ', FAILED'}), offsets from the CLI's execve:\n\n`;
+  const events = s.execs.map((e) => ({ ts: e.ts, text: `pid ${e.pid} execve ${processKind(e.args)}` }));
+  const execPids = new Set(s.execs.map((e) => String(e.pid)));
+  for (const [key, ts] of s.markers) {
+    const [pid, label] = key.split('\t');
+    if (!execPids.has(pid)) continue; // threads (libuv pool) and helper forks
+    events.push({ ts, text: `pid ${pid} ${label}` });
+  }
+  events.sort((a, b) => a.ts - b.ts);
+  for (const e of events) {
+    md += `- +${((e.ts - s.first) * 1000).toFixed(0)} ms  ${e.text}\n`;
   }
   md += `- +${((s.last - s.first) * 1000).toFixed(0)} ms  last traced event\n`;
   md += '\nTime inside syscall families (sum of strace -T durations, all processes; under strace):\n\n';
   for (const [k, [t, n]] of Object.entries(s.cats).sort((a, b) => b[1][0] - a[1][0])) {
-    md += `- ${k}: ${(t * 1000).toFixed(1)} ms in ${n} calls\n`;
+    const sp = s.spans[k];
+    const span = sp ? `, first at +${((sp[0] - s.first) * 1000).toFixed(0)} ms, last at +${((sp[1] - s.first) * 1000).toFixed(0)} ms` : '';
+    md += `- ${k}: ${(t * 1000).toFixed(1)} ms in ${n} calls${span}\n`;
   }
   return md;
 }
