@@ -557,14 +557,14 @@ function table() {
   }
   void cols;
   // memory
-  let mem = `\n| runtime memory with N running services (MiB, median of ${REPS}) | ${TOOLS.map((t) => tools[t].label).join(' | ')} | ${peers.map((p) => `tscompose/${tools[p].label} (PSS)`).join(' | ')} |\n`;
+  let mem = `\n| runtime memory with N running services (MiB, median of ${REPS}) | ${TOOLS.map((t) => tools[t].label).join(' | ')} | ${peers.map((p) => `tscompose/${tools[p].label}`).join(' | ')} |\n`;
   mem += `|---|${TOOLS.map(() => '---').join('|')}|${peers.map(() => '---').join('|')}|\n`;
   const mib = (kb) => (kb / 1024).toFixed(1);
   for (const n of Object.keys(memResults)) {
     const med = (t, f) => stats(memResults[n][t].map(f)).median;
     const row = (label, f) =>
       `| ${label} | ${TOOLS.map((t) => (memResults[n][t]?.length ? mib(med(t, f)) : tools[t].available ? 'failed' : 'not run')).join(' | ')} | ${peers
-        .map((p) => (memResults[n][p]?.length && memResults[n].tscompose?.length ? `${(med('tscompose', (x) => x.totalPss) / med(p, (x) => x.totalPss)).toFixed(2)}×` : '–'))
+        .map((p) => (memResults[n][p]?.length && memResults[n].tscompose?.length ? `${(med('tscompose', f) / med(p, f)).toFixed(2)}×` : '–'))
         .join(' | ')} |\n`;
     mem += row(`N=${n}: total RSS`, (x) => x.totalRss);
     mem += row(`N=${n}: total PSS`, (x) => x.totalPss);
@@ -625,6 +625,10 @@ async function main() {
   md += `Machine: ${os.cpus().length} CPUs, kernel ${os.release()}, Node ${process.version}. `;
   md += `Versions: ${versions()}. Repetitions: ${REPS} (up/down, first request), ${RUN_REPS} (run --rm), round-robin across tools.\n\n`;
   md += table();
+  notes.push(
+    'Memory: RSS and PSS from /proc/PID/smaps_rollup of the runtime processes only (not the containers\' own processes), picked in the benchmark\'s network namespace: tscompose = its supervisor per project; docker = containerd-shim per container + dockerd + containerd; podman = conmon per container + aardvark-dns. PSS divides shared pages among every process mapping them: the supervisor shares the node binary\'s pages with any other Node process on the machine, so its RSS is the conservative figure.',
+  );
+  notes.push('down (default timeout) is measured at the sizes given by --default-down-sizes only: `sleep` as PID 1 ignores SIGTERM, so each tool waits out its 10 s timeout.');
   if (notes.length) md += `\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   const fwdAfter = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   md += `- net.ipv4.ip_forward in the benchmark's private namespace at the end: ${fwdAfter} (the host's is untouched: the run has its own namespace with only loopback).\n`;
