@@ -31,7 +31,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { profileRun } from './profile.mjs';
+import { profileRun, profileUp } from './profile.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,8 +43,8 @@ function opt(name, def) {
   return i >= 0 ? argv[i + 1] : def;
 }
 const flag = (name) => argv.includes(name);
-const REPS = Number(opt('--reps', '3'));
-const RUN_REPS = Number(opt('--run-reps', '10'));
+const REPS = Number(opt('--reps', '2'));
+const RUN_REPS = Number(opt('--run-reps', '8'));
 const SIZES = opt('--sizes', '1,10,30').split(',').map(Number);
 const DEFAULT_DOWN_SIZES = opt('--default-down-sizes', '1').split(',').filter(Boolean).map(Number);
 const TOOLS = opt('--tools', 'tscompose,docker,podman').split(',');
@@ -636,6 +636,7 @@ async function main() {
   if (PROFILE && tools.tscompose.available) {
     try {
       md += '\n' + (await profileRun({ repo, tmp, env: tools.tscompose.env, dir: projectDir('tscompose', 'prof', COMPOSE_RUN), log }));
+      md += await profileUp({ repo, tmp, env: tools.tscompose.env, dir: projectDir('tscompose', 'profup', composeSleep(10)), log, n: 10 });
     } catch (e) {
       md += `\nProfile failed: ${tail(e.message)}\n`;
     }
@@ -665,12 +666,12 @@ async function cleanupAll() {
     const tool = tools[t];
     if (!tool.available && t !== 'docker') continue;
     // bring down every project this run may have left
-    for (const name of ['n1', 'n10', 'n30', 'dns', 'run', 'prof']) {
+    for (const name of ['n1', 'n10', 'n30', 'dns', 'run', 'prof', 'profup']) {
       for (const n of [name]) {
         const dir = path.join(tmp, 'projects', t, n);
         if (!existsSync(path.join(dir, 'compose.yaml'))) continue;
         const project = n === 'run' ? (t === 'tscompose' ? 'tscbrun' : projectName(t, n)) : projectName(t, n);
-        if (tool.available) tool.compose(dir, n === 'prof' ? 'tscbprof' : project, ['down', '-t', '0']);
+        if (tool.available) tool.compose(dir, n === 'prof' ? 'tscbprof' : n === 'profup' ? 'tscbprofup' : project, ['down', '-t', '0']);
       }
     }
     try {

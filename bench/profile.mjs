@@ -174,3 +174,98 @@ export async function profileRun({ repo, tmp, env, dir, log }) {
   }
   return md;
 }
+
+/**
+ * `up -d` of N sleep services: CPU profiles of the CLI and the supervisor (the supervisor's is
+ * written when `down` stops it, so it covers up + down), and a light strace (execve only) of
+ * the whole tree for the per-container init stage time: from the init stage's execve of node
+ * to its execve of the service's command.
+ */
+export async function profileUp({ repo, tmp, env, dir, log, n }) {
+  const tscBin = path.join(repo, 'bin/tscompose.js');
+  const base = ['-p', 'tscbprofup', '-f', path.join(dir, 'compose.yaml')];
+  let md = `\n## Where \`tscompose up -d\` of ${n} services spends its time\n\n`;
+  const profDir = path.join(tmp, `cpuprof-up${n}`);
+  mkdirSync(profDir, { recursive: true });
+  const hook = path.join(repo, 'bench/cpu-prof-hook.cjs');
+  const penv = { ...env, NODE_OPTIONS: `--require=${hook}`, TSC_BENCH_PROF_DIR: profDir };
+  log(`profile: up -d N=${n} with V8 CPU profiles`);
+  const r = runCmd(process.execPath, [tscBin, ...base, 'up', '-d'], penv, dir);
+  const d = runCmd(process.execPath, [tscBin, ...base, 'down', '-t', '0'], env, dir);
+  md += `CPU profiles (same preload hook; \`up -d\` wall ${r.secs.toFixed(3)} s${r.ok ? '' : ' FAILED: ' + r.stderr.slice(0, 200)}, \`down -t 0\` ${d.secs.toFixed(3)} s (its CLI not profiled; the supervisor writes its profile when down stops it)):\n\n`;
+  for (const f of readdirSync(profDir).filter((x) => x.endsWith('.json'))) {
+    const data = JSON.parse(readFileSync(path.join(profDir, f), 'utf8'));
+    const s = summarizeProfile(data.profile);
+    const busy = s.self.filter(([c]) => !c.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
+    const cmd = data.argv.slice(2).join(' ');
+    md += `- ${processKind(data.argv.join(' '))}${cmd.includes(' down') ? ' (down)' : cmd.includes(' up') ? ' (up)' : ''}: on CPU ${busy.toFixed(0)} ms of ${s.total.toFixed(0)} ms profiled (+${data.preloadAtMs.toFixed(0)} ms Node bootstrap before it). Top: `;
+    md += s.self
+      .filter(([c]) => !c.startsWith('idle'))
+      .slice(0, 6)
+      .map(([c, v]) => `${c} ${v.toFixed(0)} ms (${((100 * v) / busy).toFixed(0)}%)`)
+      .join(', ');
+    md += '\n';
+  }
+
+  if (spawnSync('sh', ['-c', 'command -v strace']).status !== 0) return md;
+  log(`profile: up -d N=${n} under strace -e execve`);
+  const trace = path.join(tmp, `up${n}.strace`);
+  // strace follows the detached supervisor too, so it only ends after `down`: run it in the
+  // background and wait for the CLI's own exit in the trace.
+  const { spawn } = await import('node:child_process');
+  const t0 = Date.now();
+  const st = spawn('strace', ['-f', '-ttt', '-e', 'trace=execve', '-e', 'signal=none', '-s', '120', '-o', trace, process.execPath, tscBin, ...base, 'up', '-d'], {
+    env: { ...process.env, ...env },
+    cwd: dir,
+    stdio: 'ignore',
+  });
+  const stExit = new Promise((res) => st.on('exit', res));
+  let cliPid = null;
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 100));
+    let text = '';
+    try {
+      text = readFileSync(trace, 'utf8');
+    } catch {
+      continue;
+    }
+    cliPid ??= /^(\d+) /.exec(text)?.[1] ?? null;
+    if (cliPid && new RegExp(`^${cliPid} .*\\+\\+\\+ exited`, 'm').test(text)) break;
+    if (st.exitCode !== null || Date.now() - t0 > 300_000) break;
+  }
+  runCmd(process.execPath, [tscBin, ...base, 'down', '-t', '0'], env, dir);
+  await Promise.race([stExit, new Promise((res) => setTimeout(res, 30_000))]);
+  if (st.exitCode === null) st.kill('SIGKILL');
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  let first = null;
+  let cliExit = null;
+  const initStart = new Map();
+  const durations = [];
+  let lastCmd = null;
+  let firstInit = null;
+  let supStart = null;
+  for (const l of lines) {
+    const m = /^(\d+)\s+(\d+\.\d+)\s+(.*)$/.exec(l);
+    if (!m) continue;
+    const [, pid, tsS, rest] = m;
+    const ts = Number(tsS);
+    first ??= ts;
+    if (pid === cliPid && rest.startsWith('+++ exited')) cliExit = ts;
+    if (!rest.startsWith('execve(') || /= -1/.test(rest)) continue;
+    if (rest.includes('supervisor/main.js')) supStart ??= ts;
+    else if (rest.includes('init/main.js')) {
+      initStart.set(pid, ts);
+      firstInit ??= ts;
+    } else if (initStart.has(pid)) {
+      durations.push(ts - initStart.get(pid));
+      initStart.delete(pid);
+      lastCmd = ts;
+    }
+  }
+  const ms = (x) => (x === null ? '–' : `${((x - first) * 1000).toFixed(0)} ms`);
+  const sorted = durations.sort((a, b) => a - b);
+  const med = sorted.length ? sorted[Math.floor(sorted.length / 2)] * 1000 : 0;
+  md += `\nUnder \`strace -f -e trace=execve\`: supervisor started at +${ms(supStart)}, first init stage at +${ms(firstInit)}, last service command exec'd at +${ms(lastCmd)}, CLI exit at +${ms(cliExit)}. `;
+  md += `${sorted.length} init stages (Node processes, one per container: execve of node → execve of the service command): median ${med.toFixed(0)} ms, min ${(sorted[0] * 1000 || 0).toFixed(0)} ms, max ${((sorted[sorted.length - 1] ?? 0) * 1000).toFixed(0)} ms, sum ${(sorted.reduce((a, b) => a + b, 0) * 1000).toFixed(0)} ms.\n`;
+  return md;
+}
