@@ -27,6 +27,7 @@ import {
   copyFileSync,
   writeFileSync,
   chmodSync,
+  rmdirSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,6 +146,32 @@ function memoryOf(groups) {
     res[name] = { rss, pss, count };
   }
   return res;
+}
+
+// ------------------------------------------------------------------ cgroups the peers create
+
+// dockerd (cgroupfs driver) and podman (cgroupfs manager) create parent cgroups `docker` and
+// `libpod_parent` in every hierarchy and leave them when their last container goes. Those that
+// did not exist before the run are removed at the end (rmdir only removes empty cgroups), as are
+// tscompose project cgroups of this run's projects (tscb*) if any survived.
+const CG = '/sys/fs/cgroup';
+function peerCgroupParents() {
+  const out = [];
+  for (const h of readdirSync(CG)) {
+    for (const p of ['docker', 'libpod_parent']) if (existsSync(path.join(CG, h, p))) out.push(path.join(CG, h, p));
+    const t = path.join(CG, h, 'tscompose');
+    if (existsSync(t)) for (const d of readdirSync(t)) if (d.startsWith('tscb')) out.push(path.join(t, d));
+  }
+  return out;
+}
+const cgroupsBefore = new Set(peerCgroupParents());
+function removeCgroupTree(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    log(`cleanup: cannot remove cgroup ${dir}: ${e.code}`);
+  }
 }
 
 // ------------------------------------------------------------------ work dir, image, compose files
@@ -704,6 +731,7 @@ async function cleanupAll() {
     .filter((m) => m && m.startsWith(tmp + '/'))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) run('umount', ['-l', m]);
+  for (const dir of peerCgroupParents()) if (!cgroupsBefore.has(dir)) removeCgroupTree(dir);
   if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 }
