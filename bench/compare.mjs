@@ -688,23 +688,28 @@ function versions() {
   return v.join(', ');
 }
 
+/** Project name used for each project directory (see measureUpDown, runRm, profile.mjs). */
+function projectFor(tool, dirName) {
+  if (dirName === 'run') return 'tscbrun';
+  if (dirName === 'prof') return 'tscbprof';
+  if (dirName === 'profup') return 'tscbprofup';
+  return projectName(tool, dirName);
+}
+
 async function cleanupAll() {
   for (const t of TOOLS) {
     const tool = tools[t];
-    if (!tool.available && t !== 'docker') continue;
+    if (!tool.available) continue;
     // bring down every project this run may have left
-    for (const name of ['n1', 'n10', 'n30', 'dns', 'run', 'prof', 'profup']) {
-      for (const n of [name]) {
-        const dir = path.join(tmp, 'projects', t, n);
-        if (!existsSync(path.join(dir, 'compose.yaml'))) continue;
-        const project = n === 'run' ? (t === 'tscompose' ? 'tscbrun' : projectName(t, n)) : projectName(t, n);
-        if (tool.available) tool.compose(dir, n === 'prof' ? 'tscbprof' : n === 'profup' ? 'tscbprofup' : project, ['down', '-t', '0']);
-      }
+    const dirs = path.join(tmp, 'projects', t);
+    for (const name of existsSync(dirs) ? readdirSync(dirs) : []) {
+      const dir = path.join(dirs, name);
+      if (existsSync(path.join(dir, 'compose.yaml'))) tool.compose(dir, projectFor(t, name), ['down', '-t', '0']);
     }
     try {
-      if (tool.available) await tool.teardown();
+      await tool.teardown();
     } catch {
-      /* best effort */
+      /* best effort: the daemon cleanups below still run */
     }
   }
   for (const c of cleanups.reverse()) {

@@ -16,7 +16,7 @@ if (dir) {
   session.post('Profiler.setSamplingInterval', { interval: 200 });
   session.post('Profiler.start');
   let written = false;
-  const write = () => {
+  const write = (code) => {
     if (written) return;
     written = true;
     session.post('Profiler.stop', (err, res) => {
@@ -24,7 +24,7 @@ if (dir) {
       const uptimeAtPreload = process.uptime() * 1000 - (Date.now() - started);
       fs.writeFileSync(
         path.join(dir, `${process.pid}.json`),
-        JSON.stringify({ argv: process.argv, preloadAtMs: uptimeAtPreload, profile: res.profile }),
+        JSON.stringify({ argv: process.argv, exitCode: code, preloadAtMs: uptimeAtPreload, profile: res.profile }),
       );
     });
   };

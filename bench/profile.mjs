@@ -198,7 +198,8 @@ export async function profileUp({ repo, tmp, env, dir, log, n }) {
     const s = summarizeProfile(data.profile);
     const busy = s.self.filter(([c]) => !c.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
     const cmd = data.argv.slice(2).join(' ');
-    md += `- ${processKind(data.argv.join(' '))}${cmd.includes(' down') ? ' (down)' : cmd.includes(' up') ? ' (up)' : ''}: on CPU ${busy.toFixed(0)} ms of ${s.total.toFixed(0)} ms profiled (+${data.preloadAtMs.toFixed(0)} ms Node bootstrap before it). Top: `;
+    const exit = data.exitCode === 3 ? ' exited 3 (another supervisor held the lock: a redundant start)' : data.exitCode !== undefined ? ` exited ${data.exitCode}` : '';
+    md += `- ${processKind(data.argv.join(' '))}${cmd.includes(' down') ? ' (down)' : cmd.includes(' up') ? ' (up)' : ''}${exit}: on CPU ${busy.toFixed(0)} ms of ${s.total.toFixed(0)} ms profiled (+${data.preloadAtMs.toFixed(0)} ms Node bootstrap before it). Top: `;
     md += s.self
       .filter(([c]) => !c.startsWith('idle'))
       .slice(0, 6)
