@@ -66,6 +66,7 @@ export interface CreateOptions {
 export class ProjectRuntime {
   readonly images: ImageStore;
   private client?: SupervisorClient;
+  private starting?: Promise<SupervisorClient>;
   private saving: Promise<void> = Promise.resolve();
   private queued?: Promise<void>;
 
@@ -103,14 +104,22 @@ export class ProjectRuntime {
     return next;
   }
 
-  async supervisor(): Promise<SupervisorClient> {
-    if (!this.client) this.client = await ensureSupervisor(this.root, this.name);
-    return this.client;
+  /** The project's supervisor, started once even when many operations ask at the same time. */
+  supervisor(): Promise<SupervisorClient> {
+    this.starting ??= ensureSupervisor(this.root, this.name).then(
+      (c) => (this.client = c),
+      (err) => {
+        this.starting = undefined;
+        throw err;
+      },
+    );
+    return this.starting;
   }
 
   /** The running supervisor, without starting one. */
   async existingSupervisor(): Promise<SupervisorClient | null> {
     if (this.client) return this.client;
+    if (this.starting) return this.starting;
     const c = await connectSupervisor(this.root, this.name);
     if (c) this.client = c;
     return c;
@@ -118,6 +127,7 @@ export class ProjectRuntime {
 
   close(): void {
     this.client = undefined;
+    this.starting = undefined;
   }
 
   // ---- images ---------------------------------------------------------------------------
@@ -408,7 +418,7 @@ export class ProjectRuntime {
     try {
       await sup.stop(record.name, { timeoutMs, signal });
     } catch (err) {
-      if (err instanceof TscError && /no such container|not known|unknown container/i.test(err.message)) return;
+      if (isUnknownContainer(err)) return;
       throw err;
     }
   }
@@ -425,7 +435,7 @@ export class ProjectRuntime {
       try {
         await sup.remove(record.name, true);
       } catch (err) {
-        if (!(err instanceof TscError && /no such container|not known|unknown container/i.test(err.message))) throw err;
+        if (!isUnknownContainer(err)) throw err;
       }
     }
     // whatever the supervisor did not know about (a crash mid-create): cgroup, links, netns, bundle
@@ -529,6 +539,11 @@ export class ProjectRuntime {
     await this.save();
     return removed;
   }
+}
+
+/** The supervisor does not know the container (never started, or a crash cut its creation short). */
+function isUnknownContainer(err: unknown): boolean {
+  return err instanceof TscError && err.code === 'NO_SUCH_SERVICE';
 }
 
 /** The service's `ports:` as port-proxy mappings. */
