@@ -5,7 +5,7 @@
  * leaves a record that the next `up` or `down` can repair from.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { containerCgroup, ensureVolume, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
@@ -436,17 +436,43 @@ export class ProjectRuntime {
     await this.save();
   }
 
+  /**
+   * Records the exit of a container this process ran itself (an attached `run`), where the
+   * supervisor, which records every other exit, never saw it.
+   */
+  recordExit(record: ContainerRecord, ex: { pid: number; startTime: number; startedAt: string; exitCode: number; oomKilled: boolean }): void {
+    const status: ContainerStatus = {
+      id: record.id,
+      state: 'exited',
+      pid: null,
+      startTime: null,
+      startedAt: ex.startedAt,
+      finishedAt: new Date().toISOString(),
+      exitCode: ex.oomKilled ? 137 : ex.exitCode,
+      oomKilled: ex.oomKilled,
+      restartCount: 0,
+      stoppedByUser: false,
+    };
+    try {
+      status.labels = this.runConfig(record).labels;
+    } catch {
+      /* no run configuration: the status alone */
+    }
+    const file = bundleFiles(record.bundleDir ?? this.bundleDir(record.name)).status;
+    writeFileSync(`${file}.tmp`, JSON.stringify(status), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
   // ---- observation ----------------------------------------------------------------------
 
   /** Status of every recorded container, from the supervisor (or its files when it is not running). */
   async statuses(): Promise<Map<string, ContainerStatus>> {
     const out = new Map<string, ContainerStatus>();
     const sup = await this.existingSupervisor();
-    if (sup) {
-      for (const st of await sup.list()) out.set(st.id, st);
-      return out;
-    }
+    if (sup) for (const st of await sup.list()) out.set(st.id, st);
+    // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
     for (const rec of Object.values(this.state.containers)) {
+      if (out.has(rec.id)) continue;
       const file = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).status;
       try {
         out.set(rec.id, JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus);
