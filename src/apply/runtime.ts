@@ -393,8 +393,15 @@ export class ProjectRuntime {
     return res.status;
   }
 
+  /** Whether processes of the container are alive (whoever started them). */
+  hasProcesses(record: ContainerRecord): boolean {
+    const cg = containerCgroup(`tscompose/${this.name}/${record.name}`);
+    return cg.exists() && !cg.isEmpty();
+  }
+
   async stopContainer(record: ContainerRecord, timeoutMs?: number, signal?: string): Promise<void> {
-    const sup = await this.existingSupervisor();
+    // a supervisor that died left its containers running: a new one adopts them and stops this one
+    const sup = (await this.existingSupervisor()) ?? (this.hasProcesses(record) ? await this.supervisor() : null);
     if (!sup) return;
     try {
       await sup.stop(record.name, { timeoutMs, signal });
@@ -468,7 +475,10 @@ export class ProjectRuntime {
   /** Status of every recorded container, from the supervisor (or its files when it is not running). */
   async statuses(): Promise<Map<string, ContainerStatus>> {
     const out = new Map<string, ContainerStatus>();
-    const sup = await this.existingSupervisor();
+    let sup = await this.existingSupervisor();
+    // containers outlive their supervisor: when it is gone, a new one re-adopts them (and records
+    // the exits it missed) before anyone reads a status that may be stale
+    if (!sup && Object.values(this.state.containers).some((r) => this.hasProcesses(r))) sup = await this.supervisor();
     if (sup) for (const st of await sup.list()) out.set(st.id, st);
     // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
     for (const rec of Object.values(this.state.containers)) {
