@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { containerCgroup, ensureVolume, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
+import { containerCgroup, ensureVolume, processAlive, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
   attachContainer,
@@ -444,12 +444,16 @@ export class ProjectRuntime {
   }
 
   /**
-   * Records the exit of a container this process ran itself (an attached `run`), where the
-   * supervisor, which records every other exit, never saw it.
+   * Records the start of a container this process runs itself (an attached `run`), which the
+   * supervisor, which records every other container, does not own.
    */
-  recordExit(record: ContainerRecord, ex: { pid: number; startTime: number; startedAt: string; exitCode: number; oomKilled: boolean }): void {
-    const status: ContainerStatus = {
-      id: record.id,
+  recordStart(record: ContainerRecord, st: { pid: number; startTime: number; startedAt: string }): void {
+    this.writeStatus(record, { state: 'running', pid: st.pid, startTime: st.startTime, startedAt: st.startedAt, finishedAt: null, exitCode: null, oomKilled: false });
+  }
+
+  /** Records the exit of a container this process ran itself (see recordStart). */
+  recordExit(record: ContainerRecord, ex: { startedAt: string; exitCode: number; oomKilled: boolean }): void {
+    this.writeStatus(record, {
       state: 'exited',
       pid: null,
       startTime: null,
@@ -457,9 +461,11 @@ export class ProjectRuntime {
       finishedAt: new Date().toISOString(),
       exitCode: ex.oomKilled ? 137 : ex.exitCode,
       oomKilled: ex.oomKilled,
-      restartCount: 0,
-      stoppedByUser: false,
-    };
+    });
+  }
+
+  private writeStatus(record: ContainerRecord, part: Pick<ContainerStatus, 'state' | 'pid' | 'startTime' | 'startedAt' | 'finishedAt' | 'exitCode' | 'oomKilled'>): void {
+    const status: ContainerStatus = { id: record.id, ...part, restartCount: 0, stoppedByUser: false };
     try {
       status.labels = this.runConfig(record).labels;
     } catch {
@@ -485,7 +491,12 @@ export class ProjectRuntime {
       if (out.has(rec.id)) continue;
       const file = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).status;
       try {
-        out.set(rec.id, JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus);
+        const st = JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus;
+        if ((st.state === 'running' || st.state === 'restarting') && !(st.pid && processAlive(st.pid, st.startTime ?? undefined))) {
+          // nobody saw it end (the process that ran it was killed): gone, code unknown
+          Object.assign(st, { state: 'exited', pid: null, exitCode: null, exitReason: 'its process ended while no tscompose process watched it' });
+        }
+        out.set(rec.id, st);
       } catch {
         /* never started */
       }

@@ -228,6 +228,7 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
       }
       const started = await startContainer(run.spec, { stdin: 0, stdout: 1, stderr: 2 });
       const startedAt = new Date().toISOString();
+      rt.recordStart(rec, { pid: started.pid, startTime: started.startTime, startedAt });
       const unforward = forwardSignals(started.child);
       let code: number;
       try {
@@ -238,8 +239,6 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
       if (!o.rm) {
         // the container stays, exited, as `docker compose run` leaves it: `ps -a` reads this record
         rt.recordExit(rec, {
-          pid: started.pid,
-          startTime: started.startTime,
           startedAt,
           exitCode: code,
           oomKilled: isOomKilled(run.spec.cgroupPath),

@@ -67,6 +67,8 @@ services:
         }
       }, 20_000, 'the one-off published port');
       expect(body).toBe('one-off web\n');
+      const oneOff = (await p.ps()).find((c) => c.Name !== `${p!.name}-bg`)!;
+      expect(oneOff.State).toBe('running');
     } finally {
       // httpd as PID 1 ignores SIGINT: the second one kills the container
       const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -94,6 +96,39 @@ services:
     expect(r.code).toBe(9);
     expect(r.stdout.trim()).toBe('1234 /var 42 yes');
     expect((await p.run(['exec', 'app', 'false'])).code).toBe(1);
+    await p.ok(['down', '-t', '0']);
+  });
+});
+
+describe('events', () => {
+  it('events --json streams start and die of the project containers', async () => {
+    p = await CliProject.create(`
+services:
+  ev:
+    image: busybox:latest
+    command: sleep 3600
+`);
+    await p.ok(['up', '-d']);
+    const child = p.spawn(['events', '--json']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      await p.ok(['restart', '-t', '0']);
+      await waitFor(() => /"action":"start"/.test(out), 10_000, 'the start event');
+    } finally {
+      const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      child.kill('SIGINT');
+      await exited;
+    }
+    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const actions = events.map((e) => e.action);
+    expect(actions).toContain('die');
+    expect(actions.indexOf('die')).toBeLessThan(actions.lastIndexOf('start'));
+    const start = events.find((e) => e.action === 'start')!;
+    expect(start).toMatchObject({ type: 'container', id: `${p.name}-ev-1`, service: 'ev' });
+    expect(String(start.time)).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(child.exitCode).toBe(0);
     await p.ok(['down', '-t', '0']);
   });
 });
