@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { CliProject, leftovers, waitFor } from '../../support/cli.js';
 
 let p: CliProject | undefined;
@@ -95,6 +97,30 @@ services:
     await p.ok(['start', 'other']);
     await p.ok(['rm', '-s', '-f', '-v']);
     expect(await p.ps()).toEqual([]);
+  });
+
+  it('rm keeps anonymous volumes, rm -v removes them; named volumes stay', async () => {
+    p = await CliProject.create(`
+services:
+  a:
+    image: busybox:latest
+    command: sleep 3600
+    volumes: ["/anon", "named:/named"]
+volumes:
+  named: {}
+`);
+    const vols = (): string[] => (existsSync(path.join(p!.root, 'volumes')) ? readdirSync(path.join(p!.root, 'volumes')).sort() : []);
+    await p.ok(['up', '-d']);
+    const withAnon = vols();
+    expect(withAnon).toHaveLength(2);
+    await p.ok(['rm', '-s', '-f']);
+    expect(vols()).toEqual(withAnon);
+    await p.ok(['up', '-d']);
+    expect(vols()).toHaveLength(3);
+    await p.ok(['stop', '-t', '0']);
+    await p.ok(['rm', '-f', '-v']);
+    expect(vols()).toHaveLength(2);
+    expect(vols().some((v) => v.endsWith('named'))).toBe(true);
   });
 
   it('unknown services and exec on a stopped service are one clear error', async () => {
