@@ -48,6 +48,17 @@ async function each(recs: ContainerRecord[], verb: string, done: string, fn: (r:
   if (errors.length) throw errors[0];
 }
 
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function registerLifecycle(program: Command): void {
   program
     .command('down')
@@ -137,6 +148,10 @@ export function registerLifecycle(program: Command): void {
       await withProject(cmd, { lock: true, services }, async (rt) => {
         const statuses = await rt.statuses();
         const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === 'running');
+        if (recs.length === 0) {
+          process.stderr.write('no container to kill\n');
+          return;
+        }
         const sup = await rt.supervisor();
         await each(recs, 'Killing', 'Killed', async (r) => {
           await sup.kill(r.name, signal);
@@ -164,6 +179,8 @@ export function registerLifecycle(program: Command): void {
           process.stderr.write('No stopped containers\n');
           return;
         }
+        process.stderr.write(`Going to remove ${recs.map((r) => r.name).join(', ')}\n`);
+        if (!o.force && process.stdin.isTTY && !(await confirm('Are you sure? [y/N] '))) return;
         await each(recs, 'Removing', 'Removed', (r) => rt.removeContainer(r, { removeVolumes: o.volumes }));
       });
     });
