@@ -484,7 +484,8 @@ export class ProjectRuntime {
     let sup = await this.existingSupervisor();
     // containers outlive their supervisor: when it is gone, a new one re-adopts them (and records
     // the exits it missed) before anyone reads a status that may be stale
-    if (!sup && Object.values(this.state.containers).some((r) => this.hasProcesses(r))) sup = await this.supervisor();
+    // (one-off containers are left out: an attached `run` owns its container, no supervisor does)
+    if (!sup && Object.values(this.state.containers).some((r) => !r.oneOff && this.hasProcesses(r))) sup = await this.supervisor();
     if (sup) for (const st of await sup.list()) out.set(st.id, st);
     // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
     for (const rec of Object.values(this.state.containers)) {

@@ -50,7 +50,7 @@ services:
     image: busybox:latest
     command: sleep 3600
 `, { 'site/index.html': 'one-off web\n' });
-    const d = await p.ok(['run', '-d', '--name', `${p.name}-bg`, 'web', 'sleep', '3600']);
+    const d = await p.ok(['run', '-d', '--name', `${p.name}-bg`, 'web', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done']);
     expect(d.stdout.trim()).toBe(`${p.name}-bg`);
     const bg = (await p.ps()).find((c) => c.Name === `${p.name}-bg`)!;
     expect(bg.State).toBe('running');

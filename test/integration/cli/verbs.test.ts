@@ -74,7 +74,7 @@ services:
     command: sh -c 'trap "echo got-usr1; exit 42" USR1; while true; do sleep 0.1; done'
   other:
     image: busybox:latest
-    command: sleep 3600
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
 `);
     await p.ok(['up', '-d']);
     await new Promise((r) => setTimeout(r, 300));
@@ -113,7 +113,8 @@ volumes:
     await p.ok(['up', '-d']);
     const withAnon = vols();
     expect(withAnon).toHaveLength(2);
-    await p.ok(['rm', '-s', '-f']);
+    await p.ok(['stop', '-t', '0']);
+    await p.ok(['rm', '-f']);
     expect(vols()).toEqual(withAnon);
     await p.ok(['up', '-d']);
     expect(vols()).toHaveLength(3);
