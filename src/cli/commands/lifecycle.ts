@@ -112,7 +112,13 @@ export function registerLifecycle(program: Command): void {
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await withProject(cmd, { lock: true, services }, async (rt) => {
         const statuses = await rt.statuses();
-        const recs = order(rt, selected(rt, services), false).filter((r) => statuses.get(r.id)?.state !== 'running');
+        const all = selected(rt, services);
+        for (const s of services) {
+          if (!all.some((r) => r.service === s)) {
+            throw new TscError('ENGINE_NOT_RUNNING', `service "${s}" has no container to start`, { hint: `create it with \`tscompose up -d ${s}\`` });
+          }
+        }
+        const recs = order(rt, all, false).filter((r) => statuses.get(r.id)?.state !== 'running');
         await each(recs, 'Starting', 'Started', async (r) => {
           const s = rt.project.services[r.service];
           if (s) await waitForDependencies(rt, s, {}, () => undefined);

@@ -136,6 +136,9 @@ volumes:
     expect(e.code).not.toBe(0);
     expect(e.stderr).toMatch(/"db" is not running/);
     noStack(e.stderr);
+    const st = await p.run(['start', 'db']);
+    expect(st.code).not.toBe(0);
+    expect(st.stderr).toMatch(/service "db" has no container to start/);
     await p.ok(['up', '-d', 'db']);
     await p.ok(['stop', '-t', '0']);
     const e2 = await p.run(['exec', 'db', 'true']);
