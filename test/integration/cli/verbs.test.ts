@@ -46,6 +46,9 @@ describe('stop, start, restart, kill, rm and ps', () => {
     ]);
     expect((await p.ok(['ps', '--status', 'exited', '-q'])).stdout.trim().split('\n')).toHaveLength(2);
     expect((await p.ok(['ps', '--status', 'running', '-q'])).stdout.trim()).toBe('');
+    const bad = await p.run(['ps', '--status', 'bogus']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/invalid --status "bogus"/);
 
     const start = await p.ok(['start']);
     expect(start.stderr.indexOf(`${p.name}-db-1`)).toBeLessThan(start.stderr.indexOf(`${p.name}-app-1`));
