@@ -180,6 +180,12 @@ function parsePublish(service: string, specs: string[]): PortMapping[] {
 }
 
 async function runOneOff(cmd: Command, serviceName: string, command: string[], o: RunFlags): Promise<number> {
+  if (o.detach && o.rm) {
+    // the supervisor runs detached containers and has no remove-on-exit: refuse rather than leave it behind
+    throw new TscError('USAGE', '`run -d --rm` is not supported: a detached one-off container is not removed when it exits', {
+      hint: 'run it attached with --rm, or detached without --rm and remove it with `tscompose rm -f`',
+    });
+  }
   return withProject(cmd, { lock: true, services: [serviceName] }, async (rt) => {
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
     if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${serviceName}`);
