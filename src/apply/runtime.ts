@@ -5,10 +5,10 @@
  * leaves a record that the next `up` or `down` can repair from.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { containerCgroup, ensureVolume, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
+import { containerCgroup, ensureVolume, processAlive, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
   attachContainer,
@@ -412,8 +412,15 @@ export class ProjectRuntime {
     return res.status;
   }
 
+  /** Whether processes of the container are alive (whoever started them). */
+  hasProcesses(record: ContainerRecord): boolean {
+    const cg = containerCgroup(`tscompose/${this.name}/${record.name}`);
+    return cg.exists() && !cg.isEmpty();
+  }
+
   async stopContainer(record: ContainerRecord, timeoutMs?: number, signal?: string): Promise<void> {
-    const sup = await this.existingSupervisor();
+    // a supervisor that died left its containers running: a new one adopts them and stops this one
+    const sup = (await this.existingSupervisor()) ?? (this.hasProcesses(record) ? await this.supervisor() : null);
     if (!sup) return;
     try {
       await sup.stop(record.name, { timeoutMs, signal });
@@ -455,20 +462,61 @@ export class ProjectRuntime {
     await this.save();
   }
 
+  /**
+   * Records the start of a container this process runs itself (an attached `run`), which the
+   * supervisor, which records every other container, does not own.
+   */
+  recordStart(record: ContainerRecord, st: { pid: number; startTime: number; startedAt: string }): void {
+    this.writeStatus(record, { state: 'running', pid: st.pid, startTime: st.startTime, startedAt: st.startedAt, finishedAt: null, exitCode: null, oomKilled: false });
+  }
+
+  /** Records the exit of a container this process ran itself (see recordStart). */
+  recordExit(record: ContainerRecord, ex: { startedAt: string; exitCode: number; oomKilled: boolean }): void {
+    this.writeStatus(record, {
+      state: 'exited',
+      pid: null,
+      startTime: null,
+      startedAt: ex.startedAt,
+      finishedAt: new Date().toISOString(),
+      exitCode: ex.oomKilled ? 137 : ex.exitCode,
+      oomKilled: ex.oomKilled,
+    });
+  }
+
+  private writeStatus(record: ContainerRecord, part: Pick<ContainerStatus, 'state' | 'pid' | 'startTime' | 'startedAt' | 'finishedAt' | 'exitCode' | 'oomKilled'>): void {
+    const status: ContainerStatus = { id: record.id, ...part, restartCount: 0, stoppedByUser: false };
+    try {
+      status.labels = this.runConfig(record).labels;
+    } catch {
+      /* no run configuration: the status alone */
+    }
+    const file = bundleFiles(record.bundleDir ?? this.bundleDir(record.name)).status;
+    writeFileSync(`${file}.tmp`, JSON.stringify(status), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
   // ---- observation ----------------------------------------------------------------------
 
   /** Status of every recorded container, from the supervisor (or its files when it is not running). */
   async statuses(): Promise<Map<string, ContainerStatus>> {
     const out = new Map<string, ContainerStatus>();
-    const sup = await this.existingSupervisor();
-    if (sup) {
-      for (const st of await sup.list()) out.set(st.id, st);
-      return out;
-    }
+    let sup = await this.existingSupervisor();
+    // containers outlive their supervisor: when it is gone, a new one re-adopts them (and records
+    // the exits it missed) before anyone reads a status that may be stale
+    // (one-off containers are left out: an attached `run` owns its container, no supervisor does)
+    if (!sup && Object.values(this.state.containers).some((r) => !r.oneOff && this.hasProcesses(r))) sup = await this.supervisor();
+    if (sup) for (const st of await sup.list()) out.set(st.id, st);
+    // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
     for (const rec of Object.values(this.state.containers)) {
+      if (out.has(rec.id)) continue;
       const file = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).status;
       try {
-        out.set(rec.id, JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus);
+        const st = JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus;
+        if ((st.state === 'running' || st.state === 'restarting') && !(st.pid && processAlive(st.pid, st.startTime ?? undefined))) {
+          // nobody saw it end (the process that ran it was killed): gone, code unknown
+          Object.assign(st, { state: 'exited', pid: null, exitCode: null, exitReason: 'its process ended while no tscompose process watched it' });
+        }
+        out.set(rec.id, st);
       } catch {
         /* never started */
       }

@@ -3,7 +3,7 @@ import { openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { servicesInScope, applyUp, planUp, pullImages } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
-import { containerCgroup, execInContainer, startContainer } from '../../engine/index.js';
+import { containerCgroup, execInContainer, isOomKilled, startContainer } from '../../engine/index.js';
 import { PortProxy, type PortMapping } from '../../network/index.js';
 import { collect, withProject } from '../session.js';
 import { createProgress } from '../progress.js';
@@ -33,14 +33,31 @@ function exitCodeOf(child: ChildProcess): Promise<number> {
   });
 }
 
-/** Relays Ctrl-C and termination to a foreground child instead of dying before it. */
-function forwardSignals(child: ChildProcess): () => void {
+/**
+ * Relays Ctrl-C and termination to a foreground child instead of dying before it. A container's
+ * PID 1 ignores signals it has no handler for, so a second signal, or the first one left
+ * unanswered for `graceMs`, kills it.
+ */
+function forwardSignals(child: ChildProcess, graceMs = 10_000): () => void {
+  let received = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (): void => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
   const fwd = (sig: NodeJS.Signals) => () => {
+    received++;
+    if (received > 1) return kill();
     try {
       child.kill(sig);
     } catch {
       /* gone */
     }
+    timer = setTimeout(kill, graceMs);
+    timer.unref();
   };
   const handlers: Array<[NodeJS.Signals, () => void]> = [
     ['SIGINT', fwd('SIGINT')],
@@ -49,6 +66,7 @@ function forwardSignals(child: ChildProcess): () => void {
   ];
   for (const [s, h] of handlers) process.on(s, h);
   return () => {
+    if (timer) clearTimeout(timer);
     for (const [s, h] of handlers) process.off(s, h);
   };
 }
@@ -162,6 +180,12 @@ function parsePublish(service: string, specs: string[]): PortMapping[] {
 }
 
 async function runOneOff(cmd: Command, serviceName: string, command: string[], o: RunFlags): Promise<number> {
+  if (o.detach && o.rm) {
+    // the supervisor runs detached containers and has no remove-on-exit: refuse rather than leave it behind
+    throw new TscError('USAGE', '`run -d --rm` is not supported: a detached one-off container is not removed when it exits', {
+      hint: 'run it attached with --rm, or detached without --rm and remove it with `tscompose rm -f`',
+    });
+  }
   return withProject(cmd, { lock: true, services: [serviceName] }, async (rt) => {
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
     if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${serviceName}`);
@@ -209,17 +233,29 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
         await proxy.publish(serviceName, rec.name, target, ports);
       }
       const started = await startContainer(run.spec, { stdin: 0, stdout: 1, stderr: 2 });
+      const startedAt = new Date().toISOString();
+      rt.recordStart(rec, { pid: started.pid, startTime: started.startTime, startedAt });
       const unforward = forwardSignals(started.child);
+      let code: number;
       try {
-        return await exitCodeOf(started.child);
+        code = await exitCodeOf(started.child);
       } finally {
         unforward();
       }
+      if (!o.rm) {
+        // the container stays, exited, as `docker compose run` leaves it: `ps -a` reads this record
+        rt.recordExit(rec, {
+          startedAt,
+          exitCode: code,
+          oomKilled: isOomKilled(run.spec.cgroupPath),
+        });
+      }
+      return code;
     } finally {
       await proxy?.close();
       if (o.rm) await rt.removeContainer(rec, { removeVolumes: true });
       else {
-        // the container stays (exited, as `docker compose run` leaves it); its cgroup goes
+        // its cgroup goes with its last process
         const cg = containerCgroup(rt.runConfig(rec).spec.cgroupPath);
         if (cg.exists()) {
           await cg.killAll();

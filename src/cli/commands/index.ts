@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./exec.js')).registerExec,
   pull: async () => (await import('./pull.js')).registerPull,
   images: async () => (await import('./pull.js')).registerPull,
+  events: async () => (await import('./events.js')).registerEvents,
 };
 
 /** Global options that take a value (so the verb is found after them). */

@@ -48,6 +48,17 @@ async function each(recs: ContainerRecord[], verb: string, done: string, fn: (r:
   if (errors.length) throw errors[0];
 }
 
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function registerLifecycle(program: Command): void {
   program
     .command('down')
@@ -101,7 +112,13 @@ export function registerLifecycle(program: Command): void {
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await withProject(cmd, { lock: true, services }, async (rt) => {
         const statuses = await rt.statuses();
-        const recs = order(rt, selected(rt, services), false).filter((r) => statuses.get(r.id)?.state !== 'running');
+        const all = selected(rt, services);
+        for (const s of services) {
+          if (!all.some((r) => r.service === s)) {
+            throw new TscError('ENGINE_NOT_RUNNING', `service "${s}" has no container to start`, { hint: `create it with \`tscompose up -d ${s}\`` });
+          }
+        }
+        const recs = order(rt, all, false).filter((r) => statuses.get(r.id)?.state !== 'running');
         await each(recs, 'Starting', 'Started', async (r) => {
           const s = rt.project.services[r.service];
           if (s) await waitForDependencies(rt, s, {}, () => undefined);
@@ -137,6 +154,10 @@ export function registerLifecycle(program: Command): void {
       await withProject(cmd, { lock: true, services }, async (rt) => {
         const statuses = await rt.statuses();
         const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === 'running');
+        if (recs.length === 0) {
+          process.stderr.write('no container to kill\n');
+          return;
+        }
         const sup = await rt.supervisor();
         await each(recs, 'Killing', 'Killed', async (r) => {
           await sup.kill(r.name, signal);
@@ -164,6 +185,8 @@ export function registerLifecycle(program: Command): void {
           process.stderr.write('No stopped containers\n');
           return;
         }
+        process.stderr.write(`Going to remove ${recs.map((r) => r.name).join(', ')}\n`);
+        if (!o.force && process.stdin.isTTY && !(await confirm('Are you sure? [y/N] '))) return;
         await each(recs, 'Removing', 'Removed', (r) => rt.removeContainer(r, { removeVolumes: o.volumes }));
       });
     });

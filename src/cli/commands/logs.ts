@@ -32,7 +32,7 @@ export function registerLogs(program: Command): void {
         try {
           await Promise.all(
             recs.map((r) =>
-              sup.logs(r.name, { tail, since, follow: o.follow }, (e) => printer.print(r.name, e), abort.signal).catch((err) => {
+              sup.logs(r.name, { tail, since, follow: o.follow, untilExit: o.follow }, (e) => printer.print(r.name, e), abort.signal).catch((err) => {
                 if (!abort.signal.aborted) throw err;
                 return 0;
               }),

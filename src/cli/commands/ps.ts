@@ -32,6 +32,10 @@ export function registerPs(program: Command): void {
     .option('--status <status>', 'Filter services by status (created|running|restarting|exited|dead)', (v: string, p: string[] = []) => [...p, v])
     .action(async (services: string[], o: { all?: boolean; format: string; quiet?: boolean; services?: boolean; status?: string[] }, cmd: Command) => {
       if (o.format !== 'table' && o.format !== 'json') throw new TscError('USAGE', `unknown format "${o.format}"`, { hint: 'use table or json' });
+      const STATES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
+      for (const st of o.status ?? []) {
+        if (!STATES.includes(st)) throw new TscError('USAGE', `invalid --status "${st}"`, { hint: `use one of ${STATES.join(', ')}` });
+      }
       let rows = await summaries(cmd, services, !!o.all || !!o.status);
       if (o.status) rows = rows.filter((r) => o.status!.includes(r.State));
       if (o.quiet) return void process.stdout.write(rows.map((r) => r.ID + '\n').join(''));

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { CliProject, leftovers, waitFor } from '../../support/cli.js';
+
+let p: CliProject | undefined;
+afterEach(async () => {
+  if (!p) return;
+  const name = p.name;
+  await p.cleanup();
+  p = undefined;
+  expect(leftovers(name)).toEqual([]);
+});
+
+const noStack = (s: string): void => expect(s).not.toMatch(/\n\s+at /);
+
+const TWO = `
+services:
+  db:
+    image: busybox:latest
+    command: sleep 3600
+  app:
+    image: busybox:latest
+    command: sleep 3600
+    depends_on: [db]
+`;
+
+describe('stop, start, restart, kill, rm and ps', () => {
+  it('stop shows Exited in ps -a; start and restart bring services back; ps filters', async () => {
+    p = await CliProject.create(TWO);
+    await p.ok(['up', '-d']);
+    const ids = (await p.ok(['ps', '-q'])).stdout.trim().split('\n').sort();
+    expect(ids).toEqual([`${p.name}-app-1`, `${p.name}-db-1`]);
+    expect((await p.ok(['ps', '--services'])).stdout.trim().split('\n').sort()).toEqual(['app', 'db']);
+
+    const stop = await p.ok(['stop', '-t', '0']);
+    // dependents stop first
+    expect(stop.stderr.indexOf(`${p.name}-app-1`)).toBeLessThan(stop.stderr.indexOf(`${p.name}-db-1`));
+    expect((await p.ok(['ps'])).stdout.trim().split('\n')).toHaveLength(1); // header only
+    const table = (await p.ok(['ps', '-a'])).stdout;
+    expect(table).toMatch(new RegExp(`${p.name}-db-1 .*Exited \\(137\\)`));
+    const ps = await p.ps();
+    expect(ps.map((c) => [c.Service, c.State, c.ExitCode])).toEqual([
+      ['app', 'exited', 137],
+      ['db', 'exited', 137],
+    ]);
+    expect((await p.ok(['ps', '--status', 'exited', '-q'])).stdout.trim().split('\n')).toHaveLength(2);
+    expect((await p.ok(['ps', '--status', 'running', '-q'])).stdout.trim()).toBe('');
+    const bad = await p.run(['ps', '--status', 'bogus']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/invalid --status "bogus"/);
+
+    const start = await p.ok(['start']);
+    expect(start.stderr.indexOf(`${p.name}-db-1`)).toBeLessThan(start.stderr.indexOf(`${p.name}-app-1`));
+    expect((await p.ps()).every((c) => c.State === 'running')).toBe(true);
+
+    const before = (await p.ps()).find((c) => c.Service === 'db')!.Pid;
+    await p.ok(['restart', '-t', '0', 'db']);
+    const after = await p.ps();
+    expect(after.find((c) => c.Service === 'db')!.Pid).not.toBe(before);
+    expect(after.every((c) => c.State === 'running')).toBe(true);
+
+    const top = (await p.ok(['top', 'db'])).stdout;
+    expect(top).toMatch(new RegExp(`${p.name}-db-1\\n`));
+    expect(top).toMatch(/UID\s+PID\s+PPID\s+CMD/);
+    expect(top).toMatch(/sleep 3600/);
+
+    const images = (await p.ok(['images'])).stdout;
+    expect(images).toMatch(/busybox/);
+  });
+
+  it('kill -s sends the signal; rm refuses running containers, rm -s -f stops and removes', async () => {
+    p = await CliProject.create(`
+services:
+  trap:
+    image: busybox:latest
+    command: sh -c 'trap "echo got-usr1; exit 42" USR1; while true; do sleep 0.1; done'
+  other:
+    image: busybox:latest
+    command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
+`);
+    await p.ok(['up', '-d']);
+    await new Promise((r) => setTimeout(r, 300));
+    await p.ok(['kill', '-s', 'USR1', 'trap']);
+    const trap = await waitFor(async () => (await p!.ps()).find((c) => c.Service === 'trap' && c.State === 'exited'), 10_000, 'trap to exit');
+    expect(trap.ExitCode).toBe(42);
+    await waitFor(async () => /got-usr1/.test((await p!.ok(['logs', 'trap'])).stdout), 5_000, 'the trap output');
+
+    // rm without -s leaves running containers alone, removes stopped ones
+    const rm = await p.ok(['rm', '-f']);
+    expect(rm.stderr).toMatch(new RegExp(`${p.name}-trap-1.*Removed`));
+    expect((await p.ps()).map((c) => c.Service)).toEqual(['other']);
+    const rm2 = await p.run(['rm', '-f']);
+    expect(rm2.code).toBe(0);
+    expect((await p.ps()).map((c) => c.Service)).toEqual(['other']);
+
+    await p.ok(['kill', 'other']);
+    const other = await waitFor(async () => (await p!.ps()).find((c) => c.State === 'exited'), 10_000, 'other to die');
+    expect(other.ExitCode).toBe(137);
+    await p.ok(['start', 'other']);
+    await p.ok(['rm', '-s', '-f', '-v']);
+    expect(await p.ps()).toEqual([]);
+  });
+
+  it('rm keeps anonymous volumes, rm -v removes them; named volumes stay', async () => {
+    p = await CliProject.create(`
+services:
+  a:
+    image: busybox:latest
+    command: sleep 3600
+    volumes: ["/anon", "named:/named"]
+volumes:
+  named: {}
+`);
+    const vols = (): string[] => (existsSync(path.join(p!.root, 'volumes')) ? readdirSync(path.join(p!.root, 'volumes')).sort() : []);
+    await p.ok(['up', '-d']);
+    const withAnon = vols();
+    expect(withAnon).toHaveLength(2);
+    await p.ok(['stop', '-t', '0']);
+    await p.ok(['rm', '-f']);
+    expect(vols()).toEqual(withAnon);
+    await p.ok(['up', '-d']);
+    expect(vols()).toHaveLength(3);
+    await p.ok(['stop', '-t', '0']);
+    await p.ok(['rm', '-f', '-v']);
+    expect(vols()).toHaveLength(2);
+    expect(vols().some((v) => v.endsWith('named'))).toBe(true);
+  });
+
+  it('unknown services and exec on a stopped service are one clear error', async () => {
+    p = await CliProject.create(TWO);
+    for (const args of [['stop', 'nope'], ['start', 'nope'], ['logs', 'nope'], ['exec', 'nope', 'true'], ['up', '-d', 'nope'], ['run', 'nope']]) {
+      const r = await p.run(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(/no such service: nope/);
+      noStack(r.stderr);
+    }
+    const e = await p.run(['exec', 'db', 'true']);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/"db" is not running/);
+    noStack(e.stderr);
+    const st = await p.run(['start', 'db']);
+    expect(st.code).not.toBe(0);
+    expect(st.stderr).toMatch(/service "db" has no container to start/);
+    await p.ok(['up', '-d', 'db']);
+    await p.ok(['stop', '-t', '0']);
+    const e2 = await p.run(['exec', 'db', 'true']);
+    expect(e2.code).not.toBe(0);
+    expect(e2.stderr).toMatch(/not running/);
+    expect(e2.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+    noStack(e2.stderr);
+  });
+
+  it('up with a missing image and --pull never is one clear error', async () => {
+    p = await CliProject.create(`
+services:
+  x:
+    image: tsc-not-here:1
+    command: sleep 1
+`);
+    const r = await p.run(['up', '-d', '--pull', 'never']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/tsc-not-here:1.*not in the local store/);
+    noStack(r.stderr);
+    expect(await p.ps()).toEqual([]);
+  });
+});
