@@ -15,6 +15,7 @@ let archive: string | undefined;
 export function busyboxArchive(): string {
   if (archive && existsSync(archive)) return archive;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-img-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   archive = path.join(dir, 'busybox.tar');
   execFileSync(process.execPath, [path.join(PACKAGE_ROOT, 'scripts', 'build-busybox-image.mjs'), archive], { stdio: 'pipe' });
   return archive;
