@@ -21,6 +21,7 @@ export default defineConfig({
           // Kernel-level tests share the machine's cgroup and network tables: keep files serial.
           fileParallelism: false,
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/setup-file.ts'],
         },
       },
     ],

@@ -15,10 +15,15 @@ let archive: string | undefined;
 export function busyboxArchive(): string {
   if (archive && existsSync(archive)) return archive;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-img-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   archive = path.join(dir, 'busybox.tar');
   execFileSync(process.execPath, [path.join(PACKAGE_ROOT, 'scripts', 'build-busybox-image.mjs'), archive], { stdio: 'pipe' });
   return archive;
+}
+
+/** Removes the archive folder (each test file's afterAll, see test/integration/setup-file.ts). */
+export function removeBusyboxArchive(): void {
+  if (archive) rmSync(path.dirname(archive), { recursive: true, force: true });
+  archive = undefined;
 }
 
 export interface RunResult {
