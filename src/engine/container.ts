@@ -12,7 +12,7 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TscError } from '../common/errors.js';
-import { distEntry } from '../common/paths.js';
+import { initStageEntry } from './stage-entry.js';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/syscalls.js';
 import { prepareBundle, removeBundleParts, resolveDevices, validateSpec } from './bundle.js';
 import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
@@ -131,7 +131,7 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
       extraDeviceRules: devices.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`),
     });
     const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views(), devices);
-    const entry = distEntry('engine/init/main.js');
+    const entry = initStageEntry('main');
     if (!existsSync(entry)) {
       throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
     }

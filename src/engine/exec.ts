@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { distEntry } from '../common/paths.js';
+import { initStageEntry } from './stage-entry.js';
 import { O_CLOEXEC, O_RDONLY, close, open } from '../sys/syscalls.js';
 import { containerCgroup, readStatus, spawnInPidNs, type ContainerIO, type EngineOptions } from './container.js';
 import { DEFAULT_CAPABILITIES } from './spec.js';
@@ -56,7 +56,7 @@ export async function execInContainer(target: ExecTarget, proc: ExecProcessSpec,
       seccomp: proc.seccomp ?? (proc.privileged ? 'unconfined' : seccompModeOf(target.pid)),
     },
   };
-  const entry = distEntry('engine/init/exec.js');
+  const entry = initStageEntry('exec');
   if (!existsSync(entry)) throw new TscError('ENGINE_EXEC', `the exec stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
   let pidns: number;
   try {
