@@ -32,7 +32,21 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Projects made by the running test: cleaned up after each test (test/integration/setup-file.ts). */
+const live = new Set<CliProject>();
+
+/** Brings down every project the test made and returns what any of them left in the kernel. */
+export async function cleanupProjects(): Promise<string[]> {
+  const left: string[] = [];
+  for (const p of [...live]) {
+    await p.cleanup();
+    left.push(...leftovers(p.name));
+  }
+  return left;
+}
+
 export class CliProject {
+  private cleaned = false;
   readonly dir: string;
   readonly root: string;
   readonly name: string;
@@ -45,6 +59,7 @@ export class CliProject {
     mkdirSync(this.dir, { recursive: true });
     this.write('compose.yaml', compose);
     for (const [f, text] of Object.entries(files)) this.write(f, text);
+    live.add(this);
   }
 
   /** A project folder with the busybox image loaded into its state root. */
@@ -100,6 +115,9 @@ export class CliProject {
 
   /** Brings everything down (volumes too) and removes the folders. */
   async cleanup(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    live.delete(this);
     await this.run(['down', '-v', '-t', '0', '--remove-orphans'], { timeoutMs: 60_000 });
     const sup = path.join(this.root, 'projects', this.name, 'supervisor.pid');
     if (existsSync(sup)) {

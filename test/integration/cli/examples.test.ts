@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../../src/common/paths.js';
-import { CliProject, leftovers } from '../../support/cli.js';
+import { CliProject } from '../../support/cli.js';
 
+// each test's projects are brought down and checked for leftovers by test/integration/setup-file.ts
 let p: CliProject | undefined;
-afterEach(async () => {
-  if (!p) return;
-  const name = p.name;
-  await p.cleanup();
-  p = undefined;
-  expect(leftovers(name)).toEqual([]);
-});
 
 /** A copy of an example folder, run under a unique project name. */
 async function example(name: string): Promise<CliProject> {

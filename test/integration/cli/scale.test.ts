@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CliProject, leftovers } from '../../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CliProject } from '../../support/cli.js';
 
+// each test's projects are brought down and checked for leftovers by test/integration/setup-file.ts
 let p: CliProject | undefined;
-afterEach(async () => {
-  if (!p) return;
-  const name = p.name;
-  await p.cleanup();
-  p = undefined;
-  expect(leftovers(name)).toEqual([]);
-});
 
 describe('up options', () => {
   it('--scale up and down keeps the lowest numbers; deploy.replicas; DNS answers every replica', async () => {

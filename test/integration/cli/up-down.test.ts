@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CliProject, leftovers, waitFor } from '../../support/cli.js';
 
+// each test's projects are brought down and checked for leftovers by test/integration/setup-file.ts
 let p: CliProject | undefined;
-afterEach(async () => {
-  if (!p) return;
-  const name = p.name;
-  await p.cleanup();
-  p = undefined;
-  expect(leftovers(name)).toEqual([]);
-});
 
 const startTime = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
 

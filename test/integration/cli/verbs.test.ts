@@ -1,16 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { CliProject, leftovers, waitFor } from '../../support/cli.js';
+import { CliProject, waitFor } from '../../support/cli.js';
 
+// each test's projects are brought down and checked for leftovers by test/integration/setup-file.ts
 let p: CliProject | undefined;
-afterEach(async () => {
-  if (!p) return;
-  const name = p.name;
-  await p.cleanup();
-  p = undefined;
-  expect(leftovers(name)).toEqual([]);
-});
 
 const noStack = (s: string): void => expect(s).not.toMatch(/\n\s+at /);
 
