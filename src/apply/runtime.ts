@@ -453,7 +453,7 @@ export class ProjectRuntime {
     }
     for (const [key] of Object.entries(record.addresses ?? {})) {
       const rec = this.state.networks[key];
-      if (rec) detachContainer({ network: this.networkInfo(key, rec), container: record.name });
+      if (rec) detachContainer({ network: this.networkInfo(key, rec), container: record.name, withNetns: !!record.netns });
     }
     if (record.netns) deleteNetns(record.netns);
     if (record.bundleDir) rmSync(record.bundleDir, { recursive: true, force: true });

@@ -264,17 +264,26 @@ export function attachContainer(o: AttachOptions): Attachment {
   }
 }
 
-/** Removes a container's link to a network (its peer inside the namespace goes with it). */
-export function detachContainer(o: { network: NetworkInfo; container: string }): void {
+/**
+ * Removes a container's link to a network (its peer inside the namespace goes with it).
+ * With `withNetns`, the link is left to the kernel: the caller is about to delete the
+ * container's netns file, and a namespace that nothing holds any more takes its veth pairs with
+ * it in the kernel's batched cleanup. Deleting veths one by one costs a synchronous RCU wait
+ * each (~20 ms), which made `down` of 30 containers spend 0.7 s in netlink alone. A link that
+ * outlives its namespace is still found by its alias (cleanupProject) or replaced on attach.
+ */
+export function detachContainer(o: { network: NetworkInfo; container: string; withNetns?: boolean }): void {
   const net = o.network;
-  const rt = new Rtnl();
-  try {
-    const name = vethNameFor(net.root, net.project, net.name, o.container);
-    rt.deleteLinkByName(name);
-    journalRemove(net.root, [name]);
-  } finally {
-    rt.close();
+  const name = vethNameFor(net.root, net.project, net.name, o.container);
+  if (!o.withNetns) {
+    const rt = new Rtnl();
+    try {
+      rt.deleteLinkByName(name);
+    } finally {
+      rt.close();
+    }
   }
+  journalRemove(net.root, [name]);
   releaseAddress(net.root, net.project, net.name, o.container);
 }
 
