@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { fsFailure } from './unpack.js';
+import { isPidAlive } from '../common/process.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -29,14 +30,6 @@ export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface WriteOptions {
   /** bytes the descriptor says the blob has */

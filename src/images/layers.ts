@@ -10,7 +10,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { digestHex, isPidAlive } from './blobs.js';
+import { digestHex } from './blobs.js';
+import { isPidAlive } from '../common/process.js';
 import { unpackLayer, fsFailure } from './unpack.js';
 
 export interface LayerInfo {

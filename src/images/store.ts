@@ -12,7 +12,8 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
-import { BlobStore, digestHex, isPidAlive, sha256 } from './blobs.js';
+import { BlobStore, digestHex, sha256 } from './blobs.js';
+import { isPidAlive } from '../common/process.js';
 import { LayerStore } from './layers.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { MEDIA, RegistryClient } from './registry.js';

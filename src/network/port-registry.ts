@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { networkDir, readJson, updateRegistry } from './registry.js';
+import { isPidAlive } from '../common/process.js';
 
 export type Proto = 'tcp' | 'udp';
 
@@ -30,14 +31,6 @@ export function portsFile(root: string): string {
   return path.join(networkDir(root), 'ports.json');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function clash(a: { proto: Proto; hostIp: string; hostPort: number }, b: PortEntry): boolean {
   return (
@@ -49,12 +42,12 @@ function clash(a: { proto: Proto; hostIp: string; hostPort: number }, b: PortEnt
 
 /** The live entry of another holder that would clash with `p`, if any. */
 export function findPortHolder(root: string, p: { proto: Proto; hostIp: string; hostPort: number }): PortEntry | undefined {
-  return readJson(portsFile(root), empty).ports.find((e) => clash(p, e) && alive(e.pid));
+  return readJson(portsFile(root), empty).ports.find((e) => clash(p, e) && isPidAlive(e.pid));
 }
 
 export function recordPorts(root: string, entries: PortEntry[]): void {
   updateRegistry(portsFile(root), empty, (s) => {
-    s.ports = s.ports.filter((e) => alive(e.pid) && !entries.some((n) => clash(n, e) && n.project === e.project));
+    s.ports = s.ports.filter((e) => isPidAlive(e.pid) && !entries.some((n) => clash(n, e) && n.project === e.project));
     s.ports.push(...entries);
   });
 }
@@ -63,7 +56,7 @@ export function releasePorts(root: string, entries: Array<{ proto: Proto; hostIp
   updateRegistry(portsFile(root), empty, (s) => {
     s.ports = s.ports.filter(
       (e) =>
-        alive(e.pid) &&
+        isPidAlive(e.pid) &&
         !entries.some((n) => n.project === e.project && n.proto === e.proto && n.hostPort === e.hostPort && n.hostIp === e.hostIp),
     );
   });
@@ -72,7 +65,7 @@ export function releasePorts(root: string, entries: Array<{ proto: Proto; hostIp
 export function releaseProjectPorts(root: string, project: string): number {
   return updateRegistry(portsFile(root), empty, (s) => {
     const before = s.ports.length;
-    s.ports = s.ports.filter((e) => e.project !== project && alive(e.pid));
+    s.ports = s.ports.filter((e) => e.project !== project && isPidAlive(e.pid));
     return before - s.ports.length;
   });
 }

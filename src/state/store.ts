@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { TscError } from '../common/errors.js';
 import { projectDir, projectsDir, stateFile, validateProjectName } from './paths.js';
 import { projectStateSchema, STATE_VERSION, type ProjectState } from './schema.js';
+import { isPidAlive } from '../common/process.js';
 
 /** A record for a project that has nothing yet. */
 export function emptyProjectState(project: string, now: Date = new Date()): ProjectState {
@@ -85,20 +86,12 @@ function diskError(e: unknown, what: string): TscError {
   return new TscError('STATE_CORRUPT', `${what}: ${(e as Error).message}`, { cause: e, hint: 'the previous record is unchanged' });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Temp files left by a writer that died between creating and renaming them. */
 async function removeStaleTemps(dir: string): Promise<void> {
   for (const name of await fsp.readdir(dir)) {
     const m = /^\.state\.json\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(dir, name), { force: true });
+    if (m && Number(m[1]) !== process.pid && !isPidAlive(Number(m[1]))) await fsp.rm(path.join(dir, name), { force: true });
   }
 }
 
