@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import {
   createReadStream, lstatSync, openSync, closeSync, mkdirSync, rmSync, writeSync, symlinkSync, linkSync, lchownSync, chmodSync,
-  lutimesSync, utimesSync,
+  lutimesSync, utimesSync, statfsSync,
 } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -48,6 +48,16 @@ export function fsFailure(e: unknown, what: string): TscError {
     });
   }
   return new TscError('IMAGE_ARCHIVE', `${what} failed: ${err?.message ?? String(e)}`, { cause: e });
+}
+
+/** True when the filesystem holding `dir` has (almost) no space left for us. */
+function diskFull(dir: string): boolean {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 function unsafe(what: string, entry: string, why: string): TscError {
@@ -257,6 +267,9 @@ export async function unpackLayer(input: string | AsyncIterable<Buffer>, dest: s
     }
     const z = e as NodeJS.ErrnoException;
     if (z?.code?.startsWith?.('Z_')) {
+      // a full disk can stop the bytes that feed the decompressor (the blob being written beside
+      // the unpack), which then sees a truncated stream: the full disk is the cause to report
+      if (diskFull(dest)) throw fsFailure(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }), `unpacking ${what}`);
       throw new TscError('IMAGE_ARCHIVE', `${what} is not valid gzip data: ${z.message}`, { cause: e });
     }
     throw fsFailure(e, `unpacking ${what}`);
