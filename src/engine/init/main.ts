@@ -282,21 +282,15 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', '
  */
 function runReaper(file: string, args: string[], env: string[], tty: boolean): never {
   resetSignalDispositions();
-  // With a terminal the reaper holds it (session leader) and hands the foreground to the command.
-  const child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`, tty));
-  if (tty) {
-    try {
-      tcsetpgrp(0, child, 'give the terminal to the command');
-    } catch {
-      // stdin is not a terminal
-    }
-  }
-  send({ type: 'exec', pid: child });
-  close(STATUS_FD);
+  // The handlers go in before the command starts: PID 1 of a namespace drops a signal it has
+  // no handler for, so a stop sent the moment the command is up would otherwise be lost.
+  // Node runs them from the event loop, after this function has set `child`. A caught signal
+  // is back to its default in the command after exec.
+  let child = 0;
   for (const sig of FORWARDED) {
     process.on(sig, () => {
       try {
-        process.kill(child, sig);
+        if (child > 0) process.kill(child, sig);
       } catch {
         // already gone
       }
@@ -313,6 +307,17 @@ function runReaper(file: string, args: string[], env: string[], tty: boolean): n
     }
   };
   process.on('SIGCHLD', reap);
+  // With a terminal the reaper holds it (session leader) and hands the foreground to the command.
+  child = step('exec', () => posixSpawn(file, args, env, `spawn ${file}`, tty));
+  if (tty) {
+    try {
+      tcsetpgrp(0, child, 'give the terminal to the command');
+    } catch {
+      // stdin is not a terminal
+    }
+  }
+  send({ type: 'exec', pid: child });
+  close(STATUS_FD);
   setInterval(reap, 200);
   reap();
   // The event loop keeps running (signal handlers and the interval) until the command exits.
