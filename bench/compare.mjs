@@ -248,9 +248,9 @@ const tools = {
       this.compose(dir, 'tscbrun', ['down', '-t', '0']);
     },
     memoryGroups: () => ({
-      supervisor: (p) => p.comm === 'node' && p.cmdline.includes('supervisor/main.js') && p.cmdline.includes(tscRoot),
+      supervisor: (p) => p.comm === 'node' && /supervisor(\/main\.js|\.mjs)/.test(p.cmdline) && p.cmdline.includes(tscRoot),
       'other tscompose processes': (p) =>
-        p.comm === 'node' && p.cmdline.includes(tscRoot) && !p.cmdline.includes('supervisor/main.js'),
+        p.comm === 'node' && p.cmdline.includes(tscRoot) && !/supervisor(\/main\.js|\.mjs)/.test(p.cmdline),
     }),
     async setup() {
       must(node, [tscBin, 'image', 'load', '-i', archive], { env: this.env });

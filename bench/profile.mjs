@@ -48,7 +48,7 @@ function summarizeProfile(p) {
 }
 
 function processKind(cmdline) {
-  if (cmdline.includes('supervisor/main.js')) return 'supervisor';
+  if (/supervisor(\/main\.js|\.mjs)/.test(cmdline)) return 'supervisor';
   if (cmdline.includes('bin/tscompose.js')) return 'CLI';
   if (/init\/main\.js/.test(cmdline)) return 'init stage';
   return cmdline.slice(0, 80);
@@ -253,7 +253,7 @@ export async function profileUp({ repo, tmp, env, dir, log, n }) {
     first ??= ts;
     if (pid === cliPid && rest.startsWith('+++ exited')) cliExit = ts;
     if (!rest.startsWith('execve(') || /= -1/.test(rest)) continue;
-    if (rest.includes('supervisor/main.js')) supStart ??= ts;
+    if (/supervisor(\/main\.js|\.mjs)/.test(rest)) supStart ??= ts;
     else if (rest.includes('init/main.js')) {
       initStart.set(pid, ts);
       firstInit ??= ts;

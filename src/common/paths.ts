@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,24 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  */
 export function distEntry(rel: string): string {
   return path.join(PACKAGE_ROOT, 'dist', rel);
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The file to start a process from: the bundle `npm run build` made (scripts/bundle.mjs) of
+ * the compiled module, unless the module is newer (a later plain `tsc` build), so a stale
+ * bundle never runs. Both paths are relative to dist/.
+ */
+export function bundledEntry(bundle: string, module: string): string {
+  const b = mtime(distEntry(bundle));
+  return b > 0 && b >= mtime(distEntry(module)) ? distEntry(bundle) : distEntry(module);
 }
 
 /** State root: /var/lib/tscompose unless TSCOMPOSE_ROOT says otherwise (every test sets its own). */

@@ -1,6 +1,6 @@
 /**
  * The supervisor's public surface for the rest of the product: start/find a project's
- * supervisor and talk to it. The supervisor process itself is dist/supervisor/main.js.
+ * supervisor and talk to it. The supervisor process itself is dist/bundle/supervisor.mjs (or dist/supervisor/main.js).
  */
 export { SupervisorClient, connectSupervisor, ensureSupervisor, type EnsureOptions, type LogsOptions } from './client.js';
 export type { WaitCondition, PingResult, RunResult } from './protocol.js';
