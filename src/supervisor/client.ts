@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
-import { distEntry } from '../common/paths.js';
+import { bundledEntry } from '../common/paths.js';
 import { projectPaths, socketAddress } from './paths.js';
 import {
   encode,
@@ -210,7 +210,7 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
   if (existing) return existing;
   const paths = projectPaths(root, project);
   mkdirSync(paths.dir, { recursive: true });
-  const entry = distEntry('supervisor/main.js');
+  const entry = bundledEntry('bundle/supervisor.mjs', 'supervisor/main.js');
   if (!existsSync(entry)) {
     throw new TscError('SUPERVISOR', `the supervisor program ${entry} is missing`, { hint: 'build tscompose first (npx tsc -p .)' });
   }
@@ -219,7 +219,9 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
   let exited: { code: number | null; signal: string | null } | null = null;
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(process.execPath, [entry, '--root', root, '--project', project], {
+    // --lite-mode: V8 without its optimizing compilers, about 5 MiB less resident memory for a
+    // long-lived process whose JavaScript is glue (data moves in native streams).
+    child = spawn(process.execPath, ['--lite-mode', entry, '--root', root, '--project', project], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
