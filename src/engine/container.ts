@@ -17,7 +17,7 @@ import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/
 import { prepareBundle, removeBundleParts, resolveDevices, validateSpec } from './bundle.js';
 import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 import { processAlive, processStartTime } from './procfs.js';
-import type { StatusMessage } from './protocol.js';
+import { CONFIG_FROM_FD, type StatusMessage } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
 
 export interface ContainerIO {
@@ -35,11 +35,22 @@ export interface StartedContainer {
   child: ChildProcess;
 }
 
+/**
+ * An init stage started before its container is prepared (prepareInitStage), so its Node
+ * start overlaps the caller's own work; startContainer hands it the config.
+ */
+export interface PreparedInitStage {
+  child: ChildProcess;
+  io: ContainerIO;
+}
+
 export interface EngineOptions {
   /** cgroup layout override (tests); detected from /proc/self/mountinfo by default */
   cgroupLayout?: CgroupLayout;
   /** how long the init stage may take before the start is abandoned (ms) */
   setupTimeoutMs?: number;
+  /** an init stage from prepareInitStage with the same io, used instead of spawning one */
+  prepared?: PreparedInitStage;
 }
 
 let ownPidNs: number | undefined;
@@ -111,6 +122,34 @@ export function containerCgroup(specOrPath: ContainerSpec | string, opts: Engine
   return new ContainerCgroup(typeof specOrPath === 'string' ? specOrPath : specOrPath.cgroupPath, opts.cgroupLayout);
 }
 
+function initStageFile(): string {
+  const entry = initStageEntry('main');
+  if (!existsSync(entry)) {
+    throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
+  }
+  return entry;
+}
+
+/**
+ * Starts a container's init stage ahead of time: PID 1 of a new PID namespace, with `io` as
+ * its stdio, waiting for its config (see CONFIG_FROM_FD). A Node start is most of a container
+ * start, so a caller that knows it will start a container (`run`) lets it boot meanwhile.
+ * If the caller never hands it a config, discardInitStage() (or the caller's exit, which
+ * closes the config pipe) ends it.
+ */
+export function prepareInitStage(io: ContainerIO): PreparedInitStage {
+  const child = spawnInPidNs(undefined, process.execPath, [initStageFile(), CONFIG_FROM_FD], [io.stdin ?? 'ignore', io.stdout, io.stderr, 'pipe', 'pipe']);
+  child.on('error', () => undefined); // reported by readStatus when used
+  return { child, io };
+}
+
+/** Ends an init stage that was prepared but not used. */
+export async function discardInitStage(p: PreparedInitStage): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGKILL');
+  await waitExit(p.child);
+}
+
 /**
  * Starts a container. Resolves once the command is about to run (the init stage's status
  * channel closed on exec); rejects with ENGINE_SETUP naming the failed step otherwise, after
@@ -131,11 +170,15 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
       extraDeviceRules: devices.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`),
     });
     const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views(), devices);
-    const entry = initStageEntry('main');
-    if (!existsSync(entry)) {
-      throw new TscError('ENGINE_SETUP', `the init stage ${entry} is missing`, { hint: 'build the project first (npx tsc -p .)' });
+    if (opts.prepared) {
+      child = opts.prepared.child;
+      const chan = child.stdio[4] as NodeJS.WritableStream | null;
+      if (!chan) throw new TscError('INTERNAL', 'the prepared init stage has no config channel');
+      chan.on('error', () => undefined); // an init stage that died is reported by readStatus
+      chan.end(cfgPath + '\n');
+    } else {
+      child = spawnInPidNs(undefined, process.execPath, [initStageFile(), cfgPath], [io.stdin ?? 'ignore', io.stdout, io.stderr, 'pipe']);
     }
-    child = spawnInPidNs(undefined, process.execPath, [entry, cfgPath], [io.stdin ?? 'ignore', io.stdout, io.stderr, 'pipe']);
     const { messages, timedOut, spawnError } = await readStatus(child, opts.setupTimeoutMs ?? 60_000);
     const err = messages.find((m): m is Extract<StatusMessage, { type: 'error' }> => m.type === 'error');
     const execd = messages.some((m) => m.type === 'exec');

@@ -1,9 +1,9 @@
 /** The container engine's public surface. */
 export {
-  startContainer, stopContainer, killContainer, removeContainer, isOomKilled, containerCgroup, containerStats,
+  startContainer, prepareInitStage, discardInitStage, stopContainer, killContainer, removeContainer, isOomKilled, containerCgroup, containerStats,
   removeCgroupTree, pauseContainer, unpauseContainer, isPaused,
   processAlive, processStartTime,
-  type ContainerIO, type StartedContainer, type EngineOptions,
+  type ContainerIO, type StartedContainer, type EngineOptions, type PreparedInitStage,
 } from './container.js';
 export { ContainerCgroup, detectLayout, parseLayout, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';

@@ -1,6 +1,7 @@
 /**
  * The host ↔ init-stage protocol. The host writes an InitConfig file into the bundle and
- * passes its path as argv[2]; the init stage reports on fd 3 (the status channel) as JSON
+ * passes its path as argv[2], or, for an init stage started ahead of time (argv[2] is
+ * CONFIG_FROM_FD), writes the path and a newline on fd CONFIG_FD once the bundle is ready; the init stage reports on fd 3 (the status channel) as JSON
  * lines. The channel is close-on-exec, so EOF after an `exec` message means the container's
  * command is running; an `error` message names the failing step.
  */
@@ -8,6 +9,10 @@ import type { ContainerSpec, ProcessSpec } from './spec.js';
 
 /** File descriptor number of the status channel in the init and exec stages. */
 export const STATUS_FD = 3;
+
+/** argv[2] of an init stage started ahead of time: its config path arrives on CONFIG_FD. */
+export const CONFIG_FROM_FD = '--config-from-fd';
+export const CONFIG_FD = 4;
 
 export interface InitConfig {
   spec: ContainerSpec;

@@ -3,7 +3,7 @@ import { openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { servicesInScope, applyUp, planUp, pullImages } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
-import { containerCgroup, execInContainer, isOomKilled, startContainer } from '../../engine/index.js';
+import { containerCgroup, discardInitStage, execInContainer, isOomKilled, prepareInitStage, startContainer, type PreparedInitStage } from '../../engine/index.js';
 import { PortProxy, type PortMapping } from '../../network/index.js';
 import { collect, withProject } from '../session.js';
 import { createProgress } from '../progress.js';
@@ -186,6 +186,22 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
       hint: 'run it attached with --rm, or detached without --rm and remove it with `tscompose rm -f`',
     });
   }
+  // Attached, this process is the container's parent with the terminal as its stdio: its init
+  // stage (a Node process) boots while the project is loaded and the container prepared.
+  const io = { stdin: 0, stdout: 1, stderr: 2 } as const;
+  const prepared: PreparedInitStage | undefined = o.detach ? undefined : prepareInitStage(io);
+  let handedOver = false;
+  try {
+    return await runOneOffIn(cmd, serviceName, command, o, prepared, () => (handedOver = true));
+  } finally {
+    if (prepared && !handedOver) await discardInitStage(prepared);
+  }
+}
+
+async function runOneOffIn(
+  cmd: Command, serviceName: string, command: string[], o: RunFlags,
+  prepared: PreparedInitStage | undefined, handOver: () => void,
+): Promise<number> {
   return withProject(cmd, { lock: true, services: [serviceName] }, async (rt) => {
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
     if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${serviceName}`);
@@ -232,7 +248,8 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
         proxy = new PortProxy({ root: rt.root, project: rt.name });
         await proxy.publish(serviceName, rec.name, target, ports);
       }
-      const started = await startContainer(run.spec, { stdin: 0, stdout: 1, stderr: 2 });
+      const started = await startContainer(run.spec, prepared!.io, { prepared });
+      handOver();
       const startedAt = new Date().toISOString();
       rt.recordStart(rec, { pid: started.pid, startTime: started.startTime, startedAt });
       const unforward = forwardSignals(started.child);

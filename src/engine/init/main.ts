@@ -6,7 +6,7 @@
  * capabilities and execve()s the command. Every step is a plain syscall on the main thread
  * (sync fs only: libuv's pool threads stay in the host's mount namespace).
  */
-import { chmodSync, chownSync, existsSync, unlinkSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, unlinkSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
@@ -15,7 +15,7 @@ import {
   setCloexec, setdomainname, sethostname, setns, tcsetpgrp, umount2, unshare, waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
-import { STATUS_FD } from '../protocol.js';
+import { CONFIG_FD, CONFIG_FROM_FD, STATUS_FD } from '../protocol.js';
 import type { BindMount, ContainerSpec, Mount, TmpfsMount } from '../spec.js';
 import { makeTarget, resolveInRoot } from './paths.js';
 import {
@@ -324,10 +324,40 @@ function runReaper(file: string, args: string[], env: string[], tty: boolean): n
   return undefined as never;
 }
 
+/**
+ * An init stage started ahead of time waits here, booted, for the path of its config. EOF
+ * without one means the container will not start: exit quietly.
+ */
+function awaitConfigPath(): string {
+  const buf = Buffer.alloc(4096);
+  let line = '';
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(CONFIG_FD, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      if (code === 'EINTR') continue;
+      throw e;
+    }
+    if (n === 0) process.exit(0);
+    line += buf.toString('utf8', 0, n);
+    const nl = line.indexOf('\n');
+    if (nl >= 0) {
+      close(CONFIG_FD);
+      return line.slice(0, nl);
+    }
+  }
+}
+
 function main(): void {
   try {
     setCloexec(STATUS_FD, true, 'status channel');
-    const cfgPath = process.argv[2];
+    const cfgPath = process.argv[2] === CONFIG_FROM_FD ? awaitConfigPath() : process.argv[2];
     if (!cfgPath) throw new StepError('init', 'usage: init <config.json>');
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as InitConfig;
     run(cfg);

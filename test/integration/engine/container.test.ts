@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroup, removeContainer, stopContainer, killContainer, pauseContainer, unpauseContainer, isPaused } from '../../../src/engine/index.js';
@@ -7,7 +7,7 @@ import { isTscError } from '../../../src/common/errors.js';
 import { hostMountsWith, makeHarness, readPty, until, type Harness } from './harness.js';
 import { openPty, setWindowSize } from '../../../src/sys/pty.js';
 import { closeSync, writeSync } from 'node:fs';
-import { startContainer } from '../../../src/engine/index.js';
+import { discardInitStage, prepareInitStage, startContainer } from '../../../src/engine/index.js';
 
 let h: Harness;
 
@@ -407,6 +407,34 @@ describe('lifecycle', () => {
     await until(() => readFileSync(path.join(h.dir, `${s.id}.out`), 'utf8').includes('ready'), 15_000, 'the trap');
     await stopContainer(s, c.pid, 'SIGTERM', 10_000);
     expect((await c.wait()).code).toBe(42);
+  });
+
+  it('starts a container from an init stage prepared ahead of time, and ends an unused one', async () => {
+    const s = h.spec({ args: ['sh', '-c', 'echo pid=$$; ls /proc/self/fd | tr "\\n" " "; exit 7'] });
+    const out = path.join(h.dir, `${s.id}.prep.out`);
+    const fd = openSync(out, 'w');
+    const prepared = prepareInitStage({ stdout: fd, stderr: fd });
+    closeSync(fd);
+    await new Promise((r) => setTimeout(r, 300)); // booted and waiting for its config
+    expect(prepared.child.exitCode).toBeNull();
+    const started = await startContainer(s, prepared.io, { prepared });
+    const exit = await new Promise<number | null>((r) => {
+      if (started.child.exitCode !== null) r(started.child.exitCode);
+      else started.child.once('exit', (code) => r(code));
+    });
+    expect(exit).toBe(7);
+    // PID 1 of its own namespace, and neither the status nor the config channel leaks in
+    expect(readFileSync(out, 'utf8')).toMatch(/^pid=1\n0 1 2 3 $/);
+    await removeContainer(s);
+
+    const unused = prepareInitStage({ stdout: 1, stderr: 2 });
+    await discardInitStage(unused);
+    expect(unused.child.signalCode).toBe('SIGKILL');
+    // a caller that goes away without handing over a config: the stage exits by itself
+    const orphan = prepareInitStage({ stdout: 1, stderr: 2 });
+    (orphan.child.stdio[4] as NodeJS.WritableStream).end();
+    const code = await new Promise<number | null>((r) => orphan.child.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
   });
 
   it('starts the command with default signal dispositions and no leaked descriptors', async () => {
