@@ -4,7 +4,7 @@
  * supervisor. Transport-free: server.ts feeds it requests from the socket.
  */
 import { constants as fsConstants, mkdirSync, openSync, closeSync, readSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { TscError, isTscError } from '../common/errors.js';
@@ -435,7 +435,12 @@ export class Supervisor {
     m.writer?.close();
     m.writer = null;
     const files = [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')];
-    for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) files.push(`${m.files.log}.${i}`);
+    // rotated logs, whatever max-file was when they were written
+    const logDir = path.dirname(m.files.log);
+    const base = `${path.basename(m.files.log)}.`;
+    for (const n of await readdir(logDir).catch(() => [] as string[])) {
+      if (n.startsWith(base) && /^\d+$/.test(n.slice(base.length))) files.push(path.join(logDir, n));
+    }
     await Promise.all(files.map((f) => rm(f, { force: true })));
     this.containers.delete(id);
   }

@@ -4,7 +4,7 @@
  * with the real engine in test/integration/supervisor.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { SupervisorClient } from '../../../src/supervisor/client.js';
 import { projectPaths } from '../../../src/supervisor/paths.js';
 import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/server.js';
@@ -398,6 +398,11 @@ describe('supervisor (host processes)', () => {
     expect(logs.length).toBeLessThan(50);
     const nums = logs.map((e) => Number(e.log.split(' ')[1]));
     expect(nums).toEqual(nums.map((_, i) => nums[0] + i));
+    // removal takes every rotated file, also those of an earlier, larger max-file
+    writeFileSync(`${c.spec.bundleDir}/container-json.log.17`, '');
+    writeFileSync(`${c.spec.bundleDir}/container-json.log.keep`, '');
+    await client.remove(c.spec.id);
+    expect(readdirSync(c.spec.bundleDir).sort()).toEqual(['container-json.log.keep']);
   });
 
   it('calls network hooks on start, exit and remove with the run request\'s opaque data; a failing hook stops nothing', async () => {
