@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { containerCgroup, ensureVolume, processAlive, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
@@ -15,7 +16,7 @@ import {
   cleanupProject,
   createNetns,
   deleteNetns,
-  detachContainer,
+  detachContainers,
   ensureNetwork,
   netnsPathFor,
   removeNetwork,
@@ -63,11 +64,18 @@ export interface CreateOptions {
   publish?: boolean;
 }
 
+interface RemovalBatch {
+  opts: { timeoutMs?: number; removeVolumes?: boolean };
+  items: Array<{ record: ContainerRecord; resolve: () => void; reject: (err: unknown) => void }>;
+}
+
 export class ProjectRuntime {
   readonly images: ImageStore;
   private client?: SupervisorClient;
   private starting?: Promise<SupervisorClient>;
   private saving: Promise<void> = Promise.resolve();
+  /** removals waiting for the end of this turn of the event loop, by options (removeContainer) */
+  private readonly removals = new Map<string, RemovalBatch>();
   private queued?: Promise<void>;
 
   private constructor(
@@ -430,10 +438,47 @@ export class ProjectRuntime {
     }
   }
 
-  /** Stops (if needed) and removes a container with its kernel objects; named volumes stay. */
-  async removeContainer(record: ContainerRecord, opts: { timeoutMs?: number; removeVolumes?: boolean } = {}): Promise<void> {
-    await this.stopContainer(record, opts.timeoutMs);
-    await this.destroyContainer(record, { removeVolumes: opts.removeVolumes ?? false });
+  /**
+   * Stops (if needed) and removes a container with its kernel objects; named volumes stay.
+   * Removals asked for in the same turn of the event loop (down's parallel actions) go together:
+   * one supervisor request stops and removes them all, and the record is written once.
+   */
+  removeContainer(record: ContainerRecord, opts: { timeoutMs?: number; removeVolumes?: boolean } = {}): Promise<void> {
+    const key = `${opts.timeoutMs ?? ''}/${opts.removeVolumes ? 'v' : ''}`;
+    let batch = this.removals.get(key);
+    if (!batch) {
+      const b: RemovalBatch = { opts, items: [] };
+      this.removals.set(key, b);
+      setImmediate(() => {
+        this.removals.delete(key);
+        void this.removeContainers(b);
+      });
+      batch = b;
+    }
+    const items = batch.items;
+    return new Promise((resolve, reject) => items.push({ record, resolve, reject }));
+  }
+
+  private async removeContainers(batch: RemovalBatch): Promise<void> {
+    const records = batch.items.map((i) => i.record);
+    const errors = new Map<string, unknown>();
+    try {
+      // a supervisor that died left its containers running: a new one adopts them and stops them
+      const sup = (await this.existingSupervisor()) ?? (records.some((r) => this.hasProcesses(r)) ? await this.supervisor() : null);
+      if (sup) {
+        for (const o of await sup.removeMany(records.map((r) => r.name), { timeoutMs: batch.opts.timeoutMs })) {
+          if (o.error && o.error.code !== 'NO_SUCH_SERVICE') errors.set(o.id, new TscError(o.error.code, o.error.message, { hint: o.error.hint }));
+        }
+      }
+      const stopped = records.filter((r) => !errors.has(r.name));
+      for (const [id, err] of await this.destroyLocal(stopped, { removeVolumes: batch.opts.removeVolumes ?? false })) errors.set(id, err);
+    } catch (err) {
+      for (const r of records) if (!errors.has(r.name)) errors.set(r.name, err);
+    }
+    for (const { record, resolve, reject } of batch.items) {
+      if (errors.has(record.name)) reject(errors.get(record.name));
+      else resolve();
+    }
   }
 
   private async destroyContainer(record: ContainerRecord, opts: { removeVolumes: boolean }): Promise<void> {
@@ -445,21 +490,57 @@ export class ProjectRuntime {
         if (!isUnknownContainer(err)) throw err;
       }
     }
-    // whatever the supervisor did not know about (a crash mid-create): cgroup, links, netns, bundle
-    const cg = containerCgroup(`tscompose/${this.name}/${record.name}`);
-    if (cg.exists()) {
-      await cg.killAll();
-      cg.destroy();
+    const failed = await this.destroyLocal([record], opts);
+    if (failed.size) throw failed.values().next().value;
+  }
+
+  /**
+   * The part of removing containers the supervisor does not do, or did not know about (a crash
+   * mid-create): cgroups, links, netns files, bundles, anonymous volumes, then the record (one
+   * write for all). Returns the containers that could not be removed, with why.
+   */
+  private async destroyLocal(records: ContainerRecord[], opts: { removeVolumes: boolean }): Promise<Map<string, unknown>> {
+    const errors = new Map<string, unknown>();
+    let left: ContainerRecord[] = [];
+    for (const record of records) {
+      try {
+        const cg = containerCgroup(`tscompose/${this.name}/${record.name}`);
+        if (cg.exists()) {
+          await cg.killAll();
+          cg.destroy();
+        }
+        left.push(record);
+      } catch (err) {
+        errors.set(record.name, err);
+      }
     }
-    for (const [key] of Object.entries(record.addresses ?? {})) {
-      const rec = this.state.networks[key];
-      if (rec) detachContainer({ network: this.networkInfo(key, rec), container: record.name, withNetns: !!record.netns });
+    const detach = left.flatMap((record) =>
+      Object.keys(record.addresses ?? {}).flatMap((key) => {
+        const rec = this.state.networks[key];
+        return rec ? [{ network: this.networkInfo(key, rec), container: record.name, withNetns: !!record.netns }] : [];
+      }),
+    );
+    try {
+      detachContainers(detach);
+    } catch (err) {
+      for (const r of left) errors.set(r.name, err);
+      left = [];
     }
-    if (record.netns) deleteNetns(record.netns);
-    if (record.bundleDir) rmSync(record.bundleDir, { recursive: true, force: true });
-    if (opts.removeVolumes) for (const v of record.anonymousVolumes ?? []) removeVolume(v, this.root);
-    delete this.state.containers[record.id];
-    await this.save();
+    // bundles in parallel: removed one after the other, they wait on the filesystem in turn
+    await Promise.all(
+      left.map(async (record) => {
+        try {
+          if (record.netns) deleteNetns(record.netns);
+          if (record.bundleDir) await rm(record.bundleDir, { recursive: true, force: true });
+          if (opts.removeVolumes) for (const v of record.anonymousVolumes ?? []) removeVolume(v, this.root);
+          delete this.state.containers[record.id];
+        } catch (err) {
+          errors.set(record.name, err);
+        }
+      }),
+    );
+    if (records.length > errors.size) await this.save();
+    return errors;
   }
 
   /**

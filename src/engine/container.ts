@@ -15,7 +15,7 @@ import { TscError } from '../common/errors.js';
 import { initStageEntry } from './stage-entry.js';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY, open, setns, unshare } from '../sys/syscalls.js';
 import { prepareBundle, removeBundleParts, resolveDevices, validateSpec } from './bundle.js';
-import { ContainerCgroup, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
+import { ContainerCgroup, killCgroups, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 import { processAlive, processStartTime } from './procfs.js';
 import { CONFIG_FROM_FD, type StatusMessage } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
@@ -250,6 +250,39 @@ export async function stopContainer(spec: ContainerSpec, pid: number, signal: No
   if (cg.exists()) await cg.killAll();
 }
 
+/**
+ * stopContainer for many containers at once, each with its own signal and grace period: the
+ * grace periods run together, and the containers whose grace ran out (or whose PID 1 exited)
+ * at the same moment are killed in one batch (killCgroups), so their cgroup freezes overlap
+ * instead of each paying the kernel's static-key flips. On return every cgroup is empty.
+ */
+export async function stopContainers(
+  items: Array<{ spec: ContainerSpec; pid: number; signal: NodeJS.Signals | number; graceMs: number }>,
+  opts: EngineOptions = {},
+): Promise<void> {
+  const start = Date.now();
+  const pending = items.map((it) => {
+    let alive = it.pid > 0 && processAlive(it.pid);
+    if (alive) {
+      try {
+        process.kill(it.pid, it.signal);
+      } catch {
+        alive = false; // gone already
+      }
+    }
+    return { ...it, alive, deadline: start + it.graceMs };
+  });
+  let left = pending;
+  for (;;) {
+    const now = Date.now();
+    const due = left.filter((it) => !it.alive || now >= it.deadline || !processAlive(it.pid));
+    if (due.length) await killCgroups(due.map((it) => containerCgroup(it.spec, opts)));
+    left = left.filter((it) => !due.includes(it));
+    if (!left.length) return;
+    await sleep(20);
+  }
+}
+
 /** Removes the container's cgroup (killing what is left) and its bundle's engine files. Never touches volumes. */
 export async function removeContainer(spec: ContainerSpec, opts: EngineOptions = {}): Promise<void> {
   const cg = containerCgroup(spec, opts);
@@ -257,7 +290,7 @@ export async function removeContainer(spec: ContainerSpec, opts: EngineOptions =
     await cg.killAll();
     cg.destroy();
   }
-  removeBundleParts(spec);
+  await removeBundleParts(spec);
 }
 
 /** Freezes every process of the container (Compose pause). */

@@ -4,6 +4,7 @@ export {
   removeNetwork,
   attachContainer,
   detachContainer,
+  detachContainers,
   connectContainer,
   disconnectContainer,
   type ConnectOptions,

@@ -183,10 +183,18 @@ export function allocateAddress(root: string, project: string, network: string, 
 }
 
 export function releaseAddress(root: string, project: string, network: string, container: string): void {
+  releaseAddresses(root, [{ project, network, container }]);
+}
+
+/** releaseAddress for many containers, in one update of the registry. */
+export function releaseAddresses(root: string, items: Array<{ project: string; network: string; container: string }>): void {
+  if (!items.length) return;
   updateRegistry(ipamFile(root), empty, (s) => {
-    const net = s.networks[networkKey(project, network)];
-    if (!net) return;
-    for (const [a, owner] of Object.entries(net.addresses)) if (owner === container) delete net.addresses[a];
+    for (const { project, network, container } of items) {
+      const net = s.networks[networkKey(project, network)];
+      if (!net) continue;
+      for (const [a, owner] of Object.entries(net.addresses)) if (owner === container) delete net.addresses[a];
+    }
   });
 }
 

@@ -12,6 +12,7 @@ import {
   allocateAddress,
   allocateSubnet,
   releaseAddress,
+  releaseAddresses,
   releaseNetwork,
   releaseProject,
   type HostRoute,
@@ -273,18 +274,31 @@ export function attachContainer(o: AttachOptions): Attachment {
  * outlives its namespace is still found by its alias (cleanupProject) or replaced on attach.
  */
 export function detachContainer(o: { network: NetworkInfo; container: string; withNetns?: boolean }): void {
-  const net = o.network;
-  const name = vethNameFor(net.root, net.project, net.name, o.container);
-  if (!o.withNetns) {
+  detachContainers([o]);
+}
+
+/**
+ * detachContainer for many attachments at once (down): one update of the link journal and one
+ * of the address registry for all of them, instead of two locked writes each.
+ */
+export function detachContainers(items: Array<{ network: NetworkInfo; container: string; withNetns?: boolean }>): void {
+  if (!items.length) return;
+  const names = items.map((o) => vethNameFor(o.network.root, o.network.project, o.network.name, o.container));
+  const deleting = items.filter((o) => !o.withNetns);
+  if (deleting.length) {
     const rt = new Rtnl();
     try {
-      rt.deleteLinkByName(name);
+      for (const o of deleting) rt.deleteLinkByName(names[items.indexOf(o)]!);
     } finally {
       rt.close();
     }
   }
-  journalRemove(net.root, [name]);
-  releaseAddress(net.root, net.project, net.name, o.container);
+  // grouped by root: a caller may in principle pass networks of different state roots
+  for (const root of new Set(items.map((o) => o.network.root))) {
+    const mine = items.filter((o) => o.network.root === root);
+    journalRemove(root, names.filter((_, i) => items[i]!.network.root === root));
+    releaseAddresses(root, mine.map((o) => ({ project: o.network.project, network: o.network.name, container: o.container })));
+  }
 }
 
 /** Every host link (bridges and veths) that belongs to a project, found by alias. */

@@ -12,6 +12,8 @@ import {
   encode,
   fromWireError,
   LineDecoder,
+  toWireError,
+  type RemoveOutcome,
   type Request,
   type ResultMap,
   type Response,
@@ -67,6 +69,32 @@ export class SupervisorClient {
 
   async remove(container: string, force = false): Promise<void> {
     await this.request<'remove'>({ type: 'remove', container, force });
+  }
+
+  /**
+   * Stops and removes many containers in one round trip (down): `signal` (default: each one's
+   * stop signal), then SIGKILL after `timeoutMs` (default: each one's grace period). Resolves
+   * with each container's outcome, in the order given. A supervisor of an earlier version,
+   * which does not know the request, gets a stop and a remove per container instead.
+   */
+  async removeMany(containers: string[], opts: { signal?: string; timeoutMs?: number } = {}): Promise<RemoveOutcome[]> {
+    if (!containers.length) return [];
+    try {
+      return (await this.request<'remove-many'>({ type: 'remove-many', containers, ...opts })).results;
+    } catch (err) {
+      if (!(err instanceof TscError && err.code === 'SUPERVISOR' && err.message.includes('unknown type "remove-many"'))) throw err;
+    }
+    return Promise.all(
+      containers.map(async (id): Promise<RemoveOutcome> => {
+        try {
+          await this.stop(id, opts);
+          await this.remove(id, true);
+          return { id };
+        } catch (err) {
+          return { id, error: toWireError(err) };
+        }
+      }),
+    );
   }
 
   inspect(container: string): Promise<ContainerStatus> {

@@ -25,6 +25,9 @@ export function engineRuntime(opts: engine.EngineOptions = {}): ContainerRuntime
     async stop(spec, pid, signal, graceMs) {
       await engine.stopContainer(spec, pid, signal, graceMs, opts);
     },
+    async stopMany(items) {
+      await engine.stopContainers(items, opts);
+    },
     async kill(spec, pid, signal) {
       // Docker's kill signals the container's first process; without it, every process left.
       if (pid > 0 && engine.processAlive(pid)) {

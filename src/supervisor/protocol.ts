@@ -20,6 +20,12 @@ export type Request =
   | { type: 'pause'; id: number; container: string }
   | { type: 'unpause'; id: number; container: string }
   | { type: 'remove'; id: number; container: string; force?: boolean }
+  /**
+   * stop (signal, then SIGKILL after timeoutMs; each container's own stop signal and grace
+   * when not given) and remove many containers in one round trip (down); each container's
+   * outcome is reported apart, in the order asked
+   */
+  | { type: 'remove-many'; id: number; containers: string[]; signal?: string; timeoutMs?: number }
   | { type: 'inspect'; id: number; container: string }
   | { type: 'list'; id: number }
   | { type: 'wait-for'; id: number; container: string; condition: WaitCondition; timeoutMs?: number }
@@ -54,6 +60,7 @@ export interface ResultMap {
   pause: ContainerStatus;
   unpause: ContainerStatus;
   remove: { removed: string };
+  'remove-many': { results: RemoveOutcome[] };
   inspect: ContainerStatus;
   list: ContainerStatus[];
   'wait-for': ContainerStatus;
@@ -63,6 +70,9 @@ export interface ResultMap {
 }
 
 export interface WireError { code: ErrorCode; message: string; hint?: string }
+
+/** One container's outcome in a remove-many: removed, or the error that kept it. */
+export interface RemoveOutcome { id: string; error?: WireError }
 
 export type Response =
   | { type: 'result'; id: number; result: unknown }
@@ -113,7 +123,7 @@ export function encode(msg: Request | Response): string {
 }
 
 const NEEDS_CONTAINER = new Set(['pause', 'unpause', 'start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
-const TYPES = new Set(['ping', 'run', 'start', 'pause', 'unpause', 'stop', 'kill', 'remove', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
+const TYPES = new Set(['ping', 'run', 'start', 'pause', 'unpause', 'stop', 'kill', 'remove', 'remove-many', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
 
 /** Checks the shape a request must have before it is dispatched; throws a SUPERVISOR TscError. */
 export function checkRequest(raw: unknown): Request {
@@ -131,6 +141,9 @@ export function checkRequest(raw: unknown): Request {
     if (!c.restart || !['no', 'always', 'unless-stopped', 'on-failure'].includes(c.restart.name as string)) {
       throw bad('"run" needs config.restart with name no, always, unless-stopped or on-failure');
     }
+  }
+  if (r.type === 'remove-many' && (!Array.isArray(r.containers) || !r.containers.every((c) => typeof c === 'string' && c))) {
+    throw bad('"remove-many" needs "containers", a list of container names');
   }
   if (r.type === 'wait-for' && !['running', 'healthy', 'exited'].includes(r.condition as string)) {
     throw bad(`"wait-for" condition must be running, healthy or exited, got ${JSON.stringify(r.condition)}`);

@@ -44,6 +44,11 @@ export interface ContainerRuntime {
   start(spec: ContainerSpec, io: ContainerIo): Promise<StartedContainer>;
   /** signal, then SIGKILL to every process of the container after graceMs */
   stop(spec: ContainerSpec, pid: number, signal: number, graceMs: number): Promise<void>;
+  /**
+   * stop() for many containers at once (each with its own signal and grace period), killing
+   * what is left in batches; optional: without it, the containers are stopped one by one.
+   */
+  stopMany?(items: Array<{ spec: ContainerSpec; pid: number; signal: number; graceMs: number }>): Promise<void>;
   /** a signal to the container's first process */
   kill(spec: ContainerSpec, pid: number, signal: number): Promise<void>;
   remove(spec: ContainerSpec): Promise<void>;

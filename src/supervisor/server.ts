@@ -132,6 +132,8 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
       case 'remove':
         await sup.remove(req.container, req.force === true);
         return { removed: req.container };
+      case 'remove-many':
+        return { results: await sup.removeMany(req.containers, { signal: req.signal, timeoutMs: req.timeoutMs }) };
       case 'inspect':
         return sup.inspect(req.container);
       case 'list':

@@ -3,7 +3,8 @@
  * policies and healthchecks, and re-adoption of containers left running by a previous
  * supervisor. Transport-free: server.ts feeds it requests from the socket.
  */
-import { constants as fsConstants, mkdirSync, openSync, closeSync, readSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync, openSync, closeSync, readSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { TscError, isTscError } from '../common/errors.js';
@@ -12,7 +13,7 @@ import { HealthMonitor, initialHealth, probeArgs } from './health.js';
 import type { HookContext, SupervisorHook } from './hooks.js';
 import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
-import type { WaitCondition } from './protocol.js';
+import { toWireError, type RemoveOutcome, type WaitCondition } from './protocol.js';
 import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
 import { closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
 import {
@@ -350,18 +351,102 @@ export class Supervisor {
       }
       await this.stop(id, 'SIGKILL', 0);
     }
+    await this.forgetContainer(id, m);
+    this.writeIndex();
+    await this.afterRemove(m);
+  }
+
+  /**
+   * Stops and removes many containers (down): stop() and remove() for each, but with one grace
+   * period and batched kills for all (the runtime's stopMany) and one write of the index. Each
+   * container's outcome is reported apart, in the order asked; an unknown container is
+   * NO_SUCH_SERVICE, as for remove().
+   */
+  async removeMany(ids: string[], opts: { signal?: string; timeoutMs?: number } = {}): Promise<RemoveOutcome[]> {
+    const errors = new Map<string, unknown>();
+    const known: Array<[string, Managed]> = [];
+    for (const id of ids) {
+      const m = this.containers.get(id);
+      if (m) known.push([id, m]);
+      else errors.set(id, this.unknown(id));
+    }
+    const sig = opts.signal === undefined ? undefined : signalNumber(opts.signal);
+    // what stop() does before signalling, for each
+    await Promise.all(known.map(([, m]) => (m.starting && m.startDone ? m.startDone : undefined)));
+    const toStop: Array<{ id: string; m: Managed; run: RunHandle; pid: number; signal: number; graceMs: number }> = [];
+    for (const [id, m] of known) {
+      try {
+        m.status.stoppedByUser = true;
+        this.cancelRestart(m);
+        if (m.status.state === 'restarting') m.status = { ...m.status, state: 'exited' };
+        if (m.status.state === 'paused') await this.thaw(m);
+        this.save(m);
+        if (m.status.state !== 'running' || !m.run || !m.status.pid) continue;
+        const signal = sig ?? signalNumber(m.config.stopSignal ?? 'SIGTERM');
+        toStop.push({ id, m, run: m.run, pid: m.status.pid, signal, graceMs: opts.timeoutMs ?? m.config.stopGraceMs ?? 10_000 });
+      } catch (err) {
+        errors.set(id, err);
+      }
+    }
+    let batched = false;
+    if (this.runtime.stopMany && toStop.length) {
+      try {
+        await this.runtime.stopMany(toStop.map(({ m, pid, signal, graceMs }) => ({ spec: m.config.spec, pid, signal, graceMs })));
+        batched = true;
+      } catch (err) {
+        this.log(`stopping ${toStop.length} containers together failed (${(err as Error).message}); stopping them one by one`);
+      }
+    }
+    await Promise.all(
+      toStop.map(async ({ id, m, run, pid, signal, graceMs }) => {
+        try {
+          if (!batched) await this.runtime.stop(m.config.spec, pid, signal, graceMs);
+          await withTimeout(run.done, 10_000 + DRAIN_MS, () =>
+            new TscError('SUPERVISOR', `container ${id} was stopped but its exit was not seen within 10 s`),
+          );
+        } catch (err) {
+          errors.set(id, err);
+        }
+      }),
+    );
+    const removed: Managed[] = [];
+    await Promise.all(
+      known.map(async ([id, m]) => {
+        if (errors.has(id)) return;
+        try {
+          await this.forgetContainer(id, m);
+          removed.push(m);
+        } catch (err) {
+          errors.set(id, err);
+        }
+      }),
+    );
+    if (removed.length) this.writeIndex();
+    for (const m of removed) await this.afterRemove(m);
+    return ids.map((id) => (errors.has(id) ? { id, error: toWireError(errors.get(id)) } : { id }));
+  }
+
+  /** The engine's and the bundle's part of removing a stopped container; the index is the caller's. */
+  private async forgetContainer(id: string, m: Managed): Promise<void> {
     this.cancelRestart(m);
     // the engine first: when it fails, the container stays listed and removable again
     await this.runtime.remove(m.config.spec);
     m.removed = true;
     m.writer?.close();
     m.writer = null;
-    for (const f of [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')]) {
-      rmSync(f, { force: true });
+    const files = [m.files.stdinFifo, m.files.stdoutFifo, m.files.stderrFifo, m.files.status, m.files.run, m.files.log, path.join(m.config.spec.bundleDir, 'health-probe.out')];
+    // rotated logs, whatever max-file was when they were written
+    const logDir = path.dirname(m.files.log);
+    const base = `${path.basename(m.files.log)}.`;
+    for (const n of await readdir(logDir).catch(() => [] as string[])) {
+      if (n.startsWith(base) && /^\d+$/.test(n.slice(base.length))) files.push(path.join(logDir, n));
     }
-    for (let i = 1; i <= Math.max(m.logOpts.maxFile, 1) + 8; i++) rmSync(`${m.files.log}.${i}`, { force: true });
+    await Promise.all(files.map((f) => rm(f, { force: true })));
     this.containers.delete(id);
-    this.writeIndex();
+  }
+
+  /** Tells followers, event listeners and hooks that a container is gone (after the index is written). */
+  private async afterRemove(m: Managed): Promise<void> {
     for (const f of m.followers) f(null);
     m.followers.clear();
     this.emit(m, 'remove');
@@ -797,12 +882,14 @@ export class Supervisor {
 
   private get(id: string): Managed {
     const m = this.containers.get(id);
-    if (!m) {
-      throw new TscError('NO_SUCH_SERVICE', `no such container ${id} in project ${this.opts.project}`, {
-        hint: 'list the project\'s containers with `tscompose ps -a`',
-      });
-    }
+    if (!m) throw this.unknown(id);
     return m;
+  }
+
+  private unknown(id: string): TscError {
+    return new TscError('NO_SUCH_SERVICE', `no such container ${id} in project ${this.opts.project}`, {
+      hint: 'list the project\'s containers with `tscompose ps -a`',
+    });
   }
 
   private cancelRestart(m: Managed): void {

@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContainerCgroup, parseLayout, sharesToWeight, type CgroupLayout } from '../../../src/engine/cgroups/index.js';
+import { ContainerCgroup, killCgroups, parseLayout, sharesToWeight, type CgroupLayout } from '../../../src/engine/cgroups/index.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -131,6 +133,32 @@ describe('ContainerCgroup v1', () => {
     b.destroy();
     expect(existsSync(path.join(l.v1.memory!, 'tscompose'))).toBe(false);
     expect(existsSync(l.v1.memory!)).toBe(true);
+  });
+
+  it('kills the members of many cgroups in one batch, thaws them all, and leaves empty ones alone', async () => {
+    const l = v1Layout();
+    const [a, b, idle] = ['a', 'b', 'idle'].map((n) => new ContainerCgroup(`tscompose/p/${n}`, l)) as [ContainerCgroup, ContainerCgroup, ContainerCgroup];
+    for (const cg of [a, b, idle]) cg.create({}, { devices: 'all' });
+    const freezer = (cg: ContainerCgroup) => path.join(l.v1.freezer!, cg.relPath, 'freezer.state');
+    for (const cg of [a, b]) writeFileSync(freezer(cg), 'THAWED');
+    writeFileSync(freezer(idle), 'untouched');
+    const kids = [spawn('sleep', ['30']), spawn('sleep', ['30'])];
+    await Promise.all(kids.map((k) => once(k, 'spawn')));
+    const exits = kids.map((k, i) => {
+      const cg = [a, b][i]!;
+      cg.addPid(k.pid!);
+      // as on cgroupfs: a member leaves cgroup.procs when it exits
+      return once(k, 'exit').then(() => {
+        for (const d of cg.dirs()) writeFileSync(path.join(d, 'cgroup.procs'), '');
+      });
+    });
+    await killCgroups([a, b, idle], 5_000);
+    await Promise.all(exits);
+    expect(kids.map((k) => k.signalCode)).toEqual(['SIGKILL', 'SIGKILL']);
+    expect([a, b].map((cg) => read(freezer(cg)))).toEqual(['THAWED', 'THAWED']);
+    expect(read(freezer(idle))).toBe('untouched');
+    await idle.killAll(1_000); // empty: nothing to freeze
+    expect(read(freezer(idle))).toBe('untouched');
   });
 
   it('refuses paths that could leave the hierarchy', () => {

@@ -4,12 +4,14 @@
  * with the real engine in test/integration/supervisor.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { SupervisorClient } from '../../../src/supervisor/client.js';
 import { projectPaths } from '../../../src/supervisor/paths.js';
 import { runSupervisor, type SupervisorServer } from '../../../src/supervisor/server.js';
 import type { LogEntry, RunConfig, SupervisorEvent } from '../../../src/supervisor/types.js';
 import net from 'node:net';
+import path from 'node:path';
+import type { ContainerRuntime } from '../../../src/supervisor/runtime.js';
 import type { SupervisorHook } from '../../../src/supervisor/hooks.js';
 import { readRecordedLogs, readRecordedStatuses } from '../../../src/supervisor/records.js';
 import { HostRuntime } from './host-runtime.js';
@@ -21,9 +23,8 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-async function setup(project = 'tscp', hooks: SupervisorHook[] = []) {
+async function setup(project = 'tscp', hooks: SupervisorHook[] = [], runtime = new HostRuntime()) {
   const { root, cleanup } = tempRoot();
-  const runtime = new HostRuntime();
   const lines: string[] = [];
   const servers: SupervisorServer[] = [];
   const start = async (): Promise<SupervisorServer> => {
@@ -190,6 +191,56 @@ describe('supervisor (host processes)', () => {
     expect(await client.list()).toEqual([]);
   });
 
+  it('remove-many stops and removes containers in one request, each with its own outcome', async () => {
+    for (const batched of [false, true]) {
+      const runtime = new HostRuntime();
+      const batches: number[] = [];
+      if (batched) {
+        // the engine's stopMany, minus cgroups: one call for every container
+        (runtime as ContainerRuntime).stopMany = async (items) => {
+          batches.push(items.length);
+          await Promise.all(items.map((i) => runtime.stop(i.spec, i.pid, i.signal, i.graceMs)));
+        };
+      }
+      const { client, cfg, root } = await setup(batched ? 'tscrmb' : 'tscrms', [], runtime);
+      const ignoresTerm = cfg(['/bin/sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done'], { restart: { name: 'always' }, stopGraceMs: 300 });
+      const sleeper = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
+      const exited = cfg(['/bin/true']);
+      for (const c of [ignoresTerm, sleeper, exited]) await client.run(c);
+      await client.waitFor(exited.spec.id, 'exited', 5_000);
+      const events: SupervisorEvent[] = [];
+      const ac = new AbortController();
+      const stream = client.events((e) => events.push(e), ac.signal);
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = Date.now();
+      const out = await client.removeMany([sleeper.spec.id, 'nope', ignoresTerm.spec.id, exited.spec.id]);
+      // each container's own stop signal and grace: SIGTERM ends the sleeper, SIGKILL the other after 300 ms
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      expect(out.map((o) => [o.id, o.error?.code])).toEqual([
+        [sleeper.spec.id, undefined],
+        ['nope', 'NO_SUCH_SERVICE'],
+        [ignoresTerm.spec.id, undefined],
+        [exited.spec.id, undefined],
+      ]);
+      expect(batches).toEqual(batched ? [2] : []);
+      expect(await client.list()).toEqual([]);
+      const index = JSON.parse(readFileSync(path.join(projectPaths(root, batched ? 'tscrmb' : 'tscrms').dir, 'supervised.json'), 'utf8'));
+      expect(index.containers).toEqual({});
+      for (const c of [ignoresTerm, sleeper, exited]) expect(existsSync(`${c.spec.bundleDir}/status.json`)).toBe(false);
+      await until(() => events.filter((e) => e.action === 'remove').length === 3, 'remove events');
+      await new Promise((r) => setTimeout(r, 300)); // restart: always does not bring any back
+      ac.abort();
+      await stream;
+      expect(events.filter((e) => e.action === 'restarting')).toEqual([]);
+      expect(events.filter((e) => e.action === 'die').map((e) => [e.status.id, e.status.exitCode])).toEqual(
+        expect.arrayContaining([
+          [sleeper.spec.id, 143],
+          [ignoresTerm.spec.id, 137],
+        ]),
+      );
+    }
+  });
+
   it('serves on a socket path longer than a unix address holds, at the right place', async () => {
     const { root, cleanup } = tempRoot();
     const deep = `${root}/${'d'.repeat(60)}/${'e'.repeat(60)}`;
@@ -347,6 +398,11 @@ describe('supervisor (host processes)', () => {
     expect(logs.length).toBeLessThan(50);
     const nums = logs.map((e) => Number(e.log.split(' ')[1]));
     expect(nums).toEqual(nums.map((_, i) => nums[0] + i));
+    // removal takes every rotated file, also those of an earlier, larger max-file
+    writeFileSync(`${c.spec.bundleDir}/container-json.log.17`, '');
+    writeFileSync(`${c.spec.bundleDir}/container-json.log.keep`, '');
+    await client.remove(c.spec.id);
+    expect(readdirSync(c.spec.bundleDir).sort()).toEqual(['container-json.log.keep']);
   });
 
   it('calls network hooks on start, exit and remove with the run request\'s opaque data; a failing hook stops nothing', async () => {
