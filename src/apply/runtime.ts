@@ -13,12 +13,14 @@ import { containerCgroup, ensureVolume, processAlive, removeCgroupTree, removeVo
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
   attachContainer,
+  cidrString,
   cleanupProject,
   createNetns,
   deleteNetns,
   detachContainers,
   ensureNetwork,
   netnsPathFor,
+  parseCidr,
   removeNetwork,
   type NetworkInfo,
   type PortMapping,
@@ -188,6 +190,43 @@ export class ProjectRuntime {
       mtu: Number((rec as { mtu?: number }).mtu ?? 1500),
       external: rec.external ?? false,
     };
+  }
+
+  /**
+   * Refuses to go on when a network that exists differs from its definition in the file
+   * (subnet, gateway, internal, MTU, name): a bridge cannot change while containers use it, and
+   * going on would silently keep the old one. Compose refuses the same way. Checked before any
+   * change is made. `keys` limits the check to those networks.
+   */
+  checkNetworks(keys?: string[]): void {
+    const diffs: string[] = [];
+    for (const [key, rec] of Object.entries(this.state.networks)) {
+      if (keys && !keys.includes(key)) continue;
+      const net = this.project.networks[key];
+      if (!net || rec.external || net.external) continue;
+      const d: string[] = [];
+      const ipam = net.ipam?.config?.[0];
+      if (net.name !== rec.name) d.push(`name ${rec.name} → ${net.name}`);
+      if (ipam?.subnet) {
+        let want = ipam.subnet;
+        try {
+          want = cidrString(parseCidr(ipam.subnet));
+        } catch {
+          // compared as written; the network layer reports a malformed subnet
+        }
+        if (want !== rec.subnet) d.push(`subnet ${rec.subnet} → ${ipam.subnet}`);
+      }
+      if (ipam?.gateway && ipam.gateway !== rec.gateway) d.push(`gateway ${rec.gateway} → ${ipam.gateway}`);
+      if (Boolean(net.internal) !== Boolean(rec.internal)) d.push(`internal ${Boolean(rec.internal)} → ${Boolean(net.internal)}`);
+      const mtu = Number(net.driver_opts?.['com.docker.network.driver.mtu'] ?? 0) || undefined;
+      if (mtu !== undefined && rec.mtu !== undefined && mtu !== rec.mtu) d.push(`mtu ${rec.mtu} → ${mtu}`);
+      if (d.length) diffs.push(`network "${key}" (${d.join(', ')})`);
+    }
+    if (diffs.length) {
+      throw new TscError('NETWORK', `project ${this.name}: ${diffs.join('; ')}: the file asks for another configuration than the network that exists, and a network cannot change while it exists. Nothing was changed.`, {
+        hint: 'recreate it: `tscompose down` then `tscompose up` (named volumes are kept)',
+      });
+    }
   }
 
   /** Creates the network's bridge and subnet when missing; idempotent. */

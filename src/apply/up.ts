@@ -135,6 +135,7 @@ export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan>
 /** Applies an `up` plan. Throws the first failure (after stopping new work), with context. */
 export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, progress: Progress): Promise<void> {
   for (const w of plan.warnings) progress.warn(w);
+  rt.checkNetworks();
   await checkPorts(rt, plan);
   const failures: unknown[] = [];
   const result = await runPlan(plan, (a) => executeAction(rt, a, opts, progress), {

@@ -19,6 +19,7 @@ export {
 } from './network.js';
 export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
 export { readIpam, defaultPool, type IpamState } from './ipam.js';
+export { parseCidr, cidrString } from './ip.js';
 export { listPorts, findPortHolder, type PortEntry, type Proto } from './port-registry.js';
 export { hostsFile, resolvConf, hostResolvers, type HostsOptions, type ResolvOptions } from './etc-files.js';
 export { Rtnl, type LinkInfo, type AddrInfo, type RouteInfo } from './rtnl.js';

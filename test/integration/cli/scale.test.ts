@@ -93,4 +93,41 @@ services:
     expect((await p.ps()).map((c) => c.Service)).toEqual(['keep']);
     await p.ok(['down', '-t', '0']);
   });
+
+  it('refuses, before changing anything, a network whose configuration in the file differs from the one that exists', async () => {
+    const compose = (subnet: string, internal: boolean) => `
+services:
+  a:
+    image: busybox:latest
+    command: sleep 3600
+networks:
+  default:
+    internal: ${internal}
+    ipam:
+      config:
+        - subnet: ${subnet}
+`;
+    p = await CliProject.create(compose('10.213.7.0/24', false));
+    await p.ok(['up', '-d']);
+    const before = (await p.ps())[0]!;
+    p.write('compose.yaml', compose('10.213.8.0/24', true));
+    for (const args of [['up', '-d'], ['run', '--rm', 'a', 'true']]) {
+      const r = await p.run(args);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('network "default" (subnet 10.213.7.0/24 → 10.213.8.0/24, internal false → true)');
+      expect(r.stderr).toContain('tscompose down');
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    const after = (await p.ps())[0]!;
+    expect([after.Name, after.Pid, after.State]).toEqual([before.Name, before.Pid, 'running']);
+    // the same subnet written another way is no change; down always works
+    p.write('compose.yaml', compose('10.213.7.9/24', false));
+    await p.ok(['up', '-d']);
+    p.write('compose.yaml', compose('10.213.8.0/24', true));
+    await p.ok(['down', '-t', '0']);
+    await p.ok(['up', '-d']);
+    const ip = Object.values((await p.ps())[0]!.Networks as Record<string, string>)[0]!;
+    expect(ip).toMatch(/^10\.213\.8\./);
+    await p.ok(['down', '-t', '0']);
+  });
 });
