@@ -101,21 +101,32 @@ services:
   ev:
     image: busybox:latest
     command: sleep 3600
+  mark:
+    image: busybox:latest
+    command: sleep 3600
 `);
     await p.ok(['up', '-d']);
     const child = p.spawn(['events', '--json']);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const seen = (service: string, action: string): boolean =>
+      out.split('\n').some((l) => l.includes(`"service":"${service}"`) && l.includes(`"action":"${action}"`));
     try {
-      await new Promise((r) => setTimeout(r, 1_000));
-      await p.ok(['restart', '-t', '0']);
-      await waitFor(() => /"action":"start"/.test(out), 10_000, 'the start event');
+      // The stream prints nothing until an event comes, and a fixed wait for the command to
+      // subscribe is not enough on a loaded machine: restart a marker service until one of its
+      // starts shows up, so the stream is known to be live before ev restarts.
+      await waitFor(async () => {
+        await p!.ok(['restart', '-t', '0', 'mark']);
+        return seen('mark', 'start');
+      }, 60_000, 'the events stream to show the marker');
+      await p.ok(['restart', '-t', '0', 'ev']);
+      await waitFor(() => seen('ev', 'start'), 10_000, 'the start event');
     } finally {
       const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       child.kill('SIGINT');
       await exited;
     }
-    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.service === 'ev');
     const actions = events.map((e) => e.action);
     expect(actions).toContain('die');
     expect(actions.indexOf('die')).toBeLessThan(actions.lastIndexOf('start'));

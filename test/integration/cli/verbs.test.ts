@@ -68,13 +68,15 @@ describe('stop, start, restart, kill, rm and ps', () => {
 services:
   trap:
     image: busybox:latest
-    command: sh -c 'trap "echo got-usr1; exit 42" USR1; while true; do sleep 0.1; done'
+    command: sh -c 'trap "echo got-usr1; exit 42" USR1; echo trap-set; while true; do sleep 0.1; done'
   other:
     image: busybox:latest
     command: sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
 `);
     await p.ok(['up', '-d']);
-    await new Promise((r) => setTimeout(r, 300));
+    // PID 1 of a pid namespace drops a signal it has no handler for: send USR1 only once the
+    // shell has set its trap (a fixed 300 ms was not always enough on a loaded machine)
+    await waitFor(async () => /trap-set/.test((await p!.ok(['logs', 'trap'])).stdout), 30_000, 'the USR1 trap');
     await p.ok(['kill', '-s', 'USR1', 'trap']);
     const trap = await waitFor(async () => (await p!.ps()).find((c) => c.Service === 'trap' && c.State === 'exited'), 10_000, 'trap to exit');
     expect(trap.ExitCode).toBe(42);
