@@ -137,6 +137,11 @@ export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, p
   for (const w of plan.warnings) progress.warn(w);
   rt.checkNetworks();
   await checkPorts(rt, plan);
+  // The supervisor (a Node process) boots while the networks and containers are prepared: its
+  // first request is the first container start.
+  if (plan.actions.some((a) => (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'start') && a.start !== false)) {
+    void rt.supervisor().catch(() => undefined); // a failure resurfaces at the first start
+  }
   const failures: unknown[] = [];
   const result = await runPlan(plan, (a) => executeAction(rt, a, opts, progress), {
     onStart: (a) => progress.begin(a.id, titleOf(a)),
