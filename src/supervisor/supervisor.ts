@@ -15,7 +15,7 @@ import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
 import { toWireError, type RemoveOutcome, type WaitCondition } from './protocol.js';
 import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
-import { closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
+import { ProcExitEvents, closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
 import {
   LOG_DEFAULTS,
   type ContainerStatus,
@@ -90,6 +90,10 @@ export class Supervisor {
   private readonly log: (line: string) => void;
   private nextToken = 1;
   private closed = false;
+  /** exit events of processes this supervisor did not fork (open while it watches adopted containers) */
+  private procEvents: ProcExitEvents | null = null;
+  /** host pids of adopted containers → exit code, once their exit event arrived */
+  private readonly adoptedExits = new Map<number, number | undefined>();
 
   constructor(private readonly opts: SupervisorOptions) {
     this.paths = projectPaths(opts.root, opts.project);
@@ -108,6 +112,8 @@ export class Supervisor {
    */
   async adopt(): Promise<string[]> {
     const adopted: string[] = [];
+    // listening before any identity check, so an exit after the check is not missed
+    this.procEvents = ProcExitEvents.open();
     for (const [id, bundleDir] of Object.entries(this.readIndex())) {
       const files = bundleFiles(bundleDir);
       let config: RunConfig;
@@ -168,7 +174,19 @@ export class Supervisor {
       }
     }
     this.writeIndex();
+    if (this.adoptedExits.size === 0) this.stopExitEvents();
     return adopted;
+  }
+
+  /** Moves queued exit events of adopted containers' pids into adoptedExits; drops the rest. */
+  private collectExits(): void {
+    if (!this.procEvents) return;
+    for (const [pid, code] of this.procEvents.drain()) if (this.adoptedExits.has(pid)) this.adoptedExits.set(pid, code);
+  }
+
+  private stopExitEvents(): void {
+    this.procEvents?.close();
+    this.procEvents = null;
   }
 
   private adoptRunning(m: Managed): void {
@@ -185,18 +203,27 @@ export class Supervisor {
       this.log(`container ${m.config.spec.id}: cannot re-open its output: ${(err as Error).message}`);
     }
     const pidfd = pidfdOpen(pid);
+    // events queued so far are of other processes (this one was alive when adopt() checked it)
+    this.collectExits();
+    if (this.procEvents) this.adoptedExits.set(pid, undefined);
     let timer: NodeJS.Timeout | null = null;
     const check = (): void => {
+      this.collectExits(); // also keeps the event socket from filling up
       const gone = pidfd === null ? !isSameProcess(pid, m.status.startTime!) : pidfdExited(pidfd);
       if (!gone) return;
+      // the kernel queues the exit event before the process becomes a zombie
+      this.collectExits();
+      const code = this.adoptedExits.get(pid);
       run.stopWatch();
-      void this.handleExit(m, token, null);
+      void this.handleExit(m, token, code === undefined ? null : { exitCode: code });
     };
     timer = setInterval(check, ADOPTED_POLL_MS);
     run.stopWatch = () => {
       if (timer) clearInterval(timer);
       timer = null;
       if (pidfd !== null) closeFd(pidfd);
+      this.adoptedExits.delete(pid);
+      if (this.adoptedExits.size === 0) this.stopExitEvents();
     };
     // the pidfd refers to this exact process: re-check identity now that it is held
     if (!isSameProcess(pid, m.status.startTime!)) check();
@@ -571,6 +598,7 @@ export class Supervisor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopExitEvents();
     for (const m of this.containers.values()) {
       this.cancelRestart(m);
       if (m.run) {

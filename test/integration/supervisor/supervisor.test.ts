@@ -293,12 +293,39 @@ describe('supervisor with the real engine', () => {
     const ticks = (await allLogs(c.spec.id)).map((e) => Number(e.log.split(' ')[1]));
     expect(ticks).toEqual(ticks.map((_, i) => i + 1)); // no tick lost or doubled across the switch
 
+    // not its parent, the new supervisor learns the exit code from the kernel's process events
     const stopped = await client.stop(c.spec.id, { timeoutMs: 500 });
-    expect(stopped).toMatchObject({ state: 'exited', exitCode: null, stoppedByUser: true });
-    expect(stopped.exitReason).toMatch(/exit code/);
+    expect(stopped).toMatchObject({ state: 'exited', exitCode: 137, stoppedByUser: true });
+    expect(stopped.exitReason).toBeUndefined();
     expect(engine.processAlive(r.pid)).toBe(false);
     expect(containerCgroup(c.spec).pids()).toEqual([]);
     await client.remove(c.spec.id);
+  });
+
+  it('a re-adopted container that exits by itself is recorded with its exit code, and on-failure restarts it', async () => {
+    const c = cfg(['/bin/sh', '-c', 'trap "exit 5" USR1; echo ready; while :; do sleep 0.05; done'], {
+      restart: { name: 'on-failure', maxRetries: 1 },
+    });
+    const r = await client.run(c);
+    await until(async () => (await allLogs(c.spec.id)).some((e) => e.log.includes('ready')), 'the trap');
+    const oldPid = supervisorPid()!;
+    process.kill(oldPid, 'SIGKILL');
+    await until(() => !alive(oldPid), 'supervisor death');
+    client = await ensureSupervisor(root, project);
+    expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'running', pid: r.pid });
+    process.kill(r.pid, 'SIGUSR1');
+    // exit code 5 is a failure: on-failure:1 starts it once more, as a new process
+    const again = await until(async () => {
+      const st = await client.inspect(c.spec.id);
+      return st.state === 'running' && st.pid !== r.pid ? st : null;
+    }, 'the restart');
+    expect(again.restartCount).toBe(1);
+    const events = await until(async () => {
+      const l = await allLogs(c.spec.id);
+      return l.filter((e) => e.log.includes('ready')).length >= 2 ? l : null;
+    }, 'the second run');
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    await client.remove(c.spec.id, true);
   });
 
   it('shutdown is refused while a container runs and accepted once none does', async () => {
