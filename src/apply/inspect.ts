@@ -56,6 +56,8 @@ export function humanDuration(ms: number): string {
 export function statusText(st: ContainerStatus | undefined, now = Date.now()): string {
   if (!st) return 'Created';
   switch (st.state) {
+    case 'paused':
+      return `Up ${st.startedAt ? humanDuration(now - Date.parse(st.startedAt)) + ' ' : ''}(Paused)`;
     case 'running': {
       const up = st.startedAt ? humanDuration(now - Date.parse(st.startedAt)) : '';
       const health = st.health ? ` (${st.health.status === 'starting' ? 'health: starting' : st.health.status})` : '';

@@ -214,8 +214,12 @@ async function executeAction(rt: ProjectRuntime, a: PlanAction, opts: UpOptions,
       await rt.startRecorded(record);
       return;
     }
-    case 'unpause':
-      throw new TscError('PLAN', `container ${a.container} is paused: tscompose does not pause containers, so it cannot resume one`);
+    case 'unpause': {
+      if (!record) throw new TscError('PLAN', `container ${a.container} is not recorded`);
+      progress.update(a.id, 'Unpausing');
+      await (await rt.supervisor()).unpause(record.name);
+      return;
+    }
     case 'stop': {
       if (!record) return;
       progress.update(a.id, 'Stopping');

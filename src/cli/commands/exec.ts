@@ -91,6 +91,9 @@ export function registerExec(program: Command): void {
         const rec = Object.values(rt.state.containers).find((c) => c.service === service && !c.oneOff && c.number === Number(o.index));
         if (!rec) throw new TscError('ENGINE_NOT_RUNNING', `service "${service}" is not running (no container number ${o.index})`);
         const st = (await rt.statuses()).get(rec.id);
+        if (st?.state === 'paused') {
+          throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is paused`, { hint: `unpause it first: tscompose unpause ${service}` });
+        }
         if (st?.state !== 'running' || !st.pid) throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is not running`);
         const run = rt.runConfig(rec);
         const p = run.spec.process;

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   stop: async () => (await import('./lifecycle.js')).registerLifecycle,
   restart: async () => (await import('./lifecycle.js')).registerLifecycle,
   kill: async () => (await import('./lifecycle.js')).registerLifecycle,
+  pause: async () => (await import('./lifecycle.js')).registerLifecycle,
+  unpause: async () => (await import('./lifecycle.js')).registerLifecycle,
   rm: async () => (await import('./lifecycle.js')).registerLifecycle,
   ps: async () => (await import('./ps.js')).registerPs,
   port: async () => (await import('./ps.js')).registerPs,

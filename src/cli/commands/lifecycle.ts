@@ -143,6 +143,30 @@ export function registerLifecycle(program: Command): void {
       });
     });
 
+  for (const [verb, want, doing, done] of [
+    ['pause', 'running', 'Pausing', 'Paused'],
+    ['unpause', 'paused', 'Unpausing', 'Unpaused'],
+  ] as const) {
+    program
+      .command(verb)
+      .description(verb === 'pause' ? 'Pause services' : 'Unpause services')
+      .argument('[services...]')
+      .action(async (services: string[], _o: unknown, cmd: Command) => {
+        await withProject(cmd, { lock: true, services }, async (rt) => {
+          const statuses = await rt.statuses();
+          const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === want);
+          if (recs.length === 0) {
+            process.stderr.write(`no container to ${verb}\n`);
+            return;
+          }
+          const sup = await rt.supervisor();
+          await each(recs, doing, done, async (r) => {
+            await (verb === 'pause' ? sup.pause(r.name) : sup.unpause(r.name));
+          });
+        });
+      });
+  }
+
   program
     .command('kill')
     .description('Force stop service containers')

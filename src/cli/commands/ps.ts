@@ -15,7 +15,7 @@ async function summaries(cmd: Command, services: string[], all: boolean): Promis
     return Object.values(rt.state.containers)
       .filter((c) => services.length === 0 || services.includes(c.service))
       .map((c) => summarize(rt, c, statuses.get(c.id)))
-      .filter((s) => all || s.State === 'running' || s.State === 'restarting')
+      .filter((s) => all || s.State === 'running' || s.State === 'restarting' || s.State === 'paused')
       .sort((a, b) => a.Service.localeCompare(b.Service) || a.Number - b.Number || a.Name.localeCompare(b.Name));
   });
 }

@@ -98,6 +98,42 @@ services:
     expect(await p.ps()).toEqual([]);
   });
 
+  it('pause freezes a service and unpause (or up) resumes it; ps shows it paused; down works while paused', async () => {
+    p = await CliProject.create(`
+services:
+  tick:
+    image: busybox:latest
+    command: ["sh", "-c", "i=0; while :; do i=$$((i+1)); echo $$i > /tmp/n; sleep 0.05; done"]
+  other:
+    image: busybox:latest
+    command: sleep 3600
+`);
+    await p.ok(['up', '-d']);
+    const counter = async () => Number((await p!.ok(['exec', '-T', 'tick', 'cat', '/tmp/n'])).stdout.trim());
+    await p.ok(['pause', 'tick']);
+    let ps = await p.ps();
+    expect(ps.find((c) => c.Service === 'tick')).toMatchObject({ State: 'paused', Status: expect.stringMatching(/^Up .*\(Paused\)$/) });
+    expect(ps.find((c) => c.Service === 'other')).toMatchObject({ State: 'running' });
+    expect((await p.run(['pause', 'tick'])).stderr).toContain('no container to pause');
+    expect((await p.ok(['ps'])).stdout).toMatch(/\(Paused\)/); // paused counts as up, as in Compose
+    const ex = await p.run(['exec', '-T', 'tick', 'true']);
+    expect([ex.code, ex.stderr]).toEqual([1, expect.stringMatching(/is paused[^]*tscompose unpause tick/)]);
+    await p.ok(['unpause', 'tick']);
+    const a = await counter();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await counter()).toBeGreaterThan(a);
+    // up resumes a paused container instead of leaving it frozen
+    await p.ok(['pause']);
+    expect((await p.ps()).map((c) => c.State)).toEqual(['paused', 'paused']);
+    const up = await p.ok(['up', '-d']);
+    expect(up.stdout + up.stderr).not.toMatch(/Recreat/);
+    ps = await p.ps();
+    expect(ps.map((c) => c.State)).toEqual(['running', 'running']);
+    await p.ok(['pause', 'tick']);
+    await p.ok(['down', '-t', '0']);
+    expect(await p.ps()).toEqual([]);
+  });
+
   it('rm keeps anonymous volumes, rm -v removes them; named volumes stay', async () => {
     p = await CliProject.create(`
 services:
