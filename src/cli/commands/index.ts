@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   pull: async () => (await import('./pull.js')).registerPull,
   images: async () => (await import('./pull.js')).registerPull,
   events: async () => (await import('./events.js')).registerEvents,
+  ls: async () => (await import('./ls.js')).registerLs,
 };
 
 /** Global options that take a value (so the verb is found after them). */

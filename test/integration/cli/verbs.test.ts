@@ -134,6 +134,20 @@ services:
     expect(await p.ps()).toEqual([]);
   });
 
+  it('ls lists the projects of the state root with their container states and files, without starting anything', async () => {
+    p = await CliProject.create(TWO);
+    expect((await p.ok(['ls'])).stdout).toBe('NAME   STATUS   CONFIG FILES\n');
+    await p.ok(['up', '-d']);
+    const file = path.join(p.dir, 'compose.yaml');
+    expect(JSON.parse((await p.ok(['ls', '--format', 'json'])).stdout)).toEqual([{ Name: p.name, Status: 'running(2)', ConfigFiles: file }]);
+    await p.ok(['stop', 'app']);
+    expect((await p.ok(['ls'])).stdout).toMatch(new RegExp(`^${p.name}\\s+running\\(1\\)\\s+${file}$`, 'm'));
+    expect((await p.ok(['ls', '-a'])).stdout).toContain('exited(1), running(1)');
+    expect((await p.ok(['ls', '-q'])).stdout).toBe(`${p.name}\n`);
+    await p.ok(['down', '-t', '0']);
+    expect((await p.ok(['ls', '-a', '-q'])).stdout).toBe('');
+  });
+
   it('rm keeps anonymous volumes, rm -v removes them; named volumes stay', async () => {
     p = await CliProject.create(`
 services:
