@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CliProject, waitFor } from '../../support/cli.js';
 
@@ -146,6 +147,21 @@ services:
     expect((await p.ok(['ls', '-q'])).stdout).toBe(`${p.name}\n`);
     await p.ok(['down', '-t', '0']);
     expect((await p.ok(['ls', '-a', '-q'])).stdout).toBe('');
+  });
+
+  it('-p NAME works from any directory, with the compose files the project was brought up from', async () => {
+    p = await CliProject.create(TWO, { '.env': 'X=1\n' });
+    await p.ok(['up', '-d']);
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tsc-elsewhere-'));
+    const ps = JSON.parse((await p.ok(['-p', p.name, 'ps', '--format', 'json'], { cwd: elsewhere })).stdout) as Array<{ Service: string }>;
+    expect(ps.map((c) => c.Service).sort()).toEqual(['app', 'db']);
+    // without -p there is nothing to go by: the usual error
+    const r = await p.run(['ps'], { cwd: elsewhere });
+    expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(/no configuration file provided/)]);
+    noStack(r.stderr);
+    await p.ok(['-p', p.name, 'down', '-t', '0'], { cwd: elsewhere });
+    expect(await p.ps()).toEqual([]);
+    rmSync(elsewhere, { recursive: true });
   });
 
   it('rm keeps anonymous volumes, rm -v removes them; named volumes stay', async () => {
