@@ -2,12 +2,10 @@
  * `ls`: the projects on a state root and the states of their containers, read from the records
  * and status files alone: listing never starts a supervisor or changes anything.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../engine/index.js';
 import { listProjects } from '../state/index.js';
-import { bundleFiles, projectPaths } from '../supervisor/paths.js';
-import type { ContainerStatus } from '../supervisor/types.js';
+import { projectPaths } from '../supervisor/paths.js';
+import { statusFromFile } from './status-file.js';
 
 export interface ProjectSummary {
   name: string;
@@ -19,20 +17,6 @@ export interface ProjectSummary {
   error?: string;
 }
 
-/** A container's state as its status file says, with a process that is gone counted as exited. */
-function stateOf(bundleDir: string): string {
-  let st: ContainerStatus;
-  try {
-    st = JSON.parse(readFileSync(bundleFiles(bundleDir).status, 'utf8')) as ContainerStatus;
-  } catch {
-    return 'created';
-  }
-  if (st.state === 'running' || st.state === 'restarting' || st.state === 'paused') {
-    if (st.state !== 'restarting' && !(st.pid && processAlive(st.pid, st.startTime ?? undefined))) return 'exited';
-  }
-  return st.state;
-}
-
 export async function listProjectSummaries(root: string): Promise<ProjectSummary[]> {
   const out: ProjectSummary[] = [];
   for (const p of await listProjects(root)) {
@@ -42,7 +26,7 @@ export async function listProjectSummaries(root: string): Promise<ProjectSummary
     }
     const states: Record<string, number> = {};
     for (const c of Object.values(p.state.containers)) {
-      const s = stateOf(c.bundleDir ?? path.join(projectPaths(root, p.project).containersDir, c.name));
+      const s = statusFromFile(c.bundleDir ?? path.join(projectPaths(root, p.project).containersDir, c.name))?.state ?? 'created';
       states[s] = (states[s] ?? 0) + 1;
     }
     out.push({ name: p.project, states, configFiles: p.state.configFiles ?? [], workingDir: p.state.workingDir });

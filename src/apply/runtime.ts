@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { containerCgroup, ensureVolume, processAlive, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
+import { containerCgroup, ensureVolume, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
   attachContainer,
@@ -39,6 +39,7 @@ import {
 import { connectSupervisor, ensureSupervisor, projectPaths, type SupervisorClient } from '../supervisor/index.js';
 import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
+import { statusFromFile } from './status-file.js';
 import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
 
 /** What the supervisor's network hook needs to serve DNS and published ports for a container. */
@@ -629,17 +630,8 @@ export class ProjectRuntime {
     // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
     for (const rec of Object.values(this.state.containers)) {
       if (out.has(rec.id)) continue;
-      const file = bundleFiles(rec.bundleDir ?? this.bundleDir(rec.name)).status;
-      try {
-        const st = JSON.parse(readFileSync(file, 'utf8')) as ContainerStatus;
-        if ((st.state === 'running' || st.state === 'restarting') && !(st.pid && processAlive(st.pid, st.startTime ?? undefined))) {
-          // nobody saw it end (the process that ran it was killed): gone, code unknown
-          Object.assign(st, { state: 'exited', pid: null, exitCode: null, exitReason: 'its process ended while no tscompose process watched it' });
-        }
-        out.set(rec.id, st);
-      } catch {
-        /* never started */
-      }
+      const st = statusFromFile(rec.bundleDir ?? this.bundleDir(rec.name));
+      if (st) out.set(rec.id, st);
     }
     return out;
   }

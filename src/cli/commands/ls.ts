@@ -2,11 +2,7 @@ import type { Command } from 'commander';
 import { combinedStatus, listProjectSummaries } from '../../apply/projects.js';
 import { stateRoot } from '../../common/paths.js';
 import { TscError } from '../../common/errors.js';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
-}
+import { table } from '../table.js';
 
 /** `ls`: the projects on this state root, as `docker compose ls` lists them. */
 export function registerLs(program: Command): void {

@@ -3,11 +3,7 @@ import type { Command } from 'commander';
 import { portsText, publishedPorts, summarize, type ContainerSummary } from '../../apply/inspect.js';
 import { TscError } from '../../common/errors.js';
 import { withProject } from '../session.js';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
-}
+import { table } from '../table.js';
 
 async function summaries(cmd: Command, services: string[], all: boolean): Promise<ContainerSummary[]> {
   return withProject(cmd, { lock: false, services }, async (rt) => {
