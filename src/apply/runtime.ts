@@ -662,7 +662,8 @@ export class ProjectRuntime {
 
   /**
    * Forgets a project that has no container left: its record, its supervisor's files and its
-   * cgroup parents. The lock file stays (another process may be waiting on it); volumes stay.
+   * cgroup parents. Volumes stay. The lock file goes when the command releases it (session.ts:
+   * deleted while held; a waiter re-checks the inode it locked, see src/state/lock.ts).
    */
   async forget(): Promise<void> {
     const dir = projectPaths(this.root, this.name).dir;

@@ -6,6 +6,11 @@
  * It is a flock(2) on `<root>/projects/<project>/lock`: the kernel releases it when the holder
  * exits or is killed, so a crash never leaves a stale lock. The holder writes its pid, command
  * and start time into the file so a waiting process can say who it waits for.
+ *
+ * The holder may delete the file when it releases (`release({ remove: true })`, after `down`
+ * removed the project): it unlinks it while still holding the lock. A process that was waiting
+ * on the old file then holds a lock on an inode nobody else can find, so after every acquisition
+ * the acquirer checks that the path still names the inode it locked, and starts over when not.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,8 +48,11 @@ export interface ProjectLock {
   readonly project: string;
   readonly path: string;
   readonly holder: LockHolder;
-  /** Releases the lock. Safe to call twice. */
-  release(): void;
+  /**
+   * Releases the lock. Safe to call twice. With `remove`, first deletes the lock file (and the
+   * project folder when that leaves it empty) while still holding the lock.
+   */
+  release(opts?: { remove?: boolean }): void;
 }
 
 function defaultCommand(): string {
@@ -130,12 +138,36 @@ export function readGlobalLockHolder(root: string, name: string): LockHolder | u
   return readHolderFile(path.join(root, 'locks', `${name}.lock`));
 }
 
+/** Whether `file` still names the inode open as `fd` (a holder may have unlinked it meanwhile). */
+function stillLinked(fd: number, file: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(file);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
 async function acquireLockFile(dir: string, file: string, what: string, key: string, opts: AcquireLockOptions): Promise<ProjectLock> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const remaining = opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - started));
+    const lock = await acquireOnce(dir, file, what, key, { ...opts, timeoutMs: remaining });
+    if (lock) return lock;
+    if (attempt > 1000) throw new TscError('STATE_LOCKED', `cannot lock ${what}: its lock file ${file} keeps being replaced`);
+  }
+}
+
+/** One try on the file as it is now: undefined when it was unlinked before we got the lock. */
+async function acquireOnce(dir: string, file: string, what: string, key: string, opts: AcquireLockOptions): Promise<ProjectLock | undefined> {
   let fd: number;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   } catch (e) {
+    // the folder was removed between mkdir and open by a holder releasing with remove: again
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of ${what}: ${(e as Error).message}`, {
       cause: e,
       hint: 'tscompose needs write access to its state root (run as root, or set TSCOMPOSE_ROOT)',
@@ -177,6 +209,11 @@ async function acquireLockFile(dir: string, file: string, what: string, key: str
         holder = readHolderFile(file) ?? holder;
       }
     }
+    if (!stillLinked(fd, file)) {
+      unlock(fd, context);
+      fs.closeSync(fd);
+      return undefined;
+    }
     const me: LockHolder = { pid: process.pid, command: opts.command ?? defaultCommand(), since: new Date().toISOString(), hostname: os.hostname() };
     const buf = Buffer.from(JSON.stringify(me) + '\n');
     fs.ftruncateSync(fd, 0);
@@ -186,11 +223,19 @@ async function acquireLockFile(dir: string, file: string, what: string, key: str
       project: key,
       path: file,
       holder: me,
-      release(): void {
+      release(ro?: { remove?: boolean }): void {
         if (released) return;
         released = true;
         try {
           fs.ftruncateSync(fd, 0);
+          if (ro?.remove) {
+            fs.rmSync(file, { force: true });
+            try {
+              fs.rmdirSync(dir); // only when empty
+            } catch {
+              /* not empty (or gone): leave it */
+            }
+          }
           unlock(fd, context);
         } finally {
           fs.closeSync(fd);
