@@ -4,6 +4,7 @@
  * Combination rules follow Docker/Compose: image env < env_file < environment; a Compose
  * `entrypoint` clears the image's ENTRYPOINT *and* CMD; `command` replaces CMD.
  */
+import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
@@ -52,6 +53,8 @@ export interface RunConfigInput {
   lowerDirs: string[];
   /** container name (= engine id) */
   name: string;
+  /** the container's public id (64 hex): its first 12 are the default hostname, as in Docker */
+  containerId?: string;
   number: number;
   bundleDir: string;
   netns: NetnsSpec;
@@ -89,7 +92,8 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     });
   }
 
-  const hostname = s.hostname ?? s.name;
+  // Docker: the short container id; with the host's network, the host's name
+  const hostname = s.hostname ?? (i.netns.kind === 'host' ? os.hostname() : i.containerId ? i.containerId.slice(0, 12) : s.name);
   const env = buildEnv(cfg.Env ?? [], s.environment, o.env ?? {}, hostname);
 
   const user = o.user ?? s.user ?? cfg.User ?? '';

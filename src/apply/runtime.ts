@@ -353,9 +353,11 @@ export class ProjectRuntime {
     }
 
     // record first: a crash from here on leaves something `down` can find
+    const publicId = randomBytes(32).toString('hex');
     const record: ContainerRecord = {
       id: name,
       name,
+      publicId,
       service: s.name,
       number: opts.number,
       oneOff: opts.oneOff ?? false,
@@ -384,7 +386,8 @@ export class ProjectRuntime {
           const info = rec ? this.networkInfo(key, rec) : await this.ensureNetwork(key);
           const sn = s.networks[key];
           const att = attachContainer({ netnsPath, network: info, container: name, ifName: `eth${idx}`, address: sn?.ipv4_address });
-          const aliases = [...new Set([s.name, name, ...(s.container_name ? [] : []), ...(sn?.aliases ?? [])])];
+          // Docker also answers to the short container id (the default hostname)
+          const aliases = [...new Set([s.name, name, publicId.slice(0, 12), ...(sn?.aliases ?? [])])];
           attached.push({ key, name: info.name, address: att.address, gateway: att.gateway, aliases });
           record.addresses![key] = { ipv4: att.address, mac: att.mac, aliases };
         }
@@ -398,6 +401,7 @@ export class ProjectRuntime {
         image,
         lowerDirs: this.images.rootfs(image.id).lowerDirs,
         name,
+        containerId: publicId,
         number: opts.number,
         bundleDir,
         netns,
