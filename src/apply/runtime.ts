@@ -41,6 +41,8 @@ import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
 import { statusFromFile } from './status-file.js';
 import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
+import { populateNewVolumes } from './volume-populate.js';
+import { serviceLinks } from './links.js';
 
 /** What the supervisor's network hook needs to serve DNS and published ports for a container. */
 export interface ContainerNetworkData {
@@ -351,6 +353,9 @@ export class ProjectRuntime {
       anonymous[target] = dir;
       anonNames.push(path.basename(path.dirname(dir)));
     }
+
+    // new volumes receive the image's content at their mount point (before anything runs)
+    populateNewVolumes({ root: this.root, service: s, lowerDirs: this.images.rootfs(image.id).lowerDirs, volumePaths, anonymous });
 
     // record first: a crash from here on leaves something `down` can find
     const publicId = randomBytes(32).toString('hex');

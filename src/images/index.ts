@@ -15,6 +15,7 @@ export type { PullEvent, PullOptions, RemoveOptions, RemoveResult, PruneOptions,
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
 export type { ImageRecord, ImageConfig, RootfsLayers } from './types.js';
+export { copyImageDir, imageDirLayers } from './copy-out.js';
 
 import path from 'node:path';
 import { stateRoot } from '../common/paths.js';
