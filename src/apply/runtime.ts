@@ -53,6 +53,8 @@ export interface ContainerNetworkData {
   /** the address published ports forward to (the first network's) */
   targetIp?: string;
   ports: PortMapping[];
+  /** `links:` aliases this container alone resolves, to the name they stand for (a service) */
+  links?: Array<{ alias: string; target: string }>;
 }
 
 export interface CreateOptions {
@@ -423,6 +425,7 @@ export class ProjectRuntime {
         networks: attached.map((a) => ({ name: a.name, gateway: a.gateway, address: a.address, names: a.aliases })),
         targetIp: attached[0]?.address ?? (netns.kind === 'host' ? '127.0.0.1' : undefined),
         ports: opts.ports ?? (publish ? portMappings(s) : []),
+        links: serviceLinks(s).map((l) => ({ alias: l.alias, target: l.service })),
       };
       if (data.ports.length > 0 && !data.targetIp) {
         throw new TscError('NETWORK', `service "${s.name}" publishes ports but has no network address (network_mode ${s.network_mode ?? 'none'})`);
