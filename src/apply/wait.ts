@@ -31,7 +31,9 @@ async function evidence(sup: SupervisorClient, name: string, known?: ContainerSt
   const parts: string[] = [];
   if (st) {
     const health = st.health ? ` (health ${st.health.status})` : '';
-    parts.push(`state ${st.state}${health}, last exit code ${st.exitCode ?? (st.finishedAt ? 'unknown' : 'none')}`);
+    const exit = st.exitCode !== null ? `, last exit code ${st.exitCode}` : st.state !== 'running' && st.finishedAt ? ', exit code unknown' : '';
+    const restarts = st.restartCount ? `, restarted ${st.restartCount} times` : '';
+    parts.push(`state ${st.state}${health}${exit}${restarts}`);
   }
   parts.push(lines.length ? `last log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : 'no log output');
   return parts.join('; ');

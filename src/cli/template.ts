@@ -2,7 +2,7 @@
  * The subset of Go templates that `docker compose ps --format` users write: text with
  * `{{.Field}}`, `{{json .}}` and `{{json .Field}}` actions, an optional `table ` prefix (a header
  * row, columns aligned), and `\t` / `\n` escapes as the docker CLI reads them. Anything else
- * (`range`, `if`, pipes, other functions, `.Label "x"`) is refused with a USAGE error rather than
+ * (`range`, `if`, pipes, other functions, `.Label "x"`) is refused with a FORMAT error (exit 1) rather than
  * printed wrong.
  */
 import { TscError } from '../common/errors.js';
@@ -18,7 +18,7 @@ export interface Template {
 const FIELD = /^\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 function refuse(action: string, why: string): TscError {
-  return new TscError('USAGE', `unsupported --format template action "{{${action}}}": ${why}`, {
+  return new TscError('FORMAT', `unsupported --format template action "{{${action}}}": ${why}`, {
     hint: 'tscompose understands {{.Field}}, {{json .}} and {{json .Field}} (optionally after "table "), or --format json / table',
   });
 }
@@ -41,7 +41,7 @@ export function parseTemplate(source: string, fields: readonly string[]): Templa
     }
     if (open > i) parts.push({ text: src.slice(i, open) });
     const close = src.indexOf('}}', open + 2);
-    if (close < 0) throw new TscError('USAGE', `invalid --format template: "{{" at offset ${open} is never closed`, { hint: 'close every action with }}' });
+    if (close < 0) throw new TscError('FORMAT', `invalid --format template: "{{" at offset ${open} is never closed`, { hint: 'close every action with }}' });
     let action = src.slice(open + 2, close);
     // {{- x -}} trims surrounding spaces in Go; the trimming itself is not needed for one-line output
     action = action.replace(/^-\s/, '').replace(/\s-$/, '').trim();

@@ -502,10 +502,12 @@ export class Supervisor {
       };
       const since = Date.now();
       const baseRestarts = this.get(id).status.restartCount; // unknown id: throw now
+      let lastExit: number | null = null;
       const check = (): void => {
         const m = this.containers.get(id);
         if (!m) return finish(new TscError('UP_CONDITION', `container ${id} was removed while waiting for it to be ${condition}`));
-        const verdict = judgeWait(m, condition, baseRestarts, since);
+        if (m.status.exitCode !== null) lastExit = m.status.exitCode;
+        const verdict = judgeWait(m, condition, baseRestarts, since, lastExit);
         if (verdict === 'met') finish(null, m.status);
         else if (verdict !== 'pending') finish(new TscError('UP_CONDITION', verdict.failed, { hint: verdict.hint }));
       };

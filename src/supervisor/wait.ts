@@ -32,9 +32,10 @@ export function willRestart(m: WaitSubject): boolean {
 
 /**
  * `baseRestarts`: the container's restart count when the wait began; `since`: when it began
- * (an exit before it does not satisfy `exited` for a container that restarts).
+ * (an exit before it does not satisfy `exited` for a container that restarts); `lastExit`: the
+ * last exit code the waiter saw (a restarted container's status no longer has it).
  */
-export function judgeWait(m: WaitSubject, condition: WaitCondition, baseRestarts: number, since: number): Verdict {
+export function judgeWait(m: WaitSubject, condition: WaitCondition, baseRestarts: number, since: number, lastExit: number | null = null): Verdict {
   const s = m.status;
   const id = s.id;
   // an exit the restart policy will undo is not an outcome yet (the status says `exited` for a
@@ -48,7 +49,7 @@ export function judgeWait(m: WaitSubject, condition: WaitCondition, baseRestarts
   const looping =
     restarts >= MAX_RESTARTS_WHILE_WAITING
       ? {
-          failed: `container ${id} is restarting in a loop (restarted ${restarts} times while waiting, last exit code ${s.exitCode ?? 'unknown'})`,
+          failed: `container ${id} is restarting in a loop (restarted ${restarts} times while waiting, last exit code ${s.exitCode ?? lastExit ?? 'unknown'})`,
           hint: `tscompose gives up on a dependency after ${MAX_RESTARTS_WHILE_WAITING} restarts; see \`tscompose logs\``,
         }
       : undefined;

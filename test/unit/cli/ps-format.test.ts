@@ -28,7 +28,7 @@ describe('ps --format templates', () => {
     try {
       parseTemplate('{{if .Name}}', FIELDS);
     } catch (e) {
-      expect((e as { code: string }).code).toBe('USAGE');
+      expect((e as { code: string }).code).toBe('FORMAT');
     }
   });
 });
