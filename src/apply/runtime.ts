@@ -278,6 +278,8 @@ export class ProjectRuntime {
     }
     if (vol.external) {
       const dir = volumeDir(vol.name, this.root);
+      // the data directory, as for any volume (the volume's folder also holds its metadata)
+      if (existsSync(path.join(dir, '_data'))) return path.join(dir, '_data');
       if (!existsSync(dir)) {
         throw new TscError('SPEC_REFERENCE', `external volume "${vol.name}" (volume "${key}") does not exist`, {
           hint: `create it first, or drop "external: true" to let tscompose create it`,

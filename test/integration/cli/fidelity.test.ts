@@ -46,12 +46,19 @@ describe('volume copy-up', () => {
   it('fills a new named volume from the image (owner, mode, content), once; not binds, not nocopy', async () => {
     const img = ownedImageArchive();
     try {
-      p = await CliProject.create(`
+      p = await CliProject.create('services: {}\n');
+      // d mounts a's volume as an external one: it must see the data, not the volume's folder
+      p.write('compose.yaml', `
 services:
   a:
     image: tsc/owned:latest
     command: sleep 3600
     volumes: ["vol:/data", "other:/nope"]
+  d:
+    image: tsc/owned:latest
+    command: sleep 3600
+    volumes: ["ext:/data"]
+    depends_on: [a]
   b:
     image: tsc/owned:latest
     command: sleep 3600
@@ -61,7 +68,7 @@ services:
     image: tsc/owned:latest
     command: sleep 3600
     volumes: ["./bind:/data"]
-volumes: { vol: {}, empty: {}, other: {} }
+volumes: { vol: {}, empty: {}, other: {}, ext: { external: true, name: ${p.name}_vol } }
 `);
       mkdirSync(path.join(p.dir, 'bind'));
       await p.ok(['image', 'load', '-i', img.archive]);
@@ -79,6 +86,7 @@ volumes: { vol: {}, empty: {}, other: {} }
       expect(lstatSync(path.join(data('vol'), 'sub')).mode & 0o7777).toBe(0o750);
       // inside, the container sees the same (its user is root, so 0700 is no obstacle)
       expect((await p.ok(['exec', '-T', 'a', 'cat', '/data/seed.txt'])).stdout).toBe('seeded\n');
+      expect((await p.ok(['exec', '-T', 'd', 'cat', '/data/seed.txt'])).stdout).toBe('seeded\n');
       // nothing at /nope in the image: the volume stays empty and root's
       expect(readdirSync(data('other'))).toEqual([]);
       expect(lstatSync(data('other')).uid).toBe(0);
@@ -89,7 +97,7 @@ volumes: { vol: {}, empty: {}, other: {} }
 
       // a volume is populated once: what the user removed stays removed across a recreate
       await p.ok(['exec', '-T', 'a', 'rm', '/data/seed.txt']);
-      await p.ok(['up', '-d', '--force-recreate', '-t', '0', 'a']);
+      await p.ok(['up', '-d', '--force-recreate', '--no-deps', '-t', '0', 'a']);
       expect(readdirSync(data('vol')).sort()).toEqual(['hard', 'link', 'sub']);
       // down keeps it, down -v (the cleanup) removes it
       await p.ok(['down', '-t', '0']);
