@@ -55,6 +55,8 @@ export interface RunConfigInput {
   name: string;
   /** the container's public id (64 hex): its first 12 are the default hostname, as in Docker */
   containerId?: string;
+  /** more of the labels Compose puts on a container (config-hash, image, working_dir, config_files) */
+  composeLabels?: Record<string, string>;
   number: number;
   bundleDir: string;
   netns: NetnsSpec;
@@ -142,6 +144,11 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       'com.docker.compose.service': s.name,
       'com.docker.compose.container-number': String(i.number),
       'com.docker.compose.oneoff': i.oneOff ? 'True' : 'False',
+      'com.docker.compose.depends_on': Object.entries(s.depends_on)
+        .map(([dep, d]) => `${dep}:${d.condition}:${d.restart === true}`)
+        .sort()
+        .join(','),
+      ...i.composeLabels,
       ...s.labels,
     },
   };

@@ -411,6 +411,12 @@ export class ProjectRuntime {
         lowerDirs: this.images.rootfs(image.id).lowerDirs,
         name,
         containerId: publicId,
+        composeLabels: {
+          'com.docker.compose.config-hash': hash,
+          'com.docker.compose.image': image.id,
+          'com.docker.compose.project.working_dir': this.project.workingDir,
+          'com.docker.compose.project.config_files': this.project.composeFiles.join(','),
+        },
         number: opts.number,
         bundleDir,
         netns,

@@ -216,6 +216,8 @@ volumes: { data: {} }
     expect(web!.CreatedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
     expect(web!.Labels).toMatch(new RegExp(`(^|,)com\\.docker\\.compose\\.project=${p.name}(,|$)`));
     expect(web!.Labels).toMatch(/(^|,)com\.docker\.compose\.service=web(,|$)/);
+    expect(web!.Labels).toMatch(/(^|,)com\.docker\.compose\.config-hash=[0-9a-f]{64}(,|$)/);
+    expect(web!.Labels).toMatch(new RegExp(`(^|,)com\\.docker\\.compose\\.project\\.working_dir=${p.dir}(,|$)`));
     expect(worker).toMatchObject({ Publishers: null, Ports: '', LocalVolumes: '0', Mounts: '' });
 
     const full = (await p.ok(['ps', '-q', 'web'])).stdout.trim();
