@@ -24,6 +24,8 @@ export interface AttachedNetwork {
   name: string;
   address: string;
   gateway: string;
+  /** an internal network: its resolver forwards nothing outside */
+  internal: boolean;
   /** DNS names on this network: service name, container name, aliases */
   aliases: string[];
 }

@@ -136,6 +136,7 @@ export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan>
 export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, progress: Progress): Promise<void> {
   for (const w of plan.warnings) progress.warn(w);
   rt.checkNetworks();
+  rt.reassertFirewall();
   await checkPorts(rt, plan);
   // The supervisor (a Node process) boots while the networks and containers are prepared: its
   // first request is the first container start.

@@ -69,3 +69,17 @@ export function bridgeMacFor(root: string, project: string, network: string): st
   h[0] = (h[0] & 0xfe) | 0x02;
   return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
+
+/**
+ * The container end of a veth gets a MAC derived from its IPv4 address (02:74 + the four
+ * address bytes, locally administered, unicast), as Docker's bridge driver did for years. A
+ * container recreated with the same address then has the same MAC, so the neighbour entries
+ * its peers and the host hold stay right: with a random MAC they keep sending to the old one
+ * until the entry expires (measured: 0 of 5 fetches within 1 s after a recreate). Two
+ * addresses never share a MAC on one bridge, because they never share the address.
+ */
+export function containerMacFor(address: string): string {
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) throw new RangeError(`not an IPv4 address: ${address}`);
+  return ['02', '74', ...parts.map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}

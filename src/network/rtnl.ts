@@ -92,6 +92,8 @@ export interface LinkAttrs {
   alias?: string;
   /** fixed hardware address "aa:bb:cc:dd:ee:ff" */
   mac?: string;
+  /** with newVeth: the hardware address of the peer (the container's end) */
+  peerMac?: string;
 }
 
 export function macBytes(mac: string): Buffer {
@@ -122,6 +124,7 @@ export const build = {
     const peerBody = [
       ifinfomsg(),
       attrStr(IFLA_IFNAME, peer),
+      ...(a.peerMac ? [attrBytes(IFLA_ADDRESS, macBytes(a.peerMac))] : []),
       ...(a.mtu ? [attrU32(IFLA_MTU, a.mtu)] : []),
       ...(peerNsFd !== undefined ? [attrU32(IFLA_NET_NS_FD, peerNsFd)] : []),
     ];

@@ -209,6 +209,7 @@ async function runOneOffIn(
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
     if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${serviceName}`);
     rt.checkNetworks();
+    rt.reassertFirewall();
     // dependencies first, as `up` would start them
     const deps = Object.keys(s.depends_on).filter((d) => rt.project.services[d]);
     if (o.deps !== false && deps.length) {
