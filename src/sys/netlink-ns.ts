@@ -1,7 +1,6 @@
 /**
  * libc calls the network part needs besides sockets: namespace switching for persistent
- * network namespace files, the bind mount that keeps them alive, and flock for the network
- * registries under <root>/network/.
+ * network namespace files and the bind mount that keeps them alive.
  */
 import { libc } from './libc.js';
 
@@ -12,9 +11,6 @@ export const O_CREAT = 0o100;
 export const O_CLOEXEC = 0o2000000;
 export const MS_BIND = 4096;
 export const MNT_DETACH = 2;
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 
 export const nsys = {
   open: libc.func('int open(const char *path, int flags, uint32_t mode)') as (p: string, f: number, m: number) => number,
@@ -29,5 +25,4 @@ export const nsys = {
     data: null,
   ) => number,
   umount2: libc.func('int umount2(const char *target, int flags)') as (target: string, flags: number) => number,
-  flock: libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number,
 };

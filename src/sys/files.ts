@@ -1,0 +1,233 @@
+/**
+ * Files the way the kernel makes them safe: atomic replacement and flock(2) lock files. The one
+ * implementation used by state, images, network and the supervisor.
+ *
+ * - `writeFileAtomic` / `writeFileAtomicSync`: the data goes to a temp file in the same folder
+ *   (`.<name>.<pid>.<random>.tmp`), is fsynced, renamed over the target and the folder is
+ *   fsynced, so a reader sees the old or the new content and a crash never leaves a torn or an
+ *   empty file. `durable: false` skips both fsyncs for files that are rebuilt anyway.
+ * - `lockFileSync` / `lockFile`: an exclusive flock on a lock file, waiting (polling, EINTR
+ *   retried) up to a deadline. The kernel releases it when the holder exits or is killed, so a
+ *   crash never leaves a stale lock. The holder writes its pid and command into the file so a
+ *   waiter can say whom it waits for.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { tryLockExclusive, unlock } from './flock.js';
+
+export interface AtomicWriteOptions {
+  /** file mode of a new file (default 0o644) */
+  mode?: number;
+  /** fsync the file and its folder (default true) */
+  durable?: boolean;
+}
+
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function fsyncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Replaces `file` with `data` atomically (see the module comment). Creates the folder. */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const durable = opts.durable ?? true;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  try {
+    const fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      if (durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (durable) fsyncDirSync(path.dirname(file));
+}
+
+/** The asynchronous writeFileAtomicSync. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const durable = opts.durable ?? true;
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  try {
+    const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      if (durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  if (durable) {
+    const dh = await fsp.open(path.dirname(file), 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  }
+}
+
+/** Whether `name` is a temp file of writeFileAtomic for `base`, and which pid made it. */
+export function atomicTempOf(name: string, base: string): number | undefined {
+  const prefix = `.${base}.`;
+  if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return undefined;
+  const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface LockHolder {
+  pid: number;
+  /** the holder's command line, e.g. "tscompose up -d" */
+  command: string;
+  /** ISO time the lock was taken */
+  since: string;
+}
+
+export interface HeldLock {
+  readonly path: string;
+  /** Releases the lock (the file stays). Safe to call twice. */
+  release(): void;
+}
+
+export interface LockOptions {
+  /** what the lock protects, for messages: "the image index" */
+  what: string;
+  /** give up after this long with STATE_LOCKED (default 10 s; 0 = fail at once when held) */
+  timeoutMs?: number;
+  /** the holder's command to record (default: this process's command line) */
+  command?: string;
+  /** what to tell the user to do when it times out */
+  hint?: string;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+export function describeHolder(holder: LockHolder | undefined): string {
+  return holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another tscompose process';
+}
+
+export function readLockHolder(file: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    if (typeof v.pid !== 'number' || typeof v.command !== 'string' || typeof v.since !== 'string') return undefined;
+    return { pid: v.pid, command: v.command, since: v.since };
+  } catch {
+    return undefined;
+  }
+}
+
+function openLock(file: string, what: string): number {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    return fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  } catch (e) {
+    throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of ${what}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'tscompose needs write access to its state root (run as root, or set TSCOMPOSE_ROOT)',
+    });
+  }
+}
+
+function held(fd: number, file: string, context: string, command: string): HeldLock {
+  const me: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
+  const buf = Buffer.from(JSON.stringify(me) + '\n');
+  fs.ftruncateSync(fd, 0);
+  fs.writeSync(fd, buf, 0, buf.length, 0);
+  let released = false;
+  return {
+    path: file,
+    release(): void {
+      if (released) return;
+      released = true;
+      try {
+        fs.ftruncateSync(fd, 0);
+        unlock(fd, context);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+function timedOut(file: string, o: LockOptions): TscError {
+  const secs = Math.round((o.timeoutMs ?? 10_000) / 100) / 10;
+  return new TscError('STATE_LOCKED', `${o.what} is locked by ${describeHolder(readLockHolder(file))}${o.timeoutMs === 0 ? '' : ` (waited ${secs}s)`} (${file})`, {
+    hint: o.hint ?? 'wait for that command to finish, then run again',
+  });
+}
+
+const defaultCommand = (): string => ['tscompose', ...process.argv.slice(2)].join(' ');
+
+/** Takes the lock, blocking the thread while it waits (for short critical sections in synchronous code). */
+export function lockFileSync(file: string, o: LockOptions): HeldLock {
+  const fd = openLock(file, o.what);
+  const context = `locking ${o.what} (${file})`;
+  try {
+    const deadline = Date.now() + (o.timeoutMs ?? 10_000);
+    while (!tryLockExclusive(fd, context)) {
+      if (Date.now() >= deadline) throw timedOut(file, o);
+      Atomics.wait(sleeper, 0, 0, 10);
+    }
+    return held(fd, file, context, o.command ?? defaultCommand());
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Takes the lock, waiting on the event loop. */
+export async function lockFile(file: string, o: LockOptions): Promise<HeldLock> {
+  const fd = openLock(file, o.what);
+  const context = `locking ${o.what} (${file})`;
+  try {
+    const deadline = Date.now() + (o.timeoutMs ?? 10_000);
+    while (!tryLockExclusive(fd, context)) {
+      if (Date.now() >= deadline) throw timedOut(file, o);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return held(fd, file, context, o.command ?? defaultCommand());
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Runs `fn` holding the lock (lockFileSync). */
+export function withLockSync<T>(file: string, o: LockOptions, fn: () => T): T {
+  const lock = lockFileSync(file, o);
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/** Runs `fn` holding the lock (lockFile). */
+export async function withLock<T>(file: string, o: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockFile(file, o);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
