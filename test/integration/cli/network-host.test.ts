@@ -31,6 +31,7 @@ services:
   client:
     image: busybox:latest
     command: sleep 3600
+    extra_hosts: ["myhost:host-gateway"]
   locked:
     image: busybox:latest
     command: sleep 3600
@@ -51,6 +52,12 @@ networks:
     // the resolver forwards over TCP too (nslookup asks over UDP; a TCP question is checked in the unit suite)
     const unknown = await p.run(['exec', 'client', 'nslookup', 'nothing.test']);
     expect(unknown.code).not.toBe(0);
+    // the host as seen from a container: extra_hosts host-gateway and host.docker.internal are the gateway
+    const hosts = (await p.ok(['exec', 'client', 'cat', '/etc/hosts'])).stdout;
+    const gateway = /^(\d+\.\d+\.\d+\.\d+)\s+myhost$/m.exec(hosts)?.[1];
+    expect(gateway).toMatch(/\.1$/);
+    const hostName = (await p.ok(['exec', 'client', 'nslookup', 'host.docker.internal'])).stdout;
+    expect(hostName).toContain(`Address: ${gateway}`);
 
     const byAddress = await p.run(['exec', 'locked', 'timeout', '3', 'wget', '-q', '-O', '-', `http://${outside.address}:8000/`]);
     expect(byAddress.code).not.toBe(0);
