@@ -4,6 +4,7 @@
  */
 import { TscError } from '../common/errors.js';
 import { NetlinkSocket } from '../sys/netlink.js';
+import { E, hasErrno } from '../sys/libc.js';
 import {
   AF_INET,
 } from '../sys/socket.js';
@@ -276,7 +277,7 @@ export class Rtnl {
     try {
       this.deleteLink(l.index, name);
     } catch (e) {
-      if ((e as { errno?: number }).errno === 19) return false; // gone meanwhile (ENODEV)
+      if (hasErrno(e, E.ENODEV)) return false; // gone meanwhile
       throw e;
     }
     return true;
@@ -302,7 +303,7 @@ export class Rtnl {
       const m = msgs.find((x) => x.type === RTM_NEWLINK);
       return m ? parseLink(m.payload) : undefined;
     } catch (e) {
-      if ((e as { errno?: number }).errno === 19) return undefined; // ENODEV
+      if (hasErrno(e, E.ENODEV)) return undefined;
       throw e;
     }
   }
