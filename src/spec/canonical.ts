@@ -218,6 +218,12 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
 
 // ----------------------------------------------------------------------------- volumes
 
+/** Go's path.Clean on a container path: `/var/www/html/` → `/var/www/html`, `/a//b/../c` → `/a/c` (Compose cleans volume targets). */
+export function cleanContainerPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 function isHostPathLike(src: string): boolean {
   return src.startsWith('.') || src.startsWith('/') || src.startsWith('~') || src.includes('/');
 }
@@ -249,7 +255,7 @@ export function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
     out.type = 'volume';
     out.source = source;
   }
-  out.target = target;
+  out.target = cleanContainerPath(target);
   let readOnly = false;
   const bind: Obj = {};
   const volume: Obj = {};
@@ -281,7 +287,7 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
   } else if (type === 'bind') {
     throw specError(ctx, p, 'a bind mount needs "source" (the host path)');
   }
-  out.target = target;
+  out.target = type === 'npipe' || rawKept(target, ctx) ? target : cleanContainerPath(target);
   out.read_only = v.read_only === undefined ? false : bool(v.read_only, ctx, [...p, 'read_only']);
   if (v.consistency !== undefined) out.consistency = v.consistency;
   if (type === 'bind') {

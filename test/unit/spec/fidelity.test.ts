@@ -31,3 +31,18 @@ describe('a "$" that starts no variable', () => {
     });
   });
 });
+
+describe('volume targets', () => {
+  it('are cleaned as Compose does (path.Clean), so -f files merge by target', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    volumes:\n      - ./html:/var/www/html/\n      - type: volume\n        source: data\n        target: /data//x/../y/\nvolumes:\n  data: {}\n');
+      p.write('compose.override.yaml', 'services:\n  web:\n    volumes:\n      - ./site:/var/www/html:ro\n      - /tmp:/data/y\n');
+      const proj = await p.load();
+      const vols = proj.services.web.volumes;
+      expect(vols.map((v) => [v.target, v.source?.replace(p.dir, '.'), v.read_only])).toEqual([
+        ['/var/www/html', './site', true],
+        ['/data/y', '/tmp', false],
+      ]);
+    });
+  });
+});
