@@ -231,6 +231,9 @@ function isHostPathLike(src: string): boolean {
 /** One short-syntax volume ("src:dst[:mode]", "dst") → long form. */
 export function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
   const parts = raw.split(':');
+  if (parts.length > 1 && parts.some((x) => x === '')) {
+    throw specError(ctx, p, `invalid volume ${JSON.stringify(raw)}: empty section between colons`, 'a variable used in it may be unset or empty; write [SOURCE:]CONTAINER_PATH[:MODE]');
+  }
   let source: string | undefined;
   let target: string;
   let mode: string | undefined;

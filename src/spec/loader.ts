@@ -76,6 +76,8 @@ interface Loader {
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
   cache: Map<string, { data: Obj; positions: SourceMap }>;
+  /** set when any file read has a top-level key (Compose rejects a project of empty files) */
+  nonEmpty?: boolean;
 }
 
 // ----------------------------------------------------------------------------- discovery
@@ -135,6 +137,7 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
     const pos = parsed.positions.find(p);
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;
   };
+  if (Object.keys(parsed.data as Obj).length > 0) ld.nonEmpty = true;
   const data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
   validateFile(data, { file, positions: parsed.positions });
   const out = { data, positions: parsed.positions };
@@ -310,8 +313,14 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
   const s = unwrap(frag.data) as Obj;
   const ctx = { file: frag.file, positions: frag.positions };
   const at = (...p: Path): Path => ['services', name, ...p];
-  if (s.image === undefined && s.build === undefined) {
+  // `image: ""` is no image (compose-go compares with the empty string)
+  if (s.image === '') delete s.image;
+  if (s.image === undefined && s.build === undefined && s.provider === undefined) {
     throw specError(ctx, at(), `service ${JSON.stringify(name)} has neither an image nor a build context specified`, 'add image: (for example image: busybox:latest)');
+  }
+  const platforms = (s.build as Obj | undefined)?.platforms;
+  if (typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
+    throw specError(ctx, at('platform'), `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`, 'add it to build.platforms or change platform');
   }
   // environment: env_file contents first, then `environment` on top.
   const env: Record<string, string | null> = {};
@@ -544,6 +553,9 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     model = model ? mergeModels(model, m) : m;
   }
   if (!model) throw new TscError('SPEC_NOT_FOUND', 'no compose file given');
+  if (!ld.nonEmpty) {
+    throw new TscError('SPEC_INVALID', `empty compose file: ${files.join(', ')} ${files.length > 1 ? 'define' : 'defines'} nothing`, { hint: 'add a services: section' });
+  }
 
   // project name
   let name: string;
