@@ -12,8 +12,9 @@ import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
-import { ProjectSchema, type Network, type Project, type Service, type Volume } from './schema.js';
-import { validateFile } from './validate.js';
+import { ProjectSchema, type DependsOn, type Network, type Project, type Service, type Volume } from './schema.js';
+import { addImpliedDependencies, parseLink, type ImpliedDependency } from './implied.js';
+import { checkUnknownKeys, validateFile } from './validate.js';
 import { parseComposeYaml, Tagged } from './yaml.js';
 
 export interface LoadOptions {
@@ -138,7 +139,14 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;
   };
   if (Object.keys(parsed.data as Obj).length > 0) ld.nonEmpty = true;
-  const data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
+  let data: Obj;
+  try {
+    data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
+  } catch (e) {
+    // an unknown key (`pre_start:`) is the real problem, not the syntax of its value
+    if (e instanceof TscError && e.code === 'SPEC_INTERPOLATION') checkUnknownKeys(parsed.data, { file, positions: parsed.positions });
+    throw e;
+  }
   validateFile(data, { file, positions: parsed.positions });
   const out = { data, positions: parsed.positions };
   ld.cache.set(file, out);
@@ -299,7 +307,7 @@ const SUPPORTED_KEYS = new Set([
   'memswap_limit', 'cpus', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'pids_limit', 'user', 'working_dir',
   'hostname', 'domainname', 'labels', 'init', 'stop_signal', 'stop_grace_period', 'read_only', 'cap_add', 'cap_drop',
   'privileged', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'sysctls', 'ulimits', 'group_add', 'tty', 'stdin_open',
-  'container_name', 'profiles', 'pull_policy', 'scale',
+  'container_name', 'profiles', 'pull_policy', 'scale', 'links',
 ]);
 const SUPPORTED_DEPLOY = new Set(['replicas', 'resources']);
 
@@ -309,7 +317,7 @@ function stringMap(d: Record<string, string | null>): Record<string, string> {
   return out;
 }
 
-function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Service {
+function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implied: Map<string, Map<string, ImpliedDependency>>): Service {
   const s = unwrap(frag.data) as Obj;
   const ctx = { file: frag.file, positions: frag.positions };
   const at = (...p: Path): Path => ['services', name, ...p];
@@ -351,7 +359,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     volumes: s.volumes ?? [],
     tmpfs: s.tmpfs ?? [],
     networks: s.networks ?? {},
-    depends_on: s.depends_on ?? {},
+    depends_on: { ...((s.depends_on as Obj | undefined) ?? {}) },
     labels: stringMap((s.labels as Record<string, string | null>) ?? {}),
     cap_add: s.cap_add ?? [],
     cap_drop: s.cap_drop ?? [],
@@ -370,6 +378,8 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     if (s[k] !== undefined) svc[k] = s[k];
   }
   if (s.env_file !== undefined) svc.env_file = s.env_file;
+  if (Array.isArray(s.links)) svc.links = s.links.map((l) => parseLink(String(l)));
+  implied.set(name, addImpliedDependencies(name, s, svc.depends_on as Record<string, DependsOn>));
   if (s.build !== undefined) {
     const b = { ...(s.build as Obj) };
     b.dockerfile ??= 'Dockerfile';
@@ -569,29 +579,29 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
 
   // services
   const all: Record<string, Service> = {};
-  for (const [n, frag] of Object.entries(model.services)) all[n] = finalizeService(n, frag, ld);
+  // links, network_mode/ipc/pid `service:X` and volumes_from add implied depends_on entries
+  const implied = new Map<string, Map<string, ImpliedDependency>>();
+  for (const [n, frag] of Object.entries(model.services)) all[n] = finalizeService(n, frag, ld, implied);
   const fragOf = (n: string) => model!.services[n];
+  /** where `from`'s dependency on `dep` is declared: its implied origin or its depends_on entry */
+  const edgePath = (from: string, dep: string): Path => implied.get(from)?.get(dep)?.path ?? dependsOnPath(from, dep, fragOf(from), ld);
 
-  // network_mode: service:X is an implicit dependency
-  for (const s of Object.values(all)) {
-    const nm = s.network_mode;
-    if (nm?.startsWith('service:')) {
-      const dep = nm.slice('service:'.length);
-      if (!(dep in all)) throw specError(fragOf(s.name), ['services', s.name, 'network_mode'], `network_mode refers to unknown service ${JSON.stringify(dep)}`, hintFor(dep, Object.keys(all)));
-      if (!(dep in s.depends_on)) s.depends_on[dep] = { condition: 'service_started', restart: false, required: true };
-    }
-  }
   // depends_on names must exist
   for (const s of Object.values(all)) {
     for (const dep of Object.keys(s.depends_on)) {
       if (!(dep in all)) {
-        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'depends_on', dep])}service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`, { hint: hintFor(dep, Object.keys(all)) });
+        const origin = implied.get(s.name)?.get(dep);
+        const what = origin ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}` : `service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`;
+        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), edgePath(s.name, dep))}${origin ? `${formatPath(origin.path)}: ` : ''}${what}`, { hint: hintFor(dep, Object.keys(all)) });
       }
     }
   }
   const cycle = findCycle(Object.fromEntries(Object.values(all).map((s) => [s.name, Object.keys(s.depends_on)])));
   if (cycle) {
-    throw new TscError('SPEC_REFERENCE', `dependency cycle between services: ${cycle.join(' -> ')}`, { hint: 'remove one of these depends_on entries' });
+    const first = edgePath(cycle[0], cycle[1]);
+    throw new TscError('SPEC_REFERENCE', `${posText(fragOf(cycle[0]), first)}${formatPath(first)}: dependency cycle between services: ${cycle.join(' -> ')}`, {
+      hint: 'remove one of these dependencies (depends_on, links, volumes_from or a service: namespace)',
+    });
   }
 
   // profiles
@@ -714,6 +724,16 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }
   return project;
+}
+
+/** The path of a depends_on entry as written: `depends_on.db` (mapping) or `depends_on[1]` (list). */
+function dependsOnPath(from: string, dep: string, frag: ServiceFragment, ld: Loader): Path {
+  const base: Path = ['services', from, 'depends_on'];
+  if (frag.positions.get([...base, dep])) return [...base, dep];
+  const raw = ld.cache.get(frag.file)?.data.services;
+  const list = isObj(raw) && isObj(raw[from]) ? (raw[from] as Obj).depends_on : undefined;
+  const i = Array.isArray(list) ? list.indexOf(dep) : -1;
+  return i >= 0 ? [...base, i] : [...base, dep];
 }
 
 function posText(frag: ServiceFragment, p: Path): string {

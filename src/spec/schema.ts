@@ -500,6 +500,8 @@ export const ServiceSchema = z
     container_name: z.string().optional(),
     profiles: z.array(z.string()),
     pull_policy: z.string().optional(),
+    /** `links: [db, "db:alias"]`: the service linked to and the name it is known by (the service's own name without an alias) */
+    links: z.array(z.object({ service: z.string(), alias: z.string() })).optional(),
     /** x-* keys of the service */
     extensions: ext_,
     /** valid Compose keys tscompose keeps but does not act on (see Project.warnings) */

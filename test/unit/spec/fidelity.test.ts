@@ -95,3 +95,103 @@ describe('rejected as Compose rejects them', () => {
     });
   });
 });
+
+describe('error precedence and positions', () => {
+  it('a dependency cycle names where its first edge is declared, implied edges included', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_started\n  b:\n    image: x\n    links: ["a:alias"]\n');
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_REFERENCE');
+      expect(e.message).toBe(`${p.dir}/compose.yaml:5:7: services.a.depends_on.b: dependency cycle between services: a -> b -> a`);
+      p.write('compose.yaml', 'services:\n  b:\n    image: x\n    volumes_from: [a]\n  a:\n    image: x\n    network_mode: service:b\n');
+      expect((await rejection(p.load())).message).toBe(`${p.dir}/compose.yaml:7:5: services.a.network_mode: dependency cycle between services: a -> b -> a`);
+    });
+  });
+
+  it('an unknown key wins over an interpolation error in its value', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    pre_start:\n      - command: echo ${}\n');
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_INVALID');
+      expect(e.message).toMatch(/compose\.yaml:4:5: services\.web\.pre_start: unknown key "pre_start"/);
+      // a bad expression under a known key is still an interpolation error
+      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    command: echo ${}\n');
+      expect((await rejection(p.load())).code).toBe('SPEC_INTERPOLATION');
+    });
+  });
+
+  it('an implied dependency on an undefined service names its field', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    links: [dbb]\n  db:\n    image: x\n');
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_REFERENCE');
+      expect(e.message).toMatch(/compose\.yaml:4:13: services\.web\.links\[0\]: links refers to undefined service "dbb"$/);
+      expect(e.hint).toBe('did you mean "db"?');
+    });
+  });
+});
+
+describe('implied dependencies (links, service: namespaces, volumes_from)', () => {
+  const compose = [
+    'services:',
+    '  web:',
+    '    image: x',
+    '    links: [db, "cache:redis"]',
+    '    ipc: service:shm',
+    '    volumes_from: [files, "logs:ro", "container:other"]',
+    '    depends_on:',
+    '      cache:',
+    '        condition: service_healthy',
+    '  sidecar:',
+    '    image: x',
+    '    network_mode: service:web',
+    '    pid: service:web',
+    '  db: {image: x}',
+    '  cache: {image: x, healthcheck: {test: [CMD, "true"]}}',
+    '  shm: {image: x, ipc: shareable}',
+    '  files: {image: x}',
+    '  logs: {image: x}',
+    '',
+  ].join('\n');
+
+  it('become depends_on entries with the fields compose-go sets; explicit entries win', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', compose);
+      const proj = await p.load();
+      const started = (restart: boolean) => ({ condition: 'service_started', restart, required: true });
+      expect(proj.services.web.depends_on).toEqual({
+        cache: { condition: 'service_healthy', restart: false, required: true },
+        db: started(true),
+        shm: started(true),
+        files: started(false),
+        logs: started(false),
+      });
+      expect(proj.services.sidecar.depends_on).toEqual({ web: started(true) });
+      expect(proj.services.web.links).toEqual([{ service: 'db', alias: 'db' }, { service: 'cache', alias: 'redis' }]);
+      expect(proj.services.web.unsupported.links).toBeUndefined();
+      expect(proj.warnings.join('\n')).not.toMatch(/links/);
+    });
+  });
+
+  it('show in config output as Compose prints them, links in their short form', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', compose);
+      const { renderConfig } = await import('../../../src/spec/index.js');
+      const view = JSON.parse(renderConfig(await p.load(), 'json'));
+      expect(view.services.web.links).toEqual(['db', 'cache:redis']);
+      expect(view.services.web.depends_on.db).toEqual({ condition: 'service_started', restart: true, required: true });
+      expect(view.services.web.depends_on.files).toEqual({ condition: 'service_started', restart: false, required: true });
+      expect(view.services.sidecar.depends_on).toEqual({ web: { condition: 'service_started', restart: true, required: true } });
+    });
+  });
+
+  it('`up SERVICE` and `config SERVICE` bring the implied dependencies along', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    links: [db]\n  db:\n    image: x\n    profiles: [data]\n');
+      const proj = await p.load({ services: ['web'] });
+      expect(Object.keys(proj.services)).toEqual(['db', 'web']);
+      const e = await rejection(p.load());
+      expect(e.message).toMatch(/service "web" depends on "db", which is not enabled/);
+    });
+  });
+});
