@@ -307,7 +307,7 @@ const SUPPORTED_KEYS = new Set([
   'memswap_limit', 'cpus', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'pids_limit', 'user', 'working_dir',
   'hostname', 'domainname', 'labels', 'init', 'stop_signal', 'stop_grace_period', 'read_only', 'cap_add', 'cap_drop',
   'privileged', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'sysctls', 'ulimits', 'group_add', 'tty', 'stdin_open',
-  'container_name', 'profiles', 'pull_policy', 'scale', 'links',
+  'container_name', 'profiles', 'pull_policy', 'scale', 'links', 'provider',
 ]);
 const SUPPORTED_DEPLOY = new Set(['replicas', 'resources']);
 
@@ -379,6 +379,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
   }
   if (s.env_file !== undefined) svc.env_file = s.env_file;
   if (Array.isArray(s.links)) svc.links = s.links.map((l) => parseLink(String(l)));
+  if (s.provider !== undefined) svc.provider = s.provider;
   implied.set(name, addImpliedDependencies(name, s, svc.depends_on as Record<string, DependsOn>));
   if (s.build !== undefined) {
     const b = { ...(s.build as Obj) };
