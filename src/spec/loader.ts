@@ -8,11 +8,12 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
-import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
+import { parseEnvFile, readEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
 import { ProjectSchema, type DependsOn, type Network, type Project, type Service, type Volume } from './schema.js';
+import { applyEnvFiles } from './service-env.js';
 import { addImpliedDependencies, parseLink, type ImpliedDependency } from './implied.js';
 import { checkUnknownKeys, validateFile } from './validate.js';
 import { parseComposeYaml, Tagged } from './yaml.js';
@@ -330,17 +331,8 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
   if (typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
     throw specError(ctx, at('platform'), `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`, 'add it to build.platforms or change platform');
   }
-  // environment: env_file contents first, then `environment` on top.
+  // environment as declared; env_file contents go under it once the selection is known (applyEnvFiles)
   const env: Record<string, string | null> = {};
-  for (const ef of (s.env_file as { path: string; required: boolean; format?: string }[] | undefined) ?? []) {
-    if (!existsSync(ef.path)) {
-      if (ef.required) throw specError(ctx, at('env_file'), `env file ${ef.path} not found`, 'create it, or mark it optional with `required: false`');
-      continue;
-    }
-    if (ef.format === undefined) Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
-    else if (ef.format === 'raw') Object.assign(env, readRawEnvFile(ef.path));
-    else throw specError(ctx, at('env_file'), `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`, 'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)');
-  }
   for (const [k, v] of Object.entries((s.environment as Record<string, string | null> | undefined) ?? {})) {
     env[k] = v === null ? (ld.lookupValue(k) ?? null) : v;
   }
@@ -622,6 +614,11 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
       for (const d of Object.keys(all[n].depends_on)) if (!enabled.has(d)) queue.push(d);
     }
   }
+  // env files: required for the services the command works on (named ones and their
+  // dependencies, else every enabled one), as compose-go resolves them after selection
+  const selected = opts.services?.length ? withDeps(opts.services, all) : enabled;
+  for (const [n, s] of Object.entries(all)) applyEnvFiles(s, { ...fragOf(n), lookupValue }, enabled.has(n) && selected.has(n));
+
   for (const n of [...enabled].sort()) {
     const s = all[n];
     for (const [dep, cfg] of Object.entries(s.depends_on)) {
@@ -725,6 +722,19 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }
   return project;
+}
+
+/** `names` and everything they depend on, transitively. */
+function withDeps(names: string[], all: Record<string, Service>): Set<string> {
+  const out = new Set<string>();
+  const queue = [...names];
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (out.has(n) || !all[n]) continue;
+    out.add(n);
+    queue.push(...Object.keys(all[n].depends_on));
+  }
+  return out;
 }
 
 /** The path of a depends_on entry as written: `depends_on.db` (mapping) or `depends_on[1]` (list). */

@@ -195,3 +195,56 @@ describe('implied dependencies (links, service: namespaces, volumes_from)', () =
     });
   });
 });
+
+describe('env files of services the command does not work on', () => {
+  const compose = [
+    'services:',
+    '  web:',
+    '    image: x',
+    '    env_file: [web.env]',
+    '    depends_on: [db]',
+    '  db:',
+    '    image: x',
+    '    env_file:',
+    '      - db.env',
+    '      - path: optional.env',
+    '        required: false',
+    '  worker:',
+    '    image: x',
+    '    env_file: [missing.env]',
+    '  tool:',
+    '    image: x',
+    '    profiles: [tools]',
+    '    env_file: [missing-too.env]',
+    '',
+  ].join('\n');
+
+  it('are not needed: config/up SERVICE need only the env files of that service and its dependencies', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', compose);
+      p.write('web.env', 'A=1\n');
+      p.write('db.env', 'B=2\n');
+      const proj = await p.load({ services: ['web'] });
+      expect(proj.services.web.environment).toEqual({ A: '1' });
+      expect(proj.services.db.environment).toEqual({ B: '2' });
+      // the whole project needs worker's file; a disabled service's file is never needed
+      const e = await rejection(p.load());
+      expect(e.code).toBe('SPEC_INVALID');
+      expect(e.message).toMatch(/compose\.yaml:14:5: services\.worker\.env_file: env file .*missing\.env not found/);
+      // a dependency's missing file is still an error
+      p.write('compose.yaml', compose.replace('      - db.env', '      - nope.env'));
+      expect((await rejection(p.load({ services: ['web'] }))).message).toMatch(/services\.db\.env_file: env file .*nope\.env not found/);
+    });
+  });
+
+  it('are still read when present, and environment still wins over them', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    env_file: [a.env]\n    environment: [K=from-env]\n  b:\n    image: x\n    env_file: [b.env]\n');
+      p.write('a.env', 'K=from-file\nL=2\n');
+      p.write('b.env', 'M=3\n');
+      const proj = await p.load({ services: ['b'] });
+      expect(proj.services.a.environment).toEqual({ K: 'from-env', L: '2' });
+      expect(proj.services.b.environment).toEqual({ M: '3' });
+    });
+  });
+});
