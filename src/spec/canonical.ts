@@ -24,6 +24,8 @@ export interface CanonContext {
   env: (name: string) => string | undefined;
   /** --no-interpolate: values still holding a `$` expression are kept as written */
   raw?: boolean;
+  /** --no-path-resolution: host paths are kept as written */
+  keepPaths?: boolean;
 }
 
 /** In raw mode a typed value still holding a variable is kept as its text. */
@@ -42,6 +44,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 export function resolveHostPath(p: string, ctx: CanonContext): string {
+  if (ctx.keepPaths) return p;
   if (p === '~' || p.startsWith('~/')) {
     const home = ctx.env('HOME') ?? os.homedir();
     return path.join(home, p.slice(1));

@@ -40,6 +40,14 @@ export interface LoadOptions {
    * for display only: typed fields may then hold the expression text instead of a number.
    */
   interpolate?: boolean;
+  /**
+   * false = skip the consistency checks (`config --no-consistency`): a service without image,
+   * undefined depends_on targets, networks and volumes, platform/build.platforms, network_mode
+   * with networks, scale/replicas. For display only.
+   */
+  consistency?: boolean;
+  /** false = keep relative host paths as written (`config --no-path-resolution`). For display only. */
+  resolvePaths?: boolean;
 }
 
 export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -74,6 +82,10 @@ interface LoadedModel {
 interface Loader {
   interp: InterpolationContext;
   raw: boolean;
+  /** consistency checks on (see LoadOptions.consistency) */
+  strict: boolean;
+  /** host paths kept as written (LoadOptions.resolvePaths false) */
+  keepPaths: boolean;
   warnings: string[];
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
@@ -157,15 +169,17 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
 /** Loads one file into canonical fragments (include and extends resolved). */
 function loadFile(file: string, baseDir: string, ld: Loader, includeStack: string[]): LoadedModel {
   const { data, positions } = loadRawFile(file, ld);
-  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw };
+  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
+  // included files are loaded from their resolved paths whatever the display mode
+  const loadCtx: CanonContext = { ...ctx, keepPaths: false };
   const model: LoadedModel = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, models: {}, extensions: {}, files: [file] };
 
   // include: each entry is loaded as its own sub-project, then its resources are added.
   const includes = (data.include as unknown[] | undefined) ?? [];
   includes.forEach((entry, i) => {
     const e = typeof entry === 'string' ? { path: entry } : (stripTags(entry) as Obj);
-    const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => resolveHostPath(String(p), ctx));
-    const projDir = e.project_directory !== undefined ? resolveHostPath(String(e.project_directory), ctx) : path.dirname(paths[0]);
+    const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => resolveHostPath(String(p), loadCtx));
+    const projDir = e.project_directory !== undefined ? resolveHostPath(String(e.project_directory), loadCtx) : path.dirname(paths[0]);
     for (const p of paths) {
       if (includeStack.includes(p)) throw specError(ctx, ['include', i], `include cycle: ${[...includeStack, p].join(' -> ')}`);
     }
@@ -173,7 +187,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     // their own env files (default: the .env of their project directory).
     const envFiles =
       e.env_file !== undefined
-        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), ctx))
+        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), loadCtx))
         : [path.join(projDir, '.env')].filter((f) => existsSync(f));
     const incVars: Record<string, string> = {};
     for (const f of envFiles) Object.assign(incVars, readEnvFile(f, ld.lookupValue));
@@ -253,7 +267,7 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
       throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(baseName)} not found in ${other}`, hintFor(baseName, Object.keys(services)));
     }
     // Paths in the extended file stay relative to that file.
-    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw };
+    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
     const otherCanon: Record<string, Obj> = {};
     for (const [n, s] of Object.entries(services)) otherCanon[n] = canonicalService((s ?? {}) as Obj, otherCtx, ['services', n]);
     base = resolveExtends(baseName, otherCanon, other, ld, [...stack, id], memo);
@@ -324,11 +338,11 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
   const at = (...p: Path): Path => ['services', name, ...p];
   // `image: ""` is no image (compose-go compares with the empty string)
   if (s.image === '') delete s.image;
-  if (s.image === undefined && s.build === undefined && s.provider === undefined) {
+  if (ld.strict && s.image === undefined && s.build === undefined && s.provider === undefined) {
     throw specError(ctx, at(), `service ${JSON.stringify(name)} has neither an image nor a build context specified`, 'add image: (for example image: busybox:latest)');
   }
   const platforms = (s.build as Obj | undefined)?.platforms;
-  if (typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
+  if (ld.strict && typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
     throw specError(ctx, at('platform'), `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`, 'add it to build.platforms or change platform');
   }
   // environment as declared; env_file contents go under it once the selection is known (applyEnvFiles)
@@ -339,7 +353,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
   const deploy = s.deploy as Obj | undefined;
   if (s.scale !== undefined) {
     const rep = deploy?.replicas;
-    if (rep !== undefined && rep !== s.scale) throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
+    if (ld.strict && rep !== undefined && rep !== s.scale) throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
   }
   const svc: Obj = {
     name,
@@ -393,7 +407,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
     if (res?.reservations !== undefined) ld.warnings.push(`services.${name}.deploy.resources.reservations is not supported by tscompose yet: it is kept in the model but has no effect`);
     svc.deploy = d;
   }
-  if (s.network_mode !== undefined && s.networks !== undefined) {
+  if (ld.strict && s.network_mode !== undefined && s.networks !== undefined) {
     throw specError(ctx, at('network_mode'), `service ${JSON.stringify(name)} sets both network_mode and networks`, 'use one of them: network_mode replaces the service\'s networks');
   }
   for (const [k, v] of Object.entries(s)) {
@@ -548,7 +562,15 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   if (projectDir !== (explicitDir ?? workingDir)) readDotenv(projectDir);
 
   const report = new Map<string, EnvironmentEntry>();
-  const ld: Loader = { interp: { lookup, report, warnings }, raw: opts.interpolate === false, warnings, lookupValue, cache: new Map() };
+  const ld: Loader = {
+    interp: { lookup, report, warnings },
+    raw: opts.interpolate === false,
+    strict: opts.consistency !== false,
+    keepPaths: opts.resolvePaths === false,
+    warnings,
+    lookupValue,
+    cache: new Map(),
+  };
 
   let model: LoadedModel | undefined;
   for (const f of files) {
@@ -582,7 +604,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   // depends_on names must exist
   for (const s of Object.values(all)) {
     for (const dep of Object.keys(s.depends_on)) {
-      if (!(dep in all)) {
+      if (!(dep in all) && ld.strict) {
         const origin = implied.get(s.name)?.get(dep);
         const what = origin ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}` : `service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`;
         throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), edgePath(s.name, dep))}${origin ? `${formatPath(origin.path)}: ` : ''}${what}`, { hint: hintFor(dep, Object.keys(all)) });
@@ -609,7 +631,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     const queue = [want];
     while (queue.length) {
       const n = queue.shift()!;
-      if (enabled.has(n) && n !== want) continue;
+      if ((enabled.has(n) && n !== want) || !all[n]) continue;
       enabled.add(n);
       for (const d of Object.keys(all[n].depends_on)) if (!enabled.has(d)) queue.push(d);
     }
@@ -617,12 +639,12 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   // env files: required for the services the command works on (named ones and their
   // dependencies, else every enabled one), as compose-go resolves them after selection
   const selected = opts.services?.length ? withDeps(opts.services, all) : enabled;
-  for (const [n, s] of Object.entries(all)) applyEnvFiles(s, { ...fragOf(n), lookupValue }, enabled.has(n) && selected.has(n));
+  for (const [n, s] of Object.entries(all)) applyEnvFiles(s, { ...fragOf(n), lookupValue, baseDir: workingDir }, enabled.has(n) && selected.has(n));
 
   for (const n of [...enabled].sort()) {
     const s = all[n];
     for (const [dep, cfg] of Object.entries(s.depends_on)) {
-      if (enabled.has(dep)) continue;
+      if (enabled.has(dep) || !all[dep]) continue; // an undefined one: only with --no-consistency
       if (cfg.required) {
         throw new TscError('SPEC_REFERENCE', `service ${JSON.stringify(n)} depends on ${JSON.stringify(dep)}, which is not enabled: it has profile${all[dep].profiles.length > 1 ? 's' : ''} ${all[dep].profiles.join(', ')}`, {
           hint: `enable it with --profile ${all[dep].profiles[0]} (or COMPOSE_PROFILES), or name ${dep} on the command line`,
@@ -645,14 +667,14 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
         if (enabled.has(s.name)) networks.default = finalizeNetwork('default', null, name);
         continue;
       }
-      if (!(net in networks)) {
+      if (!(net in networks) && ld.strict) {
         throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'networks', net])}service ${JSON.stringify(s.name)} refers to undefined network ${JSON.stringify(net)}`, {
           hint: hintFor(net, Object.keys(networks)) ?? `declare it under the top-level networks: key`,
         });
       }
     }
     s.volumes.forEach((v, i) => {
-      if (v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
+      if (ld.strict && v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
         throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'volumes', i])}service ${JSON.stringify(s.name)} refers to undefined volume ${JSON.stringify(v.source)}`, {
           hint: nearest(v.source, Object.keys(volumes)) ? `did you mean ${JSON.stringify(nearest(v.source, Object.keys(volumes)))}?` : 'declare it under the top-level volumes: key, or write a path (./dir) for a bind mount',
         });
@@ -690,7 +712,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   }
   for (const n of enabled) {
     const s = all[n];
-    if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
+    if (ld.strict && s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
       throw specError(fragOf(n), ['services', n, 'container_name'], `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`, 'remove container_name or set deploy.replicas to 1');
     }
   }
@@ -717,7 +739,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     warnings: [...new Set(warnings)],
   };
   const check = ProjectSchema.safeParse(project);
-  if (!check.success && !ld.raw) {
+  if (!check.success && !ld.raw && ld.strict) {
     const i = check.error.issues[0];
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }

@@ -5,6 +5,7 @@
  * file is skipped, not an error.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 import { specError } from './canonical.js';
 import { readEnvFile, readRawEnvFile } from './dotenv.js';
@@ -15,6 +16,8 @@ export interface EnvFileContext {
   file: string;
   positions: SourceMap;
   lookupValue: (name: string) => string | undefined;
+  /** what a relative env_file path (kept as written by --no-path-resolution) is read against: the working directory, as compose-go does */
+  baseDir: string;
 }
 
 /**
@@ -25,7 +28,8 @@ export function applyEnvFiles(s: Service, ctx: EnvFileContext, required: boolean
   if (!s.env_file?.length) return;
   const at = ['services', s.name, 'env_file'];
   const fromFiles: Record<string, string> = {};
-  for (const ef of s.env_file) {
+  for (const written of s.env_file) {
+    const ef = { ...written, path: path.resolve(ctx.baseDir, written.path) };
     if (!existsSync(ef.path)) {
       if (ef.required && required) throw specError(ctx, at, `env file ${ef.path} not found`, 'create it, or mark it optional with `required: false`');
       continue;
