@@ -299,7 +299,9 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
   if (type === 'bind') {
     const b = isObj(v.bind) ? v.bind : {};
     // Long syntax does not create a missing host path unless asked (Compose's default).
-    const nb: Obj = { create_host_path: b.create_host_path === undefined ? false : bool(b.create_host_path, ctx, [...p, 'bind', 'create_host_path']) };
+    // absent `bind:` = no create (Compose's long-syntax default); a `bind:` mapping without
+    // create_host_path gets true, as compose-go's defaultVolumeBind does
+    const nb: Obj = { create_host_path: b.create_host_path === undefined ? isObj(v.bind) : bool(b.create_host_path, ctx, [...p, 'bind', 'create_host_path']) };
     for (const k of ['propagation', 'recursive', 'selinux']) if (b[k] !== undefined) nb[k] = b[k];
     out.bind = nb;
   } else if (v.bind !== undefined) {
@@ -570,6 +572,14 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     }
     case 'extends':
       return typeof v === 'string' ? { service: v } : v;
+    case 'secrets':
+    case 'configs':
+      // short `- name` → `{source: name}`; a secret is mounted at /run/secrets/<source> unless told (compose-go)
+      return (v as unknown[]).map((e) => {
+        const o: Obj = typeof e === 'string' ? { source: e } : { ...(e as Obj) };
+        if (key === 'secrets' && o.target === undefined) o.target = `/run/secrets/${String(o.source)}`;
+        return o;
+      });
     case 'pid':
       return v === null ? undefined : v;
     default:

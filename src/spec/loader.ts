@@ -225,8 +225,10 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
   for (const kind of ['networks', 'volumes', 'secrets', 'configs', 'models'] as const) {
     const v = data[kind];
     if (!isObj(v)) continue;
-    for (const [k, cfg] of Object.entries(v)) {
+    for (let [k, cfg] of Object.entries(v)) {
       if (kind === 'networks') checkNetwork(k, cfg, ctx);
+      // secrets/configs from a file: the path is resolved like every host path (compose-go resolves secrets.*.file, configs.*.file)
+      if ((kind === 'secrets' || kind === 'configs') && isObj(cfg) && typeof cfg.file === 'string') cfg = { ...cfg, file: resolveHostPath(cfg.file, ctx) };
       if (kind === 'networks' || kind === 'volumes') {
         if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
@@ -389,7 +391,9 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implie
   implied.set(name, addImpliedDependencies(name, s, svc.depends_on as Record<string, DependsOn>));
   if (s.build !== undefined) {
     const b = { ...(s.build as Obj) };
-    b.dockerfile ??= 'Dockerfile';
+    // Compose's default, unless the Dockerfile is inline (the two are mutually exclusive)
+    if (b.dockerfile_inline === undefined) b.dockerfile ??= 'Dockerfile';
+    else if (ld.strict && b.dockerfile !== undefined) throw specError(ctx, at('build', 'dockerfile_inline'), `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline`, 'keep one of them');
     svc.build = b;
     ld.warnings.push(`services.${name}.build: building images is not supported by tscompose yet; the build section is kept, and ${s.image ? `the image ${String(s.image)} must already be in the local image store` : 'the service cannot start until it has an image'}`);
   }

@@ -248,3 +248,35 @@ describe('env files of services the command does not work on', () => {
     });
   });
 });
+
+describe('build.dockerfile_inline', () => {
+  it('gets no default dockerfile, and the two together are refused as Compose does', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    build:\n      dockerfile_inline: FROM busybox\n');
+      expect((await p.load()).services.web.build).toEqual({ context: p.dir, dockerfile_inline: 'FROM busybox' });
+      p.write('compose.yaml', 'services:\n  web:\n    build:\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n');
+      expect((await rejection(p.load())).message).toMatch(/compose\.yaml:5:7: services\.web\.build\.dockerfile_inline: service "web" sets both build\.dockerfile and build\.dockerfile_inline/);
+    });
+  });
+});
+
+describe('secrets, configs and long-syntax binds as compose-go normalizes them', () => {
+  it('resolve secret and config files, and give service secrets their long form and default target', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  db:\n    image: x\n    secrets: [pw, {source: key, target: /k}]\n    configs: [conf]\nsecrets:\n  pw:\n    file: db/password.txt\n  key:\n    environment: KEY\nconfigs:\n  conf:\n    file: ./conf.ini\n');
+      const proj = await p.load();
+      expect(proj.secrets).toEqual({ pw: { file: `${p.dir}/db/password.txt` }, key: { environment: 'KEY' } });
+      expect(proj.configs).toEqual({ conf: { file: `${p.dir}/conf.ini` } });
+      expect(proj.services.db.unsupported.secrets).toEqual([{ source: 'pw', target: '/run/secrets/pw' }, { source: 'key', target: '/k' }]);
+      expect(proj.services.db.unsupported.configs).toEqual([{ source: 'conf' }]);
+    });
+  });
+
+  it('create the host path when a bind: mapping is given without create_host_path, not when bind: is absent', async () => {
+    await withProject(async (p) => {
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    volumes:\n      - {type: bind, source: ./a, target: /a}\n      - {type: bind, source: ./b, target: /b, bind: {propagation: rslave}}\n      - {type: bind, source: ./c, target: /c, bind: {create_host_path: false}}\n');
+      const vols = (await p.load()).services.web.volumes;
+      expect(vols.map((v) => v.bind)).toEqual([{ create_host_path: false }, { create_host_path: true, propagation: 'rslave' }, { create_host_path: false }]);
+    });
+  });
+});
