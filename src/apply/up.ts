@@ -125,8 +125,23 @@ export async function pullImages(
   );
 }
 
-/** Plans `up` against what is recorded and running now. */
+/**
+ * Refuses services managed by an external provider (Compose's `provider:`): tscompose has no
+ * provider plugins, so it cannot create them. Called before anything is pulled or changed.
+ */
+export function refuseProviderServices(services: Service[], verb: string): void {
+  const s = services.find((x) => x.provider !== undefined);
+  if (!s) return;
+  throw new TscError(
+    'SPEC_UNSUPPORTED',
+    `service "${s.name}" is managed by the external provider "${s.provider!.type}" (provider: in the compose file), and tscompose cannot run provider services: ${verb} stopped before changing anything`,
+    { hint: verb === 'run' ? `if the service does not need "${s.name}" running, use \`run --no-deps\`` : `name the other services on the command line (\`tscompose ${verb} SERVICE...\`), or put "${s.name}" behind a profile` },
+  );
+}
+
+/** Plans `up` against what is recorded and running now. Refuses provider services in scope. */
 export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan> {
+  refuseProviderServices(servicesInScope(rt.project, opts.services, opts.noDeps), 'up');
   const observed = await rt.observe();
   const desired = desiredProject(rt.project, (s) => (s.image ? rt.images.get(s.image) : undefined));
   return makePlan(desired, observed, opts);

@@ -24,6 +24,8 @@ export interface CanonContext {
   env: (name: string) => string | undefined;
   /** --no-interpolate: values still holding a `$` expression are kept as written */
   raw?: boolean;
+  /** --no-path-resolution: host paths are kept as written */
+  keepPaths?: boolean;
 }
 
 /** In raw mode a typed value still holding a variable is kept as its text. */
@@ -42,6 +44,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 export function resolveHostPath(p: string, ctx: CanonContext): string {
+  if (ctx.keepPaths) return p;
   if (p === '~' || p.startsWith('~/')) {
     const home = ctx.env('HOME') ?? os.homedir();
     return path.join(home, p.slice(1));
@@ -218,6 +221,12 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
 
 // ----------------------------------------------------------------------------- volumes
 
+/** Go's path.Clean on a container path: `/var/www/html/` → `/var/www/html`, `/a//b/../c` → `/a/c` (Compose cleans volume targets). */
+export function cleanContainerPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 function isHostPathLike(src: string): boolean {
   return src.startsWith('.') || src.startsWith('/') || src.startsWith('~') || src.includes('/');
 }
@@ -225,6 +234,9 @@ function isHostPathLike(src: string): boolean {
 /** One short-syntax volume ("src:dst[:mode]", "dst") → long form. */
 export function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
   const parts = raw.split(':');
+  if (parts.length > 1 && parts.some((x) => x === '')) {
+    throw specError(ctx, p, `invalid volume ${JSON.stringify(raw)}: empty section between colons`, 'a variable used in it may be unset or empty; write [SOURCE:]CONTAINER_PATH[:MODE]');
+  }
   let source: string | undefined;
   let target: string;
   let mode: string | undefined;
@@ -249,7 +261,7 @@ export function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
     out.type = 'volume';
     out.source = source;
   }
-  out.target = target;
+  out.target = cleanContainerPath(target);
   let readOnly = false;
   const bind: Obj = {};
   const volume: Obj = {};
@@ -281,13 +293,15 @@ function volumeLong(v: Obj, ctx: CanonContext, p: Path): Obj {
   } else if (type === 'bind') {
     throw specError(ctx, p, 'a bind mount needs "source" (the host path)');
   }
-  out.target = target;
+  out.target = type === 'npipe' || rawKept(target, ctx) ? target : cleanContainerPath(target);
   out.read_only = v.read_only === undefined ? false : bool(v.read_only, ctx, [...p, 'read_only']);
   if (v.consistency !== undefined) out.consistency = v.consistency;
   if (type === 'bind') {
     const b = isObj(v.bind) ? v.bind : {};
     // Long syntax does not create a missing host path unless asked (Compose's default).
-    const nb: Obj = { create_host_path: b.create_host_path === undefined ? false : bool(b.create_host_path, ctx, [...p, 'bind', 'create_host_path']) };
+    // absent `bind:` = no create (Compose's long-syntax default); a `bind:` mapping without
+    // create_host_path gets true, as compose-go's defaultVolumeBind does
+    const nb: Obj = { create_host_path: b.create_host_path === undefined ? isObj(v.bind) : bool(b.create_host_path, ctx, [...p, 'bind', 'create_host_path']) };
     for (const k of ['propagation', 'recursive', 'selinux']) if (b[k] !== undefined) nb[k] = b[k];
     out.bind = nb;
   } else if (v.bind !== undefined) {
@@ -558,6 +572,14 @@ function canonicalKey(key: string, v: unknown, ctx: CanonContext, p: Path): unkn
     }
     case 'extends':
       return typeof v === 'string' ? { service: v } : v;
+    case 'secrets':
+    case 'configs':
+      // short `- name` → `{source: name}`; a secret is mounted at /run/secrets/<source> unless told (compose-go)
+      return (v as unknown[]).map((e) => {
+        const o: Obj = typeof e === 'string' ? { source: e } : { ...(e as Obj) };
+        if (key === 'secrets' && o.target === undefined) o.target = `/run/secrets/${String(o.source)}`;
+        return o;
+      });
     case 'pid':
       return v === null ? undefined : v;
     default:

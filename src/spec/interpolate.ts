@@ -66,7 +66,9 @@ function closingBrace(s: string, start: number): number {
 /**
  * Substitutes variables in one string exactly as Compose does: `$VAR`, `${VAR}`,
  * `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`, `${VAR:+alt}`,
- * `${VAR+alt}`, nested expressions inside defaults, and `$$` for a literal `$`.
+ * `${VAR+alt}`, nested expressions inside defaults, and `$$` for a literal `$`. A `$` that
+ * starts none of these (`$(hostname)`, `$1`, `'{print $0}'`, a trailing `$`) is kept as written;
+ * a `${` that does not hold a valid expression is an error.
  * `where` names the place for error messages and the environment report.
  */
 export function substitute(input: string, ctx: InterpolationContext, where: string): string {
@@ -108,7 +110,10 @@ export function substitute(input: string, ctx: InterpolationContext, where: stri
       i += 1 + name.length;
       continue;
     }
-    throw invalid(input, where, `"$" must be followed by a variable name, "{" or another "$"`);
+    // Not a variable (`$(cmd)`, `$1`, `$0`, `$ `, a trailing `$`): kept as written, as
+    // compose-go's template pattern only matches `$$`, `$NAME` and `${...}`.
+    out += c;
+    i++;
   }
   return out;
 }

@@ -8,12 +8,14 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
-import { parseEnvFile, readEnvFile, readRawEnvFile } from './dotenv.js';
+import { parseEnvFile, readEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
-import { ProjectSchema, type Network, type Project, type Service, type Volume } from './schema.js';
-import { validateFile } from './validate.js';
+import { ProjectSchema, type DependsOn, type Network, type Project, type Service, type Volume } from './schema.js';
+import { applyEnvFiles } from './service-env.js';
+import { addImpliedDependencies, parseLink, type ImpliedDependency } from './implied.js';
+import { checkUnknownKeys, validateFile } from './validate.js';
 import { parseComposeYaml, Tagged } from './yaml.js';
 
 export interface LoadOptions {
@@ -38,6 +40,14 @@ export interface LoadOptions {
    * for display only: typed fields may then hold the expression text instead of a number.
    */
   interpolate?: boolean;
+  /**
+   * false = skip the consistency checks (`config --no-consistency`): a service without image,
+   * undefined depends_on targets, networks and volumes, platform/build.platforms, network_mode
+   * with networks, scale/replicas. For display only.
+   */
+  consistency?: boolean;
+  /** false = keep relative host paths as written (`config --no-path-resolution`). For display only. */
+  resolvePaths?: boolean;
 }
 
 export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -72,10 +82,16 @@ interface LoadedModel {
 interface Loader {
   interp: InterpolationContext;
   raw: boolean;
+  /** consistency checks on (see LoadOptions.consistency) */
+  strict: boolean;
+  /** host paths kept as written (LoadOptions.resolvePaths false) */
+  keepPaths: boolean;
   warnings: string[];
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
   cache: Map<string, { data: Obj; positions: SourceMap }>;
+  /** set when any file read has a top-level key (Compose rejects a project of empty files) */
+  nonEmpty?: boolean;
 }
 
 // ----------------------------------------------------------------------------- discovery
@@ -135,7 +151,15 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
     const pos = parsed.positions.find(p);
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;
   };
-  const data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
+  if (Object.keys(parsed.data as Obj).length > 0) ld.nonEmpty = true;
+  let data: Obj;
+  try {
+    data = (ld.raw ? parsed.data : interpolateTree(parsed.data, ld.interp, [], label)) as Obj;
+  } catch (e) {
+    // an unknown key (`pre_start:`) is the real problem, not the syntax of its value
+    if (e instanceof TscError && e.code === 'SPEC_INTERPOLATION') checkUnknownKeys(parsed.data, { file, positions: parsed.positions });
+    throw e;
+  }
   validateFile(data, { file, positions: parsed.positions });
   const out = { data, positions: parsed.positions };
   ld.cache.set(file, out);
@@ -145,15 +169,17 @@ function loadRawFile(file: string, ld: Loader): { data: Obj; positions: SourceMa
 /** Loads one file into canonical fragments (include and extends resolved). */
 function loadFile(file: string, baseDir: string, ld: Loader, includeStack: string[]): LoadedModel {
   const { data, positions } = loadRawFile(file, ld);
-  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw };
+  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
+  // included files are loaded from their resolved paths whatever the display mode
+  const loadCtx: CanonContext = { ...ctx, keepPaths: false };
   const model: LoadedModel = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, models: {}, extensions: {}, files: [file] };
 
   // include: each entry is loaded as its own sub-project, then its resources are added.
   const includes = (data.include as unknown[] | undefined) ?? [];
   includes.forEach((entry, i) => {
     const e = typeof entry === 'string' ? { path: entry } : (stripTags(entry) as Obj);
-    const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => resolveHostPath(String(p), ctx));
-    const projDir = e.project_directory !== undefined ? resolveHostPath(String(e.project_directory), ctx) : path.dirname(paths[0]);
+    const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => resolveHostPath(String(p), loadCtx));
+    const projDir = e.project_directory !== undefined ? resolveHostPath(String(e.project_directory), loadCtx) : path.dirname(paths[0]);
     for (const p of paths) {
       if (includeStack.includes(p)) throw specError(ctx, ['include', i], `include cycle: ${[...includeStack, p].join(' -> ')}`);
     }
@@ -161,7 +187,7 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
     // their own env files (default: the .env of their project directory).
     const envFiles =
       e.env_file !== undefined
-        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), ctx))
+        ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), loadCtx))
         : [path.join(projDir, '.env')].filter((f) => existsSync(f));
     const incVars: Record<string, string> = {};
     for (const f of envFiles) Object.assign(incVars, readEnvFile(f, ld.lookupValue));
@@ -199,8 +225,10 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
   for (const kind of ['networks', 'volumes', 'secrets', 'configs', 'models'] as const) {
     const v = data[kind];
     if (!isObj(v)) continue;
-    for (const [k, cfg] of Object.entries(v)) {
+    for (let [k, cfg] of Object.entries(v)) {
       if (kind === 'networks') checkNetwork(k, cfg, ctx);
+      // secrets/configs from a file: the path is resolved like every host path (compose-go resolves secrets.*.file, configs.*.file)
+      if ((kind === 'secrets' || kind === 'configs') && isObj(cfg) && typeof cfg.file === 'string') cfg = { ...cfg, file: resolveHostPath(cfg.file, ctx) };
       if (kind === 'networks' || kind === 'volumes') {
         if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
@@ -241,7 +269,7 @@ function resolveExtends(name: string, canon: Record<string, Obj>, file: string, 
       throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(baseName)} not found in ${other}`, hintFor(baseName, Object.keys(services)));
     }
     // Paths in the extended file stay relative to that file.
-    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw };
+    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
     const otherCanon: Record<string, Obj> = {};
     for (const [n, s] of Object.entries(services)) otherCanon[n] = canonicalService((s ?? {}) as Obj, otherCtx, ['services', n]);
     base = resolveExtends(baseName, otherCanon, other, ld, [...stack, id], memo);
@@ -296,7 +324,7 @@ const SUPPORTED_KEYS = new Set([
   'memswap_limit', 'cpus', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'pids_limit', 'user', 'working_dir',
   'hostname', 'domainname', 'labels', 'init', 'stop_signal', 'stop_grace_period', 'read_only', 'cap_add', 'cap_drop',
   'privileged', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'sysctls', 'ulimits', 'group_add', 'tty', 'stdin_open',
-  'container_name', 'profiles', 'pull_policy', 'scale',
+  'container_name', 'profiles', 'pull_policy', 'scale', 'links', 'provider',
 ]);
 const SUPPORTED_DEPLOY = new Set(['replicas', 'resources']);
 
@@ -306,31 +334,28 @@ function stringMap(d: Record<string, string | null>): Record<string, string> {
   return out;
 }
 
-function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Service {
+function finalizeService(name: string, frag: ServiceFragment, ld: Loader, implied: Map<string, Map<string, ImpliedDependency>>): Service {
   const s = unwrap(frag.data) as Obj;
   const ctx = { file: frag.file, positions: frag.positions };
   const at = (...p: Path): Path => ['services', name, ...p];
-  if (s.image === undefined && s.build === undefined) {
+  // `image: ""` is no image (compose-go compares with the empty string)
+  if (s.image === '') delete s.image;
+  if (ld.strict && s.image === undefined && s.build === undefined && s.provider === undefined) {
     throw specError(ctx, at(), `service ${JSON.stringify(name)} has neither an image nor a build context specified`, 'add image: (for example image: busybox:latest)');
   }
-  // environment: env_file contents first, then `environment` on top.
-  const env: Record<string, string | null> = {};
-  for (const ef of (s.env_file as { path: string; required: boolean; format?: string }[] | undefined) ?? []) {
-    if (!existsSync(ef.path)) {
-      if (ef.required) throw specError(ctx, at('env_file'), `env file ${ef.path} not found`, 'create it, or mark it optional with `required: false`');
-      continue;
-    }
-    if (ef.format === undefined) Object.assign(env, readEnvFile(ef.path, ld.lookupValue));
-    else if (ef.format === 'raw') Object.assign(env, readRawEnvFile(ef.path));
-    else throw specError(ctx, at('env_file'), `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`, 'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)');
+  const platforms = (s.build as Obj | undefined)?.platforms;
+  if (ld.strict && typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
+    throw specError(ctx, at('platform'), `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`, 'add it to build.platforms or change platform');
   }
+  // environment as declared; env_file contents go under it once the selection is known (applyEnvFiles)
+  const env: Record<string, string | null> = {};
   for (const [k, v] of Object.entries((s.environment as Record<string, string | null> | undefined) ?? {})) {
     env[k] = v === null ? (ld.lookupValue(k) ?? null) : v;
   }
   const deploy = s.deploy as Obj | undefined;
   if (s.scale !== undefined) {
     const rep = deploy?.replicas;
-    if (rep !== undefined && rep !== s.scale) throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
+    if (ld.strict && rep !== undefined && rep !== s.scale) throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
   }
   const svc: Obj = {
     name,
@@ -342,7 +367,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     volumes: s.volumes ?? [],
     tmpfs: s.tmpfs ?? [],
     networks: s.networks ?? {},
-    depends_on: s.depends_on ?? {},
+    depends_on: { ...((s.depends_on as Obj | undefined) ?? {}) },
     labels: stringMap((s.labels as Record<string, string | null>) ?? {}),
     cap_add: s.cap_add ?? [],
     cap_drop: s.cap_drop ?? [],
@@ -361,9 +386,14 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     if (s[k] !== undefined) svc[k] = s[k];
   }
   if (s.env_file !== undefined) svc.env_file = s.env_file;
+  if (Array.isArray(s.links)) svc.links = s.links.map((l) => parseLink(String(l)));
+  if (s.provider !== undefined) svc.provider = s.provider;
+  implied.set(name, addImpliedDependencies(name, s, svc.depends_on as Record<string, DependsOn>));
   if (s.build !== undefined) {
     const b = { ...(s.build as Obj) };
-    b.dockerfile ??= 'Dockerfile';
+    // Compose's default, unless the Dockerfile is inline (the two are mutually exclusive)
+    if (b.dockerfile_inline === undefined) b.dockerfile ??= 'Dockerfile';
+    else if (ld.strict && b.dockerfile !== undefined) throw specError(ctx, at('build', 'dockerfile_inline'), `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline`, 'keep one of them');
     svc.build = b;
     ld.warnings.push(`services.${name}.build: building images is not supported by tscompose yet; the build section is kept, and ${s.image ? `the image ${String(s.image)} must already be in the local image store` : 'the service cannot start until it has an image'}`);
   }
@@ -381,7 +411,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: Loader): Servi
     if (res?.reservations !== undefined) ld.warnings.push(`services.${name}.deploy.resources.reservations is not supported by tscompose yet: it is kept in the model but has no effect`);
     svc.deploy = d;
   }
-  if (s.network_mode !== undefined && s.networks !== undefined) {
+  if (ld.strict && s.network_mode !== undefined && s.networks !== undefined) {
     throw specError(ctx, at('network_mode'), `service ${JSON.stringify(name)} sets both network_mode and networks`, 'use one of them: network_mode replaces the service\'s networks');
   }
   for (const [k, v] of Object.entries(s)) {
@@ -536,7 +566,15 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   if (projectDir !== (explicitDir ?? workingDir)) readDotenv(projectDir);
 
   const report = new Map<string, EnvironmentEntry>();
-  const ld: Loader = { interp: { lookup, report, warnings }, raw: opts.interpolate === false, warnings, lookupValue, cache: new Map() };
+  const ld: Loader = {
+    interp: { lookup, report, warnings },
+    raw: opts.interpolate === false,
+    strict: opts.consistency !== false,
+    keepPaths: opts.resolvePaths === false,
+    warnings,
+    lookupValue,
+    cache: new Map(),
+  };
 
   let model: LoadedModel | undefined;
   for (const f of files) {
@@ -544,6 +582,9 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     model = model ? mergeModels(model, m) : m;
   }
   if (!model) throw new TscError('SPEC_NOT_FOUND', 'no compose file given');
+  if (!ld.nonEmpty) {
+    throw new TscError('SPEC_INVALID', `empty compose file: ${files.join(', ')} ${files.length > 1 ? 'define' : 'defines'} nothing`, { hint: 'add a services: section' });
+  }
 
   // project name
   let name: string;
@@ -557,29 +598,29 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
 
   // services
   const all: Record<string, Service> = {};
-  for (const [n, frag] of Object.entries(model.services)) all[n] = finalizeService(n, frag, ld);
+  // links, network_mode/ipc/pid `service:X` and volumes_from add implied depends_on entries
+  const implied = new Map<string, Map<string, ImpliedDependency>>();
+  for (const [n, frag] of Object.entries(model.services)) all[n] = finalizeService(n, frag, ld, implied);
   const fragOf = (n: string) => model!.services[n];
+  /** where `from`'s dependency on `dep` is declared: its implied origin or its depends_on entry */
+  const edgePath = (from: string, dep: string): Path => implied.get(from)?.get(dep)?.path ?? dependsOnPath(from, dep, fragOf(from), ld);
 
-  // network_mode: service:X is an implicit dependency
-  for (const s of Object.values(all)) {
-    const nm = s.network_mode;
-    if (nm?.startsWith('service:')) {
-      const dep = nm.slice('service:'.length);
-      if (!(dep in all)) throw specError(fragOf(s.name), ['services', s.name, 'network_mode'], `network_mode refers to unknown service ${JSON.stringify(dep)}`, hintFor(dep, Object.keys(all)));
-      if (!(dep in s.depends_on)) s.depends_on[dep] = { condition: 'service_started', restart: false, required: true };
-    }
-  }
   // depends_on names must exist
   for (const s of Object.values(all)) {
     for (const dep of Object.keys(s.depends_on)) {
-      if (!(dep in all)) {
-        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'depends_on', dep])}service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`, { hint: hintFor(dep, Object.keys(all)) });
+      if (!(dep in all) && ld.strict) {
+        const origin = implied.get(s.name)?.get(dep);
+        const what = origin ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}` : `service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`;
+        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), edgePath(s.name, dep))}${origin ? `${formatPath(origin.path)}: ` : ''}${what}`, { hint: hintFor(dep, Object.keys(all)) });
       }
     }
   }
   const cycle = findCycle(Object.fromEntries(Object.values(all).map((s) => [s.name, Object.keys(s.depends_on)])));
   if (cycle) {
-    throw new TscError('SPEC_REFERENCE', `dependency cycle between services: ${cycle.join(' -> ')}`, { hint: 'remove one of these depends_on entries' });
+    const first = edgePath(cycle[0], cycle[1]);
+    throw new TscError('SPEC_REFERENCE', `${posText(fragOf(cycle[0]), first)}${formatPath(first)}: dependency cycle between services: ${cycle.join(' -> ')}`, {
+      hint: 'remove one of these dependencies (depends_on, links, volumes_from or a service: namespace)',
+    });
   }
 
   // profiles
@@ -594,15 +635,20 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     const queue = [want];
     while (queue.length) {
       const n = queue.shift()!;
-      if (enabled.has(n) && n !== want) continue;
+      if ((enabled.has(n) && n !== want) || !all[n]) continue;
       enabled.add(n);
       for (const d of Object.keys(all[n].depends_on)) if (!enabled.has(d)) queue.push(d);
     }
   }
+  // env files: required for the services the command works on (named ones and their
+  // dependencies, else every enabled one), as compose-go resolves them after selection
+  const selected = opts.services?.length ? withDeps(opts.services, all) : enabled;
+  for (const [n, s] of Object.entries(all)) applyEnvFiles(s, { ...fragOf(n), lookupValue, baseDir: workingDir }, enabled.has(n) && selected.has(n));
+
   for (const n of [...enabled].sort()) {
     const s = all[n];
     for (const [dep, cfg] of Object.entries(s.depends_on)) {
-      if (enabled.has(dep)) continue;
+      if (enabled.has(dep) || !all[dep]) continue; // an undefined one: only with --no-consistency
       if (cfg.required) {
         throw new TscError('SPEC_REFERENCE', `service ${JSON.stringify(n)} depends on ${JSON.stringify(dep)}, which is not enabled: it has profile${all[dep].profiles.length > 1 ? 's' : ''} ${all[dep].profiles.join(', ')}`, {
           hint: `enable it with --profile ${all[dep].profiles[0]} (or COMPOSE_PROFILES), or name ${dep} on the command line`,
@@ -625,14 +671,14 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
         if (enabled.has(s.name)) networks.default = finalizeNetwork('default', null, name);
         continue;
       }
-      if (!(net in networks)) {
+      if (!(net in networks) && ld.strict) {
         throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'networks', net])}service ${JSON.stringify(s.name)} refers to undefined network ${JSON.stringify(net)}`, {
           hint: hintFor(net, Object.keys(networks)) ?? `declare it under the top-level networks: key`,
         });
       }
     }
     s.volumes.forEach((v, i) => {
-      if (v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
+      if (ld.strict && v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
         throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'volumes', i])}service ${JSON.stringify(s.name)} refers to undefined volume ${JSON.stringify(v.source)}`, {
           hint: nearest(v.source, Object.keys(volumes)) ? `did you mean ${JSON.stringify(nearest(v.source, Object.keys(volumes)))}?` : 'declare it under the top-level volumes: key, or write a path (./dir) for a bind mount',
         });
@@ -670,7 +716,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   }
   for (const n of enabled) {
     const s = all[n];
-    if (s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
+    if (ld.strict && s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
       throw specError(fragOf(n), ['services', n, 'container_name'], `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`, 'remove container_name or set deploy.replicas to 1');
     }
   }
@@ -697,11 +743,34 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     warnings: [...new Set(warnings)],
   };
   const check = ProjectSchema.safeParse(project);
-  if (!check.success && !ld.raw) {
+  if (!check.success && !ld.raw && ld.strict) {
     const i = check.error.issues[0];
     throw new TscError('INTERNAL', `the normalized model does not match its schema at ${formatPath(i.path as Path)}: ${i.message}`);
   }
   return project;
+}
+
+/** `names` and everything they depend on, transitively. */
+function withDeps(names: string[], all: Record<string, Service>): Set<string> {
+  const out = new Set<string>();
+  const queue = [...names];
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (out.has(n) || !all[n]) continue;
+    out.add(n);
+    queue.push(...Object.keys(all[n].depends_on));
+  }
+  return out;
+}
+
+/** The path of a depends_on entry as written: `depends_on.db` (mapping) or `depends_on[1]` (list). */
+function dependsOnPath(from: string, dep: string, frag: ServiceFragment, ld: Loader): Path {
+  const base: Path = ['services', from, 'depends_on'];
+  if (frag.positions.get([...base, dep])) return [...base, dep];
+  const raw = ld.cache.get(frag.file)?.data.services;
+  const list = isObj(raw) && isObj(raw[from]) ? (raw[from] as Obj).depends_on : undefined;
+  const i = Array.isArray(list) ? list.indexOf(dep) : -1;
+  return i >= 0 ? [...base, i] : [...base, dep];
 }
 
 function posText(frag: ServiceFragment, p: Path): string {

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 
 import type { Project, Service } from './schema.js';
+import { formatLink } from './implied.js';
 import { formatDuration } from './units.js';
 
 type Obj = Record<string, unknown>;
@@ -48,6 +49,8 @@ function serviceView(s: Service): Obj {
     }
     v.deploy = { ...s.deploy, resources: r };
   }
+  // links print as written in Compose's short form
+  if (s.links) v.links = s.links.map(formatLink);
   if (!isEmpty(s.extra_hosts)) v.extra_hosts = Object.entries(s.extra_hosts).flatMap(([h, ips]) => ips.map((ip) => `${h}=${ip}`));
   // An empty command/entrypoint clears the image's one: it must show.
   return sorted(v, ['command', 'entrypoint']);

@@ -206,7 +206,10 @@ export const serviceShape = {
   environment: listOrDict.optional(),
   expose: uniq(numStr).optional(),
   extends: z.union([z.string(), ext({ service: z.string(), file: z.string().optional() })]).optional(),
-  provider: any.optional(),
+  provider: ext({
+    type: z.string(),
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))])).optional(),
+  }).optional(),
   external_links: uniqStrList.optional(),
   extra_hosts: z.union([z.record(z.string(), z.union([z.string(), strList])), uniqStrList]).optional(),
   gpus: any.optional(),
@@ -500,6 +503,13 @@ export const ServiceSchema = z
     container_name: z.string().optional(),
     profiles: z.array(z.string()),
     pull_policy: z.string().optional(),
+    /** `links: [db, "db:alias"]`: the service linked to and the name it is known by (the service's own name without an alias) */
+    links: z.array(z.object({ service: z.string(), alias: z.string() })).optional(),
+    /**
+     * A service managed by an external provider (Compose's `provider:`): kept in the model, but
+     * tscompose cannot run it (`up`/`run` refuse it).
+     */
+    provider: z.object({ type: z.string(), options: z.record(z.string(), z.unknown()).optional() }).catchall(z.unknown()).optional(),
     /** x-* keys of the service */
     extensions: ext_,
     /** valid Compose keys tscompose keeps but does not act on (see Project.warnings) */

@@ -146,7 +146,22 @@ function explain(f: Flat, data: unknown, schema: z.ZodType): { path: Path; msg: 
 export function validateFile(data: unknown, target: ValidationTarget, schema: z.ZodType = ComposeFileSchema): void {
   const res = schema.safeParse(stripTags(data));
   if (res.success) return;
-  const flat = res.error.issues.flatMap((i) => flatten(i, []));
+  report(res.error.issues.flatMap((i) => flatten(i, [])), data, target, schema);
+}
+
+/**
+ * Throws for the first unknown key of a file not yet interpolated (keys are never interpolated,
+ * so this is already exact). Used when interpolation fails: a misspelt or unknown key must be
+ * reported as such, not as an interpolation error in its value.
+ */
+export function checkUnknownKeys(data: unknown, target: ValidationTarget, schema: z.ZodType = ComposeFileSchema): void {
+  const res = schema.safeParse(stripTags(data));
+  if (res.success) return;
+  const unknown = res.error.issues.flatMap((i) => flatten(i, [])).filter((f) => f.issue.code === 'unrecognized_keys');
+  if (unknown.length > 0) report(unknown, data, target, schema);
+}
+
+function report(flat: Flat[], data: unknown, target: ValidationTarget, schema: z.ZodType): never {
   // Prefer the problem that appears first in the file.
   const explained = flat.map((f) => explain(f, data, schema));
   const lineOf = (p: Path): number => {

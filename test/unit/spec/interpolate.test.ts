@@ -59,12 +59,25 @@ describe('interpolation syntax', () => {
     expect(() => sub('${A')).toThrow(/never closed/);
     expect(() => sub('${}')).toThrow(/invalid interpolation/);
     expect(() => sub('${A:x}')).toThrow(/unknown operator/);
-    expect(() => sub('price $5')).toThrow(/must be followed by a variable name/);
+    expect(() => sub('${ A}')).toThrow(/invalid interpolation/);
+    expect(() => sub('${A }')).toThrow(/invalid interpolation/);
+    expect(() => sub('${A!}')).toThrow(/invalid interpolation/);
     try {
       sub('${1A}');
     } catch (e) {
       expect((e as TscError).code).toBe('SPEC_INTERPOLATION');
     }
+  });
+  it('keeps a "$" that starts no variable as written, as compose-go does', () => {
+    expect(sub('sh -c "echo $(hostname)"')).toBe('sh -c "echo $(hostname)"');
+    expect(sub("awk '{print $0}'")).toBe("awk '{print $0}'");
+    expect(sub('price $5 and $1')).toBe('price $5 and $1');
+    expect(sub('cost: 5$')).toBe('cost: 5$');
+    expect(sub('$ $- $. $/')).toBe('$ $- $. $/');
+    // `$$` still escapes, `$NAME` and `${NAME}` still interpolate
+    expect(sub('$$HOME $$(x) $$$A', { A: 'a' })).toBe('$HOME $(x) $a');
+    expect(sub('$(echo $A)', { A: 'a' })).toBe('$(echo a)');
+    expect(sub('$A$', { A: 'a' })).toBe('a$');
   });
   it('warns and blanks an unset variable', () => {
     const c = ctx({});

@@ -468,7 +468,8 @@ describe('cross-reference checks', () => {
     await withProject(async (p) => {
       p.write('compose.yaml', 'services:\n  c:\n    image: x\n    depends_on: [a]\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  d:\n    image: x\n    depends_on: [d]\n');
       const e = await rejection(p.load());
-      expect(e.message).toBe('dependency cycle between services: a -> b -> c -> a');
+      // named where the cycle's first edge (a -> b) is declared
+      expect(e.message).toBe(`${p.dir}/compose.yaml:7:18: services.a.depends_on[0]: dependency cycle between services: a -> b -> c -> a`);
     });
   });
 
