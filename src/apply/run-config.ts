@@ -10,7 +10,7 @@ import { TscError } from '../common/errors.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, type Service } from '../spec/index.js';
+import { parseBytes, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 

@@ -28,7 +28,7 @@ import {
   type PortMapping,
 } from '../network/index.js';
 import { configHash, hashableDefinition, type ObservedContainer } from '../planner/index.js';
-import type { Project, Service } from '../spec/index.js';
+import type { Project, Service } from '../compose/index.js';
 import {
   deleteProjectState,
   emptyProjectState,

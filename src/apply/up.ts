@@ -6,7 +6,7 @@
 import { TscError } from '../common/errors.js';
 import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.js';
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
-import type { Project, Service } from '../spec/index.js';
+import type { Project, Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import type { ContainerStatus } from '../supervisor/types.js';
 import { checkPorts } from './ports-check.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
-import { loadProject, type LoadOptions, type Project } from '../spec/index.js';
+import { loadProject, type LoadOptions, type Project } from '../compose/index.js';
 import { readProjectState } from '../state/index.js';
 import type { GlobalOptions } from './context.js';
 

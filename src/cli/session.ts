@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ProjectRuntime } from '../apply/runtime.js';
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
-import type { Project } from '../spec/index.js';
+import type { Project } from '../compose/index.js';
 import { acquireProjectLock, describeHolder } from '../state/index.js';
 import { loadCliProject } from './project.js';
 

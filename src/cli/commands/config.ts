@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { TscError } from '../../common/errors.js';
 import { configHash } from '../../planner/index.js';
-import { renderConfig, renderEnvironment } from '../../spec/index.js';
+import { renderConfig, renderEnvironment } from '../../compose/index.js';
 import { loadCliProject } from '../project.js';
 
 interface ConfigOptions {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import { refuseProviderServices, servicesInScope } from '../../../src/apply/up.js';
 import { TscError } from '../../../src/common/errors.js';
-import { renderConfig } from '../../../src/spec/index.js';
-import { withProject } from '../spec/helpers.js';
+import { renderConfig } from '../../../src/compose/index.js';
+import { withProject } from '../compose/helpers.js';
 
 const compose = 'services:\n  ai:\n    provider:\n      type: model\n      options:\n        model: ai/smollm2\n        args: [--verbose]\n  web:\n    image: busybox\n    depends_on: [ai]\n  cache:\n    image: busybox\n';
 

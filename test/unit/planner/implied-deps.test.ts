@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { plan, planDown } from '../../../src/planner/index.js';
 import type { DesiredProject } from '../../../src/planner/types.js';
-import { withProject } from '../spec/helpers.js';
+import { withProject } from '../compose/helpers.js';
 import { service } from './fixtures.js';
 
 describe('implied dependencies: one implementation, in the loader', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { loadProject, type LoadOptions } from '../../../src/spec/index.js';
+import { loadProject, type LoadOptions } from '../../../src/compose/index.js';
 
 /** A temporary project directory with files; removed by cleanup(). */
 export class TempProject {

@@ -329,7 +329,7 @@ export const ComposeFileSchema = ext({
   configs: z.record(name, any).optional(),
 }).meta({
   title: 'Compose file (tscompose)',
-  description: 'A Compose Specification file as tscompose accepts it. Generated from the zod schema in src/spec/schema.ts.',
+  description: 'A Compose Specification file as tscompose accepts it. Generated from the zod schema in src/compose/schema.ts.',
 });
 
 export type ComposeFileInput = z.input<typeof ComposeFileSchema>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatDuration, parseBytes, parseDuration } from '../../../src/spec/units.js';
-import { splitShellWords } from '../../../src/spec/shell.js';
+import { formatDuration, parseBytes, parseDuration } from '../../../src/compose/units.js';
+import { splitShellWords } from '../../../src/compose/shell.js';
 
 describe('durations (milliseconds)', () => {
   it('parses Go-style durations as Compose does', () => {

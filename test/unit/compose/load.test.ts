@@ -639,7 +639,7 @@ describe('partly supported features warn', () => {
 
 describe('tmpfs entries, exposed ports and capabilities', () => {
   it('parses tmpfs options and rejects bad ones', async () => {
-    const { parseTmpfsEntry } = await import('../../../src/spec/index.js');
+    const { parseTmpfsEntry } = await import('../../../src/compose/index.js');
     expect(parseTmpfsEntry('/run')).toEqual({ target: '/run', options: [] });
     expect(parseTmpfsEntry('/run:size=64m,mode=1777,noexec,uid=1000')).toEqual({ target: '/run', size: 64 * 1024 * 1024, mode: 0o1777, options: ['noexec', 'uid=1000'] });
     expect(parseTmpfsEntry('run')).toMatch(/absolute path/);
@@ -682,7 +682,7 @@ describe('security_opt', () => {
 
 describe('names, separators and the project directory', () => {
   it('normalizes directory names as Compose does', async () => {
-    const { normalizeProjectName, findCycle } = await import('../../../src/spec/index.js');
+    const { normalizeProjectName, findCycle } = await import('../../../src/compose/index.js');
     expect(normalizeProjectName('My App.v2')).toBe('myappv2');
     expect(normalizeProjectName('_-Web_1')).toBe('web_1');
     expect(normalizeProjectName('###')).toBe('');

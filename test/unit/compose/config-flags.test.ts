@@ -32,7 +32,7 @@ describe('tscompose config flags', () => {
       expect(await main(['-f', f, 'config', '--hash', '*'])).toBe(0);
       const lines = out.trim().split('\n');
       expect(lines.map((l) => l.split(' ')[0])).toEqual(['db', 'web']);
-      const { loadProject } = await import('../../../src/spec/index.js');
+      const { loadProject } = await import('../../../src/compose/index.js');
       const proj = await loadProject({ workingDir: p.dir, files: [f], env: {} });
       expect(lines).toEqual([`db ${configHash(proj.services.db)}`, `web ${configHash(proj.services.web)}`]);
       out = '';

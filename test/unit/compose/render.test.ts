@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { renderConfig, renderEnvironment } from '../../../src/spec/render.js';
+import { renderConfig, renderEnvironment } from '../../../src/compose/render.js';
 import { withProject } from './helpers.js';
 
 describe('config rendering (docker compose config style)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseEnvFile } from '../../../src/spec/dotenv.js';
+import { parseEnvFile } from '../../../src/compose/dotenv.js';
 
 describe('.env parsing (Compose rules)', () => {
   it('handles comments, export, quotes and whitespace', () => {

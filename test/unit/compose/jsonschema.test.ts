@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 
-import { composeJsonSchemaText } from '../../../src/spec/jsonschema.js';
+import { composeJsonSchemaText } from '../../../src/compose/jsonschema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('schema/compose.schema.json', () => {
-  it('is up to date with the zod schema (run `npm run gen:schema` after changing src/spec/schema.ts)', () => {
+  it('is up to date with the zod schema (run `npm run gen:schema` after changing src/compose/schema.ts)', () => {
     const checkedIn = readFileSync(path.join(root, 'schema/compose.schema.json'), 'utf8');
     expect(checkedIn).toBe(composeJsonSchemaText());
   });

@@ -10,12 +10,12 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 
-import { ComposeFileSchema } from '../../../src/spec/schema.js';
-import { stripTags } from '../../../src/spec/canonical.js';
-import { parseComposeYaml } from '../../../src/spec/yaml.js';
+import { ComposeFileSchema } from '../../../src/compose/schema.js';
+import { stripTags } from '../../../src/compose/canonical.js';
+import { parseComposeYaml } from '../../../src/compose/yaml.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixtures = path.resolve(here, '../../fixtures/spec');
+const fixtures = path.resolve(here, '../../fixtures/compose');
 
 /**
  * The one place intentional differences live: fixture → what each validator says, and why.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { substitute, type InterpolationContext } from '../../../src/spec/interpolate.js';
+import { substitute, type InterpolationContext } from '../../../src/compose/interpolate.js';
 import { TscError } from '../../../src/common/errors.js';
 import { rejection, withProject } from './helpers.js';
 

@@ -176,7 +176,7 @@ describe('implied dependencies (links, service: namespaces, volumes_from)', () =
   it('show in config output as Compose prints them, links in their short form', async () => {
     await withProject(async (p) => {
       p.write('compose.yaml', compose);
-      const { renderConfig } = await import('../../../src/spec/index.js');
+      const { renderConfig } = await import('../../../src/compose/index.js');
       const view = JSON.parse(renderConfig(await p.load(), 'json'));
       expect(view.services.web.links).toEqual(['db', 'cache:redis']);
       expect(view.services.web.depends_on.db).toEqual({ condition: 'service_started', restart: true, required: true });

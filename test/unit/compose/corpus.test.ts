@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { configView, loadProject, type LoadOptions } from '../../../src/spec/index.js';
+import { configView, loadProject, type LoadOptions } from '../../../src/compose/index.js';
 
 const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/corpus');
 const update = process.env.CORPUS_UPDATE === '1';
