@@ -15,11 +15,7 @@ export function networkDir(root: string): string {
 
 /** Runs `fn` holding an exclusive lock on `<file>.lock` (waits up to 10 s). */
 export function withFileLock<T>(file: string, fn: () => T): T {
-  return withLockSync(
-    `${file}.lock`,
-    { what: path.basename(file), hint: 'another tscompose command is changing the network state; retry when it is done' },
-    fn,
-  );
+  return withLockSync(`${file}.lock`, { what: `the network registry ${path.basename(file)}` }, fn);
 }
 
 export function readJson<T>(file: string, empty: () => T): T {

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { tryLockExclusive, unlock } from './flock.js';
@@ -101,39 +102,59 @@ export interface LockHolder {
   command: string;
   /** ISO time the lock was taken */
   since: string;
+  hostname?: string;
 }
 
 export interface HeldLock {
   readonly path: string;
+  readonly holder: LockHolder;
   /** Releases the lock (the file stays). Safe to call twice. */
   release(): void;
 }
 
 export interface LockOptions {
-  /** what the lock protects, for messages: "the image index" */
+  /** what the lock protects, for messages: `project "demo"`, "the image index" */
   what: string;
-  /** give up after this long with STATE_LOCKED (default 10 s; 0 = fail at once when held) */
+  /** false: fail at once with STATE_LOCKED when held (default true) */
+  wait?: boolean;
+  /** give up waiting after this long with STATE_LOCKED; undefined = 10 s for lockFileSync, forever for lockFile */
   timeoutMs?: number;
+  /** called once, when the lock is found held and we start waiting (holder undefined when unreadable) */
+  onWait?: (holder: LockHolder | undefined) => void;
+  /** lockFile only: stop waiting when aborted (rejects with the reason when it is a TscError) */
+  signal?: AbortSignal;
   /** the holder's command to record (default: this process's command line) */
   command?: string;
-  /** what to tell the user to do when it times out */
-  hint?: string;
+  /** poll interval while waiting (default 20 ms) */
+  pollMs?: number;
 }
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export function describeHolder(holder: LockHolder | undefined): string {
   return holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another tscompose process';
 }
 
 export function readLockHolder(file: string): LockHolder | undefined {
+  let text: string;
   try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
-    if (typeof v.pid !== 'number' || typeof v.command !== 'string' || typeof v.since !== 'string') return undefined;
-    return { pid: v.pid, command: v.command, since: v.since };
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  if (!text.trim()) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof v.pid !== 'number' || typeof v.command !== 'string' || typeof v.since !== 'string') return undefined;
+    return { pid: v.pid, command: v.command, since: v.since, hostname: typeof v.hostname === 'string' ? v.hostname : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+function defaultCommand(): string {
+  const argv = process.argv.slice(1);
+  if (argv.length === 0) return path.basename(process.argv[0] ?? 'node');
+  const script = path.basename(argv[0]!).replace(/\.(js|ts|mjs|cjs)$/, '');
+  return [script === 'main' || script === 'tscompose' || script === 'cli' ? 'tscompose' : script, ...argv.slice(1)].join(' ');
 }
 
 function openLock(file: string, what: string): number {
@@ -149,13 +170,14 @@ function openLock(file: string, what: string): number {
 }
 
 function held(fd: number, file: string, context: string, command: string): HeldLock {
-  const me: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, command, since: new Date().toISOString(), hostname: os.hostname() };
   const buf = Buffer.from(JSON.stringify(me) + '\n');
   fs.ftruncateSync(fd, 0);
   fs.writeSync(fd, buf, 0, buf.length, 0);
   let released = false;
   return {
     path: file,
+    holder: me,
     release(): void {
       if (released) return;
       released = true;
@@ -169,24 +191,66 @@ function held(fd: number, file: string, context: string, command: string): HeldL
   };
 }
 
-function timedOut(file: string, o: LockOptions): TscError {
-  const secs = Math.round((o.timeoutMs ?? 10_000) / 100) / 10;
-  return new TscError('STATE_LOCKED', `${o.what} is locked by ${describeHolder(readLockHolder(file))}${o.timeoutMs === 0 ? '' : ` (waited ${secs}s)`} (${file})`, {
-    hint: o.hint ?? 'wait for that command to finish, then run again',
-  });
+/**
+ * The waiting policy shared by both variants: `attempt` is tried until it succeeds, the deadline
+ * passes or the caller gives up; `pause` waits between tries (blocking or not).
+ */
+class Waiter {
+  private readonly started = Date.now();
+  private announced = false;
+  private polls = 0;
+  holder: LockHolder | undefined;
+  constructor(
+    private readonly file: string,
+    private readonly o: LockOptions,
+    private readonly timeoutMs: number | undefined,
+  ) {
+    this.holder = readLockHolder(file);
+    if (o.wait === false) {
+      throw new TscError('STATE_LOCKED', `${o.what} is locked by ${describeHolder(this.holder)}`, {
+        hint: 'wait for that command to finish, then run again (or let this command wait for the lock)',
+      });
+    }
+  }
+  /** the next pause in ms; throws when the time is up */
+  next(): number {
+    if (!this.announced && (this.holder || this.polls >= 5)) {
+      this.announced = true;
+      this.o.onWait?.(this.holder);
+    }
+    const spent = Date.now() - this.started;
+    if (this.timeoutMs !== undefined && spent >= this.timeoutMs) {
+      throw new TscError('STATE_LOCKED', `timed out after ${Math.round(this.timeoutMs / 100) / 10}s waiting for the lock of ${this.o.what}, held by ${describeHolder(this.holder)}`, {
+        hint: 'wait for that command to finish, or stop it, then run again',
+      });
+    }
+    const pause = this.o.pollMs ?? 20;
+    return this.timeoutMs === undefined ? pause : Math.max(1, Math.min(pause, this.timeoutMs - spent));
+  }
+  failed(): void {
+    this.polls++;
+    this.holder = readLockHolder(this.file) ?? this.holder;
+  }
+  stopped(reason: unknown): TscError {
+    if (reason instanceof TscError) return reason;
+    return new TscError('STATE_LOCKED', `stopped waiting for the lock of ${this.o.what}, held by ${describeHolder(this.holder)}`, { cause: reason });
+  }
 }
 
-const defaultCommand = (): string => ['tscompose', ...process.argv.slice(2)].join(' ');
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Takes the lock, blocking the thread while it waits (for short critical sections in synchronous code). */
 export function lockFileSync(file: string, o: LockOptions): HeldLock {
   const fd = openLock(file, o.what);
   const context = `locking ${o.what} (${file})`;
   try {
-    const deadline = Date.now() + (o.timeoutMs ?? 10_000);
-    while (!tryLockExclusive(fd, context)) {
-      if (Date.now() >= deadline) throw timedOut(file, o);
-      Atomics.wait(sleeper, 0, 0, 10);
+    if (!tryLockExclusive(fd, context)) {
+      const w = new Waiter(file, o, o.timeoutMs ?? 10_000);
+      for (;;) {
+        Atomics.wait(sleeper, 0, 0, w.next());
+        if (tryLockExclusive(fd, context)) break;
+        w.failed();
+      }
     }
     return held(fd, file, context, o.command ?? defaultCommand());
   } catch (e) {
@@ -195,15 +259,37 @@ export function lockFileSync(file: string, o: LockOptions): HeldLock {
   }
 }
 
-/** Takes the lock, waiting on the event loop. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Takes the lock, waiting on the event loop. The descriptor is close-on-exec (children never inherit it). */
 export async function lockFile(file: string, o: LockOptions): Promise<HeldLock> {
   const fd = openLock(file, o.what);
   const context = `locking ${o.what} (${file})`;
   try {
-    const deadline = Date.now() + (o.timeoutMs ?? 10_000);
-    while (!tryLockExclusive(fd, context)) {
-      if (Date.now() >= deadline) throw timedOut(file, o);
-      await new Promise((r) => setTimeout(r, 20));
+    if (!tryLockExclusive(fd, context)) {
+      const w = new Waiter(file, o, o.timeoutMs);
+      for (;;) {
+        try {
+          await sleep(w.next(), o.signal);
+        } catch (reason) {
+          throw w.stopped(reason);
+        }
+        if (tryLockExclusive(fd, context)) break;
+        w.failed();
+      }
     }
     return held(fd, file, context, o.command ?? defaultCommand());
   } catch (e) {

@@ -32,7 +32,7 @@ describe('lock files', () => {
     try {
       expect(readLockHolder(file)).toMatchObject({ pid: process.pid, command: 'tscompose test' });
       // the same process opening the file again gets another open file description: refused
-      expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/the test is locked by pid \d+ \(tscompose test\)/);
+      expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/timed out after 0.1s waiting for the lock of the test, held by pid \d+ \(tscompose test\)/);
     } finally {
       held.release();
     }
@@ -45,7 +45,7 @@ describe('lock files', () => {
       console.log('locked');
       setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-    expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/locked/);
+    expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/waiting for the lock of the test/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(await withLock(file, { what: 'the test', timeoutMs: 2000 }, async () => 'got it')).toBe('got it');
