@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CAPABILITY_NAMES } from '../common/capabilities.js';
 
 import { TscError } from '../common/errors.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
@@ -646,14 +647,8 @@ export function checkNetwork(name: string, v: unknown, ctx: CanonContext): void 
   });
 }
 
-/** Linux capability names without the CAP_ prefix. */
-export const CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO',
-  'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME',
-  'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG',
-  'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
-];
+/** Linux capability names without the CAP_ prefix (the one list, in common). */
+export const CAPABILITIES = CAPABILITY_NAMES;
 
 /** A capability as Compose accepts it: NAME or CAP_NAME, any case, or ALL. */
 export function isCapability(c: string): boolean {

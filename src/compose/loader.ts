@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
+import { findCycle } from '../common/graph.js';
 import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
 import { parseEnvFile, readEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
@@ -483,33 +484,7 @@ function finalizeVolume(key: string, raw: unknown, project: string): Volume {
   return out as unknown as Volume;
 }
 
-/** Finds a dependency cycle, walking names in sorted order so the report is deterministic. */
-export function findCycle(graph: Record<string, string[]>): string[] | undefined {
-  const state = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (n: string): string[] | undefined => {
-    state.set(n, 1);
-    stack.push(n);
-    for (const d of [...(graph[n] ?? [])].sort()) {
-      if (!(d in graph)) continue;
-      if (state.get(d) === 1) return [...stack.slice(stack.indexOf(d)), d];
-      if (!state.has(d)) {
-        const c = visit(d);
-        if (c) return c;
-      }
-    }
-    stack.pop();
-    state.set(n, 2);
-    return undefined;
-  };
-  for (const n of Object.keys(graph).sort()) {
-    if (!state.has(n)) {
-      const c = visit(n);
-      if (c) return c;
-    }
-  }
-  return undefined;
-}
+export { findCycle };
 
 // ----------------------------------------------------------------------------- entry
 
