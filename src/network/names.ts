@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { layout } from '../common/layout.js';
 
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -56,7 +57,7 @@ export function projectAliasPrefix(root: string, project: string): string {
 }
 
 export function netnsPathFor(root: string, project: string, id: string): string {
-  return path.join(path.resolve(root), 'projects', project, 'netns', id);
+  return layout.netns(root, project, id);
 }
 
 /**

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
 import { intToIp, maskOf, parseCidr, ipToInt } from './ip.js';
 import {
   allocateAddress,
@@ -317,7 +318,7 @@ export function listProjectLinks(root: string, project: string): LinkInfo[] {
 }
 
 export function projectNetnsDir(root: string, project: string): string {
-  return path.join(path.resolve(root), 'projects', project, 'netns');
+  return layout.netnsDir(root, project);
 }
 
 export interface CleanupReport {

@@ -8,8 +8,8 @@
  * lock. The holder writes its pid, command and start time into the file so a waiting process
  * can say who it waits for.
  */
-import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
 import { type LockHolder, lockFile as takeLock, readLockHolder as readHolderFile } from '../sys/files.js';
 import { lockFile, projectDir } from './paths.js';
 
@@ -63,13 +63,13 @@ export async function acquireProjectLock(root: string, project: string, opts: Ac
  */
 export async function acquireGlobalLock(root: string, name: string, opts: AcquireLockOptions): Promise<ProjectLock> {
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new TscError('INTERNAL', `invalid lock name "${name}"`);
-  const lock = await takeLock(path.join(root, 'locks', `${name}.lock`), { ...opts, what: `the "${name}" lock`, pollMs: opts.pollMs ?? 100 });
+  const lock = await takeLock(layout.lock(root, name), { ...opts, what: `the "${name}" lock`, pollMs: opts.pollMs ?? 100 });
   return { project: name, path: lock.path, holder: lock.holder, release: () => lock.release() };
 }
 
 /** Who holds (or last held) a global lock. */
 export function readGlobalLockHolder(root: string, name: string): LockHolder | undefined {
-  return readHolderFile(path.join(root, 'locks', `${name}.lock`));
+  return readHolderFile(layout.lock(root, name));
 }
 
 /** Runs `fn` while holding the project lock; releases it afterwards, whatever happens. */
