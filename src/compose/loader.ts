@@ -226,7 +226,8 @@ function loadFile(file: string, baseDir: string, ld: Loader, includeStack: strin
   for (const kind of ['networks', 'volumes', 'secrets', 'configs', 'models'] as const) {
     const v = data[kind];
     if (!isObj(v)) continue;
-    for (let [k, cfg] of Object.entries(v)) {
+    for (const [k, written] of Object.entries(v)) {
+      let cfg = written;
       if (kind === 'networks') checkNetwork(k, cfg, ctx);
       // secrets/configs from a file: the path is resolved like every host path (compose-go resolves secrets.*.file, configs.*.file)
       if ((kind === 'secrets' || kind === 'configs') && isObj(cfg) && typeof cfg.file === 'string') cfg = { ...cfg, file: resolveHostPath(cfg.file, ctx) };

@@ -90,7 +90,7 @@ function hostFilters(nft: string, purpose: 'apply' | 'remove'): HostFilter[] {
     }
     out.push({ backend: 'nft', prog, restore });
   }
-  let legacyTables = '';
+  let legacyTables: string;
   try {
     legacyTables = readFileSync('/proc/net/ip_tables_names', 'utf8');
   } catch {

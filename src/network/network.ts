@@ -350,7 +350,7 @@ export function cleanupProject(root: string, project: string): CleanupReport {
   // the rules of bridges just deleted (or deleted by a crashed run) go with them
   firewallSweep();
   const dir = projectNetnsDir(root, project);
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir);
   } catch {

@@ -43,7 +43,7 @@ export function hostUpstreams(file = process.env.TSCOMPOSE_RESOLV_CONF || '/etc/
     }
   };
   return () => {
-    let stamp = '';
+    let stamp: string;
     try {
       const st = statSync(file);
       stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
