@@ -224,7 +224,7 @@ export async function profileUp({ repo, tmp, env, dir, log, n }) {
   let cliPid = null;
   for (;;) {
     await new Promise((res) => setTimeout(res, 100));
-    let text = '';
+    let text;
     try {
       text = readFileSync(trace, 'utf8');
     } catch {

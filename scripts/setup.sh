@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in busybox-static docker-registry skopeo umoci iproute2 procps util-linux ca-certificates gcc libc6-dev; do
+for pkg in busybox-static docker-registry skopeo umoci iproute2 procps util-linux ca-certificates gcc libc6-dev nftables iptables; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { layout } from '../common/layout.js';
 import type { PublishedPort } from '../network/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import type { ContainerStatus } from '../supervisor/types.js';
@@ -123,7 +124,7 @@ export function summarize(rt: ProjectRuntime, rec: ContainerRecord, st: Containe
     const run = rt.runConfig(rec);
     command = run.spec.process.args.join(' ');
     labels = run.labels ?? {};
-    const volumesDir = path.join(rt.root, 'volumes') + path.sep;
+    const volumesDir = layout.volumes(rt.root) + path.sep;
     for (const m of run.spec.mounts) {
       if (m.type !== 'bind') continue;
       // a volume is bound from <root>/volumes/<name>/_data: Docker names it by the volume

@@ -5,7 +5,7 @@
  * linked service, for the linking service's containers only (Docker scopes a link alias to the
  * container that declares it).
  */
-import type { Service } from '../spec/index.js';
+import type { Service } from '../compose/index.js';
 
 export interface ServiceLink {
   /** the linked service */

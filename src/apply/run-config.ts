@@ -11,7 +11,7 @@ import { TscError } from '../common/errors.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, type Service } from '../spec/index.js';
+import { parseBytes, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -25,6 +25,8 @@ export interface AttachedNetwork {
   name: string;
   address: string;
   gateway: string;
+  /** an internal network: its resolver forwards nothing outside */
+  internal: boolean;
   /** DNS names on this network: service name, container name, aliases */
   aliases: string[];
 }

@@ -19,6 +19,8 @@ import {
   deleteNetns,
   detachContainers,
   ensureNetwork,
+  firewallAdd,
+  linkAlias,
   netnsPathFor,
   parseCidr,
   removeNetwork,
@@ -26,7 +28,7 @@ import {
   type PortMapping,
 } from '../network/index.js';
 import { configHash, hashableDefinition, type ObservedContainer } from '../planner/index.js';
-import type { Project, Service } from '../spec/index.js';
+import type { Project, Service } from '../compose/index.js';
 import {
   deleteProjectState,
   emptyProjectState,
@@ -48,8 +50,8 @@ import { serviceLinks } from './links.js';
 export interface ContainerNetworkData {
   project: string;
   service: string;
-  /** per network: name, gateway and the names this container answers to there */
-  networks: Array<{ name: string; gateway: string; address: string; names: string[] }>;
+  /** per network: name, gateway, whether it is internal, and the names this container answers to there */
+  networks: Array<{ name: string; gateway: string; internal: boolean; address: string; names: string[] }>;
   /** the address published ports forward to (the first network's) */
   targetIp?: string;
   ports: PortMapping[];
@@ -234,6 +236,17 @@ export class ProjectRuntime {
     }
   }
 
+  /**
+   * Puts back the packet-filter rules of the project's existing networks (a firewall reload, or
+   * Docker starting after us, may have removed them or put a DROP ahead of them).
+   */
+  reassertFirewall(): void {
+    const entries = Object.entries(this.state.networks)
+      .filter(([, rec]) => !rec.external && existsSync(`/sys/class/net/${rec.bridge}`))
+      .map(([key, rec]) => ({ bridge: rec.bridge, subnet: rec.subnet, internal: !!rec.internal, owner: linkAlias(this.root, this.name, this.project.networks[key]?.name ?? rec.name) }));
+    if (entries.length) firewallAdd(...entries);
+  }
+
   /** Creates the network's bridge and subnet when missing; idempotent. */
   async ensureNetwork(key: string): Promise<NetworkInfo> {
     const net = this.project.networks[key];
@@ -397,7 +410,7 @@ export class ProjectRuntime {
           const att = attachContainer({ netnsPath, network: info, container: name, ifName: `eth${idx}`, address: sn?.ipv4_address });
           // Docker also answers to the short container id (the default hostname)
           const aliases = [...new Set([s.name, name, publicId.slice(0, 12), ...(sn?.aliases ?? [])])];
-          attached.push({ key, name: info.name, address: att.address, gateway: att.gateway, aliases });
+          attached.push({ key, name: info.name, address: att.address, gateway: att.gateway, internal: info.internal, aliases });
           record.addresses![key] = { ipv4: att.address, mac: att.mac, aliases };
         }
         await this.save();
@@ -430,7 +443,7 @@ export class ProjectRuntime {
       const data: ContainerNetworkData = {
         project: this.name,
         service: s.name,
-        networks: attached.map((a) => ({ name: a.name, gateway: a.gateway, address: a.address, names: a.aliases })),
+        networks: attached.map((a) => ({ name: a.name, gateway: a.gateway, internal: a.internal, address: a.address, names: a.aliases })),
         targetIp: attached[0]?.address ?? (netns.kind === 'host' ? '127.0.0.1' : undefined),
         ports: opts.ports ?? (publish ? portMappings(s) : []),
         links: serviceLinks(s).map((l) => ({ alias: l.alias, target: l.service })),

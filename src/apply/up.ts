@@ -6,7 +6,7 @@
 import { TscError } from '../common/errors.js';
 import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.js';
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
-import type { Project, Service } from '../spec/index.js';
+import type { Project, Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import { checkPorts } from './ports-check.js';
 import type { ProjectRuntime } from './runtime.js';
@@ -127,8 +127,23 @@ export async function pullImages(
   );
 }
 
-/** Plans `up` against what is recorded and running now. */
+/**
+ * Refuses services managed by an external provider (Compose's `provider:`): tscompose has no
+ * provider plugins, so it cannot create them. Called before anything is pulled or changed.
+ */
+export function refuseProviderServices(services: Service[], verb: string): void {
+  const s = services.find((x) => x.provider !== undefined);
+  if (!s) return;
+  throw new TscError(
+    'SPEC_UNSUPPORTED',
+    `service "${s.name}" is managed by the external provider "${s.provider!.type}" (provider: in the compose file), and tscompose cannot run provider services: ${verb} stopped before changing anything`,
+    { hint: verb === 'run' ? `if the service does not need "${s.name}" running, use \`run --no-deps\`` : `name the other services on the command line (\`tscompose ${verb} SERVICE...\`), or put "${s.name}" behind a profile` },
+  );
+}
+
+/** Plans `up` against what is recorded and running now. Refuses provider services in scope. */
 export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan> {
+  refuseProviderServices(servicesInScope(rt.project, opts.services, opts.noDeps), 'up');
   const observed = await rt.observe();
   const desired = desiredProject(rt.project, (s) => (s.image ? rt.images.get(s.image) : undefined));
   return makePlan(desired, observed, opts);
@@ -138,6 +153,7 @@ export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan>
 export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, progress: Progress): Promise<void> {
   for (const w of plan.warnings) progress.warn(w);
   rt.checkNetworks();
+  rt.reassertFirewall();
   await checkPorts(rt, plan);
   // The supervisor (a Node process) boots while the networks and containers are prepared: its
   // first request is the first container start.

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { populateVolume } from '../engine/index.js';
 import { copyImageDir } from '../images/index.js';
-import type { Service } from '../spec/index.js';
+import type { Service } from '../compose/index.js';
 
 export interface PopulateInput {
   root: string;

@@ -5,7 +5,7 @@
  * error a user reads: the container, its state, its last exit code and its last log lines.
  */
 import { TscError } from '../common/errors.js';
-import type { Service } from '../spec/index.js';
+import type { Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import type { SupervisorClient } from '../supervisor/index.js';
 import type { ContainerStatus, LogEntry } from '../supervisor/types.js';

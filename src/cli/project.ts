@@ -4,14 +4,14 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
-import { loadProject, type LoadOptions, type Project } from '../spec/index.js';
+import { loadProject, type LoadOptions, type Project } from '../compose/index.js';
 import { readProjectState } from '../state/index.js';
 import type { GlobalOptions } from './context.js';
 
 /** Turns the global flags, the environment and the current directory into LoadOptions. */
 export function loadOptionsFrom(
   global: GlobalOptions,
-  extra: { services?: string[]; interpolate?: boolean } = {},
+  extra: { services?: string[]; interpolate?: boolean; consistency?: boolean; resolvePaths?: boolean } = {},
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): LoadOptions {
@@ -25,6 +25,8 @@ export function loadOptionsFrom(
     env: { ...env },
     services: extra.services,
     interpolate: extra.interpolate,
+    consistency: extra.consistency,
+    resolvePaths: extra.resolvePaths,
   };
 }
 
@@ -41,7 +43,7 @@ export function globalOptionsOf(cmd: Command): GlobalOptions {
  */
 export async function loadCliProject(
   cmd: Command,
-  extra: { services?: string[]; interpolate?: boolean } = {},
+  extra: { services?: string[]; interpolate?: boolean; consistency?: boolean; resolvePaths?: boolean } = {},
   onWarning: (w: string) => void = (w) => process.stderr.write(`warning: ${w}\n`),
 ): Promise<Project> {
   const global = globalOptionsOf(cmd);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ProjectRuntime } from '../apply/runtime.js';
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
-import type { Project } from '../spec/index.js';
+import type { Project } from '../compose/index.js';
 import { existsSync } from 'node:fs';
 import { acquireProjectLock, describeHolder, stateFile } from '../state/index.js';
 import { loadCliProject } from './project.js';
@@ -47,7 +47,7 @@ export async function withProject<T>(cmd: Command, opts: SessionOptions, fn: (rt
     }
   } finally {
     // a project without a record (after down, or never up) keeps no lock file: it is deleted
-    // while still held, and a process waiting on it re-opens the path (src/state/lock.ts)
+    // while still held, and a process waiting on it re-opens the path (src/sys/files.ts)
     lock?.release({ remove: !existsSync(stateFile(root, project.name)) });
   }
 }

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'SUPERVISOR'
   | 'NETWORK'
   | 'NETWORK_PORT_IN_USE'
+  | 'NETWORK_FIREWALL' // the host's packet filter tools are missing or refused our rules
   | 'NETWORK_IPAM'
   | 'STATE_LOCKED'
   | 'STATE_CORRUPT'

@@ -329,7 +329,7 @@ export async function removeCgroupTree(relPath: string, opts: EngineOptions = {}
   const found = new Set<string>();
   const walk = (root: string, rel: string) => {
     const dir = path.join(root, rel);
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     } catch {

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
 import { stateRoot } from '../common/paths.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -31,7 +32,7 @@ function check(name: string): void {
 
 export function volumeDir(name: string, root = stateRoot()): string {
   check(name);
-  return path.join(root, 'volumes', name);
+  return layout.volume(root, name);
 }
 
 function read(name: string, root: string): VolumeInfo | undefined {
@@ -110,7 +111,7 @@ export function removeVolume(name: string, root = stateRoot()): boolean {
 }
 
 export function listVolumes(root = stateRoot()): VolumeInfo[] {
-  const base = path.join(root, 'volumes');
+  const base = layout.volumes(root);
   if (!existsSync(base)) return [];
   return readdirSync(base)
     .filter((n) => NAME_RE.test(n))

@@ -2,9 +2,13 @@
  * Service-discovery DNS for one project, run by the project's supervisor: one listener per
  * network on <gateway>:53 (UDP and TCP). Answers are scoped by the asking container's source
  * address: it only learns addresses on the networks it shares with the target. Known names
- * get A records (every replica), AAAA and other types get NOERROR with no answers, unknown
- * names NXDOMAIN at once unless upstream forwarding was enabled. Records are changed as
- * containers start and stop, so answers follow the live state.
+ * get A records (every replica), AAAA and other types get NOERROR with no answers.
+ * `host.docker.internal` and `gateway.docker.internal` answer the gateway of the network asked
+ * on (the host, as Docker Desktop and `extra_hosts: host-gateway` give it). Other names are
+ * forwarded to the host's resolvers (over the protocol the question came on) when the asker is
+ * on a network that is not internal; on internal networks, or without upstreams, they get
+ * NXDOMAIN at once. Records are changed as containers start and stop, so answers follow the
+ * live state.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -36,8 +40,11 @@ export interface DnsEntry {
 }
 
 export interface DnsServerOptions {
-  /** upstream resolvers (IPv4) for names we do not know; empty = answer NXDOMAIN (the default) */
-  upstreams?: string[];
+  /**
+   * upstream resolvers (IPv4) for names we do not know, or a function asked at each forward
+   * (the host's resolv.conf can change while the supervisor runs); empty = answer NXDOMAIN
+   */
+  upstreams?: string[] | (() => string[]);
   /** TTL of our answers in seconds (0: clients must not cache, as records follow live state) */
   ttl?: number;
   /** listening port, 53 unless a test says otherwise */
@@ -46,6 +53,8 @@ export interface DnsServerOptions {
 
 interface Listener {
   gateway: string;
+  /** an internal network's containers get no answers from outside */
+  internal: boolean;
   udp: dgram.Socket;
   tcp: net.Server;
   conns: Set<net.Socket>;
@@ -64,18 +73,23 @@ function norm(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
+/** Names of the host as seen from a container (Docker Desktop's, and what host-gateway means). */
+const HOST_NAMES = new Set(['host.docker.internal', 'gateway.docker.internal']);
+const FORWARD_TIMEOUT_MS = 2000;
+
 export class DnsServer {
   private readonly records = new Map<string, DnsEntry[]>();
   private readonly links = new Map<string, Map<string, string>>();
   private readonly listeners = new Map<string, Listener>();
-  private readonly upstreams: string[];
+  private readonly upstreams: () => string[];
   private readonly ttl: number;
   private readonly port: number;
   /** port of the upstream resolvers (53; changeable for tests) */
   forwardPort = 53;
 
   constructor(opts: DnsServerOptions = {}) {
-    this.upstreams = opts.upstreams ?? [];
+    const up = opts.upstreams ?? [];
+    this.upstreams = typeof up === 'function' ? up : () => up;
     this.ttl = opts.ttl ?? 0;
     this.port = opts.port ?? 53;
   }
@@ -153,8 +167,18 @@ export class DnsServer {
     return undefined;
   }
 
-  /** Answers one query message from `src` received on `askedOn`'s listener. */
-  async handle(msg: Buffer, src: string, askedOn?: string): Promise<Buffer | undefined> {
+  /**
+   * Whether `src` may have names resolved outside: a container on at least one network that is
+   * not internal (a network served without a listener, as in unit tests, counts as not internal).
+   */
+  private mayForward(src: string, askedOn?: string): boolean {
+    const nets = this.scope(src, askedOn);
+    if (!nets.size) return true;
+    return [...nets].some((n) => !this.listeners.get(n)?.internal);
+  }
+
+  /** Answers one query message from `src` received on `askedOn`'s listener (over `proto`). */
+  async handle(msg: Buffer, src: string, askedOn?: string, proto: 'udp' | 'tcp' = 'udp'): Promise<Buffer | undefined> {
     let q: Query;
     try {
       q = parseQuery(msg);
@@ -175,31 +199,76 @@ export class DnsServer {
           question.type === TYPE_A || question.type === TYPE_ANY ? addrs.map((a) => ({ type: TYPE_A, ttl: this.ttl, data: a })) : [];
         return buildResponse(q, RCODE_NOERROR, answers);
       }
+      const gateway = askedOn ? this.listeners.get(askedOn)?.gateway : undefined;
+      if (gateway && HOST_NAMES.has(norm(question.name))) {
+        const answers: Answer[] = question.type === TYPE_A || question.type === TYPE_ANY ? [{ type: TYPE_A, ttl: this.ttl, data: gateway }] : [];
+        return buildResponse(q, RCODE_NOERROR, answers);
+      }
     }
-    if (this.upstreams.length) return this.forward(msg, q);
+    const upstreams = this.mayForward(src, askedOn) ? this.upstreams() : [];
+    if (upstreams.length) return proto === 'tcp' ? this.forwardTcp(msg, q, upstreams) : this.forward(msg, q, upstreams);
     return buildResponse(q, RCODE_NXDOMAIN, []);
   }
 
-  private forward(msg: Buffer, q: Query): Promise<Buffer> {
+  /** Over TCP, for a question that came over TCP (a UDP answer would have been cut). */
+  private async forwardTcp(msg: Buffer, q: Query, upstreams: string[]): Promise<Buffer> {
+    for (const up of upstreams) {
+      const reply = await new Promise<Buffer | undefined>((resolve) => {
+        const c = net.connect({ host: up, port: this.forwardPort });
+        let buf = Buffer.alloc(0);
+        const done = (b: Buffer | undefined) => {
+          c.destroy();
+          resolve(b);
+        };
+        c.setTimeout(FORWARD_TIMEOUT_MS, () => done(undefined));
+        c.on('error', () => done(undefined));
+        c.on('connect', () => {
+          const l = Buffer.alloc(2);
+          l.writeUInt16BE(msg.length, 0);
+          c.write(Buffer.concat([l, msg]));
+        });
+        c.on('data', (d) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length > 65_537) return done(undefined);
+          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            const r = buf.subarray(2, 2 + buf.readUInt16BE(0));
+            done(r.length >= 2 && r.readUInt16BE(0) === q.id ? Buffer.from(r) : undefined);
+          }
+        });
+        c.on('end', () => done(undefined));
+      });
+      if (reply) return reply;
+    }
+    return buildResponse(q, RCODE_SERVFAIL, [], { ra: true });
+  }
+
+  private forward(msg: Buffer, q: Query, upstreams: string[]): Promise<Buffer> {
     return new Promise((resolve) => {
       const sock = dgram.createSocket('udp4');
       let i = 0;
       let timer: NodeJS.Timeout | undefined;
+      let done = false;
       const finish = (b: Buffer) => {
+        if (done) return;
+        done = true;
         if (timer) clearTimeout(timer);
         sock.close();
         resolve(b);
       };
       const tryNext = () => {
-        if (i >= this.upstreams.length) return finish(buildResponse(q, RCODE_SERVFAIL, [], { ra: true }));
-        const up = this.upstreams[i++];
+        if (timer) clearTimeout(timer);
+        if (done) return;
+        if (i >= upstreams.length) return finish(buildResponse(q, RCODE_SERVFAIL, [], { ra: true }));
+        const up = upstreams[i++]!;
+        const mine = i;
         sock.send(msg, this.forwardPort, up, (err) => {
-          if (err) tryNext();
+          if (err && mine === i) tryNext();
         });
-        timer = setTimeout(tryNext, 2000);
+        timer = setTimeout(tryNext, FORWARD_TIMEOUT_MS);
       };
-      sock.on('message', (reply) => {
-        if (reply.length >= 2 && reply.readUInt16BE(0) === q.id) finish(reply);
+      // only an answer from an upstream we asked, to this question, is passed on
+      sock.on('message', (reply, rinfo) => {
+        if (upstreams.includes(rinfo.address) && reply.length >= 2 && reply.readUInt16BE(0) === q.id) finish(reply);
       });
       sock.on('error', () => finish(buildResponse(q, RCODE_SERVFAIL, [], { ra: true })));
       tryNext();
@@ -207,7 +276,7 @@ export class DnsServer {
   }
 
   /** Starts answering on `gateway`:53 (UDP and TCP) for the containers of `network`. */
-  async addNetwork(network: string, gateway: string): Promise<void> {
+  async addNetwork(network: string, gateway: string, opts: { internal?: boolean } = {}): Promise<void> {
     if (this.listeners.has(network)) return;
     const udp = dgram.createSocket('udp4');
     const conns = new Set<net.Socket>();
@@ -252,7 +321,7 @@ export class DnsServer {
     });
     udp.on('error', () => undefined); // a send to a vanished client must not bring the resolver down
     tcp.on('error', () => undefined);
-    this.listeners.set(network, { gateway, udp, tcp, conns });
+    this.listeners.set(network, { gateway, internal: !!opts.internal, udp, tcp, conns });
   }
 
   private serveTcp(c: net.Socket, network: string, conns: Set<net.Socket>): void {
@@ -267,7 +336,7 @@ export class DnsServer {
         const len = buf.readUInt16BE(0);
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        this.handle(msg, c.remoteAddress?.replace(/^::ffff:/, '') ?? '', network).then(
+        this.handle(msg, c.remoteAddress?.replace(/^::ffff:/, '') ?? '', network, 'tcp').then(
           (reply) => {
             if (!reply || c.destroyed) return;
             const l = Buffer.alloc(2);

@@ -44,10 +44,7 @@ export function resolvConf(o: ResolvOptions): string {
   return lines.join('\n') + '\n';
 }
 
-/**
- * The host's IPv4 resolvers from resolv.conf text, for DnsServer's optional forwarding. The
- * resolver runs on the host, so loopback resolvers (127.0.0.53...) are usable too.
- */
+/** Every IPv4 `nameserver` of resolv.conf text, in order. */
 export function hostResolvers(resolvConfText: string): string[] {
   const out: string[] = [];
   for (const line of resolvConfText.split('\n')) {
@@ -55,4 +52,22 @@ export function hostResolvers(resolvConfText: string): string[] {
     if (m && !out.includes(m[1])) out.push(m[1]);
   }
   return out;
+}
+
+const isLoopback = (ip: string) => ip.startsWith('127.');
+
+/**
+ * The resolvers the project's DNS forwards names it does not own to, as Docker chooses them:
+ * the host's non-loopback nameservers; when the host only lists a loopback stub (systemd-resolved's
+ * 127.0.0.53, dnsmasq's 127.0.0.1), the stub's own upstreams when known (`stubUpstreams`: the
+ * text of /run/systemd/resolve/resolv.conf). Unlike Docker's resolver, ours runs in the host's
+ * network namespace, so where no upstream is known the loopback stub itself is usable, and it
+ * is used instead of Docker's fallback to public resolvers.
+ */
+export function upstreamResolvers(resolvConfText: string, stubUpstreams?: string): string[] {
+  const all = hostResolvers(resolvConfText);
+  const outside = all.filter((ip) => !isLoopback(ip));
+  if (outside.length) return outside;
+  const viaStub = stubUpstreams ? hostResolvers(stubUpstreams).filter((ip) => !isLoopback(ip)) : [];
+  return viaStub.length ? viaStub : all;
 }

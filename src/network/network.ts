@@ -7,6 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
 import { intToIp, maskOf, parseCidr, ipToInt } from './ip.js';
 import {
   allocateAddress,
@@ -17,7 +18,8 @@ import {
   releaseProject,
   type HostRoute,
 } from './ipam.js';
-import { bridgeMacFor, bridgeNameFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
+import { bridgeMacFor, bridgeNameFor, containerMacFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
+import { firewallAdd, firewallRemove, firewallSweep } from './firewall.js';
 import { closeNsFd, createNetns, deleteNetns, isMounted, openNsFd, withNetns } from './netns.js';
 import { journalAdd, journalOf, journalRemove } from './link-journal.js';
 import { releaseProjectPorts } from './port-registry.js';
@@ -100,6 +102,7 @@ export function ensureNetwork(o: NetworkOptions): NetworkInfo {
         rt.addAddress(link.index, alloc.gateway, prefixLen, `bridge ${bridgeName} (network ${o.name})`);
       }
       if (!link.up) rt.setLink(link.index, { up: true }, bridgeName);
+      firewallAdd({ bridge: bridgeName, subnet: alloc.subnet, internal: o.internal, owner: linkAlias(o.root, o.project, o.name) });
       return {
         root: o.root,
         project: o.project,
@@ -179,6 +182,7 @@ export function removeNetwork(net: NetworkInfo): void {
   } finally {
     rt.close();
   }
+  if (!net.external) firewallRemove([net.bridgeName]);
   releaseNetwork(net.root, net.project, net.name);
 }
 
@@ -224,7 +228,7 @@ export function attachContainer(o: AttachOptions): Attachment {
     journalAdd(net.root, net.project, hostIf);
     const nsFd = openNsFd(o.netnsPath);
     try {
-      rt.createVeth(hostIf, o.ifName, nsFd, { mtu, alias: linkAlias(net.root, net.project, net.name, o.container) });
+      rt.createVeth(hostIf, o.ifName, nsFd, { mtu, alias: linkAlias(net.root, net.project, net.name, o.container), peerMac: containerMacFor(address) });
       created = true;
     } finally {
       closeNsFd(nsFd);
@@ -314,7 +318,7 @@ export function listProjectLinks(root: string, project: string): LinkInfo[] {
 }
 
 export function projectNetnsDir(root: string, project: string): string {
-  return path.join(path.resolve(root), 'projects', project, 'netns');
+  return layout.netnsDir(root, project);
 }
 
 export interface CleanupReport {
@@ -343,8 +347,10 @@ export function cleanupProject(root: string, project: string): CleanupReport {
   } finally {
     rt.close();
   }
+  // the rules of bridges just deleted (or deleted by a crashed run) go with them
+  firewallSweep();
   const dir = projectNetnsDir(root, project);
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir);
   } catch {

@@ -4,6 +4,7 @@
  */
 import { TscError } from '../common/errors.js';
 import { NetlinkSocket } from '../sys/netlink.js';
+import { E, hasErrno } from '../sys/libc.js';
 import {
   AF_INET,
 } from '../sys/socket.js';
@@ -92,6 +93,8 @@ export interface LinkAttrs {
   alias?: string;
   /** fixed hardware address "aa:bb:cc:dd:ee:ff" */
   mac?: string;
+  /** with newVeth: the hardware address of the peer (the container's end) */
+  peerMac?: string;
 }
 
 export function macBytes(mac: string): Buffer {
@@ -122,6 +125,7 @@ export const build = {
     const peerBody = [
       ifinfomsg(),
       attrStr(IFLA_IFNAME, peer),
+      ...(a.peerMac ? [attrBytes(IFLA_ADDRESS, macBytes(a.peerMac))] : []),
       ...(a.mtu ? [attrU32(IFLA_MTU, a.mtu)] : []),
       ...(peerNsFd !== undefined ? [attrU32(IFLA_NET_NS_FD, peerNsFd)] : []),
     ];
@@ -273,7 +277,7 @@ export class Rtnl {
     try {
       this.deleteLink(l.index, name);
     } catch (e) {
-      if ((e as { errno?: number }).errno === 19) return false; // gone meanwhile (ENODEV)
+      if (hasErrno(e, E.ENODEV)) return false; // gone meanwhile
       throw e;
     }
     return true;
@@ -299,7 +303,7 @@ export class Rtnl {
       const m = msgs.find((x) => x.type === RTM_NEWLINK);
       return m ? parseLink(m.payload) : undefined;
     } catch (e) {
-      if ((e as { errno?: number }).errno === 19) return undefined; // ENODEV
+      if (hasErrno(e, E.ENODEV)) return undefined;
       throw e;
     }
   }

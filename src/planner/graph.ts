@@ -4,41 +4,12 @@
  * levels for ordering (a service's level is one more than its deepest dependency's).
  */
 import { TscError } from '../common/errors.js';
+import { findCycle } from '../common/graph.js';
 
 /** service → names of the services it depends on (only services present in the map count) */
 export type DependencyGraph = Map<string, string[]>;
 
-/** The first cycle found walking in sorted order, as a closed path ["a", "b", "a"], or undefined. */
-export function findCycle(graph: DependencyGraph): string[] | undefined {
-  const WHITE = 0;
-  const GREY = 1;
-  const BLACK = 2;
-  const color = new Map<string, number>();
-  const stack: string[] = [];
-  const visit = (n: string): string[] | undefined => {
-    color.set(n, GREY);
-    stack.push(n);
-    for (const d of [...(graph.get(n) ?? [])].sort()) {
-      if (!graph.has(d)) continue;
-      const c = color.get(d) ?? WHITE;
-      if (c === GREY) return [...stack.slice(stack.indexOf(d)), d];
-      if (c === WHITE) {
-        const found = visit(d);
-        if (found) return found;
-      }
-    }
-    stack.pop();
-    color.set(n, BLACK);
-    return undefined;
-  };
-  for (const n of [...graph.keys()].sort()) {
-    if ((color.get(n) ?? WHITE) === WHITE) {
-      const found = visit(n);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
+export { findCycle };
 
 /** Throws SPEC_REFERENCE naming the cycle when the graph has one. */
 export function assertAcyclic(graph: DependencyGraph): void {

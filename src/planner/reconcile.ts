@@ -16,8 +16,9 @@
  * - When a service is recreated, running dependents whose depends_on entry has `restart: true`
  *   are stopped before the recreate and started after it.
  * - A service using another's containers (network_mode/ipc/pid `service:X`, volumes_from X)
- *   depends on X and is recreated when X's containers are replaced (Compose resolves these to
- *   container ids before hashing, so its hash changes then too).
+ *   is recreated when X's containers are replaced (Compose resolves these to container ids
+ *   before hashing, so its hash changes then too). That it depends on X is in its depends_on:
+ *   the loader adds these implied entries, the planner reads depends_on only.
  * - Containers of services no longer in the project (and exited one-off containers) are orphans:
  *   removed with --remove-orphans, otherwise named in a warning.
  * - Actions of a service wait (`after`) on the up-actions of its dependencies; independent
@@ -127,13 +128,15 @@ export function sharedResourceRefs(definition: unknown): [string, string][] {
   return out;
 }
 
-/** depends_on plus the services whose namespaces or volumes are shared (Compose adds those as dependencies too). */
+/**
+ * The dependency graph: depends_on only. The loader already added the dependencies Compose
+ * implies (links, `service:X` namespaces, volumes_from) to depends_on; they are not added here
+ * a second time.
+ */
 function buildGraph(desired: DesiredProject): DependencyGraph {
   const graph: DependencyGraph = new Map();
   for (const s of [...desired.services].sort((a, b) => cmp(a.name, b.name))) {
-    const deps = new Set(Object.keys(s.dependsOn));
-    for (const [, ref] of sharedResourceRefs(s.definition)) if (ref !== s.name) deps.add(ref);
-    graph.set(s.name, [...deps].sort());
+    graph.set(s.name, Object.keys(s.dependsOn).sort());
   }
   return graph;
 }

@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
 
 /** Compose's rule for project names: lowercase letters, digits, dashes and underscores, starting with a letter or digit. */
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -14,21 +14,23 @@ export function validateProjectName(project: string): void {
 
 /** `<root>/projects` */
 export function projectsDir(root: string): string {
-  return path.join(root, 'projects');
+  return layout.projects(root);
 }
 
 /** `<root>/projects/<project>` (validates the name, so it can never escape the projects folder) */
 export function projectDir(root: string, project: string): string {
   validateProjectName(project);
-  return path.join(projectsDir(root), project);
+  return layout.project(root, project);
 }
 
 /** `<root>/projects/<project>/state.json` */
 export function stateFile(root: string, project: string): string {
-  return path.join(projectDir(root, project), 'state.json');
+  validateProjectName(project);
+  return layout.stateFile(root, project);
 }
 
 /** `<root>/projects/<project>/lock` */
 export function lockFile(root: string, project: string): string {
-  return path.join(projectDir(root, project), 'lock');
+  validateProjectName(project);
+  return layout.projectLock(root, project);
 }

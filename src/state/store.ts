@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { atomicTempOf, writeFileAtomic } from '../sys/files.js';
 import { TscError } from '../common/errors.js';
 import { projectDir, projectsDir, stateFile, validateProjectName } from './paths.js';
 import { projectStateSchema, STATE_VERSION, type ProjectState } from './schema.js';
@@ -90,14 +90,14 @@ function diskError(e: unknown, what: string): TscError {
 /** Temp files left by a writer that died between creating and renaming them. */
 async function removeStaleTemps(dir: string): Promise<void> {
   for (const name of await fsp.readdir(dir)) {
-    const m = /^\.state\.json\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !isPidAlive(Number(m[1]))) await fsp.rm(path.join(dir, name), { force: true });
+    const pid = atomicTempOf(name, 'state.json');
+    if (pid !== undefined && pid !== process.pid && !isPidAlive(pid)) await fsp.rm(path.join(dir, name), { force: true });
   }
 }
 
 /**
- * Writes the record atomically (temp file + fsync + rename + fsync of the folder). Validates it
- * first, so an invalid record is never written. Sets `updated`.
+ * Writes the record atomically (src/sys/files.ts: temp file + fsync + rename + fsync of the
+ * folder). Validates it first, so an invalid record is never written. Sets `updated`.
  */
 export async function writeProjectState(root: string, state: ProjectState, now: Date = new Date()): Promise<void> {
   const dir = projectDir(root, state.project);
@@ -108,27 +108,11 @@ export async function writeProjectState(root: string, state: ProjectState, now: 
     const i = r.error.issues[0]!;
     throw new TscError('INTERNAL', `refusing to write an invalid state record for project "${state.project}": ${i.path.join('.')}: ${i.message}`);
   }
-  const text = JSON.stringify(next, null, 2) + '\n';
-  const tmp = path.join(dir, `.state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    const fh = await fsp.open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
     await removeStaleTemps(dir);
-    const dh = await fsp.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
   } catch (e) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw diskError(e, `cannot write state file ${file}`);
   }
   state.updated = next.updated;

@@ -3,16 +3,16 @@
  * on each bridge gateway (answers follow container starts and exits) and the published-port
  * proxies. Both are driven by the run request's `network` data, made by the apply layer.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DnsServer, PortProxy, type PortMapping, type PublishedPort } from '../network/index.js';
+import { DnsServer, PortProxy, upstreamResolvers, type PortMapping, type PublishedPort } from '../network/index.js';
 import type { HookContext, SupervisorHook } from './hooks.js';
 
 /** Mirrors apply's ContainerNetworkData (plain data crossing the socket). */
 interface NetworkData {
   project: string;
   service: string;
-  networks: Array<{ name: string; gateway: string; address: string; names: string[] }>;
+  networks: Array<{ name: string; gateway: string; internal?: boolean; address: string; names: string[] }>;
   targetIp?: string;
   ports: PortMapping[];
   links?: Array<{ alias: string; target: string }>;
@@ -25,8 +25,42 @@ function dataOf(ctx: HookContext): NetworkData | undefined {
   return d && Array.isArray(d.networks) ? d : undefined;
 }
 
+/** systemd-resolved's list of the upstreams behind its 127.0.0.53 stub */
+const RESOLVED_UPSTREAMS = '/run/systemd/resolve/resolv.conf';
+
+/**
+ * The host's resolvers for names the project's DNS does not own, re-read when the file
+ * changes (DHCP, VPNs and systemd-resolved rewrite it while a project runs). The file is
+ * /etc/resolv.conf, or TSCOMPOSE_RESOLV_CONF (the tests point it at a test host's resolver).
+ */
+export function hostUpstreams(file = process.env.TSCOMPOSE_RESOLV_CONF || '/etc/resolv.conf'): () => string[] {
+  let seen = '';
+  let cached: string[] = [];
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return () => {
+    let stamp: string;
+    try {
+      const st = statSync(file);
+      stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      stamp = 'missing';
+    }
+    if (stamp !== seen) {
+      seen = stamp;
+      cached = upstreamResolvers(read(file), read(RESOLVED_UPSTREAMS));
+    }
+    return cached;
+  };
+}
+
 export function networkHooks(root: string, project: string, log: (line: string) => void): SupervisorHook[] {
-  const dns = new DnsServer({});
+  const dns = new DnsServer({ upstreams: hostUpstreams() });
   const proxy = new PortProxy({ root, project });
   const served = new Set<string>();
 
@@ -37,7 +71,7 @@ export function networkHooks(root: string, project: string, log: (line: string) 
       if (!d || d.networks.length === 0) return;
       for (const n of d.networks) {
         if (!served.has(n.name)) {
-          await dns.addNetwork(n.name, n.gateway);
+          await dns.addNetwork(n.name, n.gateway, { internal: !!n.internal });
           served.add(n.name);
         }
       }

@@ -4,7 +4,7 @@
  * of allow rules (the same "c 1:3 rwm" rules as the v1 devices controller).
  */
 import { SyscallError } from '../common/errors.js';
-import { koffi, libc } from './libc.js';
+import { fns, koffi, libc } from './libc.js';
 
 const SYS_bpf = 321;
 const BPF_PROG_LOAD = 5;
@@ -122,8 +122,7 @@ koffi.struct('tsc_bpf_attach', {
 });
 const _bpfLoad = libc.func('long syscall(long nr, int cmd, tsc_bpf_prog_load *attr, unsigned int size)');
 const _bpfAttach = libc.func('long syscall(long nr, int cmd, tsc_bpf_attach *attr, unsigned int size)');
-const _open = libc.func('int open(const char *path, int flags, int mode)');
-const _close = libc.func('int close(int fd)');
+const { open: _open, close: _close } = fns;
 
 const O_RDONLY = 0;
 const O_DIRECTORY = 0o200000;

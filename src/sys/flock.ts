@@ -3,17 +3,17 @@
  * lock when the last descriptor of that description is closed, so a lock held by a process
  * that dies (even by SIGKILL) is released without any cleanup on our side.
  */
-import { check, errno, libc } from './libc.js';
+import { E, check, errno, fns } from './libc.js';
 
-const flockFn = libc.func('int flock(int fd, int operation)');
+const flockFn = fns.flock;
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-const EWOULDBLOCK = 11; // EAGAIN on Linux
-const EINTR = 4;
+const EWOULDBLOCK = E.EWOULDBLOCK;
+const EINTR = E.EINTR;
 
 /**
  * Tries to take an exclusive lock on `fd` without blocking. Returns true when taken, false when

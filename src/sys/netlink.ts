@@ -6,6 +6,7 @@
  * container's namespace keeps acting there (src/network/netns.ts).
  */
 import { TscError, errnoName } from '../common/errors.js';
+import { E } from './libc.js';
 import {
   AF_NETLINK,
   NETLINK_EXT_ACK,
@@ -58,7 +59,7 @@ export class NetlinkError extends TscError {
   constructor(errno: number, what: string, kernelMessage?: string) {
     const text = ERRNO_TEXT[errno] ? `${ERRNO_TEXT[errno]} (${errnoName(errno)})` : errnoName(errno);
     super('NETWORK', `${what}: ${text}${kernelMessage ? `: ${kernelMessage}` : ''}`, {
-      hint: errno === 1 ? 'network setup needs root (CAP_NET_ADMIN)' : undefined,
+      hint: errno === E.EPERM ? 'network setup needs root (CAP_NET_ADMIN)' : undefined,
     });
     this.errno = errno;
   }
@@ -106,7 +107,7 @@ export class NetlinkSocket {
       const n = Number(sys.recv(this.fd, this.buf, this.buf.length, 0));
       if (n < 0) {
         const e = koffi.errno();
-        if (e === 4) continue; // EINTR
+        if (e === E.EINTR) continue;
         throw new NetlinkError(e, `${what} (waiting for the kernel's answer)`);
       }
       return parseMessages(Buffer.from(this.buf.subarray(0, n)));

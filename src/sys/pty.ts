@@ -2,7 +2,7 @@
  * Pseudo-terminals through libc (Node has no pty API): a master/slave pair whose slave is
  * given to a container as stdin/stdout/stderr when `tty: true`.
  */
-import { check, libc } from './libc.js';
+import { check, fns, libc } from './libc.js';
 import { O_CLOEXEC } from './syscalls.js';
 
 const O_RDWR = 2;
@@ -12,8 +12,7 @@ const _posixOpenpt = libc.func('int posix_openpt(int flags)');
 const _grantpt = libc.func('int grantpt(int fd)');
 const _unlockpt = libc.func('int unlockpt(int fd)');
 const _ptsnameR = libc.func('int ptsname_r(int fd, _Out_ uint8_t *buf, size_t len)');
-const _open = libc.func('int open(const char *path, int flags, int mode)');
-const _ioctl = libc.func('int ioctl(int fd, unsigned long req, void *arg)');
+const { open: _open, ioctlBuf: _ioctl } = fns;
 
 const TIOCSWINSZ = 0x5414;
 

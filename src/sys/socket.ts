@@ -2,7 +2,7 @@
  * libc socket calls used by the netlink client (src/sys/netlink.ts). Buffers passed as
  * `void *` are handed to libc by reference, so the kernel writes straight into them.
  */
-import { libc, koffi } from './libc.js';
+import { fns, libc, koffi } from './libc.js';
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -42,7 +42,7 @@ export const sys = {
     len: number,
   ) => number,
   getsockname: libc.func('int getsockname(int fd, void *addr, void *alen)') as (fd: number, addr: Buffer, alen: Buffer) => number,
-  close: libc.func('int close(int fd)') as (fd: number) => number,
+  close: fns.close,
 };
 
 export { koffi };

@@ -5,7 +5,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { SyscallError } from '../common/errors.js';
-import { check, koffi, libc } from './libc.js';
+import { check, fns, koffi, libc } from './libc.js';
+
+const { unshare: _unshare, setns: _setns, mount: _mount, umount2: _umount2, prctl: _prctl, fcntl: _fcntl, open: _open, close: _close, mknod: _mknod, ioctl: _ioctl, ioctlInt: _ioctlPtr } = fns;
 
 // --- clone / namespace flags -------------------------------------------------------------
 export const CLONE_NEWNS = 0x00020000;
@@ -61,10 +63,6 @@ const SYS_pivot_root = 155;
 const SYS_capget = 125;
 const SYS_capset = 126;
 
-const _unshare = libc.func('int unshare(int flags)');
-const _setns = libc.func('int setns(int fd, int nstype)');
-const _mount = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
-const _umount2 = libc.func('int umount2(const char *target, int flags)');
 const _chdir = libc.func('int chdir(const char *path)');
 const _fchdir = libc.func('int fchdir(int fd)');
 const _chroot = libc.func('int chroot(const char *path)');
@@ -73,16 +71,10 @@ const _setdomainname = libc.func('int setdomainname(const char *name, size_t len
 const _setgroups = libc.func('int setgroups(size_t size, const uint32_t *list)');
 const _setresuid = libc.func('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
 const _setresgid = libc.func('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
-const _prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const _execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
 const _dup2 = libc.func('int dup2(int oldfd, int newfd)');
-const _fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
-const _open = libc.func('int open(const char *path, int flags, int mode)');
-const _close = libc.func('int close(int fd)');
-const _mknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
 const _kill = libc.func('int kill(int pid, int sig)');
 const _setsid = libc.func('int setsid(void)');
-const _ioctl = libc.func('int ioctl(int fd, unsigned long req, unsigned long arg)');
 const _umask = libc.func('uint32_t umask(uint32_t mask)');
 
 koffi.struct('tsc_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
@@ -131,7 +123,6 @@ const _spawnattrSetflags = libc.func('int posix_spawnattr_setflags(void *attr, s
 const _spawnattrSetpgroup = libc.func('int posix_spawnattr_setpgroup(void *attr, int pgroup)');
 const POSIX_SPAWN_SETPGROUP = 0x02;
 const TIOCSPGRP = 0x5410;
-const _ioctlPtr = libc.func('int ioctl(int fd, unsigned long req, _Inout_ int *arg)');
 
 /**
  * posix_spawn (vfork + exec in libc: no JavaScript runs in the child). Returns the pid.

@@ -1,6 +1,6 @@
 /**
  * The layout is the architecture: each folder of src/ may import only the folders below it.
- * cli → apply → planner/engine/supervisor/network/images/state/spec → sys → common.
+ * cli → apply → planner/engine/supervisor/network/images/state/compose → sys → common.
  * The in-container init stage imports only sys, the engine's protocol/spec and common.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,15 +12,15 @@ const SRC = path.resolve(__dirname, '../../src');
 const ALLOWED: Record<string, string[]> = {
   common: [],
   sys: ['common'],
-  spec: ['common'],
+  compose: ['common'],
   planner: ['common'],
   state: ['common', 'sys'],
   images: ['common', 'sys'],
   network: ['common', 'sys'],
   engine: ['common', 'sys'],
   supervisor: ['common', 'sys', 'engine', 'network'],
-  apply: ['common', 'sys', 'spec', 'planner', 'state', 'images', 'network', 'engine', 'supervisor'],
-  cli: ['common', 'sys', 'spec', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'apply'],
+  apply: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor'],
+  cli: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'apply'],
 };
 
 function files(dir: string): string[] {

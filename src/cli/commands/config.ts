@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../../common/errors.js';
-import { renderConfig, renderEnvironment } from '../../spec/index.js';
+import { configHash } from '../../planner/index.js';
+import { renderConfig, renderEnvironment } from '../../compose/index.js';
 import { loadCliProject } from '../project.js';
 
 interface ConfigOptions {
@@ -16,6 +17,9 @@ interface ConfigOptions {
   interpolate?: boolean;
   images?: boolean;
   output?: string;
+  hash?: string;
+  consistency?: boolean;
+  pathResolution?: boolean;
 }
 
 export function registerConfig(program: Command): void {
@@ -31,12 +35,33 @@ export function registerConfig(program: Command): void {
     .option('--format <format>', 'Format the output (yaml|json)', 'yaml')
     .option('-q, --quiet', 'Only validate the configuration, print nothing')
     .option('--no-interpolate', "Don't interpolate environment variables")
+    .option('--hash <services>', 'Print the service config hash, one "SERVICE HASH" line per service ("*" for all, or a comma-separated list)')
+    .option('--no-consistency', "Don't check model consistency (may print an invalid Compose model)")
+    .option('--no-path-resolution', "Don't resolve file paths")
     .option('-o, --output <path>', 'Save to file (default to stdout)')
     .action(async (services: string[], opts: ConfigOptions, cmd: Command) => {
       if (opts.format !== 'yaml' && opts.format !== 'json') {
         throw new TscError('USAGE', `unknown format ${JSON.stringify(opts.format)} for config`, { hint: 'use --format yaml or --format json' });
       }
-      const project = await loadCliProject(cmd, { services: services.length > 0 ? services : undefined, interpolate: opts.interpolate });
+      const hashed = opts.hash === undefined ? undefined : opts.hash === '*' ? [] : opts.hash.split(',').map((x) => x.trim()).filter(Boolean);
+      const selected = hashed?.length ? hashed : services;
+      const project = await loadCliProject(cmd, {
+        services: selected.length > 0 ? selected : undefined,
+        interpolate: opts.interpolate,
+        consistency: opts.consistency,
+        resolvePaths: opts.pathResolution,
+      });
+      if (hashed) {
+        // the hash the planner records and compares (src/planner/hash.ts), sorted by name as Compose prints it
+        const names = hashed.length ? hashed : Object.keys(project.services);
+        const text = [...names].sort().map((n) => {
+          const s = project.services[n];
+          if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${n}`, { hint: `services: ${Object.keys(project.services).join(', ')}` });
+          return `${n} ${configHash(s)}\n`;
+        });
+        process.stdout.write(text.join(''));
+        return;
+      }
       if (services.length > 0) {
         // keep only the named services and their dependencies
         const keep = new Set<string>();

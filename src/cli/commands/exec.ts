@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import type { Command } from 'commander';
-import { servicesInScope, applyUp, planUp, pullImages } from '../../apply/up.js';
+import { servicesInScope, applyUp, planUp, pullImages, refuseProviderServices } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
 import { containerCgroup, discardInitStage, execInContainer, isOomKilled, prepareInitStage, startContainer, type PreparedInitStage } from '../../engine/index.js';
 import { PortProxy, type PortMapping } from '../../network/index.js';
@@ -208,7 +208,9 @@ async function runOneOffIn(
   return withProject(cmd, { lock: true, services: [serviceName] }, async (rt) => {
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
     if (!s) throw new TscError('NO_SUCH_SERVICE', `no such service: ${serviceName}`);
+    refuseProviderServices([s, ...(o.deps !== false ? servicesInScope(rt.project, [serviceName]).filter((d) => d !== s) : [])], 'run');
     rt.checkNetworks();
+    rt.reassertFirewall();
     // dependencies first, as `up` would start them
     const deps = Object.keys(s.depends_on).filter((d) => rt.project.services[d]);
     if (o.deps !== false && deps.length) {

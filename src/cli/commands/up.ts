@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ProjectRuntime } from '../../apply/runtime.js';
-import { applyUp, planUp, pullImages, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
+import { applyUp, planUp, pullImages, refuseProviderServices, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
 import type { Plan } from '../../planner/index.js';
 import type { ContainerRecord } from '../../state/index.js';
@@ -89,6 +89,7 @@ export function registerUp(program: Command): void {
     const detach = flags.detach || flags.wait || flags.dryRun;
     const code = await withProject(cmd, { lock: !flags.dryRun, services, noWait: flags.waitLock === false }, async (rt) => {
       const scope = servicesInScope(rt.project, opts.services, opts.noDeps);
+      refuseProviderServices(scope, 'up');
       if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
         throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
       }

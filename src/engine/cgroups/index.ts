@@ -461,6 +461,7 @@ export async function killCgroups(cgs: ContainerCgroup[], timeoutMs = 10_000): P
   const busy = cgs.filter((cg) => cg.exists() && !cg.isEmpty());
   if (busy.length === 0) return;
   const frozen: string[] = [];
+  let thawFailure: unknown;
   try {
     for (const cg of busy) {
       const k = cg.startKill();
@@ -472,16 +473,16 @@ export async function killCgroups(cgs: ContainerCgroup[], timeoutMs = 10_000): P
     for (const cg of busy) cg.signalAll('SIGKILL');
   } finally {
     // thaw all even when one fails (its processes would stay frozen with their SIGKILL pending)
-    let failure: unknown;
     for (const fz of frozen) {
       try {
         writeFileSync(path.join(fz, 'freezer.state'), 'THAWED');
       } catch (e) {
-        failure ??= cgErr(`cannot thaw ${fz}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
+        thawFailure ??= cgErr(`cannot thaw ${fz}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, e);
       }
     }
-    if (failure) throw failure;
   }
+  // reached only when the freeze and kill went through: their own error wins over a thaw failure
+  if (thawFailure) throw thawFailure;
   for (const cg of busy) {
     while (!cg.isEmpty()) {
       if (Date.now() > deadline) {

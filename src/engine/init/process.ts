@@ -13,6 +13,7 @@ import {
   setresuid, setrlimit, setsid,
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
+import { E, hasErrno } from '../../sys/libc.js';
 import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/seccomp.js';
 import { deniedSyscalls } from './seccomp.js';
 import type { ProcessSpec } from '../spec.js';
@@ -47,7 +48,7 @@ interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
 function readLines(file: string): string[][] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
@@ -167,7 +168,7 @@ export function applyCredentials(cred: Credentials, caps: readonly string[], pri
         prctl(PR_CAPBSET_DROP, c, 0, 0, 0, `drop capability ${CAP_NAMES[c] ?? c} from the bounding set`);
       } catch (e) {
         // EINVAL: the kernel does not know this capability.
-        if (!(e as Error).message.includes('EINVAL')) throw e;
+        if (!hasErrno(e, E.EINVAL)) throw e;
       }
     }
   }
@@ -207,7 +208,7 @@ export function prepareStdio(tty: boolean): void {
     try {
       setCloexec(fd, false, `keep fd ${fd} open across exec`);
     } catch (e) {
-      if (!(e as Error).message.includes('EBADF')) throw e;
+      if (!hasErrno(e, E.EBADF)) throw e;
     }
   }
   if (tty) {

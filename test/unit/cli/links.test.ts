@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serviceLinks } from '../../../src/apply/links.js';
-import type { Service } from '../../../src/spec/index.js';
+import type { Service } from '../../../src/compose/index.js';
 
 describe('serviceLinks', () => {
   it('reads "db", "db:alias" strings (unsupported.links) and {service, alias} objects (links)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import {
   RCODE_NOERROR,
   RCODE_NXDOMAIN,
@@ -137,6 +138,78 @@ describe('dnsEntriesFor', () => {
       { network: 'front', address: '10.0.1.2', names: ['web', 'p-web-1'] },
       { network: 'back', address: '10.0.2.2', names: ['web', 'p-web-1', 'internal-web'] },
     ]);
+  });
+});
+
+describe('forwarding and host names', () => {
+  async function udpUpstream(): Promise<{ port: number; close: () => void }> {
+    const up = dgram.createSocket('udp4');
+    await new Promise<void>((r) => up.bind(0, '127.0.0.1', () => r()));
+    up.on('message', (m, r) => {
+      const reply = Buffer.from(m);
+      reply.writeUInt16BE(0x8183, 2);
+      up.send(reply, r.port, r.address);
+    });
+    return { port: (up.address() as { port: number }).port, close: () => up.close() };
+  }
+
+  it('forwards only for containers on a network that is not internal', async () => {
+    const up = await udpUpstream();
+    const s = new DnsServer({ upstreams: () => ['127.0.0.1'], port: 0 });
+    s.forwardPort = up.port;
+    try {
+      await s.addNetwork('int', '127.0.0.1', { internal: true });
+      await s.addNetwork('ext', '127.0.0.1', { internal: false });
+      s.setContainer('p-a-1', [{ network: 'int', address: '10.3.0.2', names: ['a'] }]);
+      s.setContainer('p-b-1', [
+        { network: 'int', address: '10.3.0.3', names: ['b'] },
+        { network: 'ext', address: '10.4.0.3', names: ['b'] },
+      ]);
+      const inside = await s.handle(buildQuery(5, 'example.org', TYPE_A), '10.3.0.2', 'int');
+      expect(inside!.readUInt16BE(2) & 0xf).toBe(RCODE_NXDOMAIN);
+      expect(inside!.readUInt16BE(2)).not.toBe(0x8183);
+      const both = await s.handle(buildQuery(6, 'example.org', TYPE_A), '10.3.0.3', 'int');
+      expect(both!.readUInt16BE(2)).toBe(0x8183);
+      const stranger = await s.handle(buildQuery(7, 'example.org', TYPE_A), '10.9.9.9', 'int');
+      expect(stranger!.readUInt16BE(2)).not.toBe(0x8183);
+    } finally {
+      await s.close();
+      up.close();
+    }
+  });
+
+  it('forwards a TCP question over TCP', async () => {
+    const srv = net.createServer((c) => {
+      c.on('data', (d) => {
+        const msg = Buffer.from(d.subarray(2));
+        msg.writeUInt16BE(0x8180, 2);
+        const l = Buffer.alloc(2);
+        l.writeUInt16BE(msg.length, 0);
+        c.end(Buffer.concat([l, msg]));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const s = new DnsServer({ upstreams: ['127.0.0.1'] });
+    s.forwardPort = (srv.address() as net.AddressInfo).port;
+    try {
+      const r = await s.handle(buildQuery(8, 'example.org', TYPE_A), '10.9.9.9', undefined, 'tcp');
+      expect(r!.readUInt16BE(0)).toBe(8);
+      expect(r!.readUInt16BE(2)).toBe(0x8180);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('host.docker.internal is the gateway of the network asked on', async () => {
+    const s = new DnsServer({ port: 0 });
+    try {
+      await s.addNetwork('front', '127.0.0.1');
+      s.setContainer('p-a-1', [{ network: 'front', address: '10.3.0.2', names: ['a'] }]);
+      const r = await s.handle(buildQuery(9, 'host.docker.internal', TYPE_A), '10.3.0.2', 'front');
+      expect(parseAnswers(r!).answers.map((a) => a.data)).toEqual(['127.0.0.1']);
+    } finally {
+      await s.close();
+    }
   });
 });
 

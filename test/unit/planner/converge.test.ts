@@ -77,12 +77,13 @@ function randomCase(seed: number): Case {
       });
     }
   }
-  if (r() < 0.3) observed.push({ id: `c${serial++}`, name: 'p-gone-1', service: 'gone', number: 1, oneOff: false, configHash: 'x', state: pick(STATES) });
+  if (r() < 0.3) observed.push({ id: `c${serial}`, name: 'p-gone-1', service: 'gone', number: 1, oneOff: false, configHash: 'x', state: pick(STATES) });
   const options: PlanOptions = {};
   if (r() < 0.3) options.services = services.filter(() => r() < 0.5).map((s) => s.name);
   if (r() < 0.2) options.noDeps = true;
   if (r() < 0.3) options.removeOrphans = true;
   if (r() < 0.15) options.noRecreate = true;
+  // eslint-disable-next-line no-dupe-else-if -- r() draws a new number each call
   else if (r() < 0.15) options.forceRecreate = true;
   if (r() < 0.15) options.noStart = true;
   if (r() < 0.1) options.alwaysRecreateDeps = true;
@@ -143,7 +144,7 @@ describe('convergence (property)', () => {
       try {
         first = plan(c.desired, c.observed, c.options);
       } catch (e) {
-        throw new Error(`seed ${seed}: ${(e as Error).message}`);
+        throw new Error(`seed ${seed}: ${(e as Error).message}`, { cause: e });
       }
       checkWellFormed(first);
       if (seed % 4 === 0) {

@@ -233,8 +233,9 @@ describe('plan: dependencies', () => {
 
   it('recreates a service sharing the network namespace or volumes of a recreated one', () => {
     const vpn = service('vpn');
-    const app = service('app', { extra: { network_mode: 'service:vpn' } });
-    const backup = service('backup', { extra: { volumes_from: ['app:ro', 'container:other'] } });
+    // the depends_on entries the loader adds for these (restart: true for namespaces, false for volumes_from)
+    const app = service('app', { dependsOn: { vpn: dep('service_started', true) }, extra: { network_mode: 'service:vpn' } });
+    const backup = service('backup', { dependsOn: { app: dep() }, extra: { volumes_from: ['app:ro', 'container:other'] } });
     const p = plan(project(backup, app, service('vpn', { extra: { user: 'x' } })), upToDate(vpn, app, backup));
     expect(p.actions.map((a) => `${a.kind} ${a.container}: ${a.reason}`)).toEqual([
       'recreate demo-vpn-1: user changed',
