@@ -4,7 +4,7 @@
  * the default hostname, the lock file after down, and links aliases.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lgetxattr } from '../../../src/images/sys.js';
@@ -32,6 +32,8 @@ function ownedImageArchive(): { archive: string; cleanup: () => void } {
         { name: 'data/sub/deep.txt', type: 'file', data: 'deep\n' },
         { name: 'data/link', type: 'symlink', linkname: 'seed.txt' },
         { name: 'data/hard', type: 'hardlink', linkname: 'data/sub/deep.txt' },
+        { name: 'data/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3 },
+        { name: 'data/pipe', type: 'fifo', mode: 0o600 },
       ],
       [
         { name: 'data', type: 'dir', mode: 0o700, uid: 999, gid: 999 },
@@ -59,6 +61,10 @@ services:
     command: sleep 3600
     volumes: ["ext:/data"]
     depends_on: [a]
+  e:
+    image: tsc/owned:latest
+    command: sleep 3600
+    volumes: ["crashed:/data"]
   b:
     image: tsc/owned:latest
     command: sleep 3600
@@ -68,15 +74,29 @@ services:
     image: tsc/owned:latest
     command: sleep 3600
     volumes: ["./bind:/data"]
-volumes: { vol: {}, empty: {}, other: {}, ext: { external: true, name: ${p.name}_vol } }
+volumes: { vol: {}, empty: {}, other: {}, crashed: {}, ext: { external: true, name: ${p.name}_vol } }
 `);
       mkdirSync(path.join(p.dir, 'bind'));
       await p.ok(['image', 'load', '-i', img.archive]);
+      // what a kill in the middle of a copy-up leaves: the marker, an empty _data, a partial copy
+      const crashed = path.join(p.root, 'volumes', `${p.name}_crashed`);
+      mkdirSync(path.join(crashed, '_data'), { recursive: true });
+      mkdirSync(path.join(crashed, '_data.populating', 'sub'), { recursive: true });
+      writeFileSync(path.join(crashed, 'populate.pending'), '');
+      writeFileSync(path.join(crashed, '_data.populating', 'seed.txt'), 'se');
       await p.ok(['up', '-d']);
+      // the next up redid the copy completely
+      expect(readdirSync(crashed).sort()).toEqual(['_data']);
+      expect(readFileSync(path.join(crashed, '_data', 'seed.txt'), 'utf8')).toBe('seeded\n');
+      expect(readdirSync(path.join(crashed, '_data', 'sub'))).toEqual(['deep.txt']);
+      expect(lstatSync(path.join(crashed, '_data')).uid).toBe(999);
       const data = (v: string) => path.join(p!.root, 'volumes', `${p!.name}_${v}`, '_data');
       const root = lstatSync(data('vol'));
       expect([root.uid, root.gid, root.mode & 0o7777]).toEqual([999, 999, 0o700]);
-      expect(readdirSync(data('vol')).sort()).toEqual(['hard', 'link', 'seed.txt', 'sub']);
+      expect(readdirSync(data('vol')).sort()).toEqual(['hard', 'link', 'null', 'pipe', 'seed.txt', 'sub']);
+      const dev = lstatSync(path.join(data('vol'), 'null'));
+      expect([dev.isCharacterDevice(), dev.rdev, dev.mode & 0o7777]).toEqual([true, lstatSync('/dev/null').rdev, 0o666]);
+      expect(lstatSync(path.join(data('vol'), 'pipe')).isFIFO()).toBe(true);
       const seed = lstatSync(path.join(data('vol'), 'seed.txt'));
       expect([seed.uid, seed.mode & 0o7777]).toEqual([999, 0o640]);
       expect(readFileSync(path.join(data('vol'), 'seed.txt'), 'utf8')).toBe('seeded\n');
@@ -98,7 +118,7 @@ volumes: { vol: {}, empty: {}, other: {}, ext: { external: true, name: ${p.name}
       // a volume is populated once: what the user removed stays removed across a recreate
       await p.ok(['exec', '-T', 'a', 'rm', '/data/seed.txt']);
       await p.ok(['up', '-d', '--force-recreate', '--no-deps', '-t', '0', 'a']);
-      expect(readdirSync(data('vol')).sort()).toEqual(['hard', 'link', 'sub']);
+      expect(readdirSync(data('vol')).sort()).toEqual(['hard', 'link', 'null', 'pipe', 'sub']);
       // down keeps it, down -v (the cleanup) removes it
       await p.ok(['down', '-t', '0']);
       expect(existsSync(data('vol'))).toBe(true);
