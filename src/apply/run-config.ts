@@ -57,6 +57,8 @@ export interface RunConfigInput {
   name: string;
   /** the container's public id (64 hex): its first 12 are the default hostname, as in Docker */
   containerId?: string;
+  /** network_mode service:/container:, the hostname of the container whose network it joins */
+  sharedHostname?: string;
   /** more of the labels Compose puts on a container (config-hash, image, working_dir, config_files) */
   composeLabels?: Record<string, string>;
   number: number;
@@ -97,7 +99,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
   }
 
   // Docker: the short container id; with the host's network, the host's name
-  const hostname = s.hostname ?? (i.netns.kind === 'host' ? os.hostname() : i.containerId ? i.containerId.slice(0, 12) : s.name);
+  const hostname = s.hostname ?? i.sharedHostname ?? (i.netns.kind === 'host' ? os.hostname() : i.containerId ? i.containerId.slice(0, 12) : s.name);
   const env = buildEnv(cfg.Env ?? [], s.environment, o.env ?? {}, hostname);
 
   const user = o.user ?? s.user ?? cfg.User ?? '';

@@ -336,11 +336,19 @@ export class ProjectRuntime {
     // the netns of a container of its own, or another's
     let netns: NetnsSpec;
     let netnsPath: string | undefined;
+    let sharedHostname: string | undefined;
     const mode = s.network_mode;
     if (mode === 'host') netns = { kind: 'host' };
     else if (mode === 'none') netns = { kind: 'none' };
     else if (mode && (mode.startsWith('service:') || mode.startsWith('container:'))) {
-      netns = { kind: 'path', path: this.sharedNetns(mode, s.name) };
+      const owner = this.sharedNetns(mode, s.name);
+      netns = { kind: 'path', path: owner.netns! };
+      // Docker: a container on another's network takes that container's hostname
+      try {
+        sharedHostname = this.runConfig(owner).spec.hostname;
+      } catch {
+        /* no run config: keep our own */
+      }
     } else if (mode) {
       throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}": network_mode "${mode}" is not supported (use host, none, service:NAME or networks)`);
     } else {
@@ -424,6 +432,7 @@ export class ProjectRuntime {
         lowerDirs: this.images.rootfs(image.id).lowerDirs,
         name,
         containerId: publicId,
+        sharedHostname,
         composeLabels: {
           'com.docker.compose.config-hash': hash,
           'com.docker.compose.image': image.id,
@@ -461,7 +470,7 @@ export class ProjectRuntime {
     }
   }
 
-  private sharedNetns(mode: string, self: string): string {
+  private sharedNetns(mode: string, self: string): ContainerRecord {
     const [kind, target] = mode.split(':', 2) as [string, string];
     const c =
       kind === 'service'
@@ -472,7 +481,7 @@ export class ProjectRuntime {
         hint: kind === 'service' ? `add depends_on: [${target}] so it is created first` : undefined,
       });
     }
-    return c.netns;
+    return c;
   }
 
   /** The run configuration written when the container was created. */

@@ -291,7 +291,7 @@ services:
   });
 });
 
-describe('links', () => {
+describe('links and shared network namespaces', () => {
   it('an alias resolves to the linked service from the linking service only', async () => {
     p = await CliProject.create(`
 services:
@@ -307,6 +307,11 @@ services:
     image: busybox:latest
     command: sleep 3600
     depends_on: [db]
+  side:
+    image: busybox:latest
+    command: sleep 3600
+    network_mode: "service:db"
+    depends_on: [db]
 `);
     await p.ok(['up', '-d']);
     const dbIp = Object.values(p.addresses(`${p.name}-db-1`))[0]!;
@@ -317,5 +322,8 @@ services:
     expect(look.stdout).toContain(dbIp);
     expect((await p.run(['exec', '-T', 'other', 'nslookup', 'db'])).code).toBe(0);
     expect((await p.run(['exec', '-T', 'other', 'nslookup', 'database'])).code).not.toBe(0);
+    // on another container's network, a container takes its hostname (Docker)
+    const dbId = (await p.ok(['ps', '--format', '{{.ID}}', 'db'])).stdout.trim();
+    expect((await p.ok(['exec', '-T', 'side', 'hostname'])).stdout.trim()).toBe(dbId);
   });
 });
