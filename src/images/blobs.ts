@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { fsFailure } from './unpack.js';
+import { fsFailure } from './errors.js';
 import { isPidAlive } from '../common/process.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
-import { unpackLayer, fsFailure } from './unpack.js';
+import { unpackLayer } from './unpack.js';
+import { fsFailure } from './errors.js';
 
 export interface LayerInfo {
   diffId: string;

@@ -17,10 +17,13 @@ import { sha256 } from './blobs.js';
 import { hostPlatform, selectPlatform, type Descriptor } from './platform.js';
 import { parseReference } from './reference.js';
 import { MEDIA } from './registry.js';
-import type { ImageStore, ManifestJson } from './store.js';
+import type { BlobStore } from './blobs.js';
+import type { ImageCommitter } from './commit.js';
+import type { ManifestJson } from './pull.js';
 import { readTar, TarFormatError } from './tar.js';
 import type { ImageRecord } from './types.js';
-import { components, detectCompression, fsFailure } from './unpack.js';
+import { fsFailure } from './errors.js';
+import { components, detectCompression } from './unpack.js';
 
 function archiveError(file: string, why: string, cause?: unknown): TscError {
   return new TscError('IMAGE_ARCHIVE', `cannot load ${file}: ${why}`, {
@@ -123,27 +126,34 @@ function annotatedName(ann: Record<string, string> | undefined): string | undefi
   }
 }
 
-export async function loadArchive(store: ImageStore, file: string): Promise<ImageRecord[]> {
-  mkdirSync(store.blobs.tmpDir, { recursive: true });
-  const dir = path.join(store.blobs.tmpDir, `load.${process.pid}.${randomBytes(4).toString('hex')}`);
+/** What a load works with: the blob store to import into and the committer that records images. */
+export interface LoadContext {
+  blobs: BlobStore;
+  committer: ImageCommitter;
+}
+
+/** Loads the images of an OCI image-layout archive or a `docker save` archive (gzipped or not). */
+export async function loadArchive(ctx: LoadContext, file: string): Promise<ImageRecord[]> {
+  mkdirSync(ctx.blobs.tmpDir, { recursive: true });
+  const dir = path.join(ctx.blobs.tmpDir, `load.${process.pid}.${randomBytes(4).toString('hex')}`);
   mkdirSync(dir);
   try {
     await extract(file, dir);
-    if (existsSync(path.join(dir, 'manifest.json'))) return await loadDocker(store, dir, file);
-    if (existsSync(path.join(dir, 'index.json'))) return await loadOci(store, dir, file);
+    if (existsSync(path.join(dir, 'manifest.json'))) return await loadDocker(ctx, dir, file);
+    if (existsSync(path.join(dir, 'index.json'))) return await loadOci(ctx, dir, file);
     throw archiveError(file, 'it has neither manifest.json (docker save) nor index.json (OCI image layout)');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function importBlob(store: ImageStore, dir: string, file: string, rel: string, what: string, expected?: string): Promise<string> {
-  if (expected && store.blobs.has(expected)) return expected;
+async function importBlob(ctx: LoadContext, dir: string, file: string, rel: string, what: string, expected?: string): Promise<string> {
+  if (expected && ctx.blobs.has(expected)) return expected;
   const p = inside(dir, rel, file);
-  return store.blobs.importFile(p, what, expected);
+  return ctx.blobs.importFile(p, what, expected);
 }
 
-async function loadDocker(store: ImageStore, dir: string, file: string): Promise<ImageRecord[]> {
+async function loadDocker(ctx: LoadContext, dir: string, file: string): Promise<ImageRecord[]> {
   const entries = readJson<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }[]>(dir, 'manifest.json', file);
   if (!Array.isArray(entries) || entries.length === 0) throw archiveError(file, 'manifest.json lists no images');
   const out: ImageRecord[] = [];
@@ -157,19 +167,19 @@ async function loadDocker(store: ImageStore, dir: string, file: string): Promise
     const what = `${tags[0] ?? `image ${n + 1}`} from ${file}`;
     const configBytes = readFileSync(inside(dir, e.Config, file));
     const configDigest = sha256(configBytes);
-    await store.blobs.writeBuffer(configDigest, configBytes, `config of ${what}`);
+    await ctx.blobs.writeBuffer(configDigest, configBytes, `config of ${what}`);
     const layerBlobs: string[] = [];
     for (const [i, l] of e.Layers.entries()) {
       const real = inside(dir, l, file);
       let d = imported.get(real);
       if (!d) {
-        d = await store.blobs.importFile(real, `layer ${i + 1} of ${what}`);
+        d = await ctx.blobs.importFile(real, `layer ${i + 1} of ${what}`);
         imported.set(real, d);
       }
       layerBlobs.push(d);
     }
     out.push(
-      await store.commitLoaded({
+      await ctx.committer.commit({
         configBytes,
         configDigest,
         layerBlobs,
@@ -183,7 +193,7 @@ async function loadDocker(store: ImageStore, dir: string, file: string): Promise
   return out;
 }
 
-async function loadOci(store: ImageStore, dir: string, file: string): Promise<ImageRecord[]> {
+async function loadOci(ctx: LoadContext, dir: string, file: string): Promise<ImageRecord[]> {
   const layout = existsSync(path.join(dir, 'oci-layout')) ? readJson<{ imageLayoutVersion?: string }>(dir, 'oci-layout', file) : undefined;
   if (!layout?.imageLayoutVersion) throw archiveError(file, 'it has index.json but no oci-layout file');
   const index = readJson<ManifestJson>(dir, 'index.json', file);
@@ -200,7 +210,7 @@ async function loadOci(store: ImageStore, dir: string, file: string): Promise<Im
     if (sha256(bytes) !== d.digest) {
       throw new TscError('IMAGE_DIGEST', `archive ${file}: manifest ${d.digest} does not match its digest`, { hint: 'the archive is corrupted or was modified' });
     }
-    await store.blobs.writeBuffer(d.digest, bytes, `manifest ${d.digest} in ${file}`);
+    await ctx.blobs.writeBuffer(d.digest, bytes, `manifest ${d.digest} in ${file}`);
     return JSON.parse(bytes.toString('utf8')) as ManifestJson;
   };
   for (const top of index.manifests ?? []) {
@@ -219,15 +229,15 @@ async function loadOci(store: ImageStore, dir: string, file: string): Promise<Im
     }
     if (!m.config || !Array.isArray(m.layers)) throw archiveError(file, `manifest ${desc.digest} has no config or layers`);
     const what = `${name ?? desc.digest} from ${file}`;
-    const configDigest = await importBlob(store, dir, file, blobRel(m.config.digest), `config of ${what}`, m.config.digest);
+    const configDigest = await importBlob(ctx, dir, file, blobRel(m.config.digest), `config of ${what}`, m.config.digest);
     const layerBlobs: string[] = [];
     for (const [i, l] of m.layers.entries()) {
-      layerBlobs.push(await importBlob(store, dir, file, blobRel(l.digest), `layer ${i + 1} of ${what}`, l.digest));
+      layerBlobs.push(await importBlob(ctx, dir, file, blobRel(l.digest), `layer ${i + 1} of ${what}`, l.digest));
     }
     const parsed = name ? parseReference(name) : undefined;
     out.push(
-      await store.commitLoaded({
-        configBytes: store.blobs.read(configDigest),
+      await ctx.committer.commit({
+        configBytes: ctx.blobs.read(configDigest),
         configDigest,
         layerBlobs,
         manifestBlobs,
