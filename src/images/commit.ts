@@ -139,7 +139,14 @@ export class ImageCommitter {
         await unpack.catch(() => undefined);
         throw e;
       }
-      await unpack;
+      try {
+        await unpack;
+      } catch (e) {
+        // the download can finish before the unpacker reaches the entry that escapes: the blob
+        // is then stored, but no image can ever use content that is unsafe to unpack
+        if (e instanceof TscError && e.code === 'IMAGE_UNSAFE') this.blobs.remove(l.digest);
+        throw e;
+      }
       onProgress?.({ kind: 'unpack-done', digest: l.digest });
     } finally {
       this.unpacking.delete(diffId);
