@@ -1,15 +1,15 @@
 /**
  * The image index, <root>/index.json: the images in the store and the references (name:tag)
  * that name them. Every change is a read-modify-write under <root>/index.lock, shared with other
- * tscompose processes, and the file is replaced atomically, so a reader sees the old or the new
- * index, never a torn one. The index names an image only once its layers are in the layer store.
+ * tscompose processes, and the file is replaced atomically (src/sys/files.ts), so a reader sees
+ * the old or the new index, never a torn one. The index names an image only once its layers are
+ * in the layer store.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 import { TscError } from '../common/errors.js';
-import { isPidAlive } from '../common/process.js';
+import { withLockSync, writeFileAtomicSync } from '../sys/files.js';
 import { fsFailure } from './errors.js';
 import { parseReference, type ImageReference } from './reference.js';
 import type { ImageRecord } from './types.js';
@@ -29,15 +29,11 @@ export interface IndexFile {
   refs: Record<string, string>;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 export class ImageIndex {
   readonly path: string;
   readonly lockPath: string;
 
-  constructor(private readonly root: string) {
+  constructor(root: string) {
     this.path = path.join(root, 'index.json');
     this.lockPath = path.join(root, 'index.lock');
   }
@@ -62,60 +58,31 @@ export class ImageIndex {
   }
 
   private write(idx: IndexFile): void {
-    mkdirSync(this.root, { recursive: true });
-    const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      writeFileSync(tmp, JSON.stringify(idx, null, 1) + '\n');
-      const fd = openSync(tmp, 'r+');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
+      writeFileAtomicSync(this.path, JSON.stringify(idx, null, 1) + '\n');
     } catch (e) {
-      rmSync(tmp, { force: true });
       throw fsFailure(e, `writing the image index ${this.path}`);
     }
   }
 
-  /** Read-modify-write of the index under a lock file shared with other tscompose processes. */
+  /**
+   * Read-modify-write of the index under a flock on index.lock, shared with other tscompose
+   * processes. The kernel drops the lock when its holder dies, so a crash never leaves the
+   * store locked; a waiter gives up after 30 s naming the holder (STATE_LOCKED).
+   */
   update<T>(fn: (idx: IndexFile) => T): T {
-    mkdirSync(this.root, { recursive: true });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const fd = openSync(this.lockPath, 'wx');
-        writeFileSync(fd, String(process.pid));
-        closeSync(fd);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsFailure(e, `locking ${this.lockPath}`);
-        let holder = NaN;
-        try {
-          holder = Number(readFileSync(this.lockPath, 'utf8'));
-        } catch {
-          continue;
-        }
-        if (Number.isInteger(holder) && holder > 0 && !isPidAlive(holder)) {
-          rmSync(this.lockPath, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new TscError('STATE_LOCKED', `the image index is locked by process ${holder} (${this.lockPath})`, {
-            hint: 'wait for the other tscompose command to finish, or remove the lock file if that process is gone',
-          });
-        }
-        sleepSync(20);
-      }
-    }
+    let locked = false;
     try {
-      const idx = this.read();
-      const out = fn(idx);
-      this.write(idx);
-      return out;
-    } finally {
-      rmSync(this.lockPath, { force: true });
+      return withLockSync(this.lockPath, { what: 'the image index', timeoutMs: 30_000, hint: 'wait for the other tscompose command to finish, then run again' }, () => {
+        locked = true;
+        const idx = this.read();
+        const out = fn(idx);
+        this.write(idx);
+        return out;
+      });
+    } catch (e) {
+      // taking the lock writes the holder into the lock file, which a full disk refuses
+      throw locked ? e : fsFailure(e, `locking the image index (${this.lockPath})`);
     }
   }
 }

@@ -5,11 +5,12 @@
  * complete. Two writers racing for the same layer both succeed; the second discards its copy.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
+import { writeFileAtomicSync } from '../sys/files.js';
 import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
 import { unpackLayer } from './unpack.js';
@@ -71,7 +72,8 @@ export class LayerStore {
         });
       }
       const info: LayerInfo = { diffId, size: res.size };
-      writeFileSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
+      // on disk before the directory is renamed into place: a present layer always has its size
+      writeFileAtomicSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
       try {
         renameSync(tmp, path.join(this.dir, hex));
       } catch (e) {
