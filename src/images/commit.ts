@@ -8,25 +8,18 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
-import { digestHex, type BlobStore } from './blobs.js';
+import type { BlobStore } from './blobs.js';
+import type { ConfigJson } from './documents.js';
 import type { ImageIndex, StoredImage } from './image-index.js';
 import { toRecord } from './image-index.js';
 import type { LayerStore } from './layers.js';
 import type { Descriptor } from './platform.js';
 import { pool } from './pool.js';
-import type { ImageConfig, ImageRecord, PullEvent } from './types.js';
-
-export interface ConfigJson {
-  architecture?: string;
-  os?: string;
-  variant?: string;
-  created?: string;
-  config?: ImageConfig;
-  rootfs?: { type?: string; diff_ids?: string[] };
-}
+import type { ImageRecord, PullEvent } from './types.js';
 
 export interface CommitInput {
-  configBytes: Buffer;
+  /** the image config, checked (documents.ts parseConfig) */
+  config: ConfigJson;
   configDigest: string;
   /** layer blob digests already in the blob store, bottom-most first */
   layerBlobs: string[];
@@ -45,18 +38,6 @@ export class LayerVanished extends TscError {
       hint: 'another tscompose command removed images at the same time; run the command again',
     });
   }
-}
-
-export function parseConfig(bytes: Buffer, what: string): ConfigJson {
-  let cfg: ConfigJson;
-  try {
-    cfg = JSON.parse(bytes.toString('utf8')) as ConfigJson;
-  } catch (e) {
-    throw new TscError('IMAGE_ARCHIVE', `the config of ${what} is not valid JSON`, { cause: e });
-  }
-  if (!Array.isArray(cfg.rootfs?.diff_ids)) throw new TscError('IMAGE_ARCHIVE', `the config of ${what} lists no rootfs.diff_ids`);
-  for (const d of cfg.rootfs.diff_ids) digestHex(d, `layer diff_id in the config of ${what}`);
-  return cfg;
 }
 
 export class ImageCommitter {
@@ -155,8 +136,8 @@ export class ImageCommitter {
 
   /** Unpacks every layer (if needed) and records the image. Returns its record. */
   async commit(c: CommitInput): Promise<ImageRecord> {
-    const cfg = parseConfig(c.configBytes, c.what);
-    const diffIds = cfg.rootfs!.diff_ids!;
+    const cfg = c.config;
+    const diffIds = cfg.rootfs.diff_ids;
     if (diffIds.length !== c.layerBlobs.length) {
       throw new TscError('IMAGE_ARCHIVE', `${c.what} has ${c.layerBlobs.length} layers but its config lists ${diffIds.length}`);
     }

@@ -7,9 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
 import { withLockSync, writeFileAtomicSync } from '../sys/files.js';
+import { describeIssues, imageConfigSchema } from './documents.js';
 import { fsFailure } from './errors.js';
 import { parseReference, type ImageReference } from './reference.js';
 import type { ImageRecord } from './types.js';
@@ -29,11 +31,43 @@ export interface IndexFile {
   refs: Record<string, string>;
 }
 
+const storedImage = z.looseObject({
+  id: z.string(),
+  repoDigests: z.array(z.string()),
+  manifestDigest: z.string().optional(),
+  diffIds: z.array(z.string()),
+  os: z.string(),
+  architecture: z.string(),
+  size: z.number(),
+  created: z.string().optional(),
+  config: imageConfigSchema,
+  layerBlobs: z.array(z.string()),
+  manifestBlobs: z.array(z.string()),
+});
+
+const indexFile = z
+  .looseObject({
+    version: z.literal(1),
+    images: z.record(z.string(), storedImage),
+    refs: z.record(z.string(), z.string()),
+  })
+  .superRefine((idx, ctx) => {
+    for (const [id, im] of Object.entries(idx.images)) {
+      if (im.id !== id) ctx.addIssue({ code: 'custom', path: ['images', id, 'id'], message: `is ${im.id}, not the key it is stored under` });
+    }
+    for (const [ref, id] of Object.entries(idx.refs)) {
+      if (!idx.images[id]) ctx.addIssue({ code: 'custom', path: ['refs', ref], message: `names image ${id}, which the index does not hold` });
+    }
+  });
+
 export class ImageIndex {
   readonly path: string;
   readonly lockPath: string;
+  private readonly lockTimeoutMs: number;
 
-  constructor(root: string) {
+  /** `lockTimeoutMs`: how long update() waits for another process's lock (default 30 s). */
+  constructor(root: string, opts: { lockTimeoutMs?: number } = {}) {
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
     this.path = path.join(root, 'index.json');
     this.lockPath = path.join(root, 'index.lock');
   }
@@ -45,16 +79,21 @@ export class ImageIndex {
     } catch {
       return { version: 1, images: {}, refs: {} };
     }
+    let why: string;
+    let cause: unknown;
     try {
-      const idx = JSON.parse(text) as IndexFile;
-      if (idx.version !== 1 || typeof idx.images !== 'object' || typeof idx.refs !== 'object') throw new Error('unexpected shape');
-      return idx;
+      const r = indexFile.safeParse(JSON.parse(text));
+      if (r.success) return r.data;
+      why = describeIssues(r.error);
+      cause = r.error;
     } catch (e) {
-      throw new TscError('STATE_CORRUPT', `image index ${this.path} is not valid: ${(e as Error).message}`, {
-        cause: e,
-        hint: 'move the file away and pull or load the images again',
-      });
+      why = 'is not JSON';
+      cause = e;
     }
+    throw new TscError('STATE_CORRUPT', `image index ${this.path} ${why}`, {
+      cause,
+      hint: 'move the file away and pull or load the images again',
+    });
   }
 
   private write(idx: IndexFile): void {
@@ -73,7 +112,7 @@ export class ImageIndex {
   update<T>(fn: (idx: IndexFile) => T): T {
     let locked = false;
     try {
-      return withLockSync(this.lockPath, { what: 'the image index', timeoutMs: 30_000, hint: 'wait for the other tscompose command to finish, then run again' }, () => {
+      return withLockSync(this.lockPath, { what: 'the image index', timeoutMs: this.lockTimeoutMs, hint: 'wait for the other tscompose command to finish, then run again' }, () => {
         locked = true;
         const idx = this.read();
         const out = fn(idx);

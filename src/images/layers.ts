@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
 import { writeFileAtomicSync } from '../sys/files.js';
@@ -20,6 +21,8 @@ export interface LayerInfo {
   diffId: string;
   size: number;
 }
+
+const layerInfo = z.object({ diffId: z.string(), size: z.number().nonnegative() });
 
 export class LayerStore {
   readonly dir: string;
@@ -38,9 +41,11 @@ export class LayerStore {
     return existsSync(path.join(this.dir, digestHex(diffId, 'layer diff_id'), 'layer.json'));
   }
 
+  /** The layer's diff_id and size from its layer.json; undefined when absent or unreadable. */
   info(diffId: string): LayerInfo | undefined {
     try {
-      return JSON.parse(readFileSync(path.join(this.dir, digestHex(diffId), 'layer.json'), 'utf8')) as LayerInfo;
+      const r = layerInfo.safeParse(JSON.parse(readFileSync(path.join(this.dir, digestHex(diffId), 'layer.json'), 'utf8')));
+      return r.success ? r.data : undefined;
     } catch {
       return undefined;
     }

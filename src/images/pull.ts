@@ -6,22 +6,15 @@
  */
 import { TscError } from '../common/errors.js';
 import { sha256, type BlobStore } from './blobs.js';
-import { LayerVanished, parseConfig, type ImageCommitter } from './commit.js';
+import { LayerVanished, type ImageCommitter } from './commit.js';
+import { parseConfig, parseManifest, type Fail, type ParsedManifest } from './documents.js';
 import { toRecord, type ImageIndex } from './image-index.js';
 import type { LayerStore } from './layers.js';
 import { hostPlatform, parsePlatform, selectPlatform, type Descriptor } from './platform.js';
 import { pool } from './pool.js';
 import { parseReference } from './reference.js';
-import { MEDIA, RegistryClient } from './registry.js';
+import { RegistryClient } from './registry.js';
 import type { ImageRecord, PullEvent } from './types.js';
-
-export interface ManifestJson {
-  schemaVersion?: number;
-  mediaType?: string;
-  config?: Descriptor;
-  layers?: Descriptor[];
-  manifests?: Descriptor[];
-}
 
 export interface PullOptions {
   onProgress?: (ev: PullEvent) => void;
@@ -76,11 +69,11 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
     }
   }
 
-  const fetchManifest = async (reference: string, expected?: string): Promise<{ json: ManifestJson; digest: string; mediaType: string }> => {
+  const fetchManifest = async (reference: string, expected?: string): Promise<{ doc: ParsedManifest; digest: string }> => {
     if (expected && blobs.has(expected)) {
-      const body = blobs.read(expected);
-      const json = JSON.parse(body.toString('utf8')) as ManifestJson;
-      return { json, digest: expected, mediaType: json.mediaType ?? '' };
+      // verified when it was stored
+      const fail: Fail = (why, o) => new TscError('IMAGE_REGISTRY', `manifest ${expected} of ${what} ${why}`, o);
+      return { doc: parseManifest(blobs.read(expected), fail), digest: expected };
     }
     const m = await client.manifest(reference);
     const digest = sha256(m.body);
@@ -90,24 +83,20 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
     if (m.digest && m.digest.startsWith('sha256:') && m.digest !== digest) {
       throw new TscError('IMAGE_DIGEST', `manifest of ${what} does not match the digest the registry announced (${m.digest}, got ${digest})`);
     }
-    let json: ManifestJson;
-    try {
-      json = JSON.parse(m.body.toString('utf8')) as ManifestJson;
-    } catch (e) {
-      throw new TscError('IMAGE_REGISTRY', `registry ${ref.endpoint} sent a manifest for ${what} that is not JSON`, { cause: e });
-    }
+    const fail: Fail = (why, o) => new TscError('IMAGE_REGISTRY', `registry ${ref.endpoint} sent a manifest for ${what} that ${why}`, o);
+    const doc = parseManifest(m.body, fail, m.mediaType);
     await blobs.writeBuffer(digest, m.body, `manifest of ${what}`);
-    return { json, digest, mediaType: json.mediaType ?? m.mediaType };
+    return { doc, digest };
   };
 
   const top = await fetchManifest(ref.digest ?? ref.tag!, ref.digest);
   const topDigest = top.digest;
   manifestBlobs.push(topDigest);
   let manifest = top;
-  if (top.mediaType === MEDIA.ociIndex || top.mediaType === MEDIA.dockerList || (Array.isArray(top.json.manifests) && !top.json.config)) {
-    const chosen = selectPlatform(top.json.manifests ?? [], platform);
+  if (top.doc.kind === 'index') {
+    const chosen = selectPlatform(top.doc.manifests, platform);
     if (!chosen) {
-      const have = (top.json.manifests ?? [])
+      const have = top.doc.manifests
         .map((m) => [m.platform?.os, m.platform?.architecture, m.platform?.variant].filter(Boolean).join('/'))
         .filter((s) => s && !s.startsWith('unknown'))
         .join(', ');
@@ -118,16 +107,11 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
     manifest = await fetchManifest(chosen.digest, chosen.digest);
     manifestBlobs.push(manifest.digest);
   }
-  if (manifest.mediaType === MEDIA.dockerSchema1 || manifest.mediaType === MEDIA.dockerSchema1Signed || manifest.json.schemaVersion === 1) {
-    throw new TscError('IMAGE_REGISTRY', `image ${what} uses the deprecated Docker schema 1 manifest format, which tscompose does not support`, {
-      hint: 'push the image again with a current Docker or skopeo',
-    });
+  if (manifest.doc.kind !== 'image') {
+    throw new TscError('IMAGE_REGISTRY', `manifest ${manifest.digest} of ${what} is an image index where an image manifest was expected`);
   }
-  const cfgDesc = manifest.json.config;
-  const layerDescs = manifest.json.layers;
-  if (!cfgDesc || !Array.isArray(layerDescs)) {
-    throw new TscError('IMAGE_REGISTRY', `manifest of ${what} has no config or layers (media type "${manifest.mediaType}")`);
-  }
+  const cfgDesc = manifest.doc.config;
+  const layerDescs = manifest.doc.layers;
   opts.onProgress?.({ kind: 'resolved', ref: what, digest: topDigest, layers: layerDescs.map((l) => ({ digest: l.digest, size: l.size })) });
 
   const download = async (d: Descriptor, label: string, tee?: (c: Buffer) => Promise<void>): Promise<void> => {
@@ -149,8 +133,8 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
 
   await download(cfgDesc, 'config');
   const configBytes = blobs.read(cfgDesc.digest);
-  const cfg = parseConfig(configBytes, what);
-  const diffIds = cfg.rootfs!.diff_ids!;
+  const cfg = parseConfig(configBytes, what, (why, o) => new TscError('IMAGE_REGISTRY', `the config of ${what} ${why}`, o));
+  const diffIds = cfg.rootfs.diff_ids;
   if (diffIds.length !== layerDescs.length) {
     throw new TscError('IMAGE_REGISTRY', `manifest of ${what} lists ${layerDescs.length} layers but its config lists ${diffIds.length}`);
   }
@@ -194,7 +178,7 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
     if (bad) throw bad.reason;
   }
   const rec = await committer.commit({
-    configBytes,
+    config: cfg,
     configDigest: cfgDesc.digest,
     layerBlobs: layerDescs.map((l) => l.digest),
     manifestBlobs: existing ? [...new Set([...existing.manifestBlobs, ...manifestBlobs])] : manifestBlobs,
