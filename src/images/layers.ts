@@ -123,8 +123,7 @@ export class LayerStore {
     if (!existsSync(this.tmpDir)) return;
     for (const n of readdirSync(this.tmpDir)) {
       const pid = Number(n.split('.')[1]);
-      if (Number.isInteger(pid) && pid !== process.pid && isPidAlive(pid)) continue;
-      if (pid === process.pid) continue;
+      if (pid === process.pid || (Number.isInteger(pid) && isPidAlive(pid))) continue;
       await rm(path.join(this.tmpDir, n), { recursive: true, force: true });
     }
   }

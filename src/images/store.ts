@@ -10,7 +10,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { BlobStore } from './blobs.js';
 import { ImageCommitter } from './commit.js';
-import { pruneImages, removeImage, type PruneOptions, type PruneResult, type RemoveOptions, type RemoveResult } from './gc.js';
+import { pruneImages, removeImage, type GcContext, type PruneOptions, type PruneResult, type RemoveOptions, type RemoveResult } from './gc.js';
 import { ImageIndex, resolveImage, toRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
 import { loadArchive } from './load.js';
@@ -103,7 +103,7 @@ export class ImageStore {
     return pruneImages(this.gc(), opts);
   }
 
-  private gc(): Parameters<typeof removeImage>[0] {
+  private gc(): GcContext {
     return { blobs: this.blobs, layers: this.layers, index: this.index, isInUse: this.opts.isInUse };
   }
 }

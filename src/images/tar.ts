@@ -55,7 +55,7 @@ const TYPES: Partial<Record<string, TarEntryType>> = {
 const XATTR = 'SCHILY.xattr.';
 
 /** Splits pax extended header records ("LEN key=value\n"), keeping values as bytes. */
-export function parsePax(data: Buffer): Map<string, Buffer> {
+function parsePax(data: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   let pos = 0;
   while (pos < data.length) {
