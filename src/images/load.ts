@@ -13,15 +13,14 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
-import { sha256 } from './blobs.js';
-import { hostPlatform, selectPlatform, type Descriptor } from './platform.js';
-import { parseReference } from './reference.js';
-import type { BlobStore } from './blobs.js';
+import { sha256, type BlobStore } from './blobs.js';
 import type { ImageCommitter } from './commit.js';
 import { parseConfig, parseDockerSaveManifest, parseImageIndex, parseManifest, parseOciLayout, type Fail, type ParsedManifest } from './documents.js';
+import { fsFailure } from './errors.js';
+import { hostPlatform, selectPlatform, type Descriptor } from './platform.js';
+import { parseReference } from './reference.js';
 import { readTar, TarFormatError } from './tar.js';
 import type { ImageRecord } from './types.js';
-import { fsFailure } from './errors.js';
 import { components, detectCompression } from './unpack.js';
 
 function archiveError(file: string, why: string, cause?: unknown): TscError {

@@ -162,7 +162,7 @@ function toEntry(h: Header, raw: Map<string, Buffer> | undefined): TarEntry {
 }
 
 const MESSAGES: Record<string, string> = {
-  'Unexpected end of data': 'the archive ends inside an entry',
+  'Unexpected end of data': 'the archive is truncated',
   'Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?': 'bad header checksum',
   'Header exceeds max size': 'extended header larger than 4 MiB',
   'Invalid header': 'bad header',
