@@ -146,7 +146,7 @@ async function deletePaths(paths: string[]): Promise<void> {
 /**
  * Removes untagged images (every unused image with `all`), then content that no image
  * references and that no running pull can still need (older than ten minutes), and the
- * temporary files of processes that are gone.
+ * temporary files (blobs, layers, index writes) of processes that are gone.
  */
 export async function pruneImages(ctx: GcContext, opts: PruneOptions = {}): Promise<PruneResult> {
   const { blobs, layers, index } = ctx;
@@ -166,6 +166,7 @@ export async function pruneImages(ctx: GcContext, opts: PruneOptions = {}): Prom
   let freed = removed.freed;
   freed += blobs.cleanTemp();
   await layers.cleanTemp();
+  index.cleanTemp();
   // orphans: content left by interrupted pulls or loads
   const idx = index.read();
   const keepLayers = new Set(Object.values(idx.images).flatMap((im) => im.diffIds));

@@ -5,12 +5,13 @@
  * the old or the new index, never a torn one. The index names an image only once its layers are
  * in the layer store.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
-import { withLockSync, writeFileAtomicSync } from '../sys/files.js';
+import { isPidAlive } from '../common/process.js';
+import { atomicTempOf, withLockSync, writeFileAtomicSync } from '../sys/files.js';
 import { describeIssues, imageConfigSchema } from './documents.js';
 import { fsFailure } from './errors.js';
 import { parseReference, type ImageReference } from './reference.js';
@@ -94,6 +95,20 @@ export class ImageIndex {
       cause,
       hint: 'move the file away and pull or load the images again',
     });
+  }
+
+  /** Removes the temporary files of index writes whose process is gone (a crash mid-write). */
+  cleanTemp(): void {
+    let names: string[];
+    try {
+      names = readdirSync(path.dirname(this.path));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const pid = atomicTempOf(n, path.basename(this.path));
+      if (pid !== undefined && pid !== process.pid && !isPidAlive(pid)) rmSync(path.join(path.dirname(this.path), n), { force: true });
+    }
   }
 
   private write(idx: IndexFile): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -181,5 +181,22 @@ describe('the image index on disk', () => {
       }
       expect(index.update((idx) => Object.keys(idx.images).length)).toBe(0);
     });
+  });
+});
+
+describe('prune after a crash during an index write', () => {
+  it('removes the temporary index files of processes that are gone, and only those', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tsc-image-index-tmp-'));
+    try {
+      const dead = path.join(root, '.index.json.99999999.0a1b2c3d.tmp');
+      const mine = path.join(root, `.index.json.${process.pid}.0a1b2c3d.tmp`);
+      const other = path.join(root, 'index.json.bak');
+      for (const f of [dead, mine, other]) writeFileSync(f, '{');
+      await new ImageStore(root).prune();
+      const left = readdirSync(root).filter((n) => n !== 'index.json' && n !== 'index.lock');
+      expect(left.sort()).toEqual([path.basename(mine), path.basename(other)].sort());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
