@@ -127,7 +127,7 @@ export class ImageIndex {
   update<T>(fn: (idx: IndexFile) => T): T {
     let locked = false;
     try {
-      return withLockSync(this.lockPath, { what: 'the image index', timeoutMs: this.lockTimeoutMs, hint: 'wait for the other tscompose command to finish, then run again' }, () => {
+      return withLockSync(this.lockPath, { what: 'the image index', timeoutMs: this.lockTimeoutMs }, () => {
         locked = true;
         const idx = this.read();
         const out = fn(idx);

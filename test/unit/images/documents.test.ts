@@ -175,7 +175,8 @@ describe('the image index on disk', () => {
       try {
         const e = thrown(() => index.update(() => undefined));
         expect(e.code).toBe('STATE_LOCKED');
-        expect(e.message).toMatch(new RegExp(`^the image index is locked by pid ${process.pid} \\(tscompose image pull busybox\\)`));
+        expect(e.message).toMatch(/the image index/);
+        expect(e.message).toContain(`pid ${process.pid} (tscompose image pull busybox)`);
       } finally {
         other.release();
       }
