@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-tsc=(node "$PWD/bin/tscompose.js")
+tsc=("$PWD/bin/tscompose.js")
 image=$(mktemp -d -t tscompose-quickstart-XXXXXX)/busybox.tar
 node scripts/build-busybox-image.mjs "$image" >/dev/null
 "${tsc[@]}" image load -i "$image"
@@ -33,6 +33,6 @@ cat <<MSG
 
 The quickstart stack is up.
   open:   http://127.0.0.1:8080/        (the web service, serving examples/quickstart/site)
-  watch:  cd examples/quickstart && node ../../bin/tscompose.js logs -f
-  stop:   cd examples/quickstart && node ../../bin/tscompose.js down
+  watch:  cd examples/quickstart && ../../bin/tscompose.js logs -f
+  stop:   cd examples/quickstart && ../../bin/tscompose.js down
 MSG

@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { fsFailure } from './unpack.js';
+import { fsFailure } from './errors.js';
 import { isPidAlive } from '../common/process.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
@@ -29,7 +29,6 @@ export function digestHex(digest: string, what = 'digest'): string {
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
-
 
 export interface WriteOptions {
   /** bytes the descriptor says the blob has */
@@ -163,7 +162,6 @@ export class BlobStore {
       if (!r.partial) keep = 0;
     }
     if (keep > 0) opts.onResume?.(keep);
-    const self = this;
     async function* whole(): AsyncGenerator<Buffer> {
       if (keep > 0) {
         for await (const c of createReadStream(adopted!, { start: 0, end: keep - 1 })) yield c as Buffer;
@@ -187,7 +185,6 @@ export class BlobStore {
       });
     } finally {
       rmSync(adopted, { force: true });
-      void self;
     }
   }
 
@@ -242,9 +239,9 @@ export class BlobStore {
     if (!existsSync(this.tmpDir)) return 0;
     let freed = 0;
     for (const n of readdirSync(this.tmpDir)) {
+      // <hex>.<pid>.<rand> of a writer still running (this one included) stays; .rm. files go
       const pid = Number(n.split('.')[1]);
-      if (Number.isInteger(pid) && pid !== process.pid && isPidAlive(pid)) continue;
-      if (pid === process.pid) continue;
+      if (pid === process.pid || (Number.isInteger(pid) && isPidAlive(pid))) continue;
       const p = path.join(this.tmpDir, n);
       try {
         freed += statSync(p).size;

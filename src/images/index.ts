@@ -11,10 +11,12 @@
  */
 export { ImageStore } from './store.js';
 export { PullProgress } from './progress.js';
-export type { PullEvent, PullOptions, RemoveOptions, RemoveResult, PruneOptions, PruneResult, ImageStoreOptions } from './store.js';
+export type { ImageStoreOptions } from './store.js';
+export type { PullOptions } from './pull.js';
+export type { RemoveOptions, RemoveResult, PruneOptions, PruneResult } from './gc.js';
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
-export type { ImageRecord, ImageConfig, RootfsLayers } from './types.js';
+export type { ImageRecord, ImageConfig, RootfsLayers, PullEvent } from './types.js';
 export { copyImageDir, imageDirLayers } from './copy-out.js';
 
 import path from 'node:path';

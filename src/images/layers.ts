@@ -5,19 +5,24 @@
  * complete. Two writers racing for the same layer both succeed; the second discards its copy.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
+import { writeFileAtomicSync } from '../sys/files.js';
 import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
-import { unpackLayer, fsFailure } from './unpack.js';
+import { unpackLayer } from './unpack.js';
+import { fsFailure } from './errors.js';
 
 export interface LayerInfo {
   diffId: string;
   size: number;
 }
+
+const layerInfo = z.object({ diffId: z.string(), size: z.number().nonnegative() });
 
 export class LayerStore {
   readonly dir: string;
@@ -36,9 +41,11 @@ export class LayerStore {
     return existsSync(path.join(this.dir, digestHex(diffId, 'layer diff_id'), 'layer.json'));
   }
 
+  /** The layer's diff_id and size from its layer.json; undefined when absent or unreadable. */
   info(diffId: string): LayerInfo | undefined {
     try {
-      return JSON.parse(readFileSync(path.join(this.dir, digestHex(diffId), 'layer.json'), 'utf8')) as LayerInfo;
+      const r = layerInfo.safeParse(JSON.parse(readFileSync(path.join(this.dir, digestHex(diffId), 'layer.json'), 'utf8')));
+      return r.success ? r.data : undefined;
     } catch {
       return undefined;
     }
@@ -70,7 +77,8 @@ export class LayerStore {
         });
       }
       const info: LayerInfo = { diffId, size: res.size };
-      writeFileSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
+      // on disk before the directory is renamed into place: a present layer always has its size
+      writeFileAtomicSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
       try {
         renameSync(tmp, path.join(this.dir, hex));
       } catch (e) {
@@ -115,8 +123,7 @@ export class LayerStore {
     if (!existsSync(this.tmpDir)) return;
     for (const n of readdirSync(this.tmpDir)) {
       const pid = Number(n.split('.')[1]);
-      if (Number.isInteger(pid) && pid !== process.pid && isPidAlive(pid)) continue;
-      if (pid === process.pid) continue;
+      if (pid === process.pid || (Number.isInteger(pid) && isPidAlive(pid))) continue;
       await rm(path.join(this.tmpDir, n), { recursive: true, force: true });
     }
   }

@@ -2,7 +2,7 @@
  * Sums a pull's per-layer events into one line of status (for a service's progress row):
  * "Downloading 45% of 12.3 MB", "Extracting 3/4 layers", "Pulled". Pure: it only returns text.
  */
-import type { PullEvent } from './store.js';
+import type { PullEvent } from './types.js';
 
 export class PullProgress {
   private sizes = new Map<string, number>();

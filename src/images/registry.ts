@@ -7,18 +7,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
+import { MEDIA } from './documents.js';
 import { DOCKER_HUB, isLoopbackRegistry, type ImageReference } from './reference.js';
 
-export const MEDIA = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
-  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
-} as const;
 
 const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
@@ -27,12 +21,21 @@ export interface Credentials {
   password: string;
 }
 
+const dockerConfig = z.looseObject({
+  auths: z.record(z.string(), z.looseObject({ auth: z.string().optional(), username: z.string().optional(), password: z.string().optional() })).optional(),
+});
+
+const tokenResponse = z.looseObject({ token: z.string().optional(), access_token: z.string().optional() });
+
 /** Basic credentials for a registry from $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
 export function credentialsFor(domain: string, env: NodeJS.ProcessEnv = process.env): Credentials | undefined {
   const dir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
-  let cfg: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  let cfg: z.output<typeof dockerConfig>;
   try {
-    cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    const r = dockerConfig.safeParse(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')));
+    // an unreadable or malformed config file gives no credentials, as a missing one does
+    if (!r.success) return undefined;
+    cfg = r.data;
   } catch {
     return undefined;
   }
@@ -121,8 +124,20 @@ export class RegistryClient {
         hint: this.creds ? 'check the credentials in ~/.docker/config.json' : 'the image may be private: add credentials to ~/.docker/config.json',
       });
     }
-    const body = (await res.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw this.unreachable(e);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const body = tokenResponse.safeParse(parsed);
+    const token = body.success ? (body.data.token ?? body.data.access_token) : undefined;
     if (!token) throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} returned no token for ${this.image}`);
     return token;
   }

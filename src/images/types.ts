@@ -45,3 +45,15 @@ export interface RootfsLayers {
   /** layer directories, TOP-MOST FIRST (overlayfs lowerdir order) */
   lowerDirs: string[];
 }
+
+/** What a pull reports as it goes (for progress lines). */
+export type PullEvent =
+  | { kind: 'resolved'; ref: string; digest: string; layers: { digest: string; size: number }[] }
+  | { kind: 'layer-present'; digest: string; size: number }
+  | { kind: 'download-start'; digest: string; size: number }
+  | { kind: 'download-resume'; digest: string; from: number }
+  | { kind: 'download-progress'; digest: string; current: number; total: number }
+  | { kind: 'download-done'; digest: string; size: number }
+  | { kind: 'unpack-start'; digest: string }
+  | { kind: 'unpack-done'; digest: string }
+  | { kind: 'done'; id: string; downloaded: boolean };

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
-import { TscError, SyscallError } from '../common/errors.js';
+import { TscError } from '../common/errors.js';
+import { fsFailure } from './errors.js';
 import { readTar, TarFormatError, type TarEntry } from './tar.js';
 import { mknod, lsetxattr, S_IFCHR, S_IFBLK, S_IFIFO } from './sys.js';
 
@@ -35,19 +36,6 @@ export function detectCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   return 'none';
-}
-
-/** Turns filesystem errors into product errors (ENOSPC is the one users can act on). */
-export function fsFailure(e: unknown, what: string): TscError {
-  if (e instanceof TscError) return e;
-  const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ENOSPC' || (e instanceof SyscallError && e.errno === 28)) {
-    return new TscError('DISK_FULL', `no space left on device while ${what}`, {
-      cause: e,
-      hint: 'free space on the filesystem holding the state root (tscompose image prune removes unused images)',
-    });
-  }
-  return new TscError('IMAGE_ARCHIVE', `${what} failed: ${err?.message ?? String(e)}`, { cause: e });
 }
 
 /** True when the filesystem holding `dir` has (almost) no space left for us. */

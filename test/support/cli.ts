@@ -86,9 +86,10 @@ export class CliProject {
   /** Runs the CLI asynchronously (a synchronous spawn would stall the test runner's own messages). */
   run(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
+      // the launcher itself, as a user runs it (its #! line starts node with `--`)
       execFile(
-        process.execPath,
-        [CLI, ...args],
+        CLI,
+        args,
         { cwd: opts.cwd ?? this.dir, env: this.env(opts.env), encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 128) : 0;
@@ -106,7 +107,7 @@ export class CliProject {
   }
 
   spawn(args: string[]): ChildProcess {
-    return spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(CLI, args, { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   /** `ps -a --format json`: one JSON object per line, as Docker Compose >= 2.21 prints it. */

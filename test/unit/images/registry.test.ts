@@ -66,3 +66,18 @@ describe('image table', () => {
     ]);
   });
 });
+
+describe('registry auth with a malformed docker config file', () => {
+  it('gives no credentials instead of failing with a TypeError', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-dockercfg-bad-'));
+    try {
+      const env = { DOCKER_CONFIG: dir };
+      for (const cfg of [{ auths: { 'docker.io': null } }, { auths: 'x' }, { auths: { 'docker.io': { auth: 5 } } }, null]) {
+        writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+        expect(credentialsFor('docker.io', env)).toBeUndefined();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,14 +13,15 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
-import { sha256 } from './blobs.js';
+import { sha256, type BlobStore } from './blobs.js';
+import type { ImageCommitter } from './commit.js';
+import { parseConfig, parseDockerSaveManifest, parseImageIndex, parseManifest, parseOciLayout, type Fail, type ParsedManifest } from './documents.js';
+import { fsFailure } from './errors.js';
 import { hostPlatform, selectPlatform, type Descriptor } from './platform.js';
 import { parseReference } from './reference.js';
-import { MEDIA } from './registry.js';
-import type { ImageStore, ManifestJson } from './store.js';
 import { readTar, TarFormatError } from './tar.js';
 import type { ImageRecord } from './types.js';
-import { components, detectCompression, fsFailure } from './unpack.js';
+import { components, detectCompression } from './unpack.js';
 
 function archiveError(file: string, why: string, cause?: unknown): TscError {
   return new TscError('IMAGE_ARCHIVE', `cannot load ${file}: ${why}`, {
@@ -102,14 +103,13 @@ function inside(root: string, rel: string, file: string): string {
   return real;
 }
 
-function readJson<T>(root: string, rel: string, file: string): T {
-  const p = inside(root, rel, file);
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as T;
-  } catch (e) {
-    throw archiveError(file, `"${rel}" is not valid JSON`, e);
-  }
+/** The bytes of an archive member and how to fail naming it. */
+function member(root: string, rel: string, file: string): [Buffer, Fail] {
+  return [readFileSync(inside(root, rel, file)), (why, o) => archiveError(file, `"${rel}" ${why}`, o?.cause)];
 }
+
+/** How to fail naming an image's config. */
+const configFail = (what: string): Fail => (why, o) => new TscError('IMAGE_ARCHIVE', `the config of ${what} ${why}`, o);
 
 /** A name from an OCI annotation, when it is a full reference (a bare tag names no repository). */
 function annotatedName(ann: Record<string, string> | undefined): string | undefined {
@@ -123,54 +123,60 @@ function annotatedName(ann: Record<string, string> | undefined): string | undefi
   }
 }
 
-export async function loadArchive(store: ImageStore, file: string): Promise<ImageRecord[]> {
-  mkdirSync(store.blobs.tmpDir, { recursive: true });
-  const dir = path.join(store.blobs.tmpDir, `load.${process.pid}.${randomBytes(4).toString('hex')}`);
+/** What a load works with: the blob store to import into and the committer that records images. */
+export interface LoadContext {
+  blobs: BlobStore;
+  committer: ImageCommitter;
+}
+
+/** Loads the images of an OCI image-layout archive or a `docker save` archive (gzipped or not). */
+export async function loadArchive(ctx: LoadContext, file: string): Promise<ImageRecord[]> {
+  mkdirSync(ctx.blobs.tmpDir, { recursive: true });
+  const dir = path.join(ctx.blobs.tmpDir, `load.${process.pid}.${randomBytes(4).toString('hex')}`);
   mkdirSync(dir);
   try {
     await extract(file, dir);
-    if (existsSync(path.join(dir, 'manifest.json'))) return await loadDocker(store, dir, file);
-    if (existsSync(path.join(dir, 'index.json'))) return await loadOci(store, dir, file);
+    if (existsSync(path.join(dir, 'manifest.json'))) return await loadDocker(ctx, dir, file);
+    if (existsSync(path.join(dir, 'index.json'))) return await loadOci(ctx, dir, file);
     throw archiveError(file, 'it has neither manifest.json (docker save) nor index.json (OCI image layout)');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function importBlob(store: ImageStore, dir: string, file: string, rel: string, what: string, expected?: string): Promise<string> {
-  if (expected && store.blobs.has(expected)) return expected;
+async function importBlob(ctx: LoadContext, dir: string, file: string, rel: string, what: string, expected?: string): Promise<string> {
+  if (expected && ctx.blobs.has(expected)) return expected;
   const p = inside(dir, rel, file);
-  return store.blobs.importFile(p, what, expected);
+  return ctx.blobs.importFile(p, what, expected);
 }
 
-async function loadDocker(store: ImageStore, dir: string, file: string): Promise<ImageRecord[]> {
-  const entries = readJson<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }[]>(dir, 'manifest.json', file);
-  if (!Array.isArray(entries) || entries.length === 0) throw archiveError(file, 'manifest.json lists no images');
+async function loadDocker(ctx: LoadContext, dir: string, file: string): Promise<ImageRecord[]> {
+  const entries = parseDockerSaveManifest(readFileSync(inside(dir, 'manifest.json', file)), (why, o) => archiveError(file, `manifest.json ${why}`, o?.cause));
   const out: ImageRecord[] = [];
   const imported = new Map<string, string>(); // real path → digest (docker save links repeated layers)
   for (const [n, e] of entries.entries()) {
-    if (!e.Config || !Array.isArray(e.Layers)) throw archiveError(file, `manifest.json entry ${n + 1} lacks Config or Layers`);
     const tags = (e.RepoTags ?? []).map((t) => {
       const r = parseReference(t);
       return `${r.name}:${r.tag ?? 'latest'}`;
     });
     const what = `${tags[0] ?? `image ${n + 1}`} from ${file}`;
     const configBytes = readFileSync(inside(dir, e.Config, file));
+    const config = parseConfig(configBytes, what, configFail(what));
     const configDigest = sha256(configBytes);
-    await store.blobs.writeBuffer(configDigest, configBytes, `config of ${what}`);
+    await ctx.blobs.writeBuffer(configDigest, configBytes, `config of ${what}`);
     const layerBlobs: string[] = [];
     for (const [i, l] of e.Layers.entries()) {
       const real = inside(dir, l, file);
       let d = imported.get(real);
       if (!d) {
-        d = await store.blobs.importFile(real, `layer ${i + 1} of ${what}`);
+        d = await ctx.blobs.importFile(real, `layer ${i + 1} of ${what}`);
         imported.set(real, d);
       }
       layerBlobs.push(d);
     }
     out.push(
-      await store.commitLoaded({
-        configBytes,
+      await ctx.committer.commit({
+        config,
         configDigest,
         layerBlobs,
         manifestBlobs: [],
@@ -183,10 +189,10 @@ async function loadDocker(store: ImageStore, dir: string, file: string): Promise
   return out;
 }
 
-async function loadOci(store: ImageStore, dir: string, file: string): Promise<ImageRecord[]> {
-  const layout = existsSync(path.join(dir, 'oci-layout')) ? readJson<{ imageLayoutVersion?: string }>(dir, 'oci-layout', file) : undefined;
-  if (!layout?.imageLayoutVersion) throw archiveError(file, 'it has index.json but no oci-layout file');
-  const index = readJson<ManifestJson>(dir, 'index.json', file);
+async function loadOci(ctx: LoadContext, dir: string, file: string): Promise<ImageRecord[]> {
+  if (!existsSync(path.join(dir, 'oci-layout'))) throw archiveError(file, 'it has index.json but no oci-layout file');
+  parseOciLayout(...member(dir, 'oci-layout', file));
+  const index = parseImageIndex(...member(dir, 'index.json', file));
   const out: ImageRecord[] = [];
   const blobRel = (d: string): string => {
     const [alg, hex] = d.split(':');
@@ -195,21 +201,22 @@ async function loadOci(store: ImageStore, dir: string, file: string): Promise<Im
     }
     return `blobs/sha256/${hex}`;
   };
-  const readManifest = async (d: Descriptor): Promise<ManifestJson> => {
+  const readManifest = async (d: Descriptor): Promise<ParsedManifest> => {
     const bytes = readFileSync(inside(dir, blobRel(d.digest), file));
     if (sha256(bytes) !== d.digest) {
       throw new TscError('IMAGE_DIGEST', `archive ${file}: manifest ${d.digest} does not match its digest`, { hint: 'the archive is corrupted or was modified' });
     }
-    await store.blobs.writeBuffer(d.digest, bytes, `manifest ${d.digest} in ${file}`);
-    return JSON.parse(bytes.toString('utf8')) as ManifestJson;
+    const doc = parseManifest(bytes, (why, o) => archiveError(file, `manifest ${d.digest} ${why}`, o?.cause), d.mediaType);
+    await ctx.blobs.writeBuffer(d.digest, bytes, `manifest ${d.digest} in ${file}`);
+    return doc;
   };
-  for (const top of index.manifests ?? []) {
+  for (const top of index) {
     const name = annotatedName(top.annotations);
     const manifestBlobs = [top.digest];
     let desc = top;
     let m = await readManifest(top);
-    if (top.mediaType === MEDIA.ociIndex || top.mediaType === MEDIA.dockerList || (Array.isArray(m.manifests) && !m.config)) {
-      const chosen = selectPlatform(m.manifests ?? [], hostPlatform());
+    if (m.kind === 'index') {
+      const chosen = selectPlatform(m.manifests, hostPlatform());
       if (!chosen) {
         throw new TscError('IMAGE_NOT_FOUND', `archive ${file}: ${name ?? top.digest} has no image for this machine's platform`);
       }
@@ -217,17 +224,18 @@ async function loadOci(store: ImageStore, dir: string, file: string): Promise<Im
       m = await readManifest(chosen);
       manifestBlobs.push(chosen.digest);
     }
-    if (!m.config || !Array.isArray(m.layers)) throw archiveError(file, `manifest ${desc.digest} has no config or layers`);
+    if (m.kind !== 'image') throw archiveError(file, `manifest ${desc.digest} is an image index where an image manifest was expected`);
     const what = `${name ?? desc.digest} from ${file}`;
-    const configDigest = await importBlob(store, dir, file, blobRel(m.config.digest), `config of ${what}`, m.config.digest);
+    const configDigest = await importBlob(ctx, dir, file, blobRel(m.config.digest), `config of ${what}`, m.config.digest);
     const layerBlobs: string[] = [];
     for (const [i, l] of m.layers.entries()) {
-      layerBlobs.push(await importBlob(store, dir, file, blobRel(l.digest), `layer ${i + 1} of ${what}`, l.digest));
+      layerBlobs.push(await importBlob(ctx, dir, file, blobRel(l.digest), `layer ${i + 1} of ${what}`, l.digest));
     }
+    const config = parseConfig(ctx.blobs.read(configDigest), what, configFail(what));
     const parsed = name ? parseReference(name) : undefined;
     out.push(
-      await store.commitLoaded({
-        configBytes: store.blobs.read(configDigest),
+      await ctx.committer.commit({
+        config,
         configDigest,
         layerBlobs,
         manifestBlobs,
