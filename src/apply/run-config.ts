@@ -4,6 +4,7 @@
  * Combination rules follow Docker/Compose: image env < env_file < environment; a Compose
  * `entrypoint` clears the image's ENTRYPOINT *and* CMD; `command` replaces CMD.
  */
+import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
@@ -54,6 +55,12 @@ export interface RunConfigInput {
   lowerDirs: string[];
   /** container name (= engine id) */
   name: string;
+  /** the container's public id (64 hex): its first 12 are the default hostname, as in Docker */
+  containerId?: string;
+  /** network_mode service:/container:, the hostname of the container whose network it joins */
+  sharedHostname?: string;
+  /** more of the labels Compose puts on a container (config-hash, image, working_dir, config_files) */
+  composeLabels?: Record<string, string>;
   number: number;
   bundleDir: string;
   netns: NetnsSpec;
@@ -91,7 +98,8 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     });
   }
 
-  const hostname = s.hostname ?? s.name;
+  // Docker: the short container id; with the host's network, the host's name
+  const hostname = s.hostname ?? i.sharedHostname ?? (i.netns.kind === 'host' ? os.hostname() : i.containerId ? i.containerId.slice(0, 12) : s.name);
   const env = buildEnv(cfg.Env ?? [], s.environment, o.env ?? {}, hostname);
 
   const user = o.user ?? s.user ?? cfg.User ?? '';
@@ -140,6 +148,11 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       'com.docker.compose.service': s.name,
       'com.docker.compose.container-number': String(i.number),
       'com.docker.compose.oneoff': i.oneOff ? 'True' : 'False',
+      'com.docker.compose.depends_on': Object.entries(s.depends_on)
+        .map(([dep, d]) => `${dep}:${d.condition}:${d.restart === true}`)
+        .sort()
+        .join(','),
+      ...i.composeLabels,
       ...s.labels,
     },
   };

@@ -43,6 +43,8 @@ import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
 import { statusFromFile } from './status-file.js';
 import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
+import { populateNewVolumes } from './volume-populate.js';
+import { serviceLinks } from './links.js';
 
 /** What the supervisor's network hook needs to serve DNS and published ports for a container. */
 export interface ContainerNetworkData {
@@ -53,6 +55,8 @@ export interface ContainerNetworkData {
   /** the address published ports forward to (the first network's) */
   targetIp?: string;
   ports: PortMapping[];
+  /** `links:` aliases this container alone resolves, to the name they stand for (a service) */
+  links?: Array<{ alias: string; target: string }>;
 }
 
 export interface CreateOptions {
@@ -287,6 +291,8 @@ export class ProjectRuntime {
     }
     if (vol.external) {
       const dir = volumeDir(vol.name, this.root);
+      // the data directory, as for any volume (the volume's folder also holds its metadata)
+      if (existsSync(path.join(dir, '_data'))) return path.join(dir, '_data');
       if (!existsSync(dir)) {
         throw new TscError('SPEC_REFERENCE', `external volume "${vol.name}" (volume "${key}") does not exist`, {
           hint: `create it first, or drop "external: true" to let tscompose create it`,
@@ -330,11 +336,19 @@ export class ProjectRuntime {
     // the netns of a container of its own, or another's
     let netns: NetnsSpec;
     let netnsPath: string | undefined;
+    let sharedHostname: string | undefined;
     const mode = s.network_mode;
     if (mode === 'host') netns = { kind: 'host' };
     else if (mode === 'none') netns = { kind: 'none' };
     else if (mode && (mode.startsWith('service:') || mode.startsWith('container:'))) {
-      netns = { kind: 'path', path: this.sharedNetns(mode, s.name) };
+      const owner = this.sharedNetns(mode, s.name);
+      netns = { kind: 'path', path: owner.netns! };
+      // Docker: a container on another's network takes that container's hostname
+      try {
+        sharedHostname = this.runConfig(owner).spec.hostname;
+      } catch {
+        /* no run config: keep our own */
+      }
     } else if (mode) {
       throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}": network_mode "${mode}" is not supported (use host, none, service:NAME or networks)`);
     } else {
@@ -365,10 +379,15 @@ export class ProjectRuntime {
       anonNames.push(path.basename(path.dirname(dir)));
     }
 
+    // new volumes receive the image's content at their mount point (before anything runs)
+    populateNewVolumes({ root: this.root, service: s, lowerDirs: this.images.rootfs(image.id).lowerDirs, volumePaths, anonymous });
+
     // record first: a crash from here on leaves something `down` can find
+    const publicId = randomBytes(32).toString('hex');
     const record: ContainerRecord = {
       id: name,
       name,
+      publicId,
       service: s.name,
       number: opts.number,
       oneOff: opts.oneOff ?? false,
@@ -397,7 +416,8 @@ export class ProjectRuntime {
           const info = rec ? this.networkInfo(key, rec) : await this.ensureNetwork(key);
           const sn = s.networks[key];
           const att = attachContainer({ netnsPath, network: info, container: name, ifName: `eth${idx}`, address: sn?.ipv4_address });
-          const aliases = [...new Set([s.name, name, ...(s.container_name ? [] : []), ...(sn?.aliases ?? [])])];
+          // Docker also answers to the short container id (the default hostname)
+          const aliases = [...new Set([s.name, name, publicId.slice(0, 12), ...(sn?.aliases ?? [])])];
           attached.push({ key, name: info.name, address: att.address, gateway: att.gateway, internal: info.internal, aliases });
           record.addresses![key] = { ipv4: att.address, mac: att.mac, aliases };
         }
@@ -411,6 +431,14 @@ export class ProjectRuntime {
         image,
         lowerDirs: this.images.rootfs(image.id).lowerDirs,
         name,
+        containerId: publicId,
+        sharedHostname,
+        composeLabels: {
+          'com.docker.compose.config-hash': hash,
+          'com.docker.compose.image': image.id,
+          'com.docker.compose.project.working_dir': this.project.workingDir,
+          'com.docker.compose.project.config_files': this.project.composeFiles.join(','),
+        },
         number: opts.number,
         bundleDir,
         netns,
@@ -427,6 +455,7 @@ export class ProjectRuntime {
         networks: attached.map((a) => ({ name: a.name, gateway: a.gateway, internal: a.internal, address: a.address, names: a.aliases })),
         targetIp: attached[0]?.address ?? (netns.kind === 'host' ? '127.0.0.1' : undefined),
         ports: opts.ports ?? (publish ? portMappings(s) : []),
+        links: serviceLinks(s).map((l) => ({ alias: l.alias, target: l.service })),
       };
       if (data.ports.length > 0 && !data.targetIp) {
         throw new TscError('NETWORK', `service "${s.name}" publishes ports but has no network address (network_mode ${s.network_mode ?? 'none'})`);
@@ -441,7 +470,7 @@ export class ProjectRuntime {
     }
   }
 
-  private sharedNetns(mode: string, self: string): string {
+  private sharedNetns(mode: string, self: string): ContainerRecord {
     const [kind, target] = mode.split(':', 2) as [string, string];
     const c =
       kind === 'service'
@@ -452,7 +481,7 @@ export class ProjectRuntime {
         hint: kind === 'service' ? `add depends_on: [${target}] so it is created first` : undefined,
       });
     }
-    return c.netns;
+    return c;
   }
 
   /** The run configuration written when the container was created. */
@@ -675,7 +704,8 @@ export class ProjectRuntime {
 
   /**
    * Forgets a project that has no container left: its record, its supervisor's files and its
-   * cgroup parents. The lock file stays (another process may be waiting on it); volumes stay.
+   * cgroup parents. Volumes stay. The lock file goes when the command releases it (session.ts:
+   * deleted while held; a waiter re-checks the inode it locked, see src/state/lock.ts).
    */
   async forget(): Promise<void> {
     const dir = projectPaths(this.root, this.name).dir;

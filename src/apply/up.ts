@@ -8,9 +8,11 @@ import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
 import type { Project, Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
-import type { ContainerStatus } from '../supervisor/types.js';
 import { checkPorts } from './ports-check.js';
 import type { ProjectRuntime } from './runtime.js';
+import { waitForContainers, waitForDependencies } from './wait.js';
+
+export { waitForDependencies };
 
 export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
 
@@ -169,7 +171,11 @@ export async function applyUp(rt: ProjectRuntime, plan: Plan, opts: UpOptions, p
     onSkip: (a, why) => progress.skip(a.id, why),
   });
   if (!result.ok && failures.length) throw failures[0];
-  if (opts.wait) await waitForServices(rt, opts, progress);
+  if (opts.wait) {
+    const names = new Set(servicesInScope(rt.project, opts.services, opts.noDeps).map((s) => s.name));
+    const scope = Object.values(rt.state.containers).filter((c) => names.has(c.service) && !c.oneOff);
+    await waitForContainers(rt, scope, opts.waitTimeoutMs ?? 600_000, progress);
+  }
 }
 
 function titleOf(a: PlanAction): string {
@@ -269,78 +275,6 @@ function anonymousByTarget(rt: ProjectRuntime, record: ContainerRecord): Record<
   } catch {
     return undefined;
   }
-}
-
-const CONDITION_WAIT: Record<string, 'running' | 'healthy' | 'exited'> = {
-  service_started: 'running',
-  service_healthy: 'healthy',
-  service_completed_successfully: 'exited',
-};
-
-/** Waits until each dependency of `s` meets its depends_on condition. */
-export async function waitForDependencies(rt: ProjectRuntime, s: Service, opts: UpOptions, note: (text: string) => void): Promise<void> {
-  for (const [dep, spec] of Object.entries(s.depends_on)) {
-    if (!rt.project.services[dep]) {
-      if (spec.required) throw new TscError('SPEC_REFERENCE', `service "${s.name}" depends on "${dep}", which is not enabled (profiles)`);
-      continue;
-    }
-    const containers = Object.values(rt.state.containers).filter((c) => c.service === dep && !c.oneOff);
-    if (containers.length === 0) continue;
-    const condition = CONDITION_WAIT[spec.condition] ?? 'running';
-    if (condition === 'running') continue; // created and started before us: the plan's edges saw to it
-    note(`Waiting for ${dep} to be ${condition === 'exited' ? 'completed' : condition}`);
-    const sup = await rt.supervisor();
-    for (const c of containers) {
-      let st: ContainerStatus;
-      try {
-        st = await sup.waitFor(c.name, condition, opts.waitTimeoutMs ?? 600_000);
-      } catch (err) {
-        if (err instanceof TscError) {
-          throw new TscError('UP_CONDITION', `dependency failed to start: service "${s.name}" waits for "${dep}" to be ${spec.condition.replace('service_', '')}, but ${err.message}`, { hint: err.hint, cause: err });
-        }
-        throw err;
-      }
-      if (condition === 'exited' && st.exitCode !== 0) {
-        throw new TscError('UP_CONDITION', `service "${dep}" didn't complete successfully: container ${c.name} exited with code ${st.exitCode ?? 'unknown'}${st.exitReason ? ` (${st.exitReason})` : ''}; service "${s.name}" depends on it`);
-      }
-    }
-  }
-}
-
-/** `up --wait`: every container of the services in scope running (healthy when it has a check), or exited 0. */
-async function waitForServices(rt: ProjectRuntime, opts: UpOptions, progress: Progress): Promise<void> {
-  const sup = await rt.supervisor();
-  const names = new Set(servicesInScope(rt.project, opts.services, opts.noDeps).map((s) => s.name));
-  const deadline = Date.now() + (opts.waitTimeoutMs ?? 600_000);
-  await Promise.all(
-    Object.values(rt.state.containers)
-      .filter((c) => names.has(c.service) && !c.oneOff)
-      .map(async (c) => {
-        const id = `wait:${c.name}`;
-        progress.begin(id, `Container ${c.name}`);
-        progress.update(id, 'Waiting');
-        let hasHealth = false;
-        try {
-          hasHealth = !!rt.runConfig(c).healthcheck;
-        } catch {
-          /* no run config */
-        }
-        const timeout = Math.max(1, deadline - Date.now());
-        try {
-          const st = await sup.waitFor(c.name, hasHealth ? 'healthy' : 'running', timeout);
-          progress.done(id, hasHealth ? 'Healthy' : 'Running');
-          return st;
-        } catch (err) {
-          const st = await sup.inspect(c.name).catch(() => undefined);
-          if (st && st.state === 'exited' && st.exitCode === 0) {
-            progress.done(id, 'Exited (0)');
-            return st;
-          }
-          progress.fail(id, err instanceof Error ? err.message : String(err));
-          throw err;
-        }
-      }),
-  );
 }
 
 /** `down`: every container (dependents first), then networks; volumes only when asked. */

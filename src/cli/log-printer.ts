@@ -1,5 +1,15 @@
-/** Prints containers' log entries with a coloured `name  |` prefix, as `docker compose logs`. */
+/**
+ * Prints containers' log entries with a coloured `name  | ` prefix, as `docker compose logs`:
+ * the name is the container's without its `<project>-` prefix (`web-1`), unless it has a name
+ * of its own (container_name, one-off `run` containers); padded to the longest name plus one.
+ */
 import type { LogEntry } from '../supervisor/types.js';
+
+/** Compose's getContainerNameWithoutProject: `<project>-<service>-<n>` → `<service>-<n>`. */
+export function logName(project: string, c: { name: string; service: string; number: number; oneOff?: boolean }): string {
+  const def = `${project}-${c.service}-${c.number}`;
+  return !c.oneOff && c.name === def ? c.name.slice(project.length + 1) : c.name;
+}
 
 const COLORS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 
@@ -10,21 +20,25 @@ export class LogPrinter {
 
   constructor(
     names: string[],
-    private readonly opts: { timestamps?: boolean; noPrefix?: boolean; noColor?: boolean } = {},
+    private readonly opts: { timestamps?: boolean; noPrefix?: boolean; noColor?: boolean; label?: (container: string) => string } = {},
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {
     this.color = !opts.noColor && !!(out as NodeJS.WriteStream).isTTY && !process.env.NO_COLOR;
     for (const n of names) this.add(n);
   }
 
+  private label(name: string): string {
+    return this.opts.label?.(name) ?? name;
+  }
+
   add(name: string): void {
     if (!this.colorOf.has(name)) this.colorOf.set(name, COLORS[this.colorOf.size % COLORS.length]!);
-    this.width = Math.max(this.width, name.length);
+    this.width = Math.max(this.width, this.label(name).length);
   }
 
   prefix(name: string): string {
     if (this.opts.noPrefix) return '';
-    const p = `${name.padEnd(this.width)}  | `;
+    const p = `${this.label(name).padEnd(this.width)}  | `;
     return this.color ? `\x1b[${this.colorOf.get(name) ?? 0}m${p}\x1b[0m` : p;
   }
 

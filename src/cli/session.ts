@@ -7,7 +7,8 @@ import { ProjectRuntime } from '../apply/runtime.js';
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
 import type { Project } from '../compose/index.js';
-import { acquireProjectLock, describeHolder } from '../state/index.js';
+import { existsSync } from 'node:fs';
+import { acquireProjectLock, describeHolder, stateFile } from '../state/index.js';
 import { loadCliProject } from './project.js';
 
 export interface SessionOptions {
@@ -45,7 +46,9 @@ export async function withProject<T>(cmd: Command, opts: SessionOptions, fn: (rt
       rt.close();
     }
   } finally {
-    lock?.release();
+    // a project without a record (after down, or never up) keeps no lock file: it is deleted
+    // while still held, and a process waiting on it re-opens the path (src/sys/files.ts)
+    lock?.release({ remove: !existsSync(stateFile(root, project.name)) });
   }
 }
 

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'PLAN'
   | 'UP_CONDITION' // a depends_on condition failed
   | 'USAGE' // bad command line
+  | 'FORMAT' // a --format template that cannot be evaluated (exit 1, as docker's template errors)
   | 'NO_SUCH_SERVICE'
   | 'SYSCALL'
   | 'NOT_ROOT'

@@ -7,5 +7,5 @@ export {
 } from './container.js';
 export { ContainerCgroup, killCgroups, detectLayout, parseLayout, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';
-export { ensureVolume, removeVolume, listVolumes, inspectVolume, volumeDir, type VolumeInfo } from './volumes.js';
+export { ensureVolume, populateVolume, removeVolume, listVolumes, inspectVolume, volumeDir, type VolumeInfo } from './volumes.js';
 export * from './spec.js';

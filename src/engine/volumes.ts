@@ -1,8 +1,14 @@
 /**
  * Named volumes: directories under <root>/volumes/<name>/_data that outlive containers.
  * Created on first use, removed only when asked (down -v, volume rm).
+ *
+ * A new volume carries a `populate.pending` marker (written before `_data` exists) until the
+ * first container that mounts it has filled it from its image (`populateVolume`). The filling
+ * goes into `_data.populating` and is renamed onto the empty `_data`, so a crash at any moment
+ * leaves either the marker with an empty `_data` (the next try starts over) or a complete
+ * `_data` (the marker is then only removed): never a half-copied volume taken as initialized.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
@@ -48,12 +54,47 @@ export function ensureVolume(name: string, opts: { root?: string; labels?: Recor
   if (existing) return { ...existing, created: false };
   const dir = volumeDir(name, root);
   try {
-    mkdirSync(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(dir, POPULATE_MARKER), '');
     const info: VolumeInfo = { name, mountpoint: path.join(dir, '_data'), createdAt: new Date().toISOString(), labels: opts.labels ?? {} };
     writeFileSync(path.join(dir, 'volume.json'), JSON.stringify(info, null, 2) + '\n');
+    mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
     return { ...info, created: true };
   } catch (e) {
     throw new TscError('ENGINE_SETUP', `cannot create volume ${name} in ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
+
+const POPULATE_MARKER = 'populate.pending';
+
+/**
+ * Fills a volume created by ensureVolume and not yet populated: `fill(dir)` writes the content
+ * into an empty directory and returns whether there was any (false: `_data` stays as it is).
+ * `fill` undefined (nocopy) settles the volume as empty. Does nothing for a volume that was
+ * already populated (or settled), or that was not made by ensureVolume. Returns whether it filled.
+ */
+export function populateVolume(name: string, root: string, fill: ((dir: string) => boolean) | undefined): boolean {
+  const dir = volumeDir(name, root);
+  const marker = path.join(dir, POPULATE_MARKER);
+  if (!existsSync(marker)) return false;
+  const data = path.join(dir, '_data');
+  const tmp = path.join(dir, '_data.populating');
+  let filled = false;
+  try {
+    // a non-empty _data under the marker is a finished rename whose marker removal was cut short
+    if (fill && readdirSync(data).length === 0) {
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { mode: 0o755 });
+      if (fill(tmp)) {
+        renameSync(tmp, data); // onto the empty _data: atomic
+        filled = true;
+      } else rmSync(tmp, { recursive: true, force: true });
+    }
+    rmSync(marker, { force: true });
+    return filled;
+  } catch (e) {
+    if (e instanceof TscError) throw e;
+    throw new TscError('ENGINE_SETUP', `cannot populate volume ${name} in ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 

@@ -31,3 +31,13 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   if (n < 0) return undefined;
   return buf.subarray(0, n);
 }
+
+const llistxattrFn = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
+
+/** The names of a file's xattrs (not following symlinks); [] when it has none or they are unsupported. */
+export function llistxattr(path: string): string[] {
+  const buf = Buffer.alloc(65536);
+  const n = Number(llistxattrFn(path, buf, buf.length));
+  if (n <= 0) return [];
+  return buf.subarray(0, n).toString('utf8').split('\0').filter(Boolean);
+}

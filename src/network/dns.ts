@@ -79,6 +79,7 @@ const FORWARD_TIMEOUT_MS = 2000;
 
 export class DnsServer {
   private readonly records = new Map<string, DnsEntry[]>();
+  private readonly links = new Map<string, Map<string, string>>();
   private readonly listeners = new Map<string, Listener>();
   private readonly upstreams: () => string[];
   private readonly ttl: number;
@@ -103,6 +104,27 @@ export class DnsServer {
 
   removeContainer(container: string): void {
     this.records.delete(container);
+    this.links.delete(container);
+  }
+
+  /**
+   * Names only `container` resolves (Compose `links:`): alias → the name it stands for, looked
+   * up as if asked for that name. Replaced at each call; dropped with removeContainer.
+   */
+  setLinks(container: string, links: Record<string, string>): void {
+    const m = new Map(Object.entries(links).map(([a, t]) => [norm(a), norm(t)] as const));
+    if (m.size) this.links.set(container, m);
+    else this.links.delete(container);
+  }
+
+  /** The name `n` stands for when `src` asks: its own link alias, else `n` itself. */
+  private linked(src: string, n: string): string {
+    for (const [c, entries] of this.records) {
+      if (!entries.some((e) => e.address === src)) continue;
+      const t = this.links.get(c)?.get(n);
+      if (t) return t;
+    }
+    return n;
   }
 
   /**
@@ -120,7 +142,7 @@ export class DnsServer {
 
   /** Addresses of `name` visible to `src`, or undefined when the name is unknown to it. */
   lookup(src: string, name: string, askedOn?: string): string[] | undefined {
-    const n = norm(name);
+    const n = this.linked(src, norm(name));
     const nets = this.scope(src, askedOn);
     const out: string[] = [];
     let known = false;

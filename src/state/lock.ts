@@ -7,6 +7,11 @@
  * the kernel releases it when the holder exits or is killed, so a crash never leaves a stale
  * lock. The holder writes its pid, command and start time into the file so a waiting process
  * can say who it waits for.
+ *
+ * The holder may delete the file when it releases (`release({ remove: true })`, once `down`
+ * removed the project): it is unlinked while the lock is still held, and every acquisition
+ * checks that the path still names the inode it locked (src/sys/files.ts), so a process that
+ * was waiting on the deleted file starts over instead of sharing the lock with a newcomer.
  */
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
@@ -35,8 +40,11 @@ export interface ProjectLock {
   readonly project: string;
   readonly path: string;
   readonly holder: LockHolder;
-  /** Releases the lock. Safe to call twice. */
-  release(): void;
+  /**
+   * Releases the lock. Safe to call twice. With `remove`, first deletes the lock file (and the
+   * project folder when that leaves it empty) while still holding the lock.
+   */
+  release(opts?: { remove?: boolean }): void;
 }
 
 /** Reads who holds (or last held) a project's lock; undefined when the file is empty or unreadable. */
@@ -53,7 +61,7 @@ export function readLockHolder(root: string, project: string): LockHolder | unde
 export async function acquireProjectLock(root: string, project: string, opts: AcquireLockOptions): Promise<ProjectLock> {
   projectDir(root, project); // validates the name
   const lock = await takeLock(lockFile(root, project), { ...opts, what: `project "${project}"`, pollMs: opts.pollMs ?? 100 });
-  return { project, path: lock.path, holder: lock.holder, release: () => lock.release() };
+  return { project, path: lock.path, holder: lock.holder, release: (ro) => lock.release(ro) };
 }
 
 /**

@@ -20,6 +20,12 @@ export const containerRecordSchema = z.looseObject({
   /** engine container id, also its name (e.g. "demo-web-1") */
   id: z.string().min(1),
   name: z.string().min(1),
+  /**
+   * The container's id as users see it (Docker's form: 64 hex, random, new on every create;
+   * `ps`, the default hostname). Internally containers are keyed by name (`id`). Records made
+   * before it existed get one derived from name + created (containerPublicId in apply/inspect).
+   */
+  publicId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   service: z.string().min(1),
   /** replica number, from 1 */
   number: z.number().int().min(1),

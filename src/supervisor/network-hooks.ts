@@ -15,6 +15,7 @@ interface NetworkData {
   networks: Array<{ name: string; gateway: string; internal?: boolean; address: string; names: string[] }>;
   targetIp?: string;
   ports: PortMapping[];
+  links?: Array<{ alias: string; target: string }>;
 }
 
 const PORTS_FILE = 'ports.json';
@@ -78,6 +79,8 @@ export function networkHooks(root: string, project: string, log: (line: string) 
         ctx.id,
         d.networks.map((n) => ({ network: n.name, address: n.address, names: n.names })),
       );
+      // `links:` aliases: answered to this container only
+      dns.setLinks(ctx.id, Object.fromEntries((d.links ?? []).map((l) => [l.alias, l.target])));
     },
     onContainerExit(ctx) {
       dns.removeContainer(ctx.id);

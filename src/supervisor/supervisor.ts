@@ -10,6 +10,7 @@ import path from 'node:path';
 import { TscError, isTscError } from '../common/errors.js';
 import { bundleFiles, projectPaths, type BundleFiles, type ProjectPaths } from './paths.js';
 import { HealthMonitor, initialHealth, probeArgs } from './health.js';
+import { judgeWait } from './wait.js';
 import type { HookContext, SupervisorHook } from './hooks.js';
 import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
@@ -499,14 +500,17 @@ export class Supervisor {
         if (err) reject(err);
         else resolve(st!);
       };
+      const since = Date.now();
+      const baseRestarts = this.get(id).status.restartCount; // unknown id: throw now
+      let lastExit: number | null = null;
       const check = (): void => {
         const m = this.containers.get(id);
         if (!m) return finish(new TscError('UP_CONDITION', `container ${id} was removed while waiting for it to be ${condition}`));
-        const verdict = judge(m, condition);
+        if (m.status.exitCode !== null) lastExit = m.status.exitCode;
+        const verdict = judgeWait(m, condition, baseRestarts, since, lastExit);
         if (verdict === 'met') finish(null, m.status);
         else if (verdict !== 'pending') finish(new TscError('UP_CONDITION', verdict.failed, { hint: verdict.hint }));
       };
-      this.get(id); // unknown id: throw now
       this.listeners.add(check);
       timer = setTimeout(() => {
         const m = this.containers.get(id);
@@ -993,36 +997,6 @@ export class Supervisor {
       } catch (err) {
         this.log(`hook ${h.name}: ${event} for ${ctx.id} failed: ${(err as Error).message}`);
       }
-    }
-  }
-}
-
-type Verdict = 'met' | 'pending' | { failed: string; hint?: string };
-
-function judge(m: Managed, condition: WaitCondition): Verdict {
-  const s = m.status;
-  const id = s.id;
-  const over = s.state === 'exited' || s.state === 'dead';
-  const exitText = (): string =>
-    s.state === 'dead' && s.error
-      ? `failed to start: ${s.error.message}`
-      : `exited with code ${s.exitCode ?? 'unknown'}${s.oomKilled ? ' (OOM killed)' : ''}`;
-  switch (condition) {
-    case 'running':
-      if (s.state === 'running') return 'met';
-      return over ? { failed: `container ${id} ${exitText()} instead of running` } : 'pending';
-    case 'exited':
-      return over ? 'met' : 'pending';
-    case 'healthy': {
-      if (!m.config.healthcheck || !probeArgs(m.config.healthcheck.test)) {
-        return { failed: `container ${id} has no healthcheck, so it can never become healthy`, hint: 'add a healthcheck to the service or wait for service_started instead' };
-      }
-      if (s.state === 'running' && s.health?.status === 'healthy') return 'met';
-      const last = s.health?.log.at(-1);
-      const hint = last ? `last healthcheck (exit ${last.exitCode}): ${last.output.trim() || '(no output)'}` : undefined;
-      if (s.state === 'running' && s.health?.status === 'unhealthy') return { failed: `container ${id} is unhealthy`, hint };
-      if (over) return { failed: `container ${id} ${exitText()} before becoming healthy`, hint };
-      return 'pending';
     }
   }
 }

@@ -9,7 +9,10 @@
  * - `lockFileSync` / `lockFile`: an exclusive flock on a lock file, waiting (polling, EINTR
  *   retried) up to a deadline. The kernel releases it when the holder exits or is killed, so a
  *   crash never leaves a stale lock. The holder writes its pid and command into the file so a
- *   waiter can say whom it waits for.
+ *   waiter can say whom it waits for. A holder may delete the file as it releases
+ *   (`release({ remove: true })`, while still holding it); every acquisition checks that the path
+ *   still names the inode it locked, and starts over when not, so a waiter on a deleted file
+ *   never shares the lock with a newcomer.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -108,8 +111,12 @@ export interface LockHolder {
 export interface HeldLock {
   readonly path: string;
   readonly holder: LockHolder;
-  /** Releases the lock (the file stays). Safe to call twice. */
-  release(): void;
+  /**
+   * Releases the lock. Safe to call twice. The file stays, unless `remove`: then it is unlinked
+   * (and its folder removed when that leaves it empty) while the lock is still held; a process
+   * waiting on it notices that it locked a deleted file and starts over on the path.
+   */
+  release(opts?: { remove?: boolean }): void;
 }
 
 export interface LockOptions {
@@ -157,15 +164,48 @@ function defaultCommand(): string {
   return [script === 'main' || script === 'tscompose' || script === 'cli' ? 'tscompose' : script, ...argv.slice(1)].join(' ');
 }
 
+/** -1: the folder vanished between mkdir and open (a holder releasing with `remove`): try again. */
 function openLock(file: string, what: string): number {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     return fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
     throw new TscError('STATE_LOCKED', `cannot open the lock file ${file} of ${what}: ${(e as Error).message}`, {
       cause: e,
       hint: 'tscompose needs write access to its state root (run as root, or set TSCOMPOSE_ROOT)',
     });
+  }
+}
+
+/** Whether `file` still names the inode locked through `fd` (the holder may have unlinked it). */
+function stillLinked(fd: number, file: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(file);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** The lock just taken on `fd`, or undefined (fd closed) when its file was unlinked meanwhile. */
+function heldIfLinked(fd: number, file: string, context: string, command: string): HeldLock | undefined {
+  if (stillLinked(fd, file)) return held(fd, file, context, command);
+  unlock(fd, context);
+  fs.closeSync(fd);
+  return undefined;
+}
+
+/** Tries `once` until it gets a lock on the file the path names; `timeoutMs` spans the tries. */
+function retrying<T>(o: LockOptions, defaultTimeout: number | undefined, once: (o: LockOptions) => T | undefined): T {
+  const started = Date.now();
+  const total = o.timeoutMs ?? defaultTimeout;
+  for (let attempt = 0; ; attempt++) {
+    const timeoutMs = total === undefined ? undefined : Math.max(1, total - (Date.now() - started));
+    const got = once({ ...o, timeoutMs });
+    if (got !== undefined) return got;
+    if (attempt >= 1000) throw new TscError('STATE_LOCKED', `cannot lock ${o.what}: its lock file keeps being removed`);
   }
 }
 
@@ -178,11 +218,19 @@ function held(fd: number, file: string, context: string, command: string): HeldL
   return {
     path: file,
     holder: me,
-    release(): void {
+    release(ro?: { remove?: boolean }): void {
       if (released) return;
       released = true;
       try {
         fs.ftruncateSync(fd, 0);
+        if (ro?.remove) {
+          fs.rmSync(file, { force: true });
+          try {
+            fs.rmdirSync(path.dirname(file)); // only when empty
+          } catch {
+            /* not empty, or gone: leave it */
+          }
+        }
         unlock(fd, context);
       } finally {
         fs.closeSync(fd);
@@ -241,7 +289,12 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Takes the lock, blocking the thread while it waits (for short critical sections in synchronous code). */
 export function lockFileSync(file: string, o: LockOptions): HeldLock {
+  return retrying(o, 10_000, (oo) => lockFileSyncOnce(file, oo));
+}
+
+function lockFileSyncOnce(file: string, o: LockOptions): HeldLock | undefined {
   const fd = openLock(file, o.what);
+  if (fd < 0) return undefined;
   const context = `locking ${o.what} (${file})`;
   try {
     if (!tryLockExclusive(fd, context)) {
@@ -252,7 +305,7 @@ export function lockFileSync(file: string, o: LockOptions): HeldLock {
         w.failed();
       }
     }
-    return held(fd, file, context, o.command ?? defaultCommand());
+    return heldIfLinked(fd, file, context, o.command ?? defaultCommand());
   } catch (e) {
     fs.closeSync(fd);
     throw e;
@@ -276,7 +329,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Takes the lock, waiting on the event loop. The descriptor is close-on-exec (children never inherit it). */
 export async function lockFile(file: string, o: LockOptions): Promise<HeldLock> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const timeoutMs = o.timeoutMs === undefined ? undefined : Math.max(1, o.timeoutMs - (Date.now() - started));
+    const got = await lockFileOnce(file, { ...o, timeoutMs });
+    if (got) return got;
+    if (attempt >= 1000) throw new TscError('STATE_LOCKED', `cannot lock ${o.what}: its lock file keeps being removed`);
+  }
+}
+
+async function lockFileOnce(file: string, o: LockOptions): Promise<HeldLock | undefined> {
   const fd = openLock(file, o.what);
+  if (fd < 0) return undefined;
   const context = `locking ${o.what} (${file})`;
   try {
     if (!tryLockExclusive(fd, context)) {
@@ -291,7 +355,7 @@ export async function lockFile(file: string, o: LockOptions): Promise<HeldLock> 
         w.failed();
       }
     }
-    return held(fd, file, context, o.command ?? defaultCommand());
+    return heldIfLinked(fd, file, context, o.command ?? defaultCommand());
   } catch (e) {
     fs.closeSync(fd);
     throw e;

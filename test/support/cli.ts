@@ -110,8 +110,19 @@ export class CliProject {
     return spawn(CLI, args, { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
+  /** `ps -a --format json`: one JSON object per line, as Docker Compose >= 2.21 prints it. */
   async ps(): Promise<Array<Record<string, unknown>>> {
-    return JSON.parse((await this.ok(['ps', '-a', '--format', 'json'])).stdout) as Array<Record<string, unknown>>;
+    const out = (await this.ok(['ps', '-a', '--format', 'json'])).stdout;
+    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** The IPv4 addresses the project's record holds for a container, by network key. */
+  addresses(container: string): Record<string, string> {
+    const state = JSON.parse(readFileSync(path.join(this.root, 'projects', this.name, 'state.json'), 'utf8')) as {
+      containers: Record<string, { name: string; addresses?: Record<string, { ipv4?: string }> }>;
+    };
+    const rec = Object.values(state.containers).find((c) => c.name === container);
+    return Object.fromEntries(Object.entries(rec?.addresses ?? {}).map(([k, a]) => [k, a.ipv4 ?? '']));
   }
 
   /** Brings everything down (volumes too) and removes the folders. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { containerPublicId } from '../../apply/inspect.js';
 import { TscError } from '../../common/errors.js';
 import type { SupervisorEvent } from '../../supervisor/types.js';
 import { withProject } from '../session.js';
@@ -13,12 +14,13 @@ export interface ComposeEvent {
   attributes: Record<string, string>;
 }
 
-export function composeEvent(e: SupervisorEvent, service: string, image: string): ComposeEvent {
+/** `id`: the container's public id (Docker's 64 hex), when known; else its name. */
+export function composeEvent(e: SupervisorEvent, service: string, image: string, id: string = e.container): ComposeEvent {
   const attributes: Record<string, string> = { name: e.container, image };
   if (e.action === 'die' && e.status.exitCode !== null) attributes.exitCode = String(e.status.exitCode);
   if (e.action === 'health_status' && e.status.health) attributes.healthStatus = e.status.health.status;
   const action = e.action === 'health_status' && e.status.health ? `health_status: ${e.status.health.status}` : e.action;
-  return { time: e.time, type: 'container', action, id: e.container, service, attributes };
+  return { time: e.time, type: 'container', action, id, service, attributes };
 }
 
 /** `2026-01-02 10:00:00.000000 container start NAME (image=..., name=...)`, as docker compose prints. */
@@ -47,7 +49,7 @@ export function registerEvents(program: Command): void {
             const rec = rt.state.containers[e.container] ?? Object.values(rt.state.containers).find((c) => c.name === e.container);
             const service = rec?.service ?? e.status.labels?.['com.docker.compose.service'] ?? '';
             if (services.length && !services.includes(service)) return;
-            const ev = composeEvent(e, service, rec?.image ?? e.status.labels?.['com.docker.compose.image'] ?? '');
+            const ev = composeEvent(e, service, rec?.image ?? e.status.labels?.['com.docker.compose.image'] ?? '', rec ? containerPublicId(rec) : e.container);
             process.stdout.write((o.json ? JSON.stringify(ev) : eventText(ev)) + '\n');
           }, abort.signal).catch((err: unknown) => {
             if (!abort.signal.aborted) throw err;

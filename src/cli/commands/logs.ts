@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TscError } from '../../common/errors.js';
-import { LogPrinter } from '../log-printer.js';
+import { LogPrinter, logName } from '../log-printer.js';
 import { withProject } from '../session.js';
 
 export function registerLogs(program: Command): void {
@@ -25,7 +25,13 @@ export function registerLogs(program: Command): void {
           .sort((a, b) => a.name.localeCompare(b.name));
         if (recs.length === 0) return;
         const sup = await rt.supervisor();
-        const printer = new LogPrinter(recs.map((r) => r.name), { timestamps: o.timestamps, noColor: o.color === false, noPrefix: o.logPrefix === false });
+        const labels = new Map(recs.map((r) => [r.name, logName(rt.name, r)]));
+        const printer = new LogPrinter(recs.map((r) => r.name), {
+          timestamps: o.timestamps,
+          noColor: o.color === false,
+          noPrefix: o.logPrefix === false,
+          label: (n) => labels.get(n) ?? n,
+        });
         const abort = new AbortController();
         const onSig = () => abort.abort();
         process.once('SIGINT', onSig);

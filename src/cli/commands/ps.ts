@@ -1,18 +1,26 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { portsText, publishedPorts, summarize, type ContainerSummary } from '../../apply/inspect.js';
+import { containerPublicId, publishedPorts, summarize, SUMMARY_FIELDS, type ContainerSummary } from '../../apply/inspect.js';
 import { TscError } from '../../common/errors.js';
 import { withProject } from '../session.js';
 import { table } from '../table.js';
+import { parseTemplate, renderTemplate } from '../template.js';
 
-async function summaries(cmd: Command, services: string[], all: boolean): Promise<ContainerSummary[]> {
+interface Row {
+  summary: ContainerSummary;
+  /** the full 64-hex id (ps -q) */
+  fullId: string;
+}
+
+async function rowsOf(cmd: Command, services: string[], all: boolean, trunc: boolean): Promise<Row[]> {
   return withProject(cmd, { lock: false, services }, async (rt) => {
     const statuses = await rt.statuses();
+    const now = Date.now();
     return Object.values(rt.state.containers)
       .filter((c) => services.length === 0 || services.includes(c.service))
-      .map((c) => summarize(rt, c, statuses.get(c.id)))
-      .filter((s) => all || s.State === 'running' || s.State === 'restarting' || s.State === 'paused')
-      .sort((a, b) => a.Service.localeCompare(b.Service) || a.Number - b.Number || a.Name.localeCompare(b.Name));
+      .map((c) => ({ summary: summarize(rt, c, statuses.get(c.id), trunc, now), fullId: containerPublicId(c) }))
+      .filter((r) => all || r.summary.State === 'running' || r.summary.State === 'restarting' || r.summary.State === 'paused')
+      .sort((a, b) => (a.summary.Name < b.summary.Name ? -1 : a.summary.Name > b.summary.Name ? 1 : 0)); // Compose sorts by name
   });
 }
 
@@ -22,27 +30,28 @@ export function registerPs(program: Command): void {
     .description('List containers')
     .argument('[services...]')
     .option('-a, --all', 'Show all stopped containers (including those created by the run command)')
-    .option('--format <format>', 'Format the output: table or json', 'table')
+    .option('--format <format>', 'Format the output: table (default), json, or a Go template ({{.Field}}, {{json .}}, "table {{.Name}}\\t{{.State}}")', 'table')
+    .option('--no-trunc', "Don't truncate output")
     .option('-q, --quiet', 'Only display IDs')
     .option('--services', 'Display services')
     .option('--status <status>', 'Filter services by status (created|running|restarting|exited|dead)', (v: string, p: string[] = []) => [...p, v])
-    .action(async (services: string[], o: { all?: boolean; format: string; quiet?: boolean; services?: boolean; status?: string[] }, cmd: Command) => {
-      if (o.format !== 'table' && o.format !== 'json') throw new TscError('USAGE', `unknown format "${o.format}"`, { hint: 'use table or json' });
+    .action(async (services: string[], o: { all?: boolean; format: string; trunc: boolean; quiet?: boolean; services?: boolean; status?: string[] }, cmd: Command) => {
       const STATES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
       for (const st of o.status ?? []) {
         if (!STATES.includes(st)) throw new TscError('USAGE', `invalid --status "${st}"`, { hint: `use one of ${STATES.join(', ')}` });
       }
-      let rows = await summaries(cmd, services, !!o.all || !!o.status);
-      if (o.status) rows = rows.filter((r) => o.status!.includes(r.State));
-      if (o.quiet) return void process.stdout.write(rows.map((r) => r.ID + '\n').join(''));
-      if (o.services) return void process.stdout.write([...new Set(rows.map((r) => r.Service))].map((s) => s + '\n').join(''));
-      if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows) + '\n');
+      // parse the template before any work, so a bad one fails alone
+      const format = o.format === 'json' ? '{{json .}}' : o.format;
+      const template = format === 'table' || format === '' ? undefined : parseTemplate(format, SUMMARY_FIELDS);
+      let rows = await rowsOf(cmd, services, !!o.all || !!o.status, o.trunc !== false);
+      if (o.status) rows = rows.filter((r) => o.status!.includes(r.summary.State));
+      if (o.quiet) return void process.stdout.write(rows.map((r) => r.fullId + '\n').join(''));
+      if (o.services) return void process.stdout.write([...new Set(rows.map((r) => r.summary.Service))].map((s) => s + '\n').join(''));
+      if (template) return void process.stdout.write(renderTemplate(template, rows.map((r) => r.summary as unknown as Record<string, unknown>)));
       const out = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
-      for (const r of rows) {
-        const cmdText = r.Command.length > 20 ? `"${r.Command.slice(0, 19)}…"` : `"${r.Command}"`;
-        const created = new Date(r.Created * 1000).toISOString().replace('T', ' ').slice(0, 19);
+      for (const { summary: r } of rows) {
         const status = r.OOMKilled && r.State === 'exited' ? `${r.Status} (OOMKilled)` : r.Status;
-        out.push([r.Name, r.Image, cmdText, r.Service, created, status, portsText(r.Publishers)]);
+        out.push([r.Name, r.Image, r.Command, r.Service, r.RunningFor, status, r.Ports]);
       }
       process.stdout.write(table(out));
     });

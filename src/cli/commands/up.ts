@@ -4,7 +4,7 @@ import { applyUp, planUp, pullImages, refuseProviderServices, servicesInScope, t
 import { TscError } from '../../common/errors.js';
 import type { Plan } from '../../planner/index.js';
 import type { ContainerRecord } from '../../state/index.js';
-import { LogPrinter } from '../log-printer.js';
+import { LogPrinter, logName } from '../log-printer.js';
 import { createProgress } from '../progress.js';
 import { collect, parseScale, secondsToMs, withProject } from '../session.js';
 
@@ -136,7 +136,11 @@ async function attach(rt: ProjectRuntime, plan: Plan, services: string[], flags:
   const sup = await rt.supervisor();
   const containers = (): ContainerRecord[] =>
     Object.values(rt.state.containers).filter((c) => services.includes(c.service) && !c.oneOff);
-  const printer = new LogPrinter(containers().map((c) => c.name));
+  const label = (n: string): string => {
+    const c = rt.state.containers[n] ?? Object.values(rt.state.containers).find((r) => r.name === n);
+    return c ? logName(rt.name, c) : n;
+  };
+  const printer = new LogPrinter(containers().map((c) => c.name), { label });
   const abort = new AbortController();
   const streams = containers().map((c) =>
     sup.logs(c.name, { follow: true, untilExit: !flags.abortOnContainerExit }, (e) => printer.print(c.name, e), abort.signal).catch(() => 0),

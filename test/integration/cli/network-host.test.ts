@@ -92,7 +92,8 @@ networks:
     await p.ok(['up', '-d']);
     expect(ipForward()).toBe('1');
     const web = (await p.ps()).find((c) => c.Service === 'web')!;
-    const address = Object.values(web.Networks as Record<string, { IPAddress?: string }>)[0]?.IPAddress ?? String(JSON.stringify(web.Networks).match(/\d+\.\d+\.\d+\.\d+/)?.[0]);
+    // ps's Networks is Compose's list of network names: the address comes from the record
+    const address = Object.values(p.addresses(web.Name as string))[0]!;
     expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     await p.ok(['exec', 'peer', 'timeout', '5', 'wget', '-q', '-O', '/dev/null', `http://${address}/etc/hostname`]);
     const byAddress = await p.run(['exec', 'intruder', 'timeout', '3', 'wget', '-q', '-O', '/dev/null', `http://${address}/etc/hostname`]);

@@ -131,7 +131,9 @@ services:
     expect(actions).toContain('die');
     expect(actions.indexOf('die')).toBeLessThan(actions.lastIndexOf('start'));
     const start = events.find((e) => e.action === 'start')!;
-    expect(start).toMatchObject({ type: 'container', id: `${p.name}-ev-1`, service: 'ev' });
+    // as Compose: the container id, the name in the attributes
+    const evId = (await p.ok(['ps', '-q', 'ev'])).stdout.trim();
+    expect(start).toMatchObject({ type: 'container', id: evId, service: 'ev', attributes: expect.objectContaining({ name: `${p.name}-ev-1` }) });
     expect(String(start.time)).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(child.exitCode).toBe(0);
     await p.ok(['down', '-t', '0']);

@@ -21,7 +21,7 @@ services:
     let ps = await p.ps();
     expect(ps.filter((c) => c.Service === 'w').map((c) => c.Name)).toEqual([1, 2, 3].map((n) => `${p!.name}-w-${n}`));
     expect(ps.filter((c) => c.Service === 'r')).toHaveLength(2);
-    const ips = ps.filter((c) => c.Service === 'w').map((c) => Object.values(c.Networks as Record<string, string>)[0]!).sort();
+    const ips = ps.filter((c) => c.Service === 'w').map((c) => Object.values(p!.addresses(c.Name as string))[0]!).sort();
     const look = await p.ok(['exec', 'r', 'nslookup', 'w']);
     const answered = [...look.stdout.matchAll(/Address:\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]!).filter((a) => ips.includes(a)).sort();
     expect(answered).toEqual(ips);
@@ -126,7 +126,7 @@ networks:
     p.write('compose.yaml', compose('10.213.8.0/24', true));
     await p.ok(['down', '-t', '0']);
     await p.ok(['up', '-d']);
-    const ip = Object.values((await p.ps())[0]!.Networks as Record<string, string>)[0]!;
+    const ip = Object.values(p.addresses((await p.ps())[0]!.Name as string))[0]!;
     expect(ip).toMatch(/^10\.213\.8\./);
     await p.ok(['down', '-t', '0']);
   });

@@ -132,7 +132,7 @@ services:
     const app = ps.find((c) => c.Service === 'app')!;
     expect(db.Health).toBe('healthy');
     expect(app.State).toBe('running');
-    expect((app.Created as number) >= (db.Created as number)).toBe(true);
+    expect((app.CreatedAt as string) >= (db.CreatedAt as string)).toBe(true);
     await p.ok(['down', '-t', '0']);
 
     p.write('compose.yaml', `

@@ -156,6 +156,26 @@ describe('project lock across processes', () => {
     second.release();
   });
 
+  it('release with remove deletes the file and folder; a waiter on the old file re-opens and stays exclusive', async () => {
+    const file = path.join(root, 'projects', 'tscgone', 'lock');
+    const first = await acquireProjectLock(root, 'tscgone', { wait: false });
+    const waiting = acquireProjectLock(root, 'tscgone', { wait: true, pollMs: 10 });
+    await new Promise((r) => setTimeout(r, 50)); // the waiter holds an fd to the old inode
+    first.release({ remove: true });
+    const second = await waiting;
+    // the waiter locked the file that the path names now, so a newcomer is excluded
+    expect(fs.existsSync(file)).toBe(true);
+    expect(readLockHolder(root, 'tscgone')).toMatchObject({ pid: process.pid });
+    expect((await rejection(acquireProjectLock(root, 'tscgone', { wait: false }))).code).toBe('STATE_LOCKED');
+    second.release({ remove: true });
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+    // a folder with other files keeps them; only the lock goes
+    const third = await acquireProjectLock(root, 'tscgone', { wait: false });
+    fs.writeFileSync(path.join(root, 'projects', 'tscgone', 'other'), 'x');
+    third.release({ remove: true });
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['other']);
+  });
+
   it('has machine-wide named locks that do not block project locks', async () => {
     const ipam = await acquireGlobalLock(root, 'ipam', { wait: false, command: 'tscompose up' });
     try {

@@ -212,3 +212,21 @@ describe('forwarding and host names', () => {
     }
   });
 });
+
+describe('link aliases', () => {
+  it('resolve to the linked service for the linking container only, and go with it', () => {
+    const dns = new DnsServer({});
+    dns.setContainer('p-db-1', [{ network: 'n', address: '10.0.0.2', names: ['db', 'p-db-1'] }]);
+    dns.setContainer('p-web-1', [{ network: 'n', address: '10.0.0.3', names: ['web', 'p-web-1'] }]);
+    dns.setContainer('p-other-1', [{ network: 'n', address: '10.0.0.4', names: ['other', 'p-other-1'] }]);
+    dns.setLinks('p-web-1', { database: 'db', DB2: 'db' });
+    expect(dns.lookup('10.0.0.3', 'database')).toEqual(['10.0.0.2']);
+    expect(dns.lookup('10.0.0.3', 'db2.')).toEqual(['10.0.0.2']);
+    expect(dns.lookup('10.0.0.3', 'db')).toEqual(['10.0.0.2']);
+    expect(dns.lookup('10.0.0.4', 'database')).toBeUndefined();
+    expect(dns.lookup('10.0.0.2', 'database')).toBeUndefined();
+    dns.removeContainer('p-web-1');
+    dns.setContainer('p-web-1', [{ network: 'n', address: '10.0.0.3', names: ['web'] }]);
+    expect(dns.lookup('10.0.0.3', 'database')).toBeUndefined();
+  });
+});
