@@ -107,7 +107,8 @@ services:
 services:
   tick:
     image: busybox:latest
-    command: ["sh", "-c", "i=0; while :; do i=$$((i+1)); echo $$i > /tmp/n; sleep 0.05; done"]
+    # written aside then renamed: a reader never sees the file between truncate and write
+    command: ["sh", "-c", "i=0; while :; do i=$$((i+1)); echo $$i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done"]
   other:
     image: busybox:latest
     command: sleep 3600
