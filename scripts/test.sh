@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# the linter first (eslint.config.js: typescript-eslint's rules and the import direction of src/)
+npx eslint . || { echo "lint: failed (npx eslint . lists the problems)"; exit 1; }
 
 plain=$(mktemp -t tscompose-test-XXXXXX.json)
 hostile=$(mktemp -t tscompose-test-XXXXXX.json)

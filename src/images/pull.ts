@@ -142,6 +142,7 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
   let downloaded = false;
   // a layer is unpacked as soon as it is downloaded, without holding a download slot
   const unpacks: Promise<void>[] = [];
+  let downloadError: unknown;
   try {
     await pool(
       layerDescs.map((l, i) => ({ l, i })),
@@ -172,11 +173,14 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
         await Promise.race([arrived, done.catch(() => undefined)]);
       },
     );
-  } finally {
-    const settled = await Promise.allSettled(unpacks);
-    const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (bad) throw bad.reason;
+  } catch (e) {
+    downloadError = e;
   }
+  // every unpack started is awaited whatever happened; an unpack's own error is the precise one
+  const settled = await Promise.allSettled(unpacks);
+  const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  if (downloadError !== undefined) throw downloadError;
   const rec = await committer.commit({
     config: cfg,
     configDigest: cfgDesc.digest,

@@ -223,12 +223,12 @@ export class RegistryClient {
     }
     if (!res.body) throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} sent no body for blob ${digest} of ${this.image}`);
     const stream = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    const self = this;
+    const unreachable = (e: unknown) => this.unreachable(e);
     async function* wrapped(): AsyncGenerator<Buffer> {
       try {
         for await (const c of stream) yield c as Buffer;
       } catch (e) {
-        throw self.unreachable(e);
+        throw unreachable(e);
       }
     }
     return { stream: wrapped(), partial: res.status === 206 };

@@ -1,5 +1,4 @@
 /** The ContainerRuntime of a real supervisor: src/engine's container lifecycle. */
-import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import * as engine from '../engine/index.js';
 import type { ContainerSpec } from '../engine/spec.js';
