@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 import js from '@eslint/js';
 
-const LAYERS = {
+export const LAYERS = {
   common: [],
   sys: ['common'],
   compose: ['common'],

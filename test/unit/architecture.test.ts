@@ -1,27 +1,20 @@
 /**
- * The layout is the architecture: each folder of src/ may import only the folders below it.
+ * The layout is the architecture: each folder of src/ may import only the folders below it
+ * (eslint.config.js holds the table and checks static imports as you type; this test also
+ * catches dynamic import() and folders missing from the table).
  * cli → apply → planner/engine/supervisor/network/images/state/compose → sys → common.
  * The in-container init stage imports only sys, the engine's protocol/spec and common.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+// @ts-expect-error -- a plain JavaScript config file without types
+import { LAYERS } from '../../eslint.config.js';
 
 const SRC = path.resolve(__dirname, '../../src');
 
-const ALLOWED: Record<string, string[]> = {
-  common: [],
-  sys: ['common'],
-  compose: ['common'],
-  planner: ['common'],
-  state: ['common', 'sys'],
-  images: ['common', 'sys'],
-  network: ['common', 'sys'],
-  engine: ['common', 'sys'],
-  supervisor: ['common', 'sys', 'engine', 'network'],
-  apply: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor'],
-  cli: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'apply'],
-};
+// the one table of which folder may import which: the linter's (eslint.config.js)
+const ALLOWED: Record<string, string[]> = LAYERS;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
