@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isPidAlive } from '../../src/common/process.js';
 
 const RECORD_DIR = '/run/tscompose-test';
 const RECORD = `${RECORD_DIR}/host-profile.json`;
@@ -23,6 +24,8 @@ export const FOREIGN_CHAIN = 'DOCKER-ISOLATION-STAGE-2';
 const FOREIGN_BRIDGE = 'docker0';
 
 interface Record {
+  /** the test run that applied the profile: another run on the machine leaves it alone while it lives */
+  pid: number;
   ipForward: string;
   /** undefined: br_netfilter was not loaded */
   brNf?: string;
@@ -72,6 +75,7 @@ export function isHostile(): boolean {
 export function applyHostile(): void {
   restoreHost();
   const rec: Record = {
+    pid: process.pid,
     ipForward: read(IP_FORWARD) ?? '0',
     brNf: read(BR_NF),
     loadedBrNetfilter: false,
@@ -102,12 +106,15 @@ export function applyHostile(): void {
 }
 
 /**
- * Puts the host back as applyHostile found it (a no-op without a record). Throws, after
- * restoring all it can, when the ruleset then differs from the one recorded.
+ * Puts the host back as applyHostile found it (a no-op without a record, and for a record of
+ * another test run that is still alive: two runs on one machine, as when several checkouts are
+ * tested at once, must not undo each other's profile). Throws, after restoring all it can, when
+ * the ruleset then differs from the one recorded.
  */
 export function restoreHost(): void {
   if (!existsSync(RECORD)) return;
   const rec = JSON.parse(readFileSync(RECORD, 'utf8')) as Record;
+  if (typeof rec.pid === 'number' && rec.pid !== process.pid && isPidAlive(rec.pid)) return;
   // a chain of tscompose's left in the table would vanish with the table below, unseen
   const leaked = spawnSync('nft', ['list', 'chain', 'ip', 'filter', 'TSCOMPOSE-FORWARD']).status === 0 ? sh('iptables-nft-save', [], true) : '';
   if (rec.foreignChainAdded) {
