@@ -74,6 +74,7 @@ export function isHostile(): boolean {
 
 export function applyHostile(): void {
   restoreHost();
+  if (existsSync(RECORD)) return; // another live test run's profile is in force already
   const rec: Record = {
     pid: process.pid,
     ipForward: read(IP_FORWARD) ?? '0',
