@@ -5,10 +5,12 @@
  * leaves a record that the next `up` or `down` can repair from.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { layout, PROJECT_RUNTIME_ENTRIES } from '../common/layout.js';
+import { writeFileAtomicSync } from '../sys/files.js';
 import { containerCgroup, ensureVolume, removeCgroupTree, removeVolume, volumeDir, type NetnsSpec } from '../engine/index.js';
 import { openImageStore, type ImageRecord, type ImageStore } from '../images/index.js';
 import {
@@ -38,7 +40,7 @@ import {
   type NetworkRecord,
   type ProjectState,
 } from '../state/index.js';
-import { connectSupervisor, ensureSupervisor, projectPaths, type SupervisorClient } from '../supervisor/index.js';
+import { connectSupervisor, ensureSupervisor, type SupervisorClient } from '../supervisor/index.js';
 import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
 import { statusFromFile } from './status-file.js';
@@ -292,7 +294,8 @@ export class ProjectRuntime {
     if (vol.external) {
       const dir = volumeDir(vol.name, this.root);
       // the data directory, as for any volume (the volume's folder also holds its metadata)
-      if (existsSync(path.join(dir, '_data'))) return path.join(dir, '_data');
+      const data = layout.volumeData(this.root, vol.name);
+      if (existsSync(data)) return data;
       if (!existsSync(dir)) {
         throw new TscError('SPEC_REFERENCE', `external volume "${vol.name}" (volume "${key}") does not exist`, {
           hint: `create it first, or drop "external: true" to let tscompose create it`,
@@ -317,7 +320,7 @@ export class ProjectRuntime {
   }
 
   bundleDir(name: string): string {
-    return path.join(projectPaths(this.root, this.name).containersDir, name);
+    return layout.container(this.root, this.name, name);
   }
 
   /** The hashed definition and hash of a service as the planner sees it. */
@@ -461,7 +464,8 @@ export class ProjectRuntime {
         throw new TscError('NETWORK', `service "${s.name}" publishes ports but has no network address (network_mode ${s.network_mode ?? 'none'})`);
       }
       run.network = data;
-      writeFileSync(bundleFiles(bundleDir).run, JSON.stringify(run), { mode: 0o600 });
+      // atomic (never a torn run.json); not fsynced, as before: the record is the durable part
+      writeFileAtomicSync(bundleFiles(bundleDir).run, JSON.stringify(run), { mode: 0o600, durable: false });
       if (opts.start) await this.startRecorded(record);
       return record;
     } catch (err) {
@@ -653,9 +657,8 @@ export class ProjectRuntime {
     } catch {
       /* no run configuration: the status alone */
     }
-    const file = bundleFiles(record.bundleDir ?? this.bundleDir(record.name)).status;
-    writeFileSync(`${file}.tmp`, JSON.stringify(status), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    // atomic, not fsynced (as the supervisor's status writes): a reader sees the old or the new
+    writeFileAtomicSync(bundleFiles(record.bundleDir ?? this.bundleDir(record.name)).status, JSON.stringify(status), { mode: 0o600, durable: false });
   }
 
   // ---- observation ----------------------------------------------------------------------
@@ -708,11 +711,9 @@ export class ProjectRuntime {
    * deleted while held; a waiter re-checks the inode it locked, see src/state/lock.ts).
    */
   async forget(): Promise<void> {
-    const dir = projectPaths(this.root, this.name).dir;
+    const dir = layout.project(this.root, this.name);
     await deleteProjectState(this.root, this.name);
-    for (const f of ['containers', 'netns', 'supervisor.sock', 'supervisor.pid', 'supervisor.log', 'supervised.json']) {
-      rmSync(path.join(dir, f), { recursive: true, force: true });
-    }
+    for (const f of PROJECT_RUNTIME_ENTRIES) rmSync(path.join(dir, f), { recursive: true, force: true });
     // whatever a crash left in the project's cgroup tree (every container is gone by now)
     await removeCgroupTree(`tscompose/${this.name}`);
   }
