@@ -9,7 +9,7 @@ import { TscError } from '../common/errors.js';
 import { findPortHolder } from '../network/index.js';
 import type { Plan } from '../planner/index.js';
 import type { ProjectRuntime } from './runtime.js';
-import { portMappings } from './runtime.js';
+import { portMappings } from './networks.js';
 
 function tryBind(proto: 'tcp' | 'udp', host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -2,9 +2,8 @@
  * `ls`: the projects on a state root and the states of their containers, read from the records
  * and status files alone: listing never starts a supervisor or changes anything.
  */
-import path from 'node:path';
 import { listProjects } from '../state/index.js';
-import { projectPaths } from '../supervisor/paths.js';
+import { layout } from '../common/layout.js';
 import { statusFromFile } from './status-file.js';
 
 export interface ProjectSummary {
@@ -26,7 +25,7 @@ export async function listProjectSummaries(root: string): Promise<ProjectSummary
     }
     const states: Record<string, number> = {};
     for (const c of Object.values(p.state.containers)) {
-      const s = statusFromFile(c.bundleDir ?? path.join(projectPaths(root, p.project).containersDir, c.name))?.state ?? 'created';
+      const s = statusFromFile(c.bundleDir ?? layout.container(root, p.project, c.name))?.state ?? 'created';
       states[s] = (states[s] ?? 0) + 1;
     }
     out.push({ name: p.project, states, configFiles: p.state.configFiles ?? [], workingDir: p.state.workingDir });

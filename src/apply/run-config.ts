@@ -11,7 +11,7 @@ import { TscError } from '../common/errors.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, type Service } from '../compose/index.js';
+import { parseBytes, parseTmpfsEntry, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -233,24 +233,6 @@ export function resources(s: Service): Resources {
   return r;
 }
 
-function parseTmpfsShort(spec: string): { target: string; size?: number; mode?: number } {
-  const [target, opts] = spec.split(':', 2) as [string, string | undefined];
-  const out: { target: string; size?: number; mode?: number } = { target };
-  for (const o of (opts ?? '').split(',').filter(Boolean)) {
-    const [k, v] = o.split('=', 2) as [string, string | undefined];
-    if (k === 'size' && v) out.size = parseSize(v);
-    else if (k === 'mode' && v) out.mode = parseInt(v, 8);
-  }
-  return out;
-}
-
-function parseSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmgt]?)b?$/i.exec(v.trim());
-  if (!m) throw new TscError('SPEC_INVALID', `invalid tmpfs size "${v}"`);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
-}
-
 function mounts(i: RunConfigInput): Mount[] {
   const s = i.service;
   const out: Mount[] = [];
@@ -280,8 +262,10 @@ function mounts(i: RunConfigInput): Mount[] {
     }
   }
   for (const t of s.tmpfs) {
-    const p = parseTmpfsShort(t);
-    out.push({ type: 'tmpfs', target: p.target, size: p.size, mode: p.mode });
+    // the compose model's one parser (validated at load; an entry made by hand is checked here)
+    const p = parseTmpfsEntry(t);
+    if (typeof p === 'string') throw new TscError('SPEC_INVALID', `service "${s.name}": ${p}`);
+    out.push({ type: 'tmpfs', target: p.target, size: p.size, mode: p.mode, options: p.options.length ? p.options : undefined });
   }
   return out;
 }

@@ -5,45 +5,17 @@
  */
 import { TscError } from '../common/errors.js';
 import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.js';
-import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction, type PlanOptions } from '../planner/index.js';
+import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction } from '../planner/index.js';
 import type { Project, Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import { checkPorts } from './ports-check.js';
+import type { Progress, PullPolicy, UpOptions } from './options.js';
 import type { ProjectRuntime } from './runtime.js';
 import { waitForContainers, waitForDependencies } from './wait.js';
 
 export { waitForDependencies };
 
-export type PullPolicy = 'always' | 'missing' | 'never' | 'build';
-
-/** Progress of operations, rendered by the CLI (listr2 on a terminal, plain lines otherwise). */
-export interface Progress {
-  begin(id: string, title: string): void;
-  update(id: string, text: string): void;
-  done(id: string, text: string): void;
-  fail(id: string, text: string): void;
-  skip(id: string, text: string): void;
-  warn(text: string): void;
-}
-
-export const silentProgress: Progress = {
-  begin() {},
-  update() {},
-  done() {},
-  fail() {},
-  skip() {},
-  warn() {},
-};
-
-export interface UpOptions extends PlanOptions {
-  pull?: PullPolicy;
-  dryRun?: boolean;
-  /** wait for every container to be running/healthy (or exited 0 for one-shots) */
-  wait?: boolean;
-  waitTimeoutMs?: number;
-  /** stop timeout for containers being replaced */
-  timeoutMs?: number;
-}
+export { silentProgress, type Progress, type PullPolicy, type UpOptions } from './options.js';
 
 /** The planner's view of the project's services. */
 export function desiredProject(project: Project, images: (s: Service) => ImageRecord | undefined): DesiredProject {

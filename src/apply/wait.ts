@@ -10,7 +10,7 @@ import type { ContainerRecord } from '../state/index.js';
 import type { SupervisorClient } from '../supervisor/index.js';
 import type { ContainerStatus, LogEntry } from '../supervisor/types.js';
 import type { ProjectRuntime } from './runtime.js';
-import type { Progress, UpOptions } from './up.js';
+import type { Progress, UpOptions } from './options.js';
 
 /** How many log lines a failed wait quotes. */
 export const FAILED_WAIT_LOG_LINES = 5;

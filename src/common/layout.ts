@@ -18,6 +18,7 @@ export const layout = {
   images: (root: string) => path.join(abs(root), 'images'),
   volumes: (root: string) => path.join(abs(root), 'volumes'),
   volume: (root: string, name: string) => path.join(abs(root), 'volumes', name),
+  volumeData: (root: string, name: string) => path.join(abs(root), 'volumes', name, '_data'),
   network: (root: string) => path.join(abs(root), 'network'),
   lock: (root: string, name: string) => path.join(abs(root), 'locks', `${name}.lock`),
   projects: (root: string) => path.join(abs(root), 'projects'),

@@ -23,6 +23,12 @@ export interface TmpfsMount {
   size?: number;
   mode?: number;
   readonly?: boolean;
+  /**
+   * Further mount options as Compose writes them after the path (`/run:noexec,uid=1000`):
+   * flags (ro, rw, noexec, exec, nosuid, suid, nodev, dev, noatime, atime, relatime,
+   * strictatime, nodiratime, diratime) and data (uid=, gid=, nr_inodes=, nr_blocks=).
+   */
+  options?: string[];
 }
 
 export type Mount = BindMount | TmpfsMount;

@@ -106,12 +106,31 @@ function mountBind(rootfs: string, m: BindMount): void {
   if (m.propagation) mount(null, target, null, PROPAGATION[m.propagation], null, `set ${m.propagation} on ${m.target}`);
 }
 
+/** tmpfs flag options: the flag each sets (true) or clears (false). */
+const TMPFS_FLAGS: Record<string, [number, boolean]> = {
+  ro: [MS_RDONLY, true], rw: [MS_RDONLY, false],
+  noexec: [MS_NOEXEC, true], exec: [MS_NOEXEC, false],
+  nosuid: [MS_NOSUID, true], suid: [MS_NOSUID, false],
+  nodev: [MS_NODEV, true], dev: [MS_NODEV, false],
+  // MS_NOATIME, MS_NODIRATIME, MS_RELATIME (<sys/mount.h>)
+  noatime: [1024, true], atime: [1024, false],
+  nodiratime: [2048, true], diratime: [2048, false],
+  relatime: [1 << 21, true], strictatime: [MS_STRICTATIME, true],
+};
+
 function mountTmpfs(rootfs: string, m: TmpfsMount): void {
   const target = makeTarget(rootfs, m.target, false);
   const opts: string[] = [];
   if (m.size !== undefined) opts.push(`size=${m.size}`);
   opts.push(`mode=${(m.mode ?? 0o1777).toString(8)}`);
-  mount('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.join(','), `mount tmpfs on ${m.target}`);
+  let flags = MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0);
+  for (const o of m.options ?? []) {
+    const f = TMPFS_FLAGS[o];
+    if (f) flags = f[1] ? flags | f[0] : flags & ~f[0];
+    else if (/^(uid|gid|nr_inodes|nr_blocks)=\d+[kmg]?$/i.test(o)) opts.push(o);
+    else throw new StepError('volumes', `unknown tmpfs option ${JSON.stringify(o)} (target ${m.target})`);
+  }
+  mount('tmpfs', target, 'tmpfs', flags, opts.join(','), `mount tmpfs on ${m.target}`);
 }
 
 /** The container's own cgroup directories, read-only (rw when privileged), under /sys/fs/cgroup. */

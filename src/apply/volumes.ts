@@ -1,0 +1,102 @@
+/**
+ * The project's volumes: named ones made from the file's definitions (external ones must
+ * exist), the anonymous ones a new container needs (reused from the container it replaces),
+ * filled from the image when new, and the named ones removed by `down -v`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { TscError } from '../common/errors.js';
+import { layout } from '../common/layout.js';
+import type { Service } from '../compose/index.js';
+import { ensureVolume, removeVolume, volumeDir } from '../engine/index.js';
+import type { ImageRecord } from '../images/index.js';
+import type { RuntimeContext } from './context.js';
+import { populateNewVolumes } from './volume-populate.js';
+
+/** Creates a named volume's data directory when missing (external ones must exist); its host path. */
+export async function ensureProjectVolume(ctx: RuntimeContext, key: string): Promise<string> {
+  const vol = ctx.project.volumes[key];
+  if (!vol) throw new TscError('SPEC_REFERENCE', `volume "${key}" is not defined in project "${ctx.name}"`);
+  if (vol.driver && vol.driver !== 'local') {
+    throw new TscError('SPEC_UNSUPPORTED', `volume "${key}" uses driver "${vol.driver}": tscompose supports local volumes only`);
+  }
+  if (vol.external) {
+    const dir = volumeDir(vol.name, ctx.root);
+    // the data directory, as for any volume (the volume's folder also holds its metadata)
+    const data = layout.volumeData(ctx.root, vol.name);
+    if (existsSync(data)) return data;
+    if (!existsSync(dir)) {
+      throw new TscError('SPEC_REFERENCE', `external volume "${vol.name}" (volume "${key}") does not exist`, {
+        hint: `create it first, or drop "external: true" to let tscompose create it`,
+      });
+    }
+    return dir;
+  }
+  const info = ensureVolume(vol.name, { root: ctx.root, labels: { 'com.docker.compose.project': ctx.name, 'com.docker.compose.volume': key, ...vol.labels } });
+  if (!ctx.state.volumes[key]) {
+    ctx.state.volumes[key] = { name: vol.name, path: info.mountpoint, labels: vol.labels, created: new Date().toISOString() };
+    await ctx.save();
+  }
+  return info.mountpoint;
+}
+
+export interface ContainerVolumes {
+  /** host path of each named volume by its key in the compose file */
+  volumePaths: Record<string, string>;
+  /** host paths of anonymous volumes, by container target path */
+  anonymous: Record<string, string>;
+  /** names of the anonymous volumes (for the container's record) */
+  anonNames: string[];
+}
+
+/**
+ * The volumes a new container of `s` mounts: its named volumes (made when missing) and its
+ * anonymous ones (the service's and the image's VOLUMEs not covered), reused by target from
+ * the container it replaces, else new. New ones receive the image's content at their mount
+ * point, before anything runs.
+ */
+export async function prepareContainerVolumes(ctx: RuntimeContext, s: Service, image: ImageRecord, reuseAnonymous?: Record<string, string>): Promise<ContainerVolumes> {
+  const volumePaths: Record<string, string> = {};
+  const anonymous: Record<string, string> = {};
+  for (const v of s.volumes) {
+    if (v.type !== 'volume') continue;
+    if (v.source !== undefined) volumePaths[v.source] = await ensureProjectVolume(ctx, v.source);
+    else anonymous[v.target] = reuseAnonymous?.[v.target] ?? '';
+  }
+  const covered = new Set(s.volumes.map((v) => v.target));
+  for (const target of Object.keys(image.config.Volumes ?? {})) {
+    if (!covered.has(target)) anonymous[target] = reuseAnonymous?.[target] ?? '';
+  }
+  const anonNames: string[] = [];
+  for (const target of Object.keys(anonymous)) {
+    let dir = anonymous[target]!;
+    if (!dir || !existsSync(dir)) {
+      const volName = randomBytes(32).toString('hex');
+      dir = ensureVolume(volName, { root: ctx.root, labels: { 'com.docker.compose.project': ctx.name, 'com.docker.volume.anonymous': '' } }).mountpoint;
+    }
+    anonymous[target] = dir;
+    anonNames.push(path.basename(path.dirname(dir)));
+  }
+
+  // new volumes receive the image's content at their mount point (before anything runs)
+  populateNewVolumes({ root: ctx.root, service: s, lowerDirs: ctx.images.rootfs(image.id).lowerDirs, volumePaths, anonymous });
+  return { volumePaths, anonymous, anonNames };
+}
+
+/** `down -v`: removes the project's named volumes (never external ones); the names removed. */
+export async function removeNamedVolumes(ctx: RuntimeContext): Promise<string[]> {
+  const removed: string[] = [];
+  for (const [key, vol] of Object.entries(ctx.project.volumes)) {
+    if (vol.external) continue;
+    if (removeVolume(vol.name, ctx.root)) removed.push(vol.name);
+    delete ctx.state.volumes[key];
+  }
+  for (const [key, rec] of Object.entries(ctx.state.volumes)) {
+    if (rec.external) continue;
+    if (removeVolume(rec.name, ctx.root)) removed.push(rec.name);
+    delete ctx.state.volumes[key];
+  }
+  await ctx.save();
+  return removed;
+}
