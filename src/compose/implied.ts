@@ -45,7 +45,7 @@ export interface ImpliedDependency {
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
 
 /** The implied dependencies of one merged service (long-form keys, before finalizing), in Compose's order. */
-export function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
+function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
   const out: ImpliedDependency[] = [];
   const at = (...p: Path): Path => ['services', name, ...p];
   const started = (restart: boolean): DependsOn => ({ condition: 'service_started', restart, required: true });

@@ -40,7 +40,7 @@ function pathMatches(p: string, pattern: string): boolean {
 }
 
 /** Merges `over` onto `base` at a service-relative dotted path. */
-export function mergeValue(base: unknown, over: unknown, at: string): unknown {
+function mergeValue(base: unknown, over: unknown, at: string): unknown {
   if (over instanceof Tagged) return over.tag === 'reset' ? undefined : unwrap(over.value);
   if (base === undefined || base === null) return unwrap(over);
   if (over === undefined) return base;

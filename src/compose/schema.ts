@@ -13,7 +13,7 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------------
 
 /** Schemas whose unknown keys are errors (x-* extension keys excepted). */
-export const strictObjects = new WeakSet<z.ZodType>();
+const strictObjects = new WeakSet<z.ZodType>();
 
 /** An object that rejects unknown keys except `x-*` extensions, as the Compose schema does. */
 function ext<S extends z.ZodRawShape>(shape: S) {
@@ -169,7 +169,7 @@ const dependsOnLong = ext({
 });
 
 /** Every service key of the Compose Specification. Keys typed `any` are kept as written. */
-export const serviceShape = {
+const serviceShape = {
   develop: any.optional(),
   deploy: deploy.optional(),
   annotations: listOrDict.optional(),
@@ -267,11 +267,11 @@ export const serviceShape = {
   working_dir: z.string().optional(),
 };
 
-export const ServiceInputSchema = ext(serviceShape);
+const ServiceInputSchema = ext(serviceShape);
 
 const externalFlag = z.union([z.boolean(), z.string(), ext({ name: z.string().optional() })]);
 
-export const NetworkInputSchema = z.union([
+const NetworkInputSchema = z.union([
   z.null(),
   ext({
     name: z.string().optional(),
@@ -300,7 +300,7 @@ export const NetworkInputSchema = z.union([
   }),
 ]);
 
-export const VolumeInputSchema = z.union([
+const VolumeInputSchema = z.union([
   z.null(),
   ext({
     name: z.string().optional(),
@@ -340,7 +340,7 @@ export type ComposeFileInput = z.input<typeof ComposeFileSchema>;
 
 const ext_ = z.record(z.string(), z.unknown());
 
-export const PortSchema = z.object({
+const PortSchema = z.object({
   /** container port */
   target: z.number().int().min(0).max(65535),
   /** host port or range ("8080", "8000-8010"); absent = a random host port when published */
@@ -353,7 +353,7 @@ export const PortSchema = z.object({
 });
 export type Port = z.infer<typeof PortSchema>;
 
-export const VolumeMountSchema = z.object({
+const VolumeMountSchema = z.object({
   type: z.enum(['bind', 'volume', 'tmpfs', 'cluster', 'npipe', 'image']),
   /** bind: absolute host path; volume: the top-level volume key (absent = anonymous volume); image: image ref */
   source: z.string().optional(),
@@ -376,14 +376,14 @@ export const VolumeMountSchema = z.object({
 });
 export type VolumeMount = z.infer<typeof VolumeMountSchema>;
 
-export const DependsOnSchema = z.object({
+const DependsOnSchema = z.object({
   condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']),
   restart: z.boolean(),
   required: z.boolean(),
 });
 export type DependsOn = z.infer<typeof DependsOnSchema>;
 
-export const ServiceNetworkSchema = z
+const ServiceNetworkSchema = z
   .object({
     aliases: z.array(z.string()).optional(),
     ipv4_address: z.string().optional(),
@@ -398,7 +398,7 @@ export const ServiceNetworkSchema = z
   .nullable();
 export type ServiceNetwork = z.infer<typeof ServiceNetworkSchema>;
 
-export const HealthcheckSchema = z.object({
+const HealthcheckSchema = z.object({
   /** ["CMD", ...], ["CMD-SHELL", "cmd"] or ["NONE"]; absent = the image's healthcheck */
   test: z.array(z.string()).optional(),
   /** MILLISECONDS */
@@ -422,14 +422,14 @@ const ResourceLimitsSchema = z.object({
   pids: z.number().int().optional(),
 });
 
-export const DeploySchema = z
+const DeploySchema = z
   .object({
     replicas: z.number().int().min(0).optional(),
     resources: z.object({ limits: ResourceLimitsSchema.optional(), reservations: ResourceLimitsSchema.optional() }).optional(),
   })
   .catchall(z.unknown());
 
-export const BuildSchema = z
+const BuildSchema = z
   .object({
     /** absolute path (or a URL, kept as written) */
     context: z.string(),
@@ -439,9 +439,9 @@ export const BuildSchema = z
   })
   .catchall(z.unknown());
 
-export const EnvFileSchema = z.object({ path: z.string(), required: z.boolean(), format: z.string().optional() });
+const EnvFileSchema = z.object({ path: z.string(), required: z.boolean(), format: z.string().optional() });
 
-export const UlimitSchema = z.object({ soft: z.number().int(), hard: z.number().int() });
+const UlimitSchema = z.object({ soft: z.number().int(), hard: z.number().int() });
 
 export const ServiceSchema = z
   .object({
@@ -517,7 +517,7 @@ export const ServiceSchema = z
   });
 export type Service = z.infer<typeof ServiceSchema>;
 
-export const NetworkSchema = z.object({
+const NetworkSchema = z.object({
   /** the kernel-level/network name: `<project>_<key>` unless `name:` or external */
   name: z.string(),
   driver: z.string().optional(),
@@ -538,7 +538,7 @@ export const NetworkSchema = z.object({
 });
 export type Network = z.infer<typeof NetworkSchema>;
 
-export const VolumeSchema = z.object({
+const VolumeSchema = z.object({
   /** `<project>_<key>` unless `name:` or external */
   name: z.string(),
   driver: z.string().optional(),
@@ -549,7 +549,7 @@ export const VolumeSchema = z.object({
 });
 export type Volume = z.infer<typeof VolumeSchema>;
 
-export const EnvironmentEntrySchema = z.object({
+const EnvironmentEntrySchema = z.object({
   name: z.string(),
   value: z.string().nullable(),
   source: z.enum(['shell', 'env-file', 'dotenv', 'default', 'unset']),
