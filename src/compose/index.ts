@@ -18,7 +18,8 @@ export {
 export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
 export { parseDuration, formatDuration, parseBytes } from './units.js';
 export { splitShellWords } from './shell.js';
-export { parseTmpfsEntry, isCapability, CAPABILITIES, type TmpfsEntry } from './canonical.js';
+export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
+export { isCapability, CAPABILITIES } from './canonical-service.js';
 export { parseEnvFile } from './dotenv.js';
 export { renderConfig, renderEnvironment, configView } from './render.js';
 export { composeJsonSchema } from './jsonschema.js';

@@ -8,7 +8,9 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 import { findCycle } from '../common/graph.js';
-import { canonicalService, checkNetwork, resolveHostPath, specError, stripTags, type CanonContext } from './canonical.js';
+import { canonicalService, stripTags } from './canonical.js';
+import { checkNetwork } from './canonical-networks.js';
+import { resolveHostPath, specError, type CanonContext } from './canonical-values.js';
 import { parseEnvFile, readEnvFile } from './dotenv.js';
 import { interpolateTree, type EnvironmentEntry, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 import { mergeMapping, mergeService, unwrap } from './merge.js';

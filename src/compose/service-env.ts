@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { specError } from './canonical.js';
+import { specError } from './canonical-values.js';
 import { readEnvFile, readRawEnvFile } from './dotenv.js';
 import type { SourceMap } from './position.js';
 import type { Service } from './schema.js';
