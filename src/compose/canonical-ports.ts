@@ -13,7 +13,6 @@ function splitRange(s: string): [number, number] | undefined {
   return [a, b];
 }
 
-
 /** One short-syntax port ("[[ip:]host:]container[/proto]", ranges allowed) → long entries. */
 function parsePortShort(raw: string | number, ctx: CanonContext, p: Path): Obj[] {
   let s = String(raw).trim();

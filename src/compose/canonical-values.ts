@@ -97,7 +97,6 @@ function scalarString(v: unknown): string | null {
   return String(v);
 }
 
-
 /** list (KEY=VAL / KEY) or mapping → mapping of strings (null when declared without value). */
 export function listOrDict(v: unknown, ctx: CanonContext, p: Path, sep = '='): Record<string, string | null> {
   const out: Record<string, string | null> = {};
