@@ -1,5 +1,8 @@
 /** Compose file loading: discover, parse, interpolate, merge, validate and normalize. */
-export { loadProject, normalizeProjectName, findCycle, DISCOVERY_NAMES, type LoadOptions } from './loader.js';
+export { loadProject, type LoadOptions } from './loader.js';
+export { normalizeProjectName } from './project-name.js';
+export { DISCOVERY_NAMES } from './discover.js';
+export { findCycle } from '../common/graph.js';
 export {
   ComposeFileSchema,
   ProjectSchema,
