@@ -62,7 +62,7 @@ function mergeValue(base: unknown, over: unknown, at: string): unknown {
   return unwrap(over);
 }
 
-export function mergeMapping(base: Obj, over: Obj, at = ''): Obj {
+function mergeMapping(base: Obj, over: Obj, at = ''): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const merged = mergeValue(base[k], v, at === '' ? k : `${at}.${k}`);
