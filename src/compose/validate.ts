@@ -3,7 +3,7 @@ import type { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
-import { ComposeFileSchema } from './schema.js';
+import { ComposeFileSchema } from './schema-input.js';
 import { stripTags } from './canonical.js';
 
 type Path = (string | number)[];
