@@ -1,6 +1,7 @@
 /**
  * The loading pipeline, in Compose's order: loadProject below is the list of stages, each a
- * function in a module of its own (README.md lists them). Later code only sees the `Project`.
+ * function in a module of its own (README.md lists them with the same numbers). Later code only
+ * sees the `Project`.
  */
 import path from 'node:path';
 
@@ -78,25 +79,26 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     cache: new Map(),
   };
   const model = loadFiles(files, projectDir, ld);
+  // 5. project name
   const name = projectName(opts.projectName, env.lookupValue, model.name, projectDir);
 
-  // 5. defaults, 6. implied dependencies, 7. dependency checks
+  // 6. defaults, 7. implied dependencies, 8. dependency checks
   const all = finalizeServices(model, ld);
   const implied = addAllImpliedDependencies(model, all);
   checkDependencies(all, implied, model, ld);
 
-  // 8. profiles, 9. env files of the selected services, 10. dependencies on disabled services
+  // 9. profiles, 10. env files of the selected services, 11. dependencies on disabled services
   const { active, enabled } = selectServices(all, opts.profiles, opts.services, env.lookupValue);
   resolveEnvFiles(all, model, enabled, opts.services, env.lookupValue, workingDir);
   dropDisabledDependencies(all, enabled, warnings);
 
-  // 11. networks and volumes, 12. reference checks, 13. warnings
+  // 12. networks and volumes (with the default network), 13. reference checks, 14. warnings
   const { networks, volumes } = topLevelResources(model, name);
   addDefaultNetwork(all, enabled, networks, name);
   checkReferences(all, enabled, networks, volumes, model, ld);
   supportWarnings(all, enabled, networks, volumes, model, warnings);
 
-  // 14. the project, checked against its schema
+  // 15. the project, checked against its schema
   return assembleProject({ name, projectDir, model, all, enabled, networks, volumes, report, active, warnings }, ld);
 }
 
