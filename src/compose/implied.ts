@@ -9,7 +9,9 @@
  *
  * An explicit depends_on entry for the same service wins (it is left as written).
  */
-import type { DependsOn } from './schema.js';
+import type { LoadedModel } from './load-context.js';
+import { unwrap } from './merge.js';
+import type { DependsOn, Service } from './schema.js';
 
 type Obj = Record<string, unknown>;
 type Path = (string | number)[];
@@ -45,7 +47,7 @@ export interface ImpliedDependency {
 const NAMESPACES = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
 
 /** The implied dependencies of one merged service (long-form keys, before finalizing), in Compose's order. */
-export function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
+function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
   const out: ImpliedDependency[] = [];
   const at = (...p: Path): Path => ['services', name, ...p];
   const started = (restart: boolean): DependsOn => ({ condition: 'service_started', restart, required: true });
@@ -74,7 +76,7 @@ export function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
  * Adds the implied dependencies to `dependsOn` (explicit entries win) and returns, for each
  * dependency added, where it was declared.
  */
-export function addImpliedDependencies(name: string, s: Obj, dependsOn: Record<string, DependsOn>): Map<string, ImpliedDependency> {
+function addImpliedDependencies(name: string, s: Obj, dependsOn: Record<string, DependsOn>): Map<string, ImpliedDependency> {
   const origins = new Map<string, ImpliedDependency>();
   for (const d of impliedDependencies(name, s)) {
     if (d.service in dependsOn) continue;
@@ -82,4 +84,14 @@ export function addImpliedDependencies(name: string, s: Obj, dependsOn: Record<s
     origins.set(d.service, d);
   }
   return origins;
+}
+
+/**
+ * Stage "implied dependencies": adds each service's implied dependencies to its depends_on and
+ * returns, per service, the ones added with where they were declared (for error positions).
+ */
+export function addAllImpliedDependencies(model: LoadedModel, all: Record<string, Service>): Map<string, Map<string, ImpliedDependency>> {
+  const implied = new Map<string, Map<string, ImpliedDependency>>();
+  for (const [n, frag] of Object.entries(model.services)) implied.set(n, addImpliedDependencies(n, unwrap(frag.data) as Obj, all[n].depends_on));
+  return implied;
 }

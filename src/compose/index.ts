@@ -1,5 +1,8 @@
 /** Compose file loading: discover, parse, interpolate, merge, validate and normalize. */
-export { loadProject, normalizeProjectName, findCycle, DISCOVERY_NAMES, type LoadOptions } from './loader.js';
+export { loadProject, type LoadOptions } from './loader.js';
+export { normalizeProjectName } from './project-name.js';
+export { DISCOVERY_NAMES } from './discover.js';
+export { findCycle } from '../common/graph.js';
 export {
   ComposeFileSchema,
   ProjectSchema,
@@ -18,7 +21,8 @@ export {
 export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
 export { parseDuration, formatDuration, parseBytes } from './units.js';
 export { splitShellWords } from './shell.js';
-export { parseTmpfsEntry, isCapability, CAPABILITIES, type TmpfsEntry } from './canonical.js';
+export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
+export { isCapability, CAPABILITIES } from './canonical-service.js';
 export { parseEnvFile } from './dotenv.js';
 export { renderConfig, renderEnvironment, configView } from './render.js';
 export { composeJsonSchema } from './jsonschema.js';

@@ -1,7 +1,7 @@
 /** The JSON Schema for editors, generated from the zod input schema (checked in as schema/compose.schema.json). */
 import { z } from 'zod';
 
-import { ComposeFileSchema } from './schema.js';
+import { ComposeFileSchema } from './schema-input.js';
 
 export function composeJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ComposeFileSchema, {

@@ -4,6 +4,7 @@
  * (by host_ip + published + target + protocol) and `volumes` (by target) merge by their unique
  * key, and `!reset` / `!override` remove or replace a value outright.
  */
+import type { LoadedModel, ServiceFragment } from './load-context.js';
 import { Tagged } from './yaml.js';
 
 type Obj = Record<string, unknown>;
@@ -40,7 +41,7 @@ function pathMatches(p: string, pattern: string): boolean {
 }
 
 /** Merges `over` onto `base` at a service-relative dotted path. */
-export function mergeValue(base: unknown, over: unknown, at: string): unknown {
+function mergeValue(base: unknown, over: unknown, at: string): unknown {
   if (over instanceof Tagged) return over.tag === 'reset' ? undefined : unwrap(over.value);
   if (base === undefined || base === null) return unwrap(over);
   if (over === undefined) return base;
@@ -61,7 +62,7 @@ export function mergeValue(base: unknown, over: unknown, at: string): unknown {
   return unwrap(over);
 }
 
-export function mergeMapping(base: Obj, over: Obj, at = ''): Obj {
+function mergeMapping(base: Obj, over: Obj, at = ''): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const merged = mergeValue(base[k], v, at === '' ? k : `${at}.${k}`);
@@ -89,4 +90,23 @@ export function unwrap(v: unknown): unknown {
 /** Merges one service fragment onto another (used for -f files and for extends). */
 export function mergeService(base: Obj, over: Obj): Obj {
   return mergeMapping(base, over, '');
+}
+
+/** Merges two loaded files (or included sub-projects): `b` onto `a`. */
+export function mergeModels(a: LoadedModel, b: LoadedModel): LoadedModel {
+  const services: Record<string, ServiceFragment> = { ...a.services };
+  for (const [n, f] of Object.entries(b.services)) {
+    services[n] = services[n] ? { data: mergeService(services[n].data, f.data), file: f.file, positions: f.positions } : f;
+  }
+  return {
+    name: b.name ?? a.name,
+    services,
+    networks: mergeMapping(a.networks, b.networks),
+    volumes: mergeMapping(a.volumes, b.volumes),
+    secrets: mergeMapping(a.secrets, b.secrets),
+    configs: mergeMapping(a.configs, b.configs),
+    models: mergeMapping(a.models, b.models),
+    extensions: mergeMapping(a.extensions, b.extensions),
+    files: [...a.files, ...b.files.filter((f) => !a.files.includes(f))],
+  };
 }

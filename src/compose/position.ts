@@ -40,13 +40,8 @@ export class SourceMap {
   }
 }
 
-export function formatPos(pos: SourcePos | undefined, fallbackFile?: string): string {
-  if (!pos) return fallbackFile ?? '<unknown>';
-  return `${pos.file}:${pos.line}:${pos.col}`;
-}
-
 /** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = dp[0];

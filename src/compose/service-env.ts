@@ -7,12 +7,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { specError } from './canonical.js';
+import { specError } from './canonical-values.js';
 import { readEnvFile, readRawEnvFile } from './dotenv.js';
+import type { LoadedModel } from './load-context.js';
 import type { SourceMap } from './position.js';
+import { withDeps } from './profiles.js';
 import type { Service } from './schema.js';
 
-export interface EnvFileContext {
+interface EnvFileContext {
   file: string;
   positions: SourceMap;
   lookupValue: (name: string) => string | undefined;
@@ -24,7 +26,7 @@ export interface EnvFileContext {
  * Sets `s.environment` to the env files' variables overlaid by `environment` (already resolved).
  * `required`: the service is selected, so a missing required file or a bad one is an error.
  */
-export function applyEnvFiles(s: Service, ctx: EnvFileContext, required: boolean): void {
+function applyEnvFiles(s: Service, ctx: EnvFileContext, required: boolean): void {
   if (!s.env_file?.length) return;
   const at = ['services', s.name, 'env_file'];
   const fromFiles: Record<string, string> = {};
@@ -43,4 +45,21 @@ export function applyEnvFiles(s: Service, ctx: EnvFileContext, required: boolean
     }
   }
   s.environment = { ...fromFiles, ...s.environment };
+}
+
+/**
+ * Stage "env files": every service's env files under its `environment`. They are required for the
+ * services the command works on (named ones and their dependencies, else every enabled one), as
+ * compose-go resolves them after selection.
+ */
+export function resolveEnvFiles(
+  all: Record<string, Service>,
+  model: LoadedModel,
+  enabled: Set<string>,
+  named: string[] | undefined,
+  lookupValue: (name: string) => string | undefined,
+  workingDir: string,
+): void {
+  const selected = named?.length ? withDeps(named, all) : enabled;
+  for (const [n, s] of Object.entries(all)) applyEnvFiles(s, { ...model.services[n], lookupValue, baseDir: workingDir }, enabled.has(n) && selected.has(n));
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 
 import { TscError } from '../common/errors.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
-import { ComposeFileSchema } from './schema.js';
+import { ComposeFileSchema } from './schema-input.js';
 import { stripTags } from './canonical.js';
 
 type Path = (string | number)[];
@@ -16,7 +16,7 @@ function defOf(s: z.ZodType): Def {
 }
 
 /** The object keys a schema accepts at `path` (for "did you mean" suggestions). */
-export function keysAt(schema: z.ZodType, path: Path): string[] {
+function keysAt(schema: z.ZodType, path: Path): string[] {
   const objects = (s: z.ZodType, depth: number): z.ZodType[] => {
     const d = defOf(s);
     if (d.type === 'optional' || d.type === 'nullable' || d.type === 'default' || d.type === 'readonly') return objects(d.innerType!, depth);

@@ -9,7 +9,7 @@ import { composeJsonSchemaText } from '../../../src/compose/jsonschema.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('schema/compose.schema.json', () => {
-  it('is up to date with the zod schema (run `npm run gen:schema` after changing src/compose/schema.ts)', () => {
+  it('is up to date with the zod schema (run `npm run gen:schema` after changing src/compose/schema-input.ts)', () => {
     const checkedIn = readFileSync(path.join(root, 'schema/compose.schema.json'), 'utf8');
     expect(checkedIn).toBe(composeJsonSchemaText());
   });
