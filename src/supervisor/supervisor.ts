@@ -16,7 +16,8 @@ import { LineSplitter, LogWriter, readLogs, sinceToNs } from './logs.js';
 import { isSameProcess } from './proc.js';
 import { toWireError, type RemoveOutcome, type WaitCondition } from './protocol.js';
 import { signalNumber, type ContainerRuntime, type ExitStatus } from './runtime.js';
-import { ProcExitEvents, closeFd, growPipe, mkfifo, pidfdExited, pidfdOpen } from './sys.js';
+import { growPipe, mkfifo } from '../sys/fifo.js';
+import { ProcExitEvents, closeFd, pidfdExited, pidfdOpen } from '../sys/process-watch.js';
 import {
   LOG_DEFAULTS,
   type ContainerStatus,
