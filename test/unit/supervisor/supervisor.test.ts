@@ -385,7 +385,26 @@ describe('supervisor (host processes)', () => {
       });
       s2.write(JSON.stringify({ type: 'stop', id: 9 }) + '\n');
     });
-    expect(JSON.parse(reply2)).toMatchObject({ type: 'error', id: 9, error: { code: 'SUPERVISOR', message: expect.stringMatching(/needs a container/) } });
+    expect(JSON.parse(reply2)).toMatchObject({
+      type: 'error',
+      id: 9,
+      error: { code: 'SUPERVISOR', message: 'invalid supervisor request: "stop": container: expected a non-empty string, got nothing' },
+    });
+    // a run whose config is the wrong shape is refused before anything is started
+    const reply3 = await new Promise<string>((resolve) => {
+      const s3 = net.connect(projectPaths(root, 'tscp').socket);
+      let buf = '';
+      s3.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) {
+          s3.destroy();
+          resolve(buf);
+        }
+      });
+      s3.write(JSON.stringify({ type: 'run', id: 10, config: { spec: { id: 'x', bundleDir: '/nonexistent', process: { args: 'sh' } }, restart: { name: 'no' } } }) + '\n');
+    });
+    expect(JSON.parse(reply3)).toMatchObject({ type: 'error', id: 10, error: { code: 'SUPERVISOR', message: expect.stringMatching(/^invalid supervisor request: "run": config\.spec\./) } });
+    expect(await client.list()).toEqual([]);
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
