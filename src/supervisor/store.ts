@@ -10,10 +10,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../sys/files.js';
-import { assertTransition, type LifeState, type StatusPatch } from './lifecycle.js';
+import { assertTransition, nextStatus, type LifeState, type StatusPatch } from './lifecycle.js';
 import type { Managed } from './managed.js';
 import { readIndexFile } from './records.js';
-import type { ContainerState, ContainerStatus, RunConfig } from './types.js';
+import type { ContainerStatus, RunConfig } from './types.js';
 
 /** Records hold the container's environment: readable by root only. */
 const RECORD_MODE = 0o600;
@@ -31,12 +31,13 @@ export class RecordStore {
    * removes the files; it only marks the container gone so nothing writes its record again.
    */
   transition(m: Managed, to: LifeState, patch: StatusPatch = {}): ContainerStatus {
-    assertTransition(m.status.id, m.removed ? 'removed' : m.status.state, to);
+    const from: LifeState = m.removed ? 'removed' : m.status.state;
     if (to === 'removed') {
+      assertTransition(m.status.id, from, to);
       m.removed = true;
       return m.status;
     }
-    m.status = { ...m.status, ...patch, state: to as ContainerState };
+    m.status = nextStatus(m.status, from, to, patch);
     this.persist(m);
     return m.status;
   }
