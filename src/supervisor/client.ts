@@ -9,6 +9,7 @@ import { TscError } from '../common/errors.js';
 import { bundledEntry } from '../common/paths.js';
 import { projectPaths, socketAddress } from './paths.js';
 import {
+  checkResponse,
   encode,
   fromWireError,
   LineDecoder,
@@ -173,7 +174,12 @@ export class SupervisorClient {
       sock.setEncoding('utf8');
       const decoder = new LineDecoder(
         (raw) => {
-          const msg = raw as Response;
+          let msg: Response;
+          try {
+            msg = checkResponse(raw, body.type);
+          } catch (err) {
+            return finish(err as Error);
+          }
           if (msg.id !== id && msg.id !== -1) return;
           if (msg.type === 'log') {
             count++;

@@ -8,6 +8,8 @@ export type { HookContext, SupervisorHook } from './hooks.js';
 export { projectPaths, type ProjectPaths } from './paths.js';
 export { logOptionsFromCompose, parseLogSize, parseRestartPolicy } from './restart.js';
 export { readRecordedLogs, readRecordedStatuses, recordedContainers } from './records.js';
+// "recorded running but the process is gone", decided in one place (also for apply's status files)
+export { GONE_REASON, recordedProcessGone, settleRecordedStatus, type LivenessOptions } from './liveness.js';
 export { rfc3339ToNs } from './logs.js';
 export {
   HEALTH_DEFAULTS,

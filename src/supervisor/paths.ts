@@ -1,23 +1,26 @@
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { layout } from '../common/layout.js';
 
-/** Where a project's supervisor keeps its socket, pid/lock file and log. */
+/** Where a project's supervisor keeps its socket, pid/lock file, log and index (names from common/layout). */
 export interface ProjectPaths {
   dir: string;
   socket: string;
   pidFile: string;
   logFile: string;
+  /** supervised.json: container id → bundle dir of every container the supervisor knows */
+  index: string;
   containersDir: string;
 }
 
 export function projectPaths(root: string, project: string): ProjectPaths {
-  const dir = path.join(root, 'projects', project);
   return {
-    dir,
-    socket: path.join(dir, 'supervisor.sock'),
-    pidFile: path.join(dir, 'supervisor.pid'),
-    logFile: path.join(dir, 'supervisor.log'),
-    containersDir: path.join(dir, 'containers'),
+    dir: layout.project(root, project),
+    socket: layout.supervisorSocket(root, project),
+    pidFile: layout.supervisorPid(root, project),
+    logFile: layout.supervisorLog(root, project),
+    index: layout.supervised(root, project),
+    containersDir: layout.containers(root, project),
   };
 }
 
@@ -29,6 +32,8 @@ export interface BundleFiles {
   log: string;
   status: string;
   run: string;
+  /** a healthcheck probe's output, read back after it ran */
+  healthProbe: string;
 }
 
 export function bundleFiles(bundleDir: string): BundleFiles {
@@ -39,6 +44,7 @@ export function bundleFiles(bundleDir: string): BundleFiles {
     log: path.join(bundleDir, 'container-json.log'),
     status: path.join(bundleDir, 'status.json'),
     run: path.join(bundleDir, 'run.json'),
+    healthProbe: path.join(bundleDir, 'health-probe.out'),
   };
 }
 

@@ -2,11 +2,14 @@
  * The supervisor's wire protocol: newline-delimited JSON over the project's unix socket. Every
  * request carries an `id`; every response echoes it. A request gets exactly one `result` or
  * `error` response, except `logs`, which streams `log` messages and ends with `end` (or
- * `error`), and `events`, which streams `event` messages until the client hangs up. Errors cross as {code, message, hint} and become TscError again in the
- * client.
+ * `error`), and `events`, which streams `event` messages until the client hangs up. Errors
+ * cross as {code, message, hint} and become TscError again in the client. Both ends check
+ * every message's shape (checkRequest, checkResponse) instead of trusting JSON.parse: a
+ * malformed message is a SUPERVISOR error naming the field, never a crash.
  */
 import { TscError, type ErrorCode } from '../common/errors.js';
-import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
+import type { ContainerStatus, HealthState, LogEntry, RunConfig, SupervisorEvent } from './types.js';
+import { WireShapeError, any, bool, either, int, list, nonEmpty, nullable, num, obj, oneOf, record, str, type Check } from './wire-check.js';
 
 export type WaitCondition = 'running' | 'healthy' | 'exited';
 
@@ -48,7 +51,8 @@ export type Request =
 export type RequestType = Request['type'];
 
 export interface PingResult { pid: number; project: string; root: string; version: 1 }
-export interface RunResult { pid: number; startTime: number; status: ContainerStatus }
+/** pid and startTime are null when the container exited before the answer was sent */
+export interface RunResult { pid: number | null; startTime: number | null; status: ContainerStatus }
 
 /** Result payload by request type. */
 export interface ResultMap {
@@ -91,7 +95,10 @@ export function fromWireError(w: WireError): TscError {
   return new TscError(w.code, w.message, { hint: w.hint });
 }
 
-/** Splits a byte stream into JSON messages; a malformed line is reported, not thrown. */
+/** Longest message line accepted (a run request carries the whole container spec). */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/** Splits a byte stream into JSON messages; a malformed or overlong line is reported, not thrown. */
 export class LineDecoder {
   private buf = '';
   constructor(
@@ -115,6 +122,11 @@ export class LineDecoder {
       }
       this.onMessage(msg);
     }
+    if (this.buf.length > MAX_LINE_BYTES) {
+      const head = this.buf.slice(0, 200);
+      this.buf = '';
+      this.onBadLine(`${head}… (a line longer than ${MAX_LINE_BYTES} bytes)`);
+    }
   }
 }
 
@@ -122,31 +134,142 @@ export function encode(msg: Request | Response): string {
   return JSON.stringify(msg) + '\n';
 }
 
-const NEEDS_CONTAINER = new Set(['pause', 'unpause', 'start', 'stop', 'kill', 'remove', 'inspect', 'wait-for', 'logs']);
-const TYPES = new Set(['ping', 'run', 'start', 'pause', 'unpause', 'stop', 'kill', 'remove', 'remove-many', 'inspect', 'list', 'wait-for', 'logs', 'events', 'shutdown']);
+// ---- message shapes, checked on both ends (wire-check.ts) -------------------------------------
 
-/** Checks the shape a request must have before it is dispatched; throws a SUPERVISOR TscError. */
+const wireError = obj<WireError>({ code: nonEmpty, message: str }, { hint: str });
+
+const healthState = obj<HealthState>({
+  status: oneOf('starting', 'healthy', 'unhealthy'),
+  failingStreak: int,
+  log: list(obj({ start: str, end: str, exitCode: int, output: str })),
+});
+
+const containerStatus = obj<ContainerStatus>(
+  {
+    id: str,
+    state: oneOf('created', 'running', 'paused', 'restarting', 'exited', 'dead'),
+    pid: nullable(int),
+    startTime: nullable(num),
+    startedAt: nullable(str),
+    finishedAt: nullable(str),
+    exitCode: nullable(int),
+    oomKilled: bool,
+    restartCount: int,
+    stoppedByUser: bool,
+  },
+  { exitReason: str, health: healthState, error: wireError, labels: record(str) },
+);
+
+/** The parts of a run request the supervisor reads; the rest of the spec is the engine's to check. */
+const runConfig = obj<RunConfig>(
+  {
+    spec: obj({
+      id: nonEmpty,
+      bundleDir: nonEmpty,
+      cgroupPath: str,
+      process: obj({ args: list(str), env: list(str), cwd: str }, { user: str, tty: bool, openStdin: bool }),
+    }),
+    restart: obj({ name: oneOf('no', 'always', 'unless-stopped', 'on-failure') }, { maxRetries: int }),
+  },
+  {
+    healthcheck: obj({ test: list(str), interval: num, timeout: num, retries: int, startPeriod: num }, { startInterval: num }),
+    log: obj({}, { driver: oneOf('json-file', 'none'), maxSize: num, maxFile: int }),
+    stopSignal: str,
+    stopGraceMs: num,
+    network: any,
+    labels: record(str),
+  },
+);
+
+const container = { container: nonEmpty };
+
+const REQUESTS: { [T in RequestType]: Check<unknown> } = {
+  ping: obj({}),
+  run: obj({ config: runConfig }),
+  start: obj(container),
+  stop: obj(container, { signal: str, timeoutMs: num }),
+  kill: obj(container, { signal: str }),
+  pause: obj(container),
+  unpause: obj(container),
+  remove: obj(container, { force: bool }),
+  'remove-many': obj({ containers: list(nonEmpty) }, { signal: str, timeoutMs: num }),
+  inspect: obj(container),
+  list: obj({}),
+  'wait-for': obj({ ...container, condition: oneOf('running', 'healthy', 'exited') }, { timeoutMs: num }),
+  logs: obj(container, { tail: int, since: either(str, num, 'a time or a duration'), follow: bool, untilExit: bool }),
+  events: obj({}),
+  shutdown: obj({}, { force: bool }),
+};
+
+const runResult = obj<RunResult>({ pid: nullable(int), startTime: nullable(num), status: containerStatus });
+const entries = obj({ entries: int });
+
+const RESULTS: { [T in RequestType]: Check<unknown> } = {
+  ping: obj<PingResult>({ pid: int, project: str, root: str, version: oneOf(1) }),
+  run: runResult,
+  start: runResult,
+  stop: containerStatus,
+  kill: containerStatus,
+  pause: containerStatus,
+  unpause: containerStatus,
+  remove: obj({ removed: str }),
+  'remove-many': obj({ results: list(obj<RemoveOutcome>({ id: str }, { error: wireError })) }),
+  inspect: containerStatus,
+  list: list(containerStatus),
+  'wait-for': containerStatus,
+  logs: entries,
+  events: entries,
+  shutdown: obj({ exiting: oneOf(true) }),
+};
+
+const logEntry = obj<LogEntry>({ log: str, stream: oneOf('stdout', 'stderr'), time: str });
+const event = obj<SupervisorEvent>({
+  time: str,
+  container: str,
+  action: oneOf('start', 'die', 'restarting', 'health_status', 'pause', 'unpause', 'remove'),
+  status: containerStatus,
+});
+
+const RESPONSES: { [T in Response['type']]: Check<unknown> } = {
+  result: obj({}), // its result is checked by the request's type
+  error: obj({ error: wireError }),
+  log: obj({ entry: logEntry }),
+  event: obj({ event }),
+  end: obj({}),
+};
+
+const isRequestType = (t: unknown): t is RequestType => typeof t === 'string' && Object.hasOwn(REQUESTS, t);
+
+/** Checks a request before it is dispatched; throws a SUPERVISOR TscError naming the bad field. */
 export function checkRequest(raw: unknown): Request {
-  const r = raw as Record<string, unknown> | null;
   const bad = (what: string): TscError => new TscError('SUPERVISOR', `invalid supervisor request: ${what}`);
-  if (!r || typeof r !== 'object') throw bad('not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not a JSON object');
+  const r = raw as { id?: unknown; type?: unknown };
   if (typeof r.id !== 'number') throw bad('missing numeric "id"');
-  if (typeof r.type !== 'string' || !TYPES.has(r.type)) throw bad(`unknown type ${JSON.stringify(r.type)}`);
-  if (NEEDS_CONTAINER.has(r.type) && (typeof r.container !== 'string' || !r.container)) throw bad(`"${r.type}" needs a container name`);
-  if (r.type === 'run') {
-    const c = r.config as { spec?: { id?: unknown; bundleDir?: unknown; process?: { args?: unknown } }; restart?: { name?: unknown } } | undefined;
-    if (!c?.spec || typeof c.spec.id !== 'string' || typeof c.spec.bundleDir !== 'string' || !Array.isArray(c.spec.process?.args)) {
-      throw bad('"run" needs config.spec with id, bundleDir and process.args');
-    }
-    if (!c.restart || !['no', 'always', 'unless-stopped', 'on-failure'].includes(c.restart.name as string)) {
-      throw bad('"run" needs config.restart with name no, always, unless-stopped or on-failure');
-    }
+  if (!isRequestType(r.type)) throw bad(`unknown type ${JSON.stringify(r.type)}`);
+  try {
+    REQUESTS[r.type](raw, '');
+  } catch (err) {
+    if (err instanceof WireShapeError) throw bad(`"${r.type}": ${err.message}`);
+    throw err;
   }
-  if (r.type === 'remove-many' && (!Array.isArray(r.containers) || !r.containers.every((c) => typeof c === 'string' && c))) {
-    throw bad('"remove-many" needs "containers", a list of container names');
+  return raw as Request;
+}
+
+/**
+ * Checks a message from the supervisor, the answer to a request of type `requestType`;
+ * throws a SUPERVISOR TscError naming the bad field.
+ */
+export function checkResponse(raw: unknown, requestType: RequestType): Response {
+  try {
+    const env = obj<{ id: number; type: Response['type'] }>({ id: int, type: oneOf('result', 'error', 'log', 'event', 'end') })(raw, '');
+    RESPONSES[env.type](raw, '');
+    if (env.type === 'result') RESULTS[requestType]((raw as { result?: unknown }).result, 'result');
+    return raw as Response;
+  } catch (err) {
+    if (!(err instanceof WireShapeError)) throw err;
+    throw new TscError('SUPERVISOR', `the supervisor sent a malformed answer to "${requestType}": ${err.message}`, {
+      hint: 'the supervisor may be of another tscompose version: stop the project\'s containers and run the command again',
+    });
   }
-  if (r.type === 'wait-for' && !['running', 'healthy', 'exited'].includes(r.condition as string)) {
-    throw bad(`"wait-for" condition must be running, healthy or exited, got ${JSON.stringify(r.condition)}`);
-  }
-  return r as unknown as Request;
 }

@@ -3,19 +3,21 @@
  * (ps, logs without -f): the status and logs of the project's containers straight from disk.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { settleRecordedStatus } from './liveness.js';
 import { readLogs, sinceToNs } from './logs.js';
 import { bundleFiles, projectPaths } from './paths.js';
-import { isSameProcess } from './proc.js';
 import { LOG_DEFAULTS, type ContainerStatus, type LogEntry, type RunConfig } from './types.js';
 
 /** Bundle directory of every container the project's supervisors know, by container id. */
 export function recordedContainers(root: string, project: string): Record<string, string> {
+  return readIndexFile(projectPaths(root, project).index);
+}
+
+/** supervised.json's containers (id → bundle dir); empty when there is none or it is unreadable. */
+export function readIndexFile(file: string): Record<string, string> {
   try {
-    const idx = JSON.parse(readFileSync(path.join(projectPaths(root, project).dir, 'supervised.json'), 'utf8')) as {
-      containers?: Record<string, string>;
-    };
+    const idx = JSON.parse(readFileSync(file, 'utf8')) as { containers?: Record<string, string> };
     return idx.containers ?? {};
   } catch {
     return {};
@@ -35,16 +37,7 @@ export function readRecordedStatuses(root: string, project: string): ContainerSt
     } catch {
       continue;
     }
-    if ((st.state === 'running' || st.state === 'paused') && !(st.pid && st.startTime !== null && isSameProcess(st.pid, st.startTime))) {
-      st = {
-        ...st,
-        state: 'exited',
-        pid: null,
-        startTime: null,
-        exitCode: null,
-        exitReason: 'the container exited while no supervisor was watching it: its exit code is unknown',
-      };
-    }
+    st = settleRecordedStatus(st);
     out.push({ ...st, id });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));

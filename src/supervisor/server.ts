@@ -10,7 +10,7 @@ import { checkRequest, encode, LineDecoder, toWireError, type Request, type Resp
 import { socketAddress } from './paths.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
-import { tryLockExclusive } from './sys.js';
+import { tryLockExclusive } from '../sys/flock.js';
 
 export interface SupervisorServer {
   supervisor: Supervisor;
@@ -26,7 +26,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
   const log = opts.log ?? (() => {});
   mkdirSync(paths.dir, { recursive: true });
   const lockFd = openSync(paths.pidFile, 'a+', 0o644);
-  if (!tryLockExclusive(lockFd, paths.pidFile)) {
+  if (!tryLockExclusive(lockFd, `locking ${paths.pidFile}`)) {
     closeSync(lockFd);
     throw new TscError('SUPERVISOR', `another supervisor already runs for project ${opts.project} (lock ${paths.pidFile} is held)`);
   }

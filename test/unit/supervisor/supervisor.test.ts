@@ -329,6 +329,57 @@ describe('supervisor (host processes)', () => {
     expect(runtime.started.length).toBe(2);
   });
 
+  it('a new supervisor settles an interrupted start (exited) and an interrupted restart (decided again)', async () => {
+    const { client, cfg, server, start } = await setup();
+    const a = cfg(['/bin/true']);
+    const b = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
+    const c = cfg(['/bin/true'], { restart: { name: 'on-failure' } });
+    for (const x of [a, b, c]) await client.run(x);
+    await client.waitFor(a.spec.id, 'exited', 5_000);
+    await client.waitFor(c.spec.id, 'exited', 5_000);
+    await server.close();
+    const rewrite = (x: RunConfig, patch: Record<string, unknown>): void => {
+      const file = path.join(x.spec.bundleDir, 'status.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...patch }));
+    };
+    // as a supervisor killed in the middle of a start, and of two restarts, leaves them
+    rewrite(a, { state: 'created', exitCode: null });
+    const bPid = (JSON.parse(readFileSync(path.join(b.spec.bundleDir, 'status.json'), 'utf8')) as { pid: number }).pid;
+    process.kill(bPid, 'SIGKILL');
+    rewrite(b, { state: 'restarting', pid: null, startTime: null, exitCode: 137 });
+    rewrite(c, { state: 'restarting', exitCode: 0 });
+    await start();
+    expect(await client.inspect(a.spec.id)).toMatchObject({ state: 'exited', exitCode: null, exitReason: expect.stringMatching(/start was interrupted/) });
+    // restart: always runs it again; on-failure after an exit 0 does not
+    await until(async () => (await client.inspect(b.spec.id)).state === 'running', 'restart of b');
+    expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'exited', exitCode: 0 });
+  });
+
+  it('a stop during a restart\'s start waits for it and stops what it started', async () => {
+    class SlowStart extends HostRuntime {
+      delayMs = 0;
+      asked = 0;
+      override async start(spec: Parameters<HostRuntime['start']>[0], io: Parameters<HostRuntime['start']>[1]) {
+        this.asked++;
+        await new Promise((r) => setTimeout(r, this.delayMs));
+        return super.start(spec, io);
+      }
+    }
+    const runtime = new SlowStart();
+    const { client, cfg } = await setup('tscp', [], runtime);
+    const c = cfg(['/bin/sh', '-c', 'sleep 0.2; exit 1'], { restart: { name: 'always' } });
+    await client.run(c);
+    runtime.delayMs = 400;
+    await until(() => runtime.asked >= 2, 'the restart\'s start');
+    expect((await client.inspect(c.spec.id)).state).toBe('restarting');
+    const st = await client.stop(c.spec.id, { timeoutMs: 1_000 });
+    expect(st).toMatchObject({ state: 'exited', stoppedByUser: true });
+    expect(runtime.started.length).toBe(2); // the restart did start it, and the stop stopped that run
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'exited', pid: null });
+    expect(runtime.asked).toBe(2);
+  });
+
   it('streams events: start, health_status, die, restarting, remove', async () => {
     const { client, cfg } = await setup();
     const ac = new AbortController();
@@ -385,7 +436,26 @@ describe('supervisor (host processes)', () => {
       });
       s2.write(JSON.stringify({ type: 'stop', id: 9 }) + '\n');
     });
-    expect(JSON.parse(reply2)).toMatchObject({ type: 'error', id: 9, error: { code: 'SUPERVISOR', message: expect.stringMatching(/needs a container/) } });
+    expect(JSON.parse(reply2)).toMatchObject({
+      type: 'error',
+      id: 9,
+      error: { code: 'SUPERVISOR', message: 'invalid supervisor request: "stop": container: expected a non-empty string, got nothing' },
+    });
+    // a run whose config is the wrong shape is refused before anything is started
+    const reply3 = await new Promise<string>((resolve) => {
+      const s3 = net.connect(projectPaths(root, 'tscp').socket);
+      let buf = '';
+      s3.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\n')) {
+          s3.destroy();
+          resolve(buf);
+        }
+      });
+      s3.write(JSON.stringify({ type: 'run', id: 10, config: { spec: { id: 'x', bundleDir: '/nonexistent', process: { args: 'sh' } }, restart: { name: 'no' } } }) + '\n');
+    });
+    expect(JSON.parse(reply3)).toMatchObject({ type: 'error', id: 10, error: { code: 'SUPERVISOR', message: expect.stringMatching(/^invalid supervisor request: "run": config\.spec\./) } });
+    expect(await client.list()).toEqual([]);
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);

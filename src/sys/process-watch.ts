@@ -1,53 +1,22 @@
 /**
- * The few libc calls the supervisor needs that Node does not offer: mkfifo for the container's
- * stdio, flock for the single-supervisor lock, pidfd_open + poll to watch processes it did not
- * fork (re-adopted containers), and the kernel's process events for their exit codes.
+ * Watching processes this process did not fork (the supervisor's re-adopted containers):
+ * pidfd_open + poll to learn that one exited, and the kernel's process events connector to
+ * learn its exit code (only a parent can wait for a process).
  */
-import { check, errno, libc } from '../sys/libc.js';
+import { E, check, errno, fns, libc } from './libc.js';
 import { SyscallError } from '../common/errors.js';
-import { AF_NETLINK, SOCK_CLOEXEC, SOL_SOCKET, SO_RCVBUF, intOpt, sys as sock } from '../sys/socket.js';
+import { AF_NETLINK, SOCK_CLOEXEC, SOL_SOCKET, SO_RCVBUF, intOpt, sys as sock } from './socket.js';
 
-const mkfifoFn = libc.func('int mkfifo(const char *path, uint32_t mode)');
-const flockFn = libc.func('int flock(int fd, int op)');
-const pidfdOpenFn = libc.func('int pidfd_open(int pid, unsigned int flags)');
-const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
-const closeFn = libc.func('int close(int fd)');
-const fcntlIntFn = libc.func('int fcntl(int fd, int cmd, int arg)');
-const F_SETPIPE_SZ = 1031;
-
-const EEXIST = 17;
-const EWOULDBLOCK = 11;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
+const pidfdOpenFn = libc.func('int pidfd_open(int pid, unsigned int flags)') as (pid: number, flags: number) => number;
+const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)') as (fds: Buffer, nfds: number, timeout: number) => number;
 const POLLIN = 0x1;
-
-/** Creates a FIFO; an existing FIFO at `path` is fine. */
-export function mkfifo(path: string, mode = 0o600): void {
-  const ret = mkfifoFn(path, mode) as number;
-  if (ret < 0) {
-    const e = errno();
-    if (e === EEXIST) return;
-    throw new SyscallError('mkfifo', e, `creating the log FIFO ${path}`);
-  }
-}
-
-/** Takes an exclusive lock on an open file without waiting; false when someone else holds it. */
-export function tryLockExclusive(fd: number, what: string): boolean {
-  const ret = flockFn(fd, LOCK_EX | LOCK_NB) as number;
-  if (ret < 0) {
-    const e = errno();
-    if (e === EWOULDBLOCK) return false;
-    throw new SyscallError('flock', e, `locking ${what}`);
-  }
-  return true;
-}
 
 /** A pidfd for `pid`, or null when the process is gone (ESRCH). */
 export function pidfdOpen(pid: number): number | null {
-  const ret = pidfdOpenFn(pid, 0) as number;
+  const ret = pidfdOpenFn(pid, 0);
   if (ret < 0) {
     const e = errno();
-    if (e === 3) return null;
+    if (e === E.ESRCH) return null;
     throw new SyscallError('pidfd_open', e, `watching process ${pid}`);
   }
   return ret;
@@ -58,29 +27,25 @@ export function pidfdExited(fd: number): boolean {
   const buf = Buffer.alloc(8);
   buf.writeInt32LE(fd, 0);
   buf.writeInt16LE(POLLIN, 4);
-  const ret = check(pollFn(buf, 1, 0) as number, 'poll', 'checking a watched process');
+  const ret = check(pollFn(buf, 1, 0), 'poll', 'checking a watched process');
   return ret > 0 && (buf.readInt16LE(6) & POLLIN) !== 0;
 }
 
 export function closeFd(fd: number): void {
-  closeFn(fd);
+  fns.close(fd);
 }
 
-/**
- * Grows a pipe's buffer (up to fs.pipe-max-size, 1 MiB by default) so a container can keep
- * writing that much while no supervisor reads. Best effort: returns the new size or null.
- */
-export function growPipe(fd: number, bytes: number): number | null {
-  const ret = fcntlIntFn(fd, F_SETPIPE_SZ, bytes) as number;
-  return ret < 0 ? null : ret;
-}
+const NETLINK_CONNECTOR = 11;
+const CN_IDX_PROC = 1;
+const CN_VAL_PROC = 1;
+const PROC_EVENT_EXIT = 0x80000000;
 
 /**
- * Exit statuses of processes the supervisor did not fork, from the kernel's process events
- * connector (NETLINK_CONNECTOR, CN_IDX_PROC): only a parent can wait for a process, so a
- * supervisor that re-adopted the containers of a previous one learns their exit codes here.
- * Needs root and the initial network namespace (the connector lives only there); open()
- * returns null where the kernel offers no such events, and exit codes stay unknown.
+ * Exit statuses of processes this process did not fork, from the kernel's process events
+ * connector (NETLINK_CONNECTOR, CN_IDX_PROC): a supervisor that re-adopted the containers of a
+ * previous one learns their exit codes here. Needs root and the initial network namespace (the
+ * connector lives only there); open() returns null where the kernel offers no such events,
+ * and exit codes stay unknown.
  */
 export class ProcExitEvents {
   private readonly buf = Buffer.alloc(64 * 1024);
@@ -90,7 +55,6 @@ export class ProcExitEvents {
   private constructor(private fd: number) {}
 
   static open(): ProcExitEvents | null {
-    const NETLINK_CONNECTOR = 11;
     const SOCK_DGRAM = 2;
     const SOCK_NONBLOCK = 0o4000;
     const SO_RCVBUFFORCE = 33;
@@ -129,11 +93,11 @@ export class ProcExitEvents {
       const n = Number(sock.recv(this.fd, this.buf, this.buf.length, MSG_DONTWAIT));
       if (n < 0) {
         const e = errno();
-        if (e === 105) {
-          this.lost = true; // ENOBUFS: some were dropped; the socket goes on
+        if (e === E.ENOBUFS) {
+          this.lost = true; // some were dropped; the socket goes on
           continue;
         }
-        if (e === 4) continue;
+        if (e === E.EINTR) continue;
         break; // EAGAIN: nothing more
       }
       for (let off = 0; off + 16 <= n; ) {
@@ -160,7 +124,3 @@ export class ProcExitEvents {
     this.fd = -1;
   }
 }
-
-const CN_IDX_PROC = 1;
-const CN_VAL_PROC = 1;
-const PROC_EVENT_EXIT = 0x80000000;

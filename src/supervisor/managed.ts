@@ -1,0 +1,68 @@
+/**
+ * The daemon's in-memory view of one container (`Managed`) and of one run of its process
+ * (`RunHandle`). Plain data: the behaviour is in the modules that take a SupervisorCore (core.ts).
+ */
+import type net from 'node:net';
+import type { HealthMonitor } from './health.js';
+import type { LogWriter } from './logs.js';
+import { bundleFiles, type BundleFiles } from './paths.js';
+import { LOG_DEFAULTS, type ContainerStatus, type LogEntry, type LogOptions, type RunConfig } from './types.js';
+
+export const BACKOFF_START_MS = 100;
+
+export interface RunHandle {
+  token: number;
+  readers: net.Socket[];
+  /** settles once the exit of this run has been fully handled */
+  done: Promise<void>;
+  resolveDone: () => void;
+  health: HealthMonitor | null;
+  stopWatch: () => void;
+}
+
+export interface Managed {
+  config: RunConfig;
+  files: BundleFiles;
+  logOpts: LogOptions;
+  /** read freely; changed only through the RecordStore (store.ts), which persists it */
+  status: ContainerStatus;
+  writer: LogWriter | null;
+  run: RunHandle | null;
+  restartTimer: NodeJS.Timeout | null;
+  backoffMs: number;
+  followers: Set<(e: LogEntry | null) => void>;
+  /** its record is gone (the lifecycle's `removed`) */
+  removed: boolean;
+  /** a run request or a restart is starting it right now */
+  starting: boolean;
+  /** settles when that start has finished (either way) */
+  startDone: Promise<unknown> | null;
+}
+
+export function newManaged(config: RunConfig, status: ContainerStatus): Managed {
+  return {
+    config,
+    files: bundleFiles(config.spec.bundleDir),
+    logOpts: { ...LOG_DEFAULTS, ...(config.log ?? {}) },
+    status,
+    writer: null,
+    run: null,
+    restartTimer: null,
+    backoffMs: BACKOFF_START_MS,
+    followers: new Set(),
+    removed: false,
+    starting: false,
+    startDone: null,
+  };
+}
+
+export function newRun(token: number): RunHandle {
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  return { token, readers: [], done, resolveDone, health: null, stopWatch: () => {} };
+}
+
+export function cancelRestart(m: Managed): void {
+  if (m.restartTimer) clearTimeout(m.restartTimer);
+  m.restartTimer = null;
+}
