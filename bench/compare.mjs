@@ -249,8 +249,7 @@ const tools = {
     },
     memoryGroups: () => ({
       supervisor: (p) => p.comm === 'node' && /supervisor(\/main\.js|\.mjs)/.test(p.cmdline) && p.cmdline.includes(tscRoot),
-      'other tscompose processes': (p) =>
-        p.comm === 'node' && p.cmdline.includes(tscRoot) && !/supervisor(\/main\.js|\.mjs)/.test(p.cmdline),
+      'other tscompose processes': (p) => p.comm === 'node' && p.cmdline.includes(tscRoot) && !/supervisor(\/main\.js|\.mjs)/.test(p.cmdline),
     }),
     async setup() {
       must(node, [tscBin, 'image', 'load', '-i', archive], { env: this.env });
@@ -370,7 +369,9 @@ const tools = {
       const nprocHard = hard('Max processes');
       const nproc = nprocHard === 'unlimited' ? '32768' : String(Math.min(Number(nprocHard), 32768));
       const ulimits = [nofile !== 'unlimited' && `"nofile=${nofile}:${nofile}"`, `"nproc=${nproc}:${nproc}"`].filter(Boolean);
-      notes.push(`podman: default_ulimits = [${ulimits.join(', ')}] (this machine's hard limits; podman's defaults exceed them and CAP_SYS_RESOURCE is absent).`);
+      notes.push(
+        `podman: default_ulimits = [${ulimits.join(', ')}] (this machine's hard limits; podman's defaults exceed them and CAP_SYS_RESOURCE is absent).`,
+      );
       writeFileSync(
         path.join(d, 'containers.conf'),
         `[containers]
@@ -386,10 +387,7 @@ network_backend = "netavark"
 network_config_dir = "${d}/networks"
 `,
       );
-      writeFileSync(
-        path.join(d, 'storage.conf'),
-        `[storage]\ndriver = "overlay"\ngraphroot = "${d}/root"\nrunroot = "${d}/run"\n`,
-      );
+      writeFileSync(path.join(d, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${d}/root"\nrunroot = "${d}/run"\n`);
       writeFileSync(path.join(d, 'registries.conf'), 'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "disabled"\n');
       this.env = {
         CONTAINERS_CONF: path.join(d, 'containers.conf'),
@@ -653,9 +651,11 @@ async function main() {
   md += `Versions: ${versions()}. Repetitions: ${REPS} (up/down, first request), ${RUN_REPS} (run --rm), round-robin across tools.\n\n`;
   md += table();
   notes.push(
-    'Memory: RSS and PSS from /proc/PID/smaps_rollup of the runtime processes only (not the containers\' own processes), picked in the benchmark\'s network namespace: tscompose = its supervisor per project; docker = containerd-shim per container + dockerd + containerd; podman = conmon per container + aardvark-dns. PSS divides shared pages among every process mapping them: the supervisor shares the node binary\'s pages with any other Node process on the machine, so its RSS is the conservative figure.',
+    "Memory: RSS and PSS from /proc/PID/smaps_rollup of the runtime processes only (not the containers' own processes), picked in the benchmark's network namespace: tscompose = its supervisor per project; docker = containerd-shim per container + dockerd + containerd; podman = conmon per container + aardvark-dns. PSS divides shared pages among every process mapping them: the supervisor shares the node binary's pages with any other Node process on the machine, so its RSS is the conservative figure.",
   );
-  notes.push('down (default timeout) is measured at the sizes given by --default-down-sizes only: `sleep` as PID 1 ignores SIGTERM, so each tool waits out its 10 s timeout.');
+  notes.push(
+    'down (default timeout) is measured at the sizes given by --default-down-sizes only: `sleep` as PID 1 ignores SIGTERM, so each tool waits out its 10 s timeout.',
+  );
   if (notes.length) md += `\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   const fwdAfter = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   md += `- net.ipv4.ip_forward in the benchmark's private namespace at the end: ${fwdAfter} (the host's is untouched: the run has its own namespace with only loopback).\n`;

@@ -57,7 +57,14 @@ function processKind(cmdline) {
 function parseStrace(file, tscRoot) {
   const lines = readFileSync(file, 'utf8').split('\n');
   const execs = [];
-  const cats = { 'mount/umount/pivot_root': [0, 0], 'netlink send/recv': [0, 0], 'cgroup fs (open/write/mkdir/rmdir)': [0, 0], 'unix socket to supervisor (connect/send/recv)': [0, 0], 'clone/clone3 (process creation)': [0, 0], 'unshare/setns': [0, 0] };
+  const cats = {
+    'mount/umount/pivot_root': [0, 0],
+    'netlink send/recv': [0, 0],
+    'cgroup fs (open/write/mkdir/rmdir)': [0, 0],
+    'unix socket to supervisor (connect/send/recv)': [0, 0],
+    'clone/clone3 (process creation)': [0, 0],
+    'unshare/setns': [0, 0],
+  };
   let first = null;
   let last = null;
   const exits = [];
@@ -99,8 +106,10 @@ function parseStrace(file, tscRoot) {
       if (argv && !/= -1/.test(rest)) execs.push({ pid, ts, cmd: argv[1], args: argv[2].replace(/"/g, '') });
     } else if (/^(mount|umount2|pivot_root)\(/.test(rest)) add('mount/umount/pivot_root');
     else if (/^(sendto|sendmsg|recvfrom|recvmsg|write|read)\(\d+<NETLINK/.test(rest)) add('netlink send/recv');
-    else if (/^(openat|mkdir|mkdirat|rmdir|unlinkat)\(.*\/sys\/fs\/cgroup/.test(rest) || /^write\(\d+<\/sys\/fs\/cgroup/.test(rest)) add('cgroup fs (open/write/mkdir/rmdir)');
-    else if (/^(connect|sendto|sendmsg|recvfrom|recvmsg|write|read)\(\d+<(UNIX|socket)/.test(rest) && (rest.includes(tscRoot) || rest.includes('UNIX'))) add('unix socket to supervisor (connect/send/recv)');
+    else if (/^(openat|mkdir|mkdirat|rmdir|unlinkat)\(.*\/sys\/fs\/cgroup/.test(rest) || /^write\(\d+<\/sys\/fs\/cgroup/.test(rest))
+      add('cgroup fs (open/write/mkdir/rmdir)');
+    else if (/^(connect|sendto|sendmsg|recvfrom|recvmsg|write|read)\(\d+<(UNIX|socket)/.test(rest) && (rest.includes(tscRoot) || rest.includes('UNIX')))
+      add('unix socket to supervisor (connect/send/recv)');
     else if (/^(clone|clone3|vfork)\(/.test(rest)) add('clone/clone3 (process creation)');
     else if (/^(unshare|setns)\(/.test(rest)) add('unshare/setns');
     else if (rest.startsWith('+++ exited') || rest.startsWith('exit_group(')) exits.push({ pid, ts });
@@ -144,9 +153,25 @@ export async function profileRun({ repo, tmp, env, dir, log }) {
   const trace = path.join(tmp, 'run.strace');
   const sr = runCmd(
     'strace',
-    ['-f', '-ttt', '-T', '-yy', '-s', '200', '-o', trace,
-      '-e', 'trace=execve,clone,clone3,vfork,mount,umount2,pivot_root,unshare,setns,openat,mkdir,mkdirat,rmdir,write,read,sendto,sendmsg,recvfrom,recvmsg,connect,exit_group',
-      process.execPath, tscBin, ...base, 'run', '--rm', 'svc', 'true'],
+    [
+      '-f',
+      '-ttt',
+      '-T',
+      '-yy',
+      '-s',
+      '200',
+      '-o',
+      trace,
+      '-e',
+      'trace=execve,clone,clone3,vfork,mount,umount2,pivot_root,unshare,setns,openat,mkdir,mkdirat,rmdir,write,read,sendto,sendmsg,recvfrom,recvmsg,connect,exit_group',
+      process.execPath,
+      tscBin,
+      ...base,
+      'run',
+      '--rm',
+      'svc',
+      'true',
+    ],
     env,
     dir,
   );
@@ -198,7 +223,8 @@ export async function profileUp({ repo, tmp, env, dir, log, n }) {
     const s = summarizeProfile(data.profile);
     const busy = s.self.filter(([c]) => !c.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
     const cmd = data.argv.slice(2).join(' ');
-    const exit = data.exitCode === 3 ? ' exited 3 (another supervisor held the lock: a redundant start)' : data.exitCode !== undefined ? ` exited ${data.exitCode}` : '';
+    const exit =
+      data.exitCode === 3 ? ' exited 3 (another supervisor held the lock: a redundant start)' : data.exitCode !== undefined ? ` exited ${data.exitCode}` : '';
     md += `- ${processKind(data.argv.join(' '))}${cmd.includes(' down') ? ' (down)' : cmd.includes(' up') ? ' (up)' : ''}${exit}: on CPU ${busy.toFixed(0)} ms of ${s.total.toFixed(0)} ms profiled (+${data.preloadAtMs.toFixed(0)} ms Node bootstrap before it). Top: `;
     md += s.self
       .filter(([c]) => !c.startsWith('idle'))
@@ -215,11 +241,15 @@ export async function profileUp({ repo, tmp, env, dir, log, n }) {
   // background and wait for the CLI's own exit in the trace.
   const { spawn } = await import('node:child_process');
   const t0 = Date.now();
-  const st = spawn('strace', ['-f', '-ttt', '-e', 'trace=execve', '-e', 'signal=none', '-s', '120', '-o', trace, process.execPath, tscBin, ...base, 'up', '-d'], {
-    env: { ...process.env, ...env },
-    cwd: dir,
-    stdio: 'ignore',
-  });
+  const st = spawn(
+    'strace',
+    ['-f', '-ttt', '-e', 'trace=execve', '-e', 'signal=none', '-s', '120', '-o', trace, process.execPath, tscBin, ...base, 'up', '-d'],
+    {
+      env: { ...process.env, ...env },
+      cwd: dir,
+      stdio: 'ignore',
+    },
+  );
   const stExit = new Promise((res) => st.on('exit', res));
   let cliPid = null;
   for (;;) {

@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# the linter first (eslint.config.js: typescript-eslint's rules and the import direction of src/)
-npx eslint . || { echo "lint: failed (npx eslint . lists the problems)"; exit 1; }
+# the linter and the formatter first (eslint.config.js: typescript-eslint's rules and the import
+# direction of src/; .prettierrc.json: the code's layout; `npm run format` rewrites it)
+npm run --silent lint || { echo "lint: failed (npm run lint lists the problems; npm run format fixes the layout)"; exit 1; }
 
 plain=$(mktemp -t tscompose-test-XXXXXX.json)
 hostile=$(mktemp -t tscompose-test-XXXXXX.json)

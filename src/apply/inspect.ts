@@ -53,8 +53,29 @@ export interface ContainerSummary {
 }
 
 export const SUMMARY_FIELDS: readonly string[] = [
-  'Command', 'CreatedAt', 'ExitCode', 'Health', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Name', 'Names', 'Networks',
-  'OOMKilled', 'Pid', 'Ports', 'Project', 'Publishers', 'RestartCount', 'RunningFor', 'Service', 'Size', 'State', 'Status',
+  'Command',
+  'CreatedAt',
+  'ExitCode',
+  'Health',
+  'ID',
+  'Image',
+  'Labels',
+  'LocalVolumes',
+  'Mounts',
+  'Name',
+  'Names',
+  'Networks',
+  'OOMKilled',
+  'Pid',
+  'Ports',
+  'Project',
+  'Publishers',
+  'RestartCount',
+  'RunningFor',
+  'Service',
+  'Size',
+  'State',
+  'Status',
 ];
 
 /** The container's 64-hex id: recorded at creation; derived from name + created for older records. */
@@ -70,7 +91,10 @@ export function ellipsis(s: string, max: number): string {
 
 /** Go's time.Time.String() of a UTC time: "2024-01-02 15:04:05 +0000 UTC". */
 export function goTimeString(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
+  return new Date(Math.floor(ms / 1000) * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' +0000 UTC');
 }
 
 /** go-units' HumanDuration, which Docker's Status and RunningFor use. */

@@ -93,9 +93,13 @@ export function checkNetworks(ctx: RuntimeContext, keys?: string[]): void {
     if (d.length) diffs.push(`network "${key}" (${d.join(', ')})`);
   }
   if (diffs.length) {
-    throw new TscError('NETWORK', `project ${ctx.name}: ${diffs.join('; ')}: the file asks for another configuration than the network that exists, and a network cannot change while it exists. Nothing was changed.`, {
-      hint: 'recreate it: `tscompose down` then `tscompose up` (named volumes are kept)',
-    });
+    throw new TscError(
+      'NETWORK',
+      `project ${ctx.name}: ${diffs.join('; ')}: the file asks for another configuration than the network that exists, and a network cannot change while it exists. Nothing was changed.`,
+      {
+        hint: 'recreate it: `tscompose down` then `tscompose up` (named volumes are kept)',
+      },
+    );
   }
 }
 
@@ -106,7 +110,12 @@ export function checkNetworks(ctx: RuntimeContext, keys?: string[]): void {
 export function reassertFirewall(ctx: RuntimeContext): void {
   const entries = Object.entries(ctx.state.networks)
     .filter(([, rec]) => !rec.external && existsSync(`/sys/class/net/${rec.bridge}`))
-    .map(([key, rec]) => ({ bridge: rec.bridge, subnet: rec.subnet, internal: !!rec.internal, owner: linkAlias(ctx.root, ctx.name, ctx.project.networks[key]?.name ?? rec.name) }));
+    .map(([key, rec]) => ({
+      bridge: rec.bridge,
+      subnet: rec.subnet,
+      internal: !!rec.internal,
+      owner: linkAlias(ctx.root, ctx.name, ctx.project.networks[key]?.name ?? rec.name),
+    }));
   if (entries.length) firewallAdd(...entries);
 }
 

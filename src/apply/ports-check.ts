@@ -42,9 +42,13 @@ export async function checkPorts(rt: ProjectRuntime, plan: Plan): Promise<void> 
       const key = `${m.proto}/${m.hostPort}`;
       const other = seen.get(key);
       if (other && other !== a.container) {
-        throw new TscError('NETWORK_PORT_IN_USE', `services "${rt.state.containers[other]?.service ?? other}" and "${s.name}" both publish host port ${m.hostPort}/${m.proto}`, {
-          hint: 'give one of them another host port, or leave the host port out to get a free one',
-        });
+        throw new TscError(
+          'NETWORK_PORT_IN_USE',
+          `services "${rt.state.containers[other]?.service ?? other}" and "${s.name}" both publish host port ${m.hostPort}/${m.proto}`,
+          {
+            hint: 'give one of them another host port, or leave the host port out to get a free one',
+          },
+        );
       }
       seen.set(key, a.container);
       const holder = findPortHolder(rt.root, { proto: m.proto, hostIp: host, hostPort: m.hostPort });

@@ -71,12 +71,28 @@ export function readRunConfig(ctx: Pick<RuntimeContext, 'root' | 'name'>, record
  * Records the start of a container this process runs itself (an attached `run`), which the
  * supervisor, which records every other container, does not own.
  */
-export function recordStart(ctx: Pick<RuntimeContext, 'root' | 'name'>, record: ContainerRecord, st: { pid: number; startTime: number; startedAt: string }): void {
-  writeStatus(ctx, record, { state: 'running', pid: st.pid, startTime: st.startTime, startedAt: st.startedAt, finishedAt: null, exitCode: null, oomKilled: false });
+export function recordStart(
+  ctx: Pick<RuntimeContext, 'root' | 'name'>,
+  record: ContainerRecord,
+  st: { pid: number; startTime: number; startedAt: string },
+): void {
+  writeStatus(ctx, record, {
+    state: 'running',
+    pid: st.pid,
+    startTime: st.startTime,
+    startedAt: st.startedAt,
+    finishedAt: null,
+    exitCode: null,
+    oomKilled: false,
+  });
 }
 
 /** Records the exit of a container this process ran itself (see recordStart). */
-export function recordExit(ctx: Pick<RuntimeContext, 'root' | 'name'>, record: ContainerRecord, ex: { startedAt: string; exitCode: number; oomKilled: boolean }): void {
+export function recordExit(
+  ctx: Pick<RuntimeContext, 'root' | 'name'>,
+  record: ContainerRecord,
+  ex: { startedAt: string; exitCode: number; oomKilled: boolean },
+): void {
   writeStatus(ctx, record, {
     state: 'exited',
     pid: null,

@@ -57,7 +57,10 @@ export class ContainerRemover {
       // a supervisor that died left its containers running: a new one adopts them and stops them
       const sup = (await ctx.existingSupervisor()) ?? (records.some((r) => hasProcesses(ctx.name, r)) ? await ctx.supervisor() : null);
       if (sup) {
-        for (const o of await sup.removeMany(records.map((r) => r.name), { timeoutMs: batch.opts.timeoutMs })) {
+        for (const o of await sup.removeMany(
+          records.map((r) => r.name),
+          { timeoutMs: batch.opts.timeoutMs },
+        )) {
           if (o.error && o.error.code !== 'NO_SUCH_SERVICE') errors.set(o.id, new TscError(o.error.code, o.error.message, { hint: o.error.hint }));
         }
       }

@@ -192,8 +192,24 @@ export function capabilities(s: Pick<Service, 'cap_add' | 'cap_drop' | 'privileg
   return set;
 }
 
-
-const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack', 'as']);
+const ULIMIT_NAMES = new Set([
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+  'as',
+]);
 
 function rlimits(s: Service): Rlimit[] {
   const out: Rlimit[] = [];

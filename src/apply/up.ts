@@ -46,7 +46,9 @@ export function servicesInScope(project: Project, names: string[] | undefined, n
         out.set(n, disabled);
         return;
       }
-      throw new TscError('NO_SUCH_SERVICE', `no such service: ${n}`, { hint: `services of project ${project.name}: ${Object.keys(project.services).join(', ')}` });
+      throw new TscError('NO_SUCH_SERVICE', `no such service: ${n}`, {
+        hint: `services of project ${project.name}: ${Object.keys(project.services).join(', ')}`,
+      });
     }
     out.set(n, s);
     if (!noDeps) for (const d of Object.keys(s.depends_on)) if (project.services[d]) visit(d);
@@ -56,12 +58,7 @@ export function servicesInScope(project: Project, names: string[] | undefined, n
 }
 
 /** Pulls the images of `services` according to the policy (each service's pull_policy wins). */
-export async function pullImages(
-  rt: ProjectRuntime,
-  services: Service[],
-  policy: PullPolicy,
-  progress: Progress,
-): Promise<void> {
+export async function pullImages(rt: ProjectRuntime, services: Service[], policy: PullPolicy, progress: Progress): Promise<void> {
   const refs = new Map<string, string[]>();
   for (const s of services) {
     if (!s.image) continue;
@@ -109,7 +106,12 @@ export function refuseProviderServices(services: Service[], verb: string): void 
   throw new TscError(
     'SPEC_UNSUPPORTED',
     `service "${s.name}" is managed by the external provider "${s.provider!.type}" (provider: in the compose file), and tscompose cannot run provider services: ${verb} stopped before changing anything`,
-    { hint: verb === 'run' ? `if the service does not need "${s.name}" running, use \`run --no-deps\`` : `name the other services on the command line (\`tscompose ${verb} SERVICE...\`), or put "${s.name}" behind a profile` },
+    {
+      hint:
+        verb === 'run'
+          ? `if the service does not need "${s.name}" running, use \`run --no-deps\``
+          : `name the other services on the command line (\`tscompose ${verb} SERVICE...\`), or put "${s.name}" behind a profile`,
+    },
   );
 }
 
@@ -250,11 +252,7 @@ function anonymousByTarget(rt: ProjectRuntime, record: ContainerRecord): Record<
 }
 
 /** `down`: every container (dependents first), then networks; volumes only when asked. */
-export async function down(
-  rt: ProjectRuntime,
-  opts: { removeOrphans?: boolean; volumes?: boolean; timeoutMs?: number },
-  progress: Progress,
-): Promise<void> {
+export async function down(rt: ProjectRuntime, opts: { removeOrphans?: boolean; volumes?: boolean; timeoutMs?: number }, progress: Progress): Promise<void> {
   const observed = await rt.observe();
   const desired = desiredProject(rt.project, () => undefined);
   const plan = planDown(desired, observed, { removeOrphans: opts.removeOrphans });

@@ -56,7 +56,12 @@ export interface ContainerVolumes {
  * the container it replaces, else new. New ones receive the image's content at their mount
  * point, before anything runs.
  */
-export async function prepareContainerVolumes(ctx: RuntimeContext, s: Service, image: ImageRecord, reuseAnonymous?: Record<string, string>): Promise<ContainerVolumes> {
+export async function prepareContainerVolumes(
+  ctx: RuntimeContext,
+  s: Service,
+  image: ImageRecord,
+  reuseAnonymous?: Record<string, string>,
+): Promise<ContainerVolumes> {
   const volumePaths: Record<string, string> = {};
   const anonymous: Record<string, string> = {};
   for (const v of s.volumes) {

@@ -25,9 +25,7 @@ const CONDITION_WAIT: Record<string, 'running' | 'healthy' | 'exited'> = {
 async function evidence(sup: SupervisorClient, name: string, known?: ContainerStatus): Promise<string> {
   const st = known ?? (await sup.inspect(name).catch(() => undefined));
   const lines: string[] = [];
-  await sup
-    .logs(name, { tail: FAILED_WAIT_LOG_LINES }, (e: LogEntry) => lines.push(e.log.replace(/\n$/, '')))
-    .catch(() => 0);
+  await sup.logs(name, { tail: FAILED_WAIT_LOG_LINES }, (e: LogEntry) => lines.push(e.log.replace(/\n$/, ''))).catch(() => 0);
   const parts: string[] = [];
   if (st) {
     const health = st.health ? ` (health ${st.health.status})` : '';

@@ -13,7 +13,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Define and run multi-container applications from Compose files, with its own container engine')
     .option('-f, --file <file>', 'Compose configuration files', collect)
     .option('-p, --project-name <name>', 'Project name')
-    .option('--project-directory <dir>', 'Alternate working directory (default: the first compose file\'s directory)')
+    .option('--project-directory <dir>', "Alternate working directory (default: the first compose file's directory)")
     .option('--env-file <file>', 'Alternate environment files', collect)
     .option('--profile <profile>', 'Profiles to enable', collect)
     .option('--debug', 'Show stack traces for errors')
@@ -40,4 +40,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(err);
   }
 }
-

@@ -79,9 +79,13 @@ async function recordedFiles(err: unknown, global: GlobalOptions, opts: LoadOpti
   if (!state || files.length === 0) return undefined;
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) {
-    throw new TscError('SPEC_NOT_FOUND', `${err.message}; project ${name} was brought up from ${files.join(', ')}, but ${missing.join(', ')} no longer exists`, {
-      hint: 'name the compose files with -f, or run tscompose in the project directory',
-    });
+    throw new TscError(
+      'SPEC_NOT_FOUND',
+      `${err.message}; project ${name} was brought up from ${files.join(', ')}, but ${missing.join(', ')} no longer exists`,
+      {
+        hint: 'name the compose files with -f, or run tscompose in the project directory',
+      },
+    );
   }
   return { files, projectDirectory: global.projectDirectory ?? state.workingDir ?? path.dirname(files[0]!) };
 }

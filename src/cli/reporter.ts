@@ -22,7 +22,5 @@ export function formatError(err: unknown, debug: boolean): string {
     return out;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  return debug
-    ? `internal error: ${e.stack ?? e.message}`
-    : `internal error: ${e.message}\n(this is a bug in tscompose; run again with --debug for details)`;
+  return debug ? `internal error: ${e.stack ?? e.message}` : `internal error: ${e.message}\n(this is a bug in tscompose; run again with --debug for details)`;
 }

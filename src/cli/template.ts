@@ -67,7 +67,10 @@ export function goValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
-  if (typeof v === 'object') return `{${Object.values(v as Record<string, unknown>).map(goValue).join(' ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.values(v as Record<string, unknown>)
+      .map(goValue)
+      .join(' ')}}`;
   return String(v);
 }
 

@@ -66,10 +66,33 @@ export class SyscallError extends TscError {
 }
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
-  13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR',
-  22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 30: 'EROFS', 32: 'EPIPE', 34: 'ERANGE', 38: 'ENOSYS',
-  39: 'ENOTEMPTY', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 110: 'ETIMEDOUT',
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  4: 'EINTR',
+  5: 'EIO',
+  9: 'EBADF',
+  11: 'EAGAIN',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  18: 'EXDEV',
+  19: 'ENODEV',
+  20: 'ENOTDIR',
+  21: 'EISDIR',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  28: 'ENOSPC',
+  30: 'EROFS',
+  32: 'EPIPE',
+  34: 'ERANGE',
+  38: 'ENOSYS',
+  39: 'ENOTEMPTY',
+  95: 'EOPNOTSUPP',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+  110: 'ETIMEDOUT',
 };
 
 export function errnoName(errno: number): string {

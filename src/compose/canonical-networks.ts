@@ -27,7 +27,8 @@ export const NETWORK_TRANSFORMERS: Record<string, Transformer> = {
   dns: (v, ctx, p) => {
     const list = strings(v);
     list.forEach((d, i) => {
-      if (!rawKept(d, ctx) && isIP(d) === 0) throw specError(ctx, Array.isArray(v) ? [...p, i] : p, `a DNS server must be an IP address, got ${JSON.stringify(d)}`);
+      if (!rawKept(d, ctx) && isIP(d) === 0)
+        throw specError(ctx, Array.isArray(v) ? [...p, i] : p, `a DNS server must be an IP address, got ${JSON.stringify(d)}`);
     });
     return list;
   },
@@ -71,7 +72,11 @@ export function checkNetwork(name: string, v: unknown, ctx: CanonContext): void 
       const addr = k === 'ip_range' ? text.split('/')[0] : text;
       const fam = isIP(addr);
       if (fam === 0 || (family !== 0 && fam !== family)) {
-        throw specError(ctx, [...p, k], `expected ${k === 'gateway' ? 'an IP address' : 'a CIDR range'}${family ? ` of the subnet's family (IPv${family})` : ''}, got ${JSON.stringify(c[k])}`);
+        throw specError(
+          ctx,
+          [...p, k],
+          `expected ${k === 'gateway' ? 'an IP address' : 'a CIDR range'}${family ? ` of the subnet's family (IPv${family})` : ''}, got ${JSON.stringify(c[k])}`,
+        );
       }
     }
   });

@@ -42,7 +42,8 @@ function parsePortShort(raw: string | number, ctx: CanonContext, p: Path): Obj[]
   const bad = (): TscError =>
     specError(ctx, p, `invalid port ${JSON.stringify(raw)}`, 'write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. "8080:80" or "127.0.0.1:53:53/udp"');
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw bad();
-  if (hostIp !== undefined && hostIp !== '' && isIP(hostIp) === 0) throw specError(ctx, p, `invalid host IP ${JSON.stringify(hostIp)} in port ${JSON.stringify(raw)}`);
+  if (hostIp !== undefined && hostIp !== '' && isIP(hostIp) === 0)
+    throw specError(ctx, p, `invalid host IP ${JSON.stringify(hostIp)} in port ${JSON.stringify(raw)}`);
   if (hostIp === '') hostIp = undefined;
   const containerPart = parts[parts.length - 1];
   const hostPart = parts.length === 2 ? parts[0] : '';
@@ -81,7 +82,8 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
     out.published = pub;
   }
   if (v.host_ip !== undefined && v.host_ip !== '') {
-    if (!rawKept(v.host_ip, ctx) && isIP(String(v.host_ip)) === 0) throw specError(ctx, [...p, 'host_ip'], `host_ip must be an IP address, got ${JSON.stringify(v.host_ip)}`);
+    if (!rawKept(v.host_ip, ctx) && isIP(String(v.host_ip)) === 0)
+      throw specError(ctx, [...p, 'host_ip'], `host_ip must be an IP address, got ${JSON.stringify(v.host_ip)}`);
     out.host_ip = v.host_ip;
   }
   const protocol = String(v.protocol ?? 'tcp').toLowerCase();
@@ -98,11 +100,14 @@ function portLong(v: Obj, ctx: CanonContext, p: Path): Obj {
 
 export const PORT_TRANSFORMERS: Record<string, Transformer> = {
   ports: (v, ctx, p) =>
-    (v as unknown[]).flatMap((e, i) => (isObj(e) ? [portLong(e, ctx, [...p, i])] : rawKept(e, ctx) ? [e as unknown as Obj] : parsePortShort(e as string | number, ctx, [...p, i]))),
+    (v as unknown[]).flatMap((e, i) =>
+      isObj(e) ? [portLong(e, ctx, [...p, i])] : rawKept(e, ctx) ? [e as unknown as Obj] : parsePortShort(e as string | number, ctx, [...p, i]),
+    ),
   expose: (v, ctx, p) =>
     (v as unknown[]).map((e, i) => {
       const t = String(e);
-      if (!rawKept(t, ctx) && !/^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/.test(t)) throw specError(ctx, [...p, i], `invalid exposed port ${JSON.stringify(t)}`, 'write PORT, PORT/udp or START-END');
+      if (!rawKept(t, ctx) && !/^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/.test(t))
+        throw specError(ctx, [...p, i], `invalid exposed port ${JSON.stringify(t)}`, 'write PORT, PORT/udp or START-END');
       return t;
     }),
 };

@@ -4,19 +4,7 @@
  * secrets and configs.
  */
 import { CAPABILITY_NAMES } from '../common/capabilities.js';
-import {
-  bool,
-  commandOf,
-  duration,
-  int,
-  listOrDict,
-  rawKept,
-  resolveHostPath,
-  specError,
-  strings,
-  type Obj,
-  type Transformer,
-} from './canonical-values.js';
+import { bool, commandOf, duration, int, listOrDict, rawKept, resolveHostPath, specError, strings, type Obj, type Transformer } from './canonical-values.js';
 import { nearest } from './position.js';
 
 /** Linux capability names without the CAP_ prefix (the one list, in common). */
@@ -29,9 +17,39 @@ export function isCapability(c: string): boolean {
 }
 
 const SIGNALS = new Set([
-  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM',
-  'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL',
-  'PWR', 'SYS',
+  'HUP',
+  'INT',
+  'QUIT',
+  'ILL',
+  'TRAP',
+  'ABRT',
+  'IOT',
+  'BUS',
+  'FPE',
+  'KILL',
+  'USR1',
+  'SEGV',
+  'USR2',
+  'PIPE',
+  'ALRM',
+  'TERM',
+  'STKFLT',
+  'CHLD',
+  'CONT',
+  'STOP',
+  'TSTP',
+  'TTIN',
+  'TTOU',
+  'URG',
+  'XCPU',
+  'XFSZ',
+  'VTALRM',
+  'PROF',
+  'WINCH',
+  'IO',
+  'POLL',
+  'PWR',
+  'SYS',
 ]);
 
 /** A Linux signal: a name with or without SIG, RTMIN+n / RTMAX-n, or a number 1-64. */
@@ -48,7 +66,12 @@ const capabilities: Transformer = (v, ctx, p) => {
   list.forEach((c, i) => {
     if (!rawKept(c, ctx) && !isCapability(c)) {
       const near = nearest(c.toUpperCase().replace(/^CAP_/, ''), CAPABILITIES);
-      throw specError(ctx, [...p, i], `unknown capability ${JSON.stringify(c)}`, near ? `did you mean ${JSON.stringify(near)}?` : 'capability names are like NET_ADMIN or CAP_NET_ADMIN, or ALL');
+      throw specError(
+        ctx,
+        [...p, i],
+        `unknown capability ${JSON.stringify(c)}`,
+        near ? `did you mean ${JSON.stringify(near)}?` : 'capability names are like NET_ADMIN or CAP_NET_ADMIN, or ALL',
+      );
     }
   });
   return list;
@@ -64,7 +87,12 @@ const healthcheck: Transformer = (v, ctx, p) => {
       else {
         const arr = (val as unknown[]).map(String);
         if (arr.length === 0 || !['CMD', 'CMD-SHELL', 'NONE'].includes(arr[0])) {
-          throw specError(ctx, hp, `a healthcheck test list must start with "CMD", "CMD-SHELL" or "NONE", got ${JSON.stringify(arr[0] ?? '')}`, 'e.g. test: ["CMD", "wget", "-qO-", "http://localhost/"] or test: "wget -qO- http://localhost/"');
+          throw specError(
+            ctx,
+            hp,
+            `a healthcheck test list must start with "CMD", "CMD-SHELL" or "NONE", got ${JSON.stringify(arr[0] ?? '')}`,
+            'e.g. test: ["CMD", "wget", "-qO-", "http://localhost/"] or test: "wget -qO- http://localhost/"',
+          );
         }
         out.test = arr;
       }
@@ -144,7 +172,8 @@ export const SERVICE_TRANSFORMERS: Record<string, Transformer> = {
   },
   restart: (v, ctx, p) => {
     const r = String(v);
-    if (!RESTART_RE.test(r)) throw specError(ctx, p, `unknown restart policy ${JSON.stringify(r)}`, 'use "no", "always", "on-failure", "on-failure:N" or "unless-stopped"');
+    if (!RESTART_RE.test(r))
+      throw specError(ctx, p, `unknown restart policy ${JSON.stringify(r)}`, 'use "no", "always", "on-failure", "on-failure:N" or "unless-stopped"');
     return r;
   },
   build: (v, ctx, p) => {

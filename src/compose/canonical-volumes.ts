@@ -4,7 +4,19 @@
  */
 import path from 'node:path';
 
-import { bool, bytes, isObj, rawKept, resolveHostPath, specError, strings, type CanonContext, type Obj, type Path, type Transformer } from './canonical-values.js';
+import {
+  bool,
+  bytes,
+  isObj,
+  rawKept,
+  resolveHostPath,
+  specError,
+  strings,
+  type CanonContext,
+  type Obj,
+  type Path,
+  type Transformer,
+} from './canonical-values.js';
 import { parseBytes } from './units.js';
 
 /** Go's path.Clean on a container path: `/var/www/html/` → `/var/www/html`, `/a//b/../c` → `/a/c` (Compose cleans volume targets). */
@@ -21,7 +33,12 @@ function isHostPathLike(src: string): boolean {
 function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
   const parts = raw.split(':');
   if (parts.length > 1 && parts.some((x) => x === '')) {
-    throw specError(ctx, p, `invalid volume ${JSON.stringify(raw)}: empty section between colons`, 'a variable used in it may be unset or empty; write [SOURCE:]CONTAINER_PATH[:MODE]');
+    throw specError(
+      ctx,
+      p,
+      `invalid volume ${JSON.stringify(raw)}: empty section between colons`,
+      'a variable used in it may be unset or empty; write [SOURCE:]CONTAINER_PATH[:MODE]',
+    );
   }
   let source: string | undefined;
   let target: string;
@@ -58,7 +75,13 @@ function parseVolumeShort(raw: string, ctx: CanonContext, p: Path): Obj {
     else if (opt === 'z' || opt === 'Z') bind.selinux = opt;
     else if (['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate'].includes(opt)) bind.propagation = opt;
     else if (opt === 'cached' || opt === 'delegated' || opt === 'consistent') out.consistency = opt;
-    else throw specError(ctx, p, `unknown volume option ${JSON.stringify(opt)} in ${JSON.stringify(raw)}`, 'options are ro, rw, nocopy, z, Z, shared, slave, private (and their r- forms)');
+    else
+      throw specError(
+        ctx,
+        p,
+        `unknown volume option ${JSON.stringify(opt)} in ${JSON.stringify(raw)}`,
+        'options are ro, rw, nocopy, z, Z, shared, slave, private (and their r- forms)',
+      );
   }
   out.read_only = readOnly;
   if (out.type === 'bind') out.bind = { create_host_path: true, ...bind };
@@ -140,16 +163,26 @@ export function parseTmpfsEntry(text: string): TmpfsEntry | string {
   if (!target.startsWith('/')) return `a tmpfs mount point must be an absolute path, got ${JSON.stringify(target)}`;
   const out: TmpfsEntry = { target, options: [] };
   if (colon < 0) return out;
-  for (const opt of text.slice(colon + 1).split(',').filter(Boolean)) {
+  for (const opt of text
+    .slice(colon + 1)
+    .split(',')
+    .filter(Boolean)) {
     const [k, val] = opt.split('=', 2);
     if (k === 'size') {
       const b = val === undefined ? undefined : parseBytes(val);
       if (b === undefined) return `invalid tmpfs size ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)}`;
       out.size = b;
     } else if (k === 'mode') {
-      if (val === undefined || !/^[0-7]{1,4}$/.test(val)) return `invalid tmpfs mode ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)} (octal, e.g. 1777)`;
+      if (val === undefined || !/^[0-7]{1,4}$/.test(val))
+        return `invalid tmpfs mode ${JSON.stringify(val ?? '')} in ${JSON.stringify(text)} (octal, e.g. 1777)`;
       out.mode = parseInt(val, 8);
-    } else if (['uid', 'gid', 'nr_inodes', 'nr_blocks'].includes(k) ? val !== undefined && /^\d+[kmg]?$/i.test(val) : ['ro', 'rw', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatime', 'atime', 'relatime', 'strictatime', 'nodiratime', 'diratime'].includes(opt)) {
+    } else if (
+      ['uid', 'gid', 'nr_inodes', 'nr_blocks'].includes(k)
+        ? val !== undefined && /^\d+[kmg]?$/i.test(val)
+        : ['ro', 'rw', 'noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatime', 'atime', 'relatime', 'strictatime', 'nodiratime', 'diratime'].includes(
+            opt,
+          )
+    ) {
       out.options.push(opt);
     } else {
       return `unknown tmpfs option ${JSON.stringify(opt)} in ${JSON.stringify(text)}`;
@@ -159,7 +192,8 @@ export function parseTmpfsEntry(text: string): TmpfsEntry | string {
 }
 
 export const VOLUME_TRANSFORMERS: Record<string, Transformer> = {
-  volumes: (v, ctx, p) => (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i]))),
+  volumes: (v, ctx, p) =>
+    (v as unknown[]).map((e, i) => (isObj(e) ? volumeLong(e, ctx, [...p, i]) : rawKept(e, ctx) ? e : parseVolumeShort(String(e), ctx, [...p, i]))),
   tmpfs: (v, ctx, p) => {
     const list = strings(v);
     list.forEach((t, i) => {

@@ -22,7 +22,12 @@ function dependsOnPath(from: string, dep: string, frag: ServiceFragment, ld: Loa
 }
 
 /** Every depends_on target exists (an implied one names its field), and the graph has no cycle (walked in sorted order). */
-export function checkDependencies(all: Record<string, Service>, implied: Map<string, Map<string, ImpliedDependency>>, model: LoadedModel, ld: LoadContext): void {
+export function checkDependencies(
+  all: Record<string, Service>,
+  implied: Map<string, Map<string, ImpliedDependency>>,
+  model: LoadedModel,
+  ld: LoadContext,
+): void {
   const fragOf = (n: string): ServiceFragment => model.services[n];
   /** where `from`'s dependency on `dep` is declared: its implied origin or its depends_on entry */
   const edgePath = (from: string, dep: string): Path => implied.get(from)?.get(dep)?.path ?? dependsOnPath(from, dep, fragOf(from), ld);
@@ -31,8 +36,12 @@ export function checkDependencies(all: Record<string, Service>, implied: Map<str
     for (const dep of Object.keys(s.depends_on)) {
       if (!(dep in all) && ld.strict) {
         const origin = implied.get(s.name)?.get(dep);
-        const what = origin ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}` : `service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`;
-        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), edgePath(s.name, dep))}${origin ? `${formatPath(origin.path)}: ` : ''}${what}`, { hint: hintFor(dep, Object.keys(all)) });
+        const what = origin
+          ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}`
+          : `service ${JSON.stringify(s.name)} depends on undefined service ${JSON.stringify(dep)}`;
+        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), edgePath(s.name, dep))}${origin ? `${formatPath(origin.path)}: ` : ''}${what}`, {
+          hint: hintFor(dep, Object.keys(all)),
+        });
       }
     }
   }
@@ -59,23 +68,38 @@ export function checkReferences(
     for (const net of Object.keys(s.networks)) {
       if (net === 'default' && !(net in networks)) continue;
       if (!(net in networks) && ld.strict) {
-        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'networks', net])}service ${JSON.stringify(s.name)} refers to undefined network ${JSON.stringify(net)}`, {
-          hint: hintFor(net, Object.keys(networks)) ?? `declare it under the top-level networks: key`,
-        });
+        throw new TscError(
+          'SPEC_REFERENCE',
+          `${posText(fragOf(s.name), ['services', s.name, 'networks', net])}service ${JSON.stringify(s.name)} refers to undefined network ${JSON.stringify(net)}`,
+          {
+            hint: hintFor(net, Object.keys(networks)) ?? `declare it under the top-level networks: key`,
+          },
+        );
       }
     }
     s.volumes.forEach((v, i) => {
       if (ld.strict && v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
-        throw new TscError('SPEC_REFERENCE', `${posText(fragOf(s.name), ['services', s.name, 'volumes', i])}service ${JSON.stringify(s.name)} refers to undefined volume ${JSON.stringify(v.source)}`, {
-          hint: nearest(v.source, Object.keys(volumes)) ? `did you mean ${JSON.stringify(nearest(v.source, Object.keys(volumes)))}?` : 'declare it under the top-level volumes: key, or write a path (./dir) for a bind mount',
-        });
+        throw new TscError(
+          'SPEC_REFERENCE',
+          `${posText(fragOf(s.name), ['services', s.name, 'volumes', i])}service ${JSON.stringify(s.name)} refers to undefined volume ${JSON.stringify(v.source)}`,
+          {
+            hint: nearest(v.source, Object.keys(volumes))
+              ? `did you mean ${JSON.stringify(nearest(v.source, Object.keys(volumes)))}?`
+              : 'declare it under the top-level volumes: key, or write a path (./dir) for a bind mount',
+          },
+        );
       }
     });
   }
   for (const n of enabled) {
     const s = all[n];
     if (ld.strict && s.container_name !== undefined && (s.deploy?.replicas ?? 1) > 1) {
-      throw specError(fragOf(n), ['services', n, 'container_name'], `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`, 'remove container_name or set deploy.replicas to 1');
+      throw specError(
+        fragOf(n),
+        ['services', n, 'container_name'],
+        `service ${JSON.stringify(n)} sets container_name but runs ${s.deploy?.replicas} replicas: container names must be unique`,
+        'remove container_name or set deploy.replicas to 1',
+      );
     }
   }
 }

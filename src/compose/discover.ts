@@ -16,7 +16,8 @@ function findComposeFiles(workingDir: string, warnings: string[]): string[] {
   for (;;) {
     const found = DISCOVERY_NAMES.filter((n) => existsSync(path.join(dir, n)));
     if (found.length > 0) {
-      if (found.length > 1) warnings.push(`Found multiple config files with supported names: ${found.map((f) => path.join(dir, f)).join(', ')}; using ${path.join(dir, found[0])}`);
+      if (found.length > 1)
+        warnings.push(`Found multiple config files with supported names: ${found.map((f) => path.join(dir, f)).join(', ')}; using ${path.join(dir, found[0])}`);
       const files = [path.join(dir, found[0])];
       const override = OVERRIDE_NAMES.find((n) => existsSync(path.join(dir, n)));
       if (override) files.push(path.join(dir, override));
@@ -26,9 +27,13 @@ function findComposeFiles(workingDir: string, warnings: string[]): string[] {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new TscError('SPEC_NOT_FOUND', `no configuration file provided: none of ${DISCOVERY_NAMES.join(', ')} was found in ${workingDir} or its parent directories`, {
-    hint: 'run tscompose in the directory of your compose.yaml, or name the file with -f',
-  });
+  throw new TscError(
+    'SPEC_NOT_FOUND',
+    `no configuration file provided: none of ${DISCOVERY_NAMES.join(', ')} was found in ${workingDir} or its parent directories`,
+    {
+      hint: 'run tscompose in the directory of your compose.yaml, or name the file with -f',
+    },
+  );
 }
 
 /**
@@ -48,12 +53,17 @@ export function discoverFiles(
     files = opts.files.map((f) => path.resolve(workingDir, f));
   } else if (lookupValue('COMPOSE_FILE')) {
     const sep = lookupValue('COMPOSE_PATH_SEPARATOR') ?? ':';
-    files = lookupValue('COMPOSE_FILE')!.split(sep).filter(Boolean).map((f) => path.resolve(startDir, f));
+    files = lookupValue('COMPOSE_FILE')!
+      .split(sep)
+      .filter(Boolean)
+      .map((f) => path.resolve(startDir, f));
   } else {
     files = findComposeFiles(startDir, warnings);
   }
   if (files.includes(path.resolve(workingDir, '-'))) {
-    throw new TscError('SPEC_NOT_FOUND', 'reading a compose file from standard input (-f -) is not supported by tscompose yet', { hint: 'write the file to disk and pass its path with -f' });
+    throw new TscError('SPEC_NOT_FOUND', 'reading a compose file from standard input (-f -) is not supported by tscompose yet', {
+      hint: 'write the file to disk and pass its path with -f',
+    });
   }
   for (const f of files) if (!existsSync(f)) throw new TscError('SPEC_NOT_FOUND', `compose file ${f} does not exist`);
   return { files, projectDir: explicitDir ?? path.dirname(files[0]) };

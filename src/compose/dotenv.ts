@@ -11,11 +11,7 @@ import { substitute, type InterpolationContext, type ResolvedVariable } from './
  * lines and variables of `outer` (the shell environment). A bare `KEY` line (no `=`) takes the
  * value from `outer` when set, and is otherwise left out.
  */
-export function parseEnvFile(
-  text: string,
-  file: string,
-  outer: (name: string) => string | undefined = () => undefined,
-): Record<string, string> {
+export function parseEnvFile(text: string, file: string, outer: (name: string) => string | undefined = () => undefined): Record<string, string> {
   const vars: Record<string, string> = {};
   const ctx: InterpolationContext = {
     lookup: (name): ResolvedVariable | undefined => {

@@ -30,16 +30,33 @@ export function resolveExtends(name: string, canon: Record<string, Obj>, file: s
     const raw = loadRawFile(other, ld);
     const services = isObj(raw.data.services) ? raw.data.services : {};
     if (!(baseName in services)) {
-      throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(baseName)} not found in ${other}`, hintFor(baseName, Object.keys(services)));
+      throw specError(
+        ctx,
+        ['services', name, 'extends', 'service'],
+        `service ${JSON.stringify(baseName)} not found in ${other}`,
+        hintFor(baseName, Object.keys(services)),
+      );
     }
     // Paths in the extended file stay relative to that file.
-    const otherCtx: CanonContext = { baseDir: path.dirname(other), file: other, positions: raw.positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
+    const otherCtx: CanonContext = {
+      baseDir: path.dirname(other),
+      file: other,
+      positions: raw.positions,
+      env: ld.lookupValue,
+      raw: ld.raw,
+      keepPaths: ld.keepPaths,
+    };
     const otherCanon: Record<string, Obj> = {};
     for (const [n, s] of Object.entries(services)) otherCanon[n] = canonicalService((s ?? {}) as Obj, otherCtx, ['services', n]);
     base = resolveExtends(baseName, otherCanon, other, ld, [...stack, id], memo);
   } else {
     if (!(baseName in canon)) {
-      throw specError(ctx, ['services', name, 'extends', 'service'], `service ${JSON.stringify(name)} extends unknown service ${JSON.stringify(baseName)}`, hintFor(baseName, Object.keys(canon)));
+      throw specError(
+        ctx,
+        ['services', name, 'extends', 'service'],
+        `service ${JSON.stringify(name)} extends unknown service ${JSON.stringify(baseName)}`,
+        hintFor(baseName, Object.keys(canon)),
+      );
     }
     base = resolveExtends(baseName, canon, file, ld, [...stack, id], memo);
   }

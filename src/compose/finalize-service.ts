@@ -13,12 +13,58 @@ import type { Service } from './schema.js';
 
 /** Service keys tscompose acts on; any other Compose key is kept and reported as unsupported. */
 const SUPPORTED_KEYS = new Set([
-  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs',
-  'networks', 'network_mode', 'depends_on', 'healthcheck', 'restart', 'deploy', 'mem_limit', 'mem_reservation',
-  'memswap_limit', 'cpus', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'pids_limit', 'user', 'working_dir',
-  'hostname', 'domainname', 'labels', 'init', 'stop_signal', 'stop_grace_period', 'read_only', 'cap_add', 'cap_drop',
-  'privileged', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'sysctls', 'ulimits', 'group_add', 'tty', 'stdin_open',
-  'container_name', 'profiles', 'pull_policy', 'scale', 'links', 'provider',
+  'image',
+  'build',
+  'command',
+  'entrypoint',
+  'environment',
+  'env_file',
+  'ports',
+  'expose',
+  'volumes',
+  'tmpfs',
+  'networks',
+  'network_mode',
+  'depends_on',
+  'healthcheck',
+  'restart',
+  'deploy',
+  'mem_limit',
+  'mem_reservation',
+  'memswap_limit',
+  'cpus',
+  'cpu_shares',
+  'cpu_quota',
+  'cpu_period',
+  'cpuset',
+  'pids_limit',
+  'user',
+  'working_dir',
+  'hostname',
+  'domainname',
+  'labels',
+  'init',
+  'stop_signal',
+  'stop_grace_period',
+  'read_only',
+  'cap_add',
+  'cap_drop',
+  'privileged',
+  'extra_hosts',
+  'dns',
+  'dns_search',
+  'dns_opt',
+  'sysctls',
+  'ulimits',
+  'group_add',
+  'tty',
+  'stdin_open',
+  'container_name',
+  'profiles',
+  'pull_policy',
+  'scale',
+  'links',
+  'provider',
 ]);
 const SUPPORTED_DEPLOY = new Set(['replicas', 'resources']);
 
@@ -35,11 +81,21 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
   // `image: ""` is no image (compose-go compares with the empty string)
   if (s.image === '') delete s.image;
   if (ld.strict && s.image === undefined && s.build === undefined && s.provider === undefined) {
-    throw specError(ctx, at(), `service ${JSON.stringify(name)} has neither an image nor a build context specified`, 'add image: (for example image: busybox:latest)');
+    throw specError(
+      ctx,
+      at(),
+      `service ${JSON.stringify(name)} has neither an image nor a build context specified`,
+      'add image: (for example image: busybox:latest)',
+    );
   }
   const platforms = (s.build as Obj | undefined)?.platforms;
   if (ld.strict && typeof s.platform === 'string' && s.platform !== '' && Array.isArray(platforms) && platforms.length > 0 && !platforms.includes(s.platform)) {
-    throw specError(ctx, at('platform'), `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`, 'add it to build.platforms or change platform');
+    throw specError(
+      ctx,
+      at('platform'),
+      `platform ${JSON.stringify(s.platform)} of service ${JSON.stringify(name)} is not among its build.platforms (${platforms.map(String).join(', ')}): Compose requires build.platforms to include service.platform`,
+      'add it to build.platforms or change platform',
+    );
   }
   // environment as declared; env_file contents go under it once the selection is known (applyEnvFiles)
   const env: Record<string, string | null> = {};
@@ -49,7 +105,8 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
   const deploy = s.deploy as Obj | undefined;
   if (s.scale !== undefined) {
     const rep = deploy?.replicas;
-    if (ld.strict && rep !== undefined && rep !== s.scale) throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
+    if (ld.strict && rep !== undefined && rep !== s.scale)
+      throw specError(ctx, at('scale'), `scale (${String(s.scale)}) and deploy.replicas (${String(rep)}) disagree`);
   }
   const svc: Obj = {
     name,
@@ -76,7 +133,33 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
     extensions: {},
     unsupported: {},
   };
-  for (const k of ['image', 'network_mode', 'restart', 'mem_limit', 'mem_reservation', 'memswap_limit', 'cpus', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'pids_limit', 'user', 'working_dir', 'hostname', 'domainname', 'init', 'stop_signal', 'stop_grace_period', 'read_only', 'privileged', 'tty', 'stdin_open', 'container_name', 'pull_policy']) {
+  for (const k of [
+    'image',
+    'network_mode',
+    'restart',
+    'mem_limit',
+    'mem_reservation',
+    'memswap_limit',
+    'cpus',
+    'cpu_shares',
+    'cpu_quota',
+    'cpu_period',
+    'cpuset',
+    'pids_limit',
+    'user',
+    'working_dir',
+    'hostname',
+    'domainname',
+    'init',
+    'stop_signal',
+    'stop_grace_period',
+    'read_only',
+    'privileged',
+    'tty',
+    'stdin_open',
+    'container_name',
+    'pull_policy',
+  ]) {
     if (s[k] !== undefined) svc[k] = s[k];
   }
   if (s.env_file !== undefined) svc.env_file = s.env_file;
@@ -86,9 +169,17 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
     const b = { ...(s.build as Obj) };
     // Compose's default, unless the Dockerfile is inline (the two are mutually exclusive)
     if (b.dockerfile_inline === undefined) b.dockerfile ??= 'Dockerfile';
-    else if (ld.strict && b.dockerfile !== undefined) throw specError(ctx, at('build', 'dockerfile_inline'), `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline`, 'keep one of them');
+    else if (ld.strict && b.dockerfile !== undefined)
+      throw specError(
+        ctx,
+        at('build', 'dockerfile_inline'),
+        `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline`,
+        'keep one of them',
+      );
     svc.build = b;
-    ld.warnings.push(`services.${name}.build: building images is not supported by tscompose yet; the build section is kept, and ${s.image ? `the image ${String(s.image)} must already be in the local image store` : 'the service cannot start until it has an image'}`);
+    ld.warnings.push(
+      `services.${name}.build: building images is not supported by tscompose yet; the build section is kept, and ${s.image ? `the image ${String(s.image)} must already be in the local image store` : 'the service cannot start until it has an image'}`,
+    );
   }
   if (s.healthcheck !== undefined) {
     const h = { ...(s.healthcheck as Obj) };
@@ -99,13 +190,21 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
   if (deploy !== undefined || s.scale !== undefined) {
     const d: Obj = { ...(deploy ?? {}) };
     if (s.scale !== undefined && d.replicas === undefined) d.replicas = s.scale;
-    for (const k of Object.keys(d)) if (!SUPPORTED_DEPLOY.has(k)) ld.warnings.push(`services.${name}.deploy.${k} is not supported by tscompose yet: it is kept in the model but has no effect`);
+    for (const k of Object.keys(d))
+      if (!SUPPORTED_DEPLOY.has(k))
+        ld.warnings.push(`services.${name}.deploy.${k} is not supported by tscompose yet: it is kept in the model but has no effect`);
     const res = d.resources as Obj | undefined;
-    if (res?.reservations !== undefined) ld.warnings.push(`services.${name}.deploy.resources.reservations is not supported by tscompose yet: it is kept in the model but has no effect`);
+    if (res?.reservations !== undefined)
+      ld.warnings.push(`services.${name}.deploy.resources.reservations is not supported by tscompose yet: it is kept in the model but has no effect`);
     svc.deploy = d;
   }
   if (ld.strict && s.network_mode !== undefined && s.networks !== undefined) {
-    throw specError(ctx, at('network_mode'), `service ${JSON.stringify(name)} sets both network_mode and networks`, 'use one of them: network_mode replaces the service\'s networks');
+    throw specError(
+      ctx,
+      at('network_mode'),
+      `service ${JSON.stringify(name)} sets both network_mode and networks`,
+      "use one of them: network_mode replaces the service's networks",
+    );
   }
   for (const [k, v] of Object.entries(s)) {
     if (k.startsWith('x-')) (svc.extensions as Obj)[k] = v;
@@ -114,7 +213,10 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
       if (k === 'security_opt') {
         // no-new-privileges is applied (read from unsupported.security_opt); other options are not.
         const other = (v as string[]).filter((o) => !/^no-new-privileges([:=]true)?$/.test(o));
-        if (other.length > 0) ld.warnings.push(`services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`);
+        if (other.length > 0)
+          ld.warnings.push(
+            `services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`,
+          );
         continue;
       }
       // kept in `unsupported` for the model's shape, but applied by the runtime

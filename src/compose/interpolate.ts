@@ -182,12 +182,7 @@ function expand(body: string, whole: string, ctx: InterpolationContext, where: s
  * is interpolated whole). Mapping keys are left as written, as compose-go does. `label` turns
  * a path into the "file:line:col services.web.image" text used in messages.
  */
-export function interpolateTree(
-  value: unknown,
-  ctx: InterpolationContext,
-  path: (string | number)[],
-  label: (path: (string | number)[]) => string,
-): unknown {
+export function interpolateTree(value: unknown, ctx: InterpolationContext, path: (string | number)[], label: (path: (string | number)[]) => string): unknown {
   if (typeof value === 'string') return substitute(value, ctx, label(path));
   if (Array.isArray(value)) return value.map((v, i) => interpolateTree(v, ctx, [...path, i], label));
   if (value instanceof Tagged) return new Tagged(value.tag, interpolateTree(value.value, ctx, path, label));

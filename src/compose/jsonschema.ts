@@ -11,7 +11,13 @@ export function composeJsonSchema(): Record<string, unknown> {
     override: (ctx) => {
       const js = ctx.jsonSchema as Record<string, unknown>;
       // Objects built with ext() accept x-* extension keys only, like the official schema.
-      if (js.type === 'object' && js.properties && js.additionalProperties !== undefined && typeof js.additionalProperties === 'object' && Object.keys(js.additionalProperties as object).length === 0) {
+      if (
+        js.type === 'object' &&
+        js.properties &&
+        js.additionalProperties !== undefined &&
+        typeof js.additionalProperties === 'object' &&
+        Object.keys(js.additionalProperties as object).length === 0
+      ) {
         js.additionalProperties = false;
         js.patternProperties = { '^x-': {} };
       }

@@ -69,7 +69,12 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
   for (const n of Object.keys(canon)) {
     const svc = resolveExtends(n, canon, file, ld, [], resolved);
     if (n in model.services) {
-      throw specError(ctx, ['services', n], `service ${JSON.stringify(n)} is defined both here and in an included file`, 'an included project\'s resources cannot be redefined; use extends or a separate -f override file');
+      throw specError(
+        ctx,
+        ['services', n],
+        `service ${JSON.stringify(n)} is defined both here and in an included file`,
+        "an included project's resources cannot be redefined; use extends or a separate -f override file",
+      );
     }
     model.services[n] = { data: svc, file, positions };
   }
@@ -108,7 +113,9 @@ export function loadFiles(files: string[], projectDir: string, ld: LoadContext):
   }
   if (!model) throw new TscError('SPEC_NOT_FOUND', 'no compose file given');
   if (!ld.nonEmpty) {
-    throw new TscError('SPEC_INVALID', `empty compose file: ${files.join(', ')} ${files.length > 1 ? 'define' : 'defines'} nothing`, { hint: 'add a services: section' });
+    throw new TscError('SPEC_INVALID', `empty compose file: ${files.join(', ')} ${files.length > 1 ? 'define' : 'defines'} nothing`, {
+      hint: 'add a services: section',
+    });
   }
   return model;
 }

@@ -17,7 +17,11 @@ function readText(file: string, what: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof TscError) throw e;
-    throw new TscError('SPEC_NOT_FOUND', `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`, { cause: e });
+    throw new TscError(
+      'SPEC_NOT_FOUND',
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`,
+      { cause: e },
+    );
   }
 }
 

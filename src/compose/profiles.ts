@@ -53,9 +53,13 @@ export function dropDisabledDependencies(all: Record<string, Service>, enabled: 
     for (const [dep, cfg] of Object.entries(s.depends_on)) {
       if (enabled.has(dep) || !all[dep]) continue; // an undefined one: only with --no-consistency
       if (cfg.required) {
-        throw new TscError('SPEC_REFERENCE', `service ${JSON.stringify(n)} depends on ${JSON.stringify(dep)}, which is not enabled: it has profile${all[dep].profiles.length > 1 ? 's' : ''} ${all[dep].profiles.join(', ')}`, {
-          hint: `enable it with --profile ${all[dep].profiles[0]} (or COMPOSE_PROFILES), or name ${dep} on the command line`,
-        });
+        throw new TscError(
+          'SPEC_REFERENCE',
+          `service ${JSON.stringify(n)} depends on ${JSON.stringify(dep)}, which is not enabled: it has profile${all[dep].profiles.length > 1 ? 's' : ''} ${all[dep].profiles.join(', ')}`,
+          {
+            hint: `enable it with --profile ${all[dep].profiles[0]} (or COMPOSE_PROFILES), or name ${dep} on the command line`,
+          },
+        );
       }
       warnings.push(`service ${JSON.stringify(n)}: optional dependency ${JSON.stringify(dep)} is disabled by its profiles and is ignored`);
       delete s.depends_on[dep];

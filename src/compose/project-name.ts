@@ -13,16 +13,27 @@ export function normalizeProjectName(s: string): string {
 
 function checkProjectName(nameValue: string, from: string): string {
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(nameValue)) {
-    throw new TscError('SPEC_INVALID', `invalid project name ${JSON.stringify(nameValue)} (from ${from}): it must contain only lower-case letters, digits, "-" and "_", and start with a letter or digit`);
+    throw new TscError(
+      'SPEC_INVALID',
+      `invalid project name ${JSON.stringify(nameValue)} (from ${from}): it must contain only lower-case letters, digits, "-" and "_", and start with a letter or digit`,
+    );
   }
   return nameValue;
 }
 
-export function projectName(projectNameOption: string | undefined, lookupValue: (name: string) => string | undefined, modelName: string | undefined, projectDir: string): string {
+export function projectName(
+  projectNameOption: string | undefined,
+  lookupValue: (name: string) => string | undefined,
+  modelName: string | undefined,
+  projectDir: string,
+): string {
   if (projectNameOption) return checkProjectName(projectNameOption, '-p');
   if (lookupValue('COMPOSE_PROJECT_NAME')) return checkProjectName(lookupValue('COMPOSE_PROJECT_NAME')!, 'COMPOSE_PROJECT_NAME');
   if (modelName) return checkProjectName(modelName, 'the top-level name: key');
   const name = normalizeProjectName(path.basename(projectDir));
-  if (!name) throw new TscError('SPEC_INVALID', `cannot derive a project name from the directory ${projectDir}`, { hint: 'set one with -p NAME or a top-level name: key' });
+  if (!name)
+    throw new TscError('SPEC_INVALID', `cannot derive a project name from the directory ${projectDir}`, {
+      hint: 'set one with -p NAME or a top-level name: key',
+    });
   return name;
 }

@@ -59,7 +59,11 @@ function serviceView(s: Service): Obj {
 /** The object `config` prints (also the JSON form). */
 export function configView(p: Project): Obj {
   const out: Obj = { name: p.name };
-  out.services = Object.fromEntries(Object.keys(p.services).sort().map((n) => [n, serviceView(p.services[n])]));
+  out.services = Object.fromEntries(
+    Object.keys(p.services)
+      .sort()
+      .map((n) => [n, serviceView(p.services[n])]),
+  );
   const nets = Object.fromEntries(
     Object.entries(p.networks).map(([k, n]) => {
       const v: Obj = { ...n, ...n.extensions };
@@ -93,7 +97,8 @@ export function renderConfig(p: Project, format: 'yaml' | 'json' = 'yaml'): stri
 
 /** `config --environment`: one line per variable: NAME=value, its source and where it is used. */
 export function renderEnvironment(p: Project): string {
-  return p.environment
-    .map((e) => `${e.name}=${e.value ?? ''}\t# ${e.source === 'unset' ? 'unset (blank)' : e.source}; used in ${e.usedIn.join(', ')}`)
-    .join('\n') + (p.environment.length ? '\n' : '');
+  return (
+    p.environment.map((e) => `${e.name}=${e.value ?? ''}\t# ${e.source === 'unset' ? 'unset (blank)' : e.source}; used in ${e.usedIn.join(', ')}`).join('\n') +
+    (p.environment.length ? '\n' : '')
+  );
 }

@@ -175,7 +175,10 @@ const serviceShape = {
   cgroup_parent: z.string().optional(),
   command: command.optional(),
   configs: configOrSecret.optional(),
-  container_name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a container name is [a-zA-Z0-9][a-zA-Z0-9_.-]+').optional(),
+  container_name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a container name is [a-zA-Z0-9][a-zA-Z0-9_.-]+')
+    .optional(),
   cpu_count: z.union([z.string(), z.number().int().min(0)]).optional(),
   cpu_percent: z.union([z.string(), z.number().int().min(0).max(100)]).optional(),
   cpu_shares: numStr.optional(),
@@ -194,7 +197,9 @@ const serviceShape = {
   dns_search: stringOrList.optional(),
   domainname: z.string().optional(),
   entrypoint: command.optional(),
-  env_file: z.union([z.string(), z.array(z.union([z.string(), ext({ path: z.string(), format: z.string().optional(), required: boolish.optional() })]))]).optional(),
+  env_file: z
+    .union([z.string(), z.array(z.union([z.string(), ext({ path: z.string(), format: z.string().optional(), required: boolish.optional() })]))])
+    .optional(),
   label_file: stringOrList.optional(),
   environment: listOrDict.optional(),
   expose: uniq(numStr).optional(),
@@ -234,7 +239,13 @@ const serviceShape = {
   pre_stop: any.optional(),
   privileged: boolish.optional(),
   profiles: uniqStrList.optional(),
-  pull_policy: z.string().regex(/^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/, 'a pull policy is always, never, missing, build, daily, weekly or every_<duration>').optional(),
+  pull_policy: z
+    .string()
+    .regex(
+      /^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/,
+      'a pull policy is always, never, missing, build, daily, weekly or every_<duration>',
+    )
+    .optional(),
   pull_refresh_after: z.string().optional(),
   read_only: boolish.optional(),
   restart: z.string().optional(),
@@ -304,10 +315,7 @@ const VolumeInputSchema = z.union([
   }),
 ]);
 
-const includeEntry = z.union([
-  z.string(),
-  ext({ path: stringOrList, env_file: stringOrList.optional(), project_directory: z.string().optional() }),
-]);
+const includeEntry = z.union([z.string(), ext({ path: stringOrList, env_file: stringOrList.optional(), project_directory: z.string().optional() })]);
 
 /** One compose file as written (after interpolation). */
 export const ComposeFileSchema = ext({

@@ -114,78 +114,80 @@ const EnvFileSchema = z.object({ path: z.string(), required: z.boolean(), format
 
 const UlimitSchema = z.object({ soft: z.number().int(), hard: z.number().int() });
 
-export const ServiceSchema = z
-  .object({
-    name: z.string(),
-    image: z.string().optional(),
-    build: BuildSchema.optional(),
-    /** null = the image's default; [] (from "" or []) clears it; a string form is split like a shell */
-    command: z.array(z.string()).nullable(),
-    entrypoint: z.array(z.string()).nullable(),
-    /** final environment: env_file contents overlaid by `environment`; null = declared without a value and unset */
-    environment: z.record(z.string(), z.string().nullable()),
-    env_file: z.array(EnvFileSchema).optional(),
-    ports: z.array(PortSchema),
-    expose: z.array(z.string()),
-    volumes: z.array(VolumeMountSchema),
-    /** tmpfs mount points ("/run" or "/run:size=64m,mode=1777"), as Compose keeps them */
-    tmpfs: z.array(z.string()),
-    networks: z.record(z.string(), ServiceNetworkSchema),
-    network_mode: z.string().optional(),
-    depends_on: z.record(z.string(), DependsOnSchema),
-    healthcheck: HealthcheckSchema.optional(),
-    restart: z.string().optional(),
-    deploy: DeploySchema.optional(),
-    /** BYTES */
-    mem_limit: z.number().int().optional(),
-    /** BYTES */
-    mem_reservation: z.number().int().optional(),
-    /** BYTES, -1 = unlimited */
-    memswap_limit: z.number().int().optional(),
-    cpus: z.number().optional(),
-    cpu_shares: z.number().int().optional(),
-    cpu_quota: z.number().int().optional(),
-    cpu_period: z.number().int().optional(),
-    cpuset: z.string().optional(),
-    pids_limit: z.number().int().optional(),
-    user: z.string().optional(),
-    working_dir: z.string().optional(),
-    hostname: z.string().optional(),
-    domainname: z.string().optional(),
-    labels: z.record(z.string(), z.string()),
-    init: z.boolean().optional(),
-    stop_signal: z.string().optional(),
-    /** MILLISECONDS */
-    stop_grace_period: z.number().optional(),
-    read_only: z.boolean().optional(),
-    cap_add: z.array(z.string()),
-    cap_drop: z.array(z.string()),
-    privileged: z.boolean().optional(),
-    /** host name → addresses */
-    extra_hosts: z.record(z.string(), z.array(z.string())),
-    dns: z.array(z.string()),
-    dns_search: z.array(z.string()),
-    dns_opt: z.array(z.string()),
-    sysctls: z.record(z.string(), z.string()),
-    ulimits: z.record(z.string(), UlimitSchema),
-    group_add: z.array(z.string()),
-    tty: z.boolean().optional(),
-    stdin_open: z.boolean().optional(),
-    container_name: z.string().optional(),
-    profiles: z.array(z.string()),
-    pull_policy: z.string().optional(),
-    /** `links: [db, "db:alias"]`: the service linked to and the name it is known by (the service's own name without an alias) */
-    links: z.array(z.object({ service: z.string(), alias: z.string() })).optional(),
-    /**
-     * A service managed by an external provider (Compose's `provider:`): kept in the model, but
-     * tscompose cannot run it (`up`/`run` refuse it).
-     */
-    provider: z.object({ type: z.string(), options: z.record(z.string(), z.unknown()).optional() }).catchall(z.unknown()).optional(),
-    /** x-* keys of the service */
-    extensions: ext_,
-    /** valid Compose keys tscompose keeps but does not act on (see Project.warnings) */
-    unsupported: ext_,
-  });
+export const ServiceSchema = z.object({
+  name: z.string(),
+  image: z.string().optional(),
+  build: BuildSchema.optional(),
+  /** null = the image's default; [] (from "" or []) clears it; a string form is split like a shell */
+  command: z.array(z.string()).nullable(),
+  entrypoint: z.array(z.string()).nullable(),
+  /** final environment: env_file contents overlaid by `environment`; null = declared without a value and unset */
+  environment: z.record(z.string(), z.string().nullable()),
+  env_file: z.array(EnvFileSchema).optional(),
+  ports: z.array(PortSchema),
+  expose: z.array(z.string()),
+  volumes: z.array(VolumeMountSchema),
+  /** tmpfs mount points ("/run" or "/run:size=64m,mode=1777"), as Compose keeps them */
+  tmpfs: z.array(z.string()),
+  networks: z.record(z.string(), ServiceNetworkSchema),
+  network_mode: z.string().optional(),
+  depends_on: z.record(z.string(), DependsOnSchema),
+  healthcheck: HealthcheckSchema.optional(),
+  restart: z.string().optional(),
+  deploy: DeploySchema.optional(),
+  /** BYTES */
+  mem_limit: z.number().int().optional(),
+  /** BYTES */
+  mem_reservation: z.number().int().optional(),
+  /** BYTES, -1 = unlimited */
+  memswap_limit: z.number().int().optional(),
+  cpus: z.number().optional(),
+  cpu_shares: z.number().int().optional(),
+  cpu_quota: z.number().int().optional(),
+  cpu_period: z.number().int().optional(),
+  cpuset: z.string().optional(),
+  pids_limit: z.number().int().optional(),
+  user: z.string().optional(),
+  working_dir: z.string().optional(),
+  hostname: z.string().optional(),
+  domainname: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  init: z.boolean().optional(),
+  stop_signal: z.string().optional(),
+  /** MILLISECONDS */
+  stop_grace_period: z.number().optional(),
+  read_only: z.boolean().optional(),
+  cap_add: z.array(z.string()),
+  cap_drop: z.array(z.string()),
+  privileged: z.boolean().optional(),
+  /** host name → addresses */
+  extra_hosts: z.record(z.string(), z.array(z.string())),
+  dns: z.array(z.string()),
+  dns_search: z.array(z.string()),
+  dns_opt: z.array(z.string()),
+  sysctls: z.record(z.string(), z.string()),
+  ulimits: z.record(z.string(), UlimitSchema),
+  group_add: z.array(z.string()),
+  tty: z.boolean().optional(),
+  stdin_open: z.boolean().optional(),
+  container_name: z.string().optional(),
+  profiles: z.array(z.string()),
+  pull_policy: z.string().optional(),
+  /** `links: [db, "db:alias"]`: the service linked to and the name it is known by (the service's own name without an alias) */
+  links: z.array(z.object({ service: z.string(), alias: z.string() })).optional(),
+  /**
+   * A service managed by an external provider (Compose's `provider:`): kept in the model, but
+   * tscompose cannot run it (`up`/`run` refuse it).
+   */
+  provider: z
+    .object({ type: z.string(), options: z.record(z.string(), z.unknown()).optional() })
+    .catchall(z.unknown())
+    .optional(),
+  /** x-* keys of the service */
+  extensions: ext_,
+  /** valid Compose keys tscompose keeps but does not act on (see Project.warnings) */
+  unsupported: ext_,
+});
 export type Service = z.infer<typeof ServiceSchema>;
 
 const NetworkSchema = z.object({
@@ -196,7 +198,14 @@ const NetworkSchema = z.object({
   ipam: z
     .object({
       driver: z.string().optional(),
-      config: z.array(z.object({ subnet: z.string().optional(), ip_range: z.string().optional(), gateway: z.string().optional(), aux_addresses: z.record(z.string(), z.string()).optional() })),
+      config: z.array(
+        z.object({
+          subnet: z.string().optional(),
+          ip_range: z.string().optional(),
+          gateway: z.string().optional(),
+          aux_addresses: z.record(z.string(), z.string()).optional(),
+        }),
+      ),
       options: z.record(z.string(), z.string()).optional(),
     })
     .optional(),

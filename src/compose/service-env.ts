@@ -39,7 +39,13 @@ function applyEnvFiles(s: Service, ctx: EnvFileContext, required: boolean): void
     try {
       if (ef.format === undefined) Object.assign(fromFiles, readEnvFile(ef.path, ctx.lookupValue));
       else if (ef.format === 'raw') Object.assign(fromFiles, readRawEnvFile(ef.path));
-      else throw specError(ctx, at, `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`, 'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)');
+      else
+        throw specError(
+          ctx,
+          at,
+          `unknown env_file format ${JSON.stringify(ef.format)} for ${ef.path}`,
+          'leave format out (Compose rules) or use format: raw (KEY=VALUE lines taken literally)',
+        );
     } catch (e) {
       if (required) throw e;
     }

@@ -9,7 +9,15 @@ import { stripTags } from './canonical.js';
 type Path = (string | number)[];
 type Issue = z.core.$ZodIssue;
 // zod's internal definition object, read to find the keys an object accepts.
-type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; options?: z.ZodType[]; valueType?: z.ZodType; element?: z.ZodType; in?: z.ZodType };
+type Def = {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  element?: z.ZodType;
+  in?: z.ZodType;
+};
 
 function defOf(s: z.ZodType): Def {
   return (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -80,10 +88,18 @@ function flatten(issue: Issue, base: Path): Flat[] {
   const path = [...base, ...(issue.path as Path)];
   if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
     const branches = issue.errors.map((b) => b.flatMap((i) => flatten(i, path)));
-    const score = (b: Flat[]): number => Math.max(...b.map((f) => f.path.length + (f.issue.code === 'invalid_type' && f.path.length === path.length ? 0 : 0.5)));
+    const score = (b: Flat[]): number =>
+      Math.max(...b.map((f) => f.path.length + (f.issue.code === 'invalid_type' && f.path.length === path.length ? 0 : 0.5)));
     const best = branches.reduce((a, b) => (score(b) > score(a) ? b : a));
     if (best.every((f) => f.issue.code === 'invalid_type' && f.path.length === path.length)) {
-      const expected = [...new Set(branches.flat().filter((f) => f.issue.code === 'invalid_type').map((f) => expectedName(String((f.issue as { expected?: string }).expected))))];
+      const expected = [
+        ...new Set(
+          branches
+            .flat()
+            .filter((f) => f.issue.code === 'invalid_type')
+            .map((f) => expectedName(String((f.issue as { expected?: string }).expected))),
+        ),
+      ];
       return [{ path, issue, expected }];
     }
     return best;
@@ -110,7 +126,13 @@ function explain(f: Flat, data: unknown, schema: z.ZodType): { path: Path; msg: 
       const key = issue.keys[0];
       const candidates = keysAt(schema, f.path);
       const near = nearest(key, candidates);
-      const more = issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).map((k) => JSON.stringify(k)).join(', ')})` : '';
+      const more =
+        issue.keys.length > 1
+          ? ` (also: ${issue.keys
+              .slice(1)
+              .map((k) => JSON.stringify(k))
+              .join(', ')})`
+          : '';
       return {
         path: [...f.path, key],
         msg: `unknown key ${JSON.stringify(key)}${more}`,
@@ -118,7 +140,13 @@ function explain(f: Flat, data: unknown, schema: z.ZodType): { path: Path; msg: 
       };
     }
     case 'invalid_type':
-      return { path: f.path, msg: found === undefined ? `missing required key, expected ${expectedName(issue.expected)}` : `expected ${expectedName(issue.expected)}, got ${describe(found)}` };
+      return {
+        path: f.path,
+        msg:
+          found === undefined
+            ? `missing required key, expected ${expectedName(issue.expected)}`
+            : `expected ${expectedName(issue.expected)}, got ${describe(found)}`,
+      };
     case 'invalid_value': {
       const near = typeof found === 'string' ? nearest(found, issue.values.map(String)) : undefined;
       return {
@@ -146,7 +174,12 @@ function explain(f: Flat, data: unknown, schema: z.ZodType): { path: Path; msg: 
 export function validateFile(data: unknown, target: ValidationTarget, schema: z.ZodType = ComposeFileSchema): void {
   const res = schema.safeParse(stripTags(data));
   if (res.success) return;
-  report(res.error.issues.flatMap((i) => flatten(i, [])), data, target, schema);
+  report(
+    res.error.issues.flatMap((i) => flatten(i, [])),
+    data,
+    target,
+    schema,
+  );
 }
 
 /**

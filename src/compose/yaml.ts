@@ -62,7 +62,7 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
     if (isScalar(node)) {
       value = node.value;
       if (typeof value === 'bigint') value = Number(value);
-      if (value instanceof Date) value = (node.source ?? String(value));
+      if (value instanceof Date) value = node.source ?? String(value);
     } else if (isSeq(node)) {
       value = node.items.map((item, i) => {
         mark([...path, i], item as Node);

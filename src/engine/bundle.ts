@@ -68,14 +68,19 @@ export function resolveDevices(spec: ContainerSpec): ResolvedDevice[] {
     const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
     const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
     return {
-      containerPath: target, type: st.isCharacterDevice() ? 'c' : 'b', major, minor,
-      mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), permissions: perms,
+      containerPath: target,
+      type: st.isCharacterDevice() ? 'c' : 'b',
+      major,
+      minor,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      permissions: perms,
     };
   });
 }
 
-export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroupViews: InitConfig['cgroupViews'] = [],
-  devices: ResolvedDevice[] = []): string {
+export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroupViews: InitConfig['cgroupViews'] = [], devices: ResolvedDevice[] = []): string {
   const p = bundlePaths(spec);
   try {
     for (const d of [spec.bundleDir, p.upper, p.work, p.rootfs, p.etc]) mkdirSync(d, { recursive: true, mode: 0o711 });
@@ -91,8 +96,10 @@ export function prepareBundle(spec: ContainerSpec, cgroupProcs: string[], cgroup
   } catch (e) {
     if (e instanceof TscError) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw new TscError('ENGINE_SETUP', `container ${spec.id}: cannot prepare its bundle in ${spec.bundleDir}: ${err.code ?? err.message}`,
-      { cause: e, hint: err.code === 'ENOSPC' ? 'the disk is full' : undefined });
+    throw new TscError('ENGINE_SETUP', `container ${spec.id}: cannot prepare its bundle in ${spec.bundleDir}: ${err.code ?? err.message}`, {
+      cause: e,
+      hint: err.code === 'ENOSPC' ? 'the disk is full' : undefined,
+    });
   }
   return p.config;
 }

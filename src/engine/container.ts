@@ -159,8 +159,9 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
   validateSpec(spec);
   const cg = containerCgroup(spec, opts);
   if (cg.exists() && !cg.isEmpty()) {
-    throw new TscError('ENGINE_SETUP', `container ${spec.id}: its cgroup ${spec.cgroupPath} still has processes ${cg.pids().join(', ')}`,
-      { hint: 'the container is already running: stop it first' });
+    throw new TscError('ENGINE_SETUP', `container ${spec.id}: its cgroup ${spec.cgroupPath} still has processes ${cg.pids().join(', ')}`, {
+      hint: 'the container is already running: stop it first',
+    });
   }
   let child: ChildProcess | undefined;
   try {
@@ -169,7 +170,12 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
       devices: spec.privileged ? 'all' : 'default',
       extraDeviceRules: devices.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`),
     });
-    const cfgPath = prepareBundle(spec, cg.dirs().map((d) => path.join(d, 'cgroup.procs')), cg.views(), devices);
+    const cfgPath = prepareBundle(
+      spec,
+      cg.dirs().map((d) => path.join(d, 'cgroup.procs')),
+      cg.views(),
+      devices,
+    );
     if (opts.prepared) {
       child = opts.prepared.child;
       const chan = child.stdio[4] as NodeJS.WritableStream | null;
@@ -236,7 +242,13 @@ export function killContainer(specOrPath: ContainerSpec | string, signal: NodeJS
  * Sends `signal` to the container's PID 1, waits up to `graceMs` for it to exit, then
  * SIGKILLs everything left in the cgroup. On return the cgroup is empty.
  */
-export async function stopContainer(spec: ContainerSpec, pid: number, signal: NodeJS.Signals | number, graceMs: number, opts: EngineOptions = {}): Promise<void> {
+export async function stopContainer(
+  spec: ContainerSpec,
+  pid: number,
+  signal: NodeJS.Signals | number,
+  graceMs: number,
+  opts: EngineOptions = {},
+): Promise<void> {
   const cg = containerCgroup(spec, opts);
   if (pid > 0 && processAlive(pid)) {
     try {
@@ -331,7 +343,9 @@ export async function removeCgroupTree(relPath: string, opts: EngineOptions = {}
     const dir = path.join(root, rel);
     let entries: string[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
     } catch {
       return;
     }

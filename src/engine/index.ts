@@ -1,9 +1,25 @@
 /** The container engine's public surface. */
 export {
-  startContainer, prepareInitStage, discardInitStage, stopContainer, stopContainers, killContainer, removeContainer, isOomKilled, containerCgroup, containerStats,
-  removeCgroupTree, pauseContainer, unpauseContainer, isPaused,
-  processAlive, processStartTime,
-  type ContainerIO, type StartedContainer, type EngineOptions, type PreparedInitStage,
+  startContainer,
+  prepareInitStage,
+  discardInitStage,
+  stopContainer,
+  stopContainers,
+  killContainer,
+  removeContainer,
+  isOomKilled,
+  containerCgroup,
+  containerStats,
+  removeCgroupTree,
+  pauseContainer,
+  unpauseContainer,
+  isPaused,
+  processAlive,
+  processStartTime,
+  type ContainerIO,
+  type StartedContainer,
+  type EngineOptions,
+  type PreparedInitStage,
 } from './container.js';
 export { ContainerCgroup, killCgroups, detectLayout, parseLayout, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';

@@ -73,7 +73,9 @@ export class BlobStore {
 
   list(): string[] {
     if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+    return readdirSync(this.dir)
+      .filter((n) => /^[a-f0-9]{64}$/.test(n))
+      .map((n) => `sha256:${n}`);
   }
 
   /** Moves a blob out of the store (a quick rename); returns where it went, for deletion. */
@@ -145,11 +147,7 @@ export class BlobStore {
    * left behind when the source honours the byte offset (`partial: true`). The digest covers the
    * whole blob, kept bytes included, so a resumed blob is verified like any other.
    */
-  async download(
-    digest: string,
-    open: (from: number) => Promise<{ stream: AsyncIterable<Buffer>; partial: boolean }>,
-    opts: WriteOptions,
-  ): Promise<string> {
+  async download(digest: string, open: (from: number) => Promise<{ stream: AsyncIterable<Buffer>; partial: boolean }>, opts: WriteOptions): Promise<string> {
     const hex = digestHex(digest, `digest of ${opts.what}`);
     const adopted = this.adoptPartial(hex);
     if (!adopted) return this.write(digest, await open(0).then((r) => r.stream), opts);

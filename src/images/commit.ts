@@ -86,7 +86,10 @@ export class ImageCommitter {
     const feed = new PassThrough({ highWaterMark: 1 << 20 });
     let unpackError: unknown;
     const unpack = this.layers.create(diffId, feed, what);
-    this.unpacking.set(diffId, unpack.catch(() => undefined));
+    this.unpacking.set(
+      diffId,
+      unpack.catch(() => undefined),
+    );
     // the unpacker can also end early without error (another process finished the same layer)
     let unpackEnded = false;
     const ended = unpack.then(

@@ -5,9 +5,7 @@
  * of it out with ownership, modes, times, xattrs, symlinks, device nodes, fifos and hard links.
  * Used to populate a new volume with what the image has at its mount point, as Docker does.
  */
-import {
-  chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, copyFileSync, type Stats,
-} from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, copyFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, lgetxattr, llistxattr, lsetxattr, mknod } from './sys.js';

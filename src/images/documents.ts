@@ -36,9 +36,7 @@ const descriptor = z.looseObject({
   mediaType: z.string().optional(),
   digest: z.string(),
   size: z.number().int().nonnegative(),
-  platform: z
-    .looseObject({ os: z.string().optional(), architecture: z.string().optional(), variant: z.string().optional() })
-    .optional(),
+  platform: z.looseObject({ os: z.string().optional(), architecture: z.string().optional(), variant: z.string().optional() }).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
@@ -138,8 +136,7 @@ export function parseDocument<T extends z.ZodType>(schema: T, bytes: Buffer | st
 }
 
 export type ParsedManifest =
-  | { kind: 'index'; mediaType: string; manifests: Descriptor[] }
-  | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[] };
+  { kind: 'index'; mediaType: string; manifests: Descriptor[] } | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[] };
 
 /**
  * An image manifest or an index (manifest list), told apart by media type or, when the document

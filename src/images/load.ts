@@ -109,7 +109,10 @@ function member(root: string, rel: string, file: string): [Buffer, Fail] {
 }
 
 /** How to fail naming an image's config. */
-const configFail = (what: string): Fail => (why, o) => new TscError('IMAGE_ARCHIVE', `the config of ${what} ${why}`, o);
+const configFail =
+  (what: string): Fail =>
+  (why, o) =>
+    new TscError('IMAGE_ARCHIVE', `the config of ${what} ${why}`, o);
 
 /** A name from an OCI annotation, when it is a full reference (a bare tag names no repository). */
 function annotatedName(ann: Record<string, string> | undefined): string | undefined {
@@ -204,7 +207,9 @@ async function loadOci(ctx: LoadContext, dir: string, file: string): Promise<Ima
   const readManifest = async (d: Descriptor): Promise<ParsedManifest> => {
     const bytes = readFileSync(inside(dir, blobRel(d.digest), file));
     if (sha256(bytes) !== d.digest) {
-      throw new TscError('IMAGE_DIGEST', `archive ${file}: manifest ${d.digest} does not match its digest`, { hint: 'the archive is corrupted or was modified' });
+      throw new TscError('IMAGE_DIGEST', `archive ${file}: manifest ${d.digest} does not match its digest`, {
+        hint: 'the archive is corrupted or was modified',
+      });
     }
     const doc = parseManifest(bytes, (why, o) => archiveError(file, `manifest ${d.digest} ${why}`, o?.cause), d.mediaType);
     await ctx.blobs.writeBuffer(d.digest, bytes, `manifest ${d.digest} in ${file}`);

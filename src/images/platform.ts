@@ -38,9 +38,7 @@ export function parsePlatform(s: string): Platform {
 
 /** Picks the manifest for `want` from an index, as Docker does (variant optional for arm64). */
 export function selectPlatform(manifests: Descriptor[], want: Platform): Descriptor | undefined {
-  const candidates = manifests.filter(
-    (m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture,
-  );
+  const candidates = manifests.filter((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture);
   if (want.variant) {
     const exact = candidates.find((m) => m.platform?.variant === want.variant);
     if (exact) return exact;
@@ -48,4 +46,3 @@ export function selectPlatform(manifests: Descriptor[], want: Platform): Descrip
   }
   return candidates[0];
 }
-

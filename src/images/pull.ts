@@ -58,12 +58,13 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
     const idx = index.read();
     const have = Object.values(idx.images).find((im) => im.repoDigests.includes(`${ref.name}@${ref.digest}`));
     if (have && have.diffIds.every((d) => layers.has(d))) {
-      const rec = ref.tag !== undefined
-        ? index.update((i) => {
-            i.refs[`${ref.name}:${ref.tag}`] = have.id;
-            return toRecord(i, i.images[have.id]);
-          })
-        : toRecord(idx, have);
+      const rec =
+        ref.tag !== undefined
+          ? index.update((i) => {
+              i.refs[`${ref.name}:${ref.tag}`] = have.id;
+              return toRecord(i, i.images[have.id]);
+            })
+          : toRecord(idx, have);
       opts.onProgress?.({ kind: 'done', id: rec.id, downloaded: false });
       return rec;
     }
@@ -100,9 +101,13 @@ async function pullOnce(ctx: PullContext, refStr: string, opts: PullOptions): Pr
         .map((m) => [m.platform?.os, m.platform?.architecture, m.platform?.variant].filter(Boolean).join('/'))
         .filter((s) => s && !s.startsWith('unknown'))
         .join(', ');
-      throw new TscError('IMAGE_NOT_FOUND', `image ${what} has no variant for platform ${[platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')}`, {
-        hint: have ? `it offers: ${have}` : undefined,
-      });
+      throw new TscError(
+        'IMAGE_NOT_FOUND',
+        `image ${what} has no variant for platform ${[platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')}`,
+        {
+          hint: have ? `it offers: ${have}` : undefined,
+        },
+      );
     }
     manifest = await fetchManifest(chosen.digest, chosen.digest);
     manifestBlobs.push(manifest.digest);

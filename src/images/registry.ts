@@ -13,7 +13,6 @@ import { TscError } from '../common/errors.js';
 import { MEDIA } from './documents.js';
 import { DOCKER_HUB, isLoopbackRegistry, type ImageReference } from './reference.js';
 
-
 const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
 export interface Credentials {
@@ -194,9 +193,13 @@ export class RegistryClient {
     const res = await this.get(`${this.base}/manifests/${reference}`, ACCEPT);
     if (res.status === 404) {
       await res.body?.cancel();
-      throw new TscError('IMAGE_NOT_FOUND', `image ${this.image} not found: registry ${this.ref.endpoint} has no manifest "${reference}" for ${this.ref.path}`, {
-        hint: 'check the image name and tag',
-      });
+      throw new TscError(
+        'IMAGE_NOT_FOUND',
+        `image ${this.image} not found: registry ${this.ref.endpoint} has no manifest "${reference}" for ${this.ref.path}`,
+        {
+          hint: 'check the image name and tag',
+        },
+      );
     }
     let body: Buffer;
     try {

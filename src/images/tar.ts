@@ -131,7 +131,8 @@ function toEntry(h: Header, raw: Map<string, Buffer> | undefined): TarEntry {
     // tar-stream's internals changed (see keepRawPax): its UTF-8 values are exact unless a byte
     // was not UTF-8, which is the one case that must not be guessed
     for (const [k, v] of Object.entries(decoded)) {
-      if (k.startsWith(XATTR) && v.includes('\uFFFD')) throw new TarFormatError(`cannot read the binary extended attribute ${k.slice(XATTR.length)} of ${h.name}`);
+      if (k.startsWith(XATTR) && v.includes('\uFFFD'))
+        throw new TarFormatError(`cannot read the binary extended attribute ${k.slice(XATTR.length)} of ${h.name}`);
     }
   }
   const name = h.name;

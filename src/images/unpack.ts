@@ -8,8 +8,20 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  createReadStream, lstatSync, openSync, closeSync, mkdirSync, rmSync, writeSync, symlinkSync, linkSync, lchownSync, chmodSync,
-  lutimesSync, utimesSync, statfsSync,
+  createReadStream,
+  lstatSync,
+  openSync,
+  closeSync,
+  mkdirSync,
+  rmSync,
+  writeSync,
+  symlinkSync,
+  linkSync,
+  lchownSync,
+  chmodSync,
+  lutimesSync,
+  utimesSync,
+  statfsSync,
 } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';

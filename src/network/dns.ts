@@ -195,8 +195,7 @@ export class DnsServer {
     } else {
       const addrs = this.lookup(src, question.name, askedOn);
       if (addrs) {
-        const answers: Answer[] =
-          question.type === TYPE_A || question.type === TYPE_ANY ? addrs.map((a) => ({ type: TYPE_A, ttl: this.ttl, data: a })) : [];
+        const answers: Answer[] = question.type === TYPE_A || question.type === TYPE_ANY ? addrs.map((a) => ({ type: TYPE_A, ttl: this.ttl, data: a })) : [];
         return buildResponse(q, RCODE_NOERROR, answers);
       }
       const gateway = askedOn ? this.listeners.get(askedOn)?.gateway : undefined;
@@ -282,11 +281,10 @@ export class DnsServer {
     const conns = new Set<net.Socket>();
     const tcp = net.createServer((c) => this.serveTcp(c, network, conns));
     const fail = (e: unknown, proto: string) =>
-      new TscError(
-        'NETWORK',
-        `starting the DNS resolver of network ${network} on ${gateway}:${this.port}/${proto}: ${(e as Error).message}`,
-        { cause: e, hint: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another resolver listens on every address at port 53' : undefined },
-      );
+      new TscError('NETWORK', `starting the DNS resolver of network ${network} on ${gateway}:${this.port}/${proto}: ${(e as Error).message}`, {
+        cause: e,
+        hint: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another resolver listens on every address at port 53' : undefined,
+      });
     try {
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
@@ -354,10 +352,7 @@ export class DnsServer {
     if (!l) return;
     this.listeners.delete(network);
     for (const c of l.conns) c.destroy();
-    await Promise.all([
-      new Promise<void>((r) => l.udp.close(() => r())),
-      new Promise<void>((r) => l.tcp.close(() => r())),
-    ]);
+    await Promise.all([new Promise<void>((r) => l.udp.close(() => r())), new Promise<void>((r) => l.tcp.close(() => r()))]);
   }
 
   networks(): string[] {

@@ -48,7 +48,12 @@ export function checkEntry(e: FirewallEntry): void {
 /** nft comments are limited to 128 bytes and must not contain a double quote. */
 function comment(owner: string): string {
   const clean = owner.replace(/["\\\n\r]/g, '_');
-  return Buffer.byteLength(clean) <= 120 ? clean : Buffer.from(clean).subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, '');
+  return Buffer.byteLength(clean) <= 120
+    ? clean
+    : Buffer.from(clean)
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '');
 }
 
 function sorted(entries: FirewallEntry[]): FirewallEntry[] {

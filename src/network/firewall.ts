@@ -18,15 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import {
-  type FirewallEntry,
-  IPT_CHAIN,
-  NFT_TABLE,
-  checkEntry,
-  iptablesRestoreScript,
-  needsForwarding,
-  nftScript,
-} from './firewall-rules.js';
+import { type FirewallEntry, IPT_CHAIN, NFT_TABLE, checkEntry, iptablesRestoreScript, needsForwarding, nftScript } from './firewall-rules.js';
 import { readJson, updateRegistry, writeJsonAtomic } from './registry.js';
 
 export type { FirewallEntry } from './firewall-rules.js';
@@ -86,7 +78,11 @@ function hostFilters(nft: string, purpose: 'apply' | 'remove'): HostFilter[] {
     const prog = findProgram('iptables-nft');
     const restore = findProgram('iptables-nft-restore');
     if (!prog || !restore) {
-      throw missing('iptables-nft', 'iptables', 'the host filters forwarded packets with iptables (its FORWARD chain exists, e.g. from Docker or ufw), so tscompose must add an accept rule there');
+      throw missing(
+        'iptables-nft',
+        'iptables',
+        'the host filters forwarded packets with iptables (its FORWARD chain exists, e.g. from Docker or ufw), so tscompose must add an accept rule there',
+      );
     }
     out.push({ backend: 'nft', prog, restore });
   }

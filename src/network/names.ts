@@ -66,7 +66,9 @@ export function netnsPathFor(root: string, project: string, id: string): string 
  * gateway entry in their ARP cache for seconds.
  */
 export function bridgeMacFor(root: string, project: string, network: string): string {
-  const h = createHash('sha256').update(['mac', path.resolve(root), project, network].join('\0')).digest();
+  const h = createHash('sha256')
+    .update(['mac', path.resolve(root), project, network].join('\0'))
+    .digest();
   h[0] = (h[0] & 0xfe) | 0x02;
   return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -9,15 +9,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
 import { intToIp, maskOf, parseCidr, ipToInt } from './ip.js';
-import {
-  allocateAddress,
-  allocateSubnet,
-  releaseAddress,
-  releaseAddresses,
-  releaseNetwork,
-  releaseProject,
-  type HostRoute,
-} from './ipam.js';
+import { allocateAddress, allocateSubnet, releaseAddress, releaseAddresses, releaseNetwork, releaseProject, type HostRoute } from './ipam.js';
 import { bridgeMacFor, bridgeNameFor, containerMacFor, linkAlias, projectAliasPrefix, vethNameFor } from './names.js';
 import { firewallAdd, firewallRemove, firewallSweep } from './firewall.js';
 import { closeNsFd, createNetns, deleteNetns, isMounted, openNsFd, withNetns } from './netns.js';
@@ -300,8 +292,14 @@ export function detachContainers(items: Array<{ network: NetworkInfo; container:
   // grouped by root: a caller may in principle pass networks of different state roots
   for (const root of new Set(items.map((o) => o.network.root))) {
     const mine = items.filter((o) => o.network.root === root);
-    journalRemove(root, names.filter((_, i) => items[i]!.network.root === root));
-    releaseAddresses(root, mine.map((o) => ({ project: o.network.project, network: o.network.name, container: o.container })));
+    journalRemove(
+      root,
+      names.filter((_, i) => items[i]!.network.root === root),
+    );
+    releaseAddresses(
+      root,
+      mine.map((o) => ({ project: o.network.project, network: o.network.name, container: o.container })),
+    );
   }
 }
 

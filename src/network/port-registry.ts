@@ -31,13 +31,8 @@ export function portsFile(root: string): string {
   return path.join(networkDir(root), 'ports.json');
 }
 
-
 function clash(a: { proto: Proto; hostIp: string; hostPort: number }, b: PortEntry): boolean {
-  return (
-    a.proto === b.proto &&
-    a.hostPort === b.hostPort &&
-    (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0')
-  );
+  return a.proto === b.proto && a.hostPort === b.hostPort && (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0');
 }
 
 /** The live entry of another holder that would clash with `p`, if any. */
@@ -55,9 +50,7 @@ export function recordPorts(root: string, entries: PortEntry[]): void {
 export function releasePorts(root: string, entries: Array<{ proto: Proto; hostIp: string; hostPort: number; project: string }>): void {
   updateRegistry(portsFile(root), empty, (s) => {
     s.ports = s.ports.filter(
-      (e) =>
-        isPidAlive(e.pid) &&
-        !entries.some((n) => n.project === e.project && n.proto === e.proto && n.hostPort === e.hostPort && n.hostIp === e.hostIp),
+      (e) => isPidAlive(e.pid) && !entries.some((n) => n.project === e.project && n.proto === e.proto && n.hostPort === e.hostPort && n.hostIp === e.hostIp),
     );
   });
 }

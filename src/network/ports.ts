@@ -49,12 +49,7 @@ interface Binding {
  * Expands a port range of the short syntax ("8000-8002:80-82") into one mapping per port.
  * A single container port with a host range keeps the range (the first free port is used).
  */
-export function expandPortRange(r: {
-  proto: Proto;
-  hostIp?: string;
-  hostPorts?: [number, number];
-  containerPorts: [number, number];
-}): PortMapping[] {
+export function expandPortRange(r: { proto: Proto; hostIp?: string; hostPorts?: [number, number]; containerPorts: [number, number] }): PortMapping[] {
   const [c0, c1] = r.containerPorts;
   const valid = (p: number, zero = false) => Number.isInteger(p) && p >= (zero ? 0 : 1) && p <= 65535;
   if (!valid(c0) || !valid(c1) || c1 < c0) {

@@ -5,9 +5,7 @@
 import { TscError } from '../common/errors.js';
 import { NetlinkSocket } from '../sys/netlink.js';
 import { E, hasErrno } from '../sys/libc.js';
-import {
-  AF_INET,
-} from '../sys/socket.js';
+import { AF_INET } from '../sys/socket.js';
 import {
   IFA_ADDRESS,
   IFA_LOCAL,
@@ -114,12 +112,7 @@ function commonAttrs(a: LinkAttrs): Buffer[] {
 /** Builders are exported so unit tests can check the bytes. */
 export const build = {
   newBridge(name: string, a: LinkAttrs = {}): Buffer[] {
-    return [
-      ifinfomsg(),
-      attrStr(IFLA_IFNAME, name),
-      ...commonAttrs(a),
-      attrNested(IFLA_LINKINFO, [attrStr(IFLA_INFO_KIND, 'bridge')]),
-    ];
+    return [ifinfomsg(), attrStr(IFLA_IFNAME, name), ...commonAttrs(a), attrNested(IFLA_LINKINFO, [attrStr(IFLA_INFO_KIND, 'bridge')])];
   },
   newVeth(name: string, peer: string, peerNsFd: number | undefined, a: LinkAttrs = {}): Buffer[] {
     const peerBody = [
@@ -133,16 +126,11 @@ export const build = {
       ifinfomsg(),
       attrStr(IFLA_IFNAME, name),
       ...commonAttrs(a),
-      attrNested(IFLA_LINKINFO, [
-        attrStr(IFLA_INFO_KIND, 'veth'),
-        attrNested(IFLA_INFO_DATA, [attrNested(VETH_INFO_PEER, peerBody)]),
-      ]),
+      attrNested(IFLA_LINKINFO, [attrStr(IFLA_INFO_KIND, 'veth'), attrNested(IFLA_INFO_DATA, [attrNested(VETH_INFO_PEER, peerBody)])]),
     ];
   },
   setLink(index: number, s: { up?: boolean; mtu?: number; master?: number; name?: string; nsFd?: number }): Buffer[] {
-    const parts = [
-      ifinfomsg({ index, flags: s.up ? IFF_UP : 0, change: s.up === undefined ? 0 : IFF_UP }),
-    ];
+    const parts = [ifinfomsg({ index, flags: s.up ? IFF_UP : 0, change: s.up === undefined ? 0 : IFF_UP })];
     if (s.name) parts.push(attrStr(IFLA_IFNAME, s.name));
     if (s.mtu) parts.push(attrU32(IFLA_MTU, s.mtu));
     if (s.master !== undefined) parts.push(attrU32(IFLA_MASTER, s.master));
@@ -193,7 +181,7 @@ export function parseLink(payload: Buffer): LinkInfo {
   const flags = payload.readUInt32LE(8);
   const attrs = attrMap(payload.subarray(IFINFOMSG_LEN));
   const linkinfo = attrs.get(IFLA_LINKINFO);
-  const kind = linkinfo ? cString(attrMap(linkinfo).get(IFLA_INFO_KIND)) ?? '' : '';
+  const kind = linkinfo ? (cString(attrMap(linkinfo).get(IFLA_INFO_KIND)) ?? '') : '';
   const mtu = attrs.get(IFLA_MTU);
   const master = attrs.get(IFLA_MASTER);
   const mac = attrs.get(IFLA_ADDRESS);
@@ -257,12 +245,7 @@ export class Rtnl {
 
   /** A veth pair; with `peerNsFd` the peer is created directly in that network namespace. */
   createVeth(name: string, peer: string, peerNsFd?: number, a: LinkAttrs = {}): void {
-    this.sock.request(
-      RTM_NEWLINK,
-      NLM_F_CREATE | NLM_F_EXCL,
-      build.newVeth(name, peer, peerNsFd, a),
-      `creating veth pair ${name} (peer ${peer})`,
-    );
+    this.sock.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, build.newVeth(name, peer, peerNsFd, a), `creating veth pair ${name} (peer ${peer})`);
     if (a.alias) this.setAlias(name, a.alias);
   }
 
@@ -315,16 +298,14 @@ export class Rtnl {
   }
 
   listLinks(): LinkInfo[] {
-    return this.sock.dump(RTM_GETLINK, [ifinfomsg()], 'listing links').filter((m) => m.type === RTM_NEWLINK).map((m) => parseLink(m.payload));
+    return this.sock
+      .dump(RTM_GETLINK, [ifinfomsg()], 'listing links')
+      .filter((m) => m.type === RTM_NEWLINK)
+      .map((m) => parseLink(m.payload));
   }
 
   addAddress(index: number, address: string, prefixLen: number, label: string): void {
-    this.sock.request(
-      RTM_NEWADDR,
-      NLM_F_CREATE | NLM_F_EXCL,
-      build.addr(index, address, prefixLen),
-      `adding address ${address}/${prefixLen} to ${label}`,
-    );
+    this.sock.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, build.addr(index, address, prefixLen), `adding address ${address}/${prefixLen} to ${label}`);
   }
 
   deleteAddress(index: number, address: string, prefixLen: number, label: string): void {

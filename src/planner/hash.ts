@@ -36,7 +36,9 @@ function write(v: unknown, where: string): string {
     case 'object': {
       if (Array.isArray(v)) return `[${v.map((x, i) => (x === undefined ? 'null' : write(x, `${where}[${i}]`))).join(',')}]`;
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], `${where}.${k}`)}`).join(',')}}`;
     }
     default:
@@ -63,7 +65,9 @@ export function hashableDefinition(definition: unknown): unknown {
 
 /** sha256 hex of the canonical JSON of the hashable definition. */
 export function configHash(definition: unknown): string {
-  return createHash('sha256').update(canonicalJson(hashableDefinition(definition))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(hashableDefinition(definition)))
+    .digest('hex');
 }
 
 function pathKey(key: string): string {

@@ -98,7 +98,9 @@ export function divergence(service: DesiredService, desiredHash: string, c: Obse
 
 function unknownService(name: string, services: Map<string, DesiredService>, disabled: Set<string>, what: string): TscError {
   if (disabled.has(name)) {
-    return new TscError('NO_SUCH_SERVICE', `${what} "${name}" is disabled by its profiles`, { hint: `enable one of its profiles with --profile or COMPOSE_PROFILES` });
+    return new TscError('NO_SUCH_SERVICE', `${what} "${name}" is disabled by its profiles`, {
+      hint: `enable one of its profiles with --profile or COMPOSE_PROFILES`,
+    });
   }
   const known = [...services.keys()].sort();
   return new TscError('NO_SUCH_SERVICE', `${what} "${name}" is not defined in the project`, {
@@ -249,9 +251,13 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       throw new TscError('PLAN', `service "${name}" asks for ${wanted} replicas: the number must be a whole number, 0 or more`);
     }
     if (svc.containerName && wanted > 1) {
-      throw new TscError('PLAN', `service "${name}" sets container_name "${svc.containerName}" and cannot run ${wanted} replicas: container names must be unique`, {
-        hint: 'remove container_name to scale the service',
-      });
+      throw new TscError(
+        'PLAN',
+        `service "${name}" sets container_name "${svc.containerName}" and cannot run ${wanted} replicas: container names must be unique`,
+        {
+          hint: 'remove container_name to scale the service',
+        },
+      );
     }
     const desiredHash = configHash(svc.definition);
     const existing = byService.get(name) ?? [];
@@ -273,7 +279,14 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
     const unique: typeof evals = [];
     for (const e of ranked) {
       if (seen.has(e.c.number)) {
-        add({ kind: 'remove', service: name, container: nameOf(e.c), containerId: e.c.id, number: e.c.number, reason: `duplicate replica number ${e.c.number}` });
+        add({
+          kind: 'remove',
+          service: name,
+          container: nameOf(e.c),
+          containerId: e.c.id,
+          number: e.c.number,
+          reason: `duplicate replica number ${e.c.number}`,
+        });
         continue;
       }
       seen.add(e.c.number);
@@ -290,7 +303,18 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       const renamed = target !== nameOf(c) ? ` (was ${nameOf(c)})` : '';
       const recreate = (reason: string, changedFields?: string[]): void => {
         const orphanRemoval = renamed ? orphanRemovals.get(target) : undefined;
-        const a = add({ kind: 'recreate', service: name, container: target, containerId: c.id, number: c.number, reason: reason + renamed, changedFields, start: !options.noStart, configHash: desiredHash, after: orphanRemoval ? [orphanRemoval] : [] });
+        const a = add({
+          kind: 'recreate',
+          service: name,
+          container: target,
+          containerId: c.id,
+          number: c.number,
+          reason: reason + renamed,
+          changedFields,
+          start: !options.noStart,
+          configHash: desiredHash,
+          after: orphanRemoval ? [orphanRemoval] : [],
+        });
         recreated.add(name);
         recreateActions.set(name, [...(recreateActions.get(name) ?? []), a]);
       };
@@ -325,7 +349,9 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
           add(options.noStart ? { ...base, kind: 'noop', reason: 'created, not started (--no-start)' } : { ...base, kind: 'start', reason: 'created, start' });
           break;
         case 'exited':
-          add(options.noStart ? { ...base, kind: 'noop', reason: `${exited}, not started (--no-start)` } : { ...base, kind: 'start', reason: `${exited}, start` });
+          add(
+            options.noStart ? { ...base, kind: 'noop', reason: `${exited}, not started (--no-start)` } : { ...base, kind: 'start', reason: `${exited}, start` },
+          );
           break;
         default:
           throw new TscError('INTERNAL', `container ${nameOf(c)} of service "${name}" is in an unknown state "${String(c.state)}"`);
@@ -343,7 +369,16 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
       const container = containerNameFor(project, svc, next);
       const reason = keep.length === 0 && i === 0 && wanted === 1 ? 'new container' : `scale ${keep.length} → ${wanted}`;
       const orphanRemoval = orphanRemovals.get(container);
-      add({ kind: 'create', service: name, container, number: next, reason, start: !options.noStart, configHash: desiredHash, after: orphanRemoval ? [orphanRemoval] : [] });
+      add({
+        kind: 'create',
+        service: name,
+        container,
+        number: next,
+        reason,
+        start: !options.noStart,
+        configHash: desiredHash,
+        after: orphanRemoval ? [orphanRemoval] : [],
+      });
     }
   }
 
@@ -415,7 +450,16 @@ export function planDown(desired: DesiredProject, observed: readonly ObservedCon
       continue;
     }
     const reason = c.state === 'running' || c.state === 'restarting' || c.state === 'paused' ? `${c.state}, stop and remove` : `${c.state}, remove`;
-    const a: PlanAction = { id: `remove:${nameOf(c)}`, kind: 'remove', service: c.service, container: nameOf(c), containerId: c.id, number: c.number, reason: c.oneOff ? `one-off container, ${reason}` : reason, after: [] };
+    const a: PlanAction = {
+      id: `remove:${nameOf(c)}`,
+      kind: 'remove',
+      service: c.service,
+      container: nameOf(c),
+      containerId: c.id,
+      number: c.number,
+      reason: c.oneOff ? `one-off container, ${reason}` : reason,
+      after: [],
+    };
     actions.push(a);
     removals.set(c.service, [...(removals.get(c.service) ?? []), a.id]);
   }
@@ -426,10 +470,21 @@ export function planDown(desired: DesiredProject, observed: readonly ObservedCon
   if (orphans.length) {
     if (options.removeOrphans) {
       for (const c of orphans) {
-        actions.push({ id: `remove-orphan:${nameOf(c)}`, kind: 'remove-orphan', service: c.service, container: nameOf(c), containerId: c.id, number: c.number, reason: `service "${c.service}" is not in the project`, after: [] });
+        actions.push({
+          id: `remove-orphan:${nameOf(c)}`,
+          kind: 'remove-orphan',
+          service: c.service,
+          container: nameOf(c),
+          containerId: c.id,
+          number: c.number,
+          reason: `service "${c.service}" is not in the project`,
+          after: [],
+        });
       }
     } else {
-      warnings.push(`orphan containers found: ${orphans.map(nameOf).join(', ')} (services ${[...new Set(orphans.map((c) => c.service))].join(', ')} not in the project); run with --remove-orphans to remove them`);
+      warnings.push(
+        `orphan containers found: ${orphans.map(nameOf).join(', ')} (services ${[...new Set(orphans.map((c) => c.service))].join(', ')} not in the project); run with --remove-orphans to remove them`,
+      );
     }
   }
   // natural order: dependents first (reverse dependency order), then orphans

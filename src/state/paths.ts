@@ -6,9 +6,13 @@ const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 export function validateProjectName(project: string): void {
   if (!PROJECT_NAME.test(project) || project.length > 200) {
-    throw new TscError('USAGE', `invalid project name "${project}": it must contain only lowercase letters, digits, dashes and underscores, and start with a letter or a digit`, {
-      hint: 'set a valid name with -p/--project-name, COMPOSE_PROJECT_NAME or the top-level `name:` key',
-    });
+    throw new TscError(
+      'USAGE',
+      `invalid project name "${project}": it must contain only lowercase letters, digits, dashes and underscores, and start with a letter or a digit`,
+      {
+        hint: 'set a valid name with -p/--project-name, COMPOSE_PROJECT_NAME or the top-level `name:` key',
+      },
+    );
   }
 }
 

@@ -25,7 +25,10 @@ export const containerRecordSchema = z.looseObject({
    * `ps`, the default hostname). Internally containers are keyed by name (`id`). Records made
    * before it existed get one derived from name + created (containerPublicId in apply/inspect).
    */
-  publicId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  publicId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   service: z.string().min(1),
   /** replica number, from 1 */
   number: z.number().int().min(1),

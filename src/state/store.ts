@@ -20,7 +20,8 @@ export function emptyProjectState(project: string, now: Date = new Date()): Proj
   return { version: STATE_VERSION, project, created: t, updated: t, containers: {}, networks: {}, volumes: {} };
 }
 
-const CORRUPT_HINT = 'the file was changed outside tscompose or written by an incompatible version; move it aside to start over (containers it recorded may still be running: stop them first)';
+const CORRUPT_HINT =
+  'the file was changed outside tscompose or written by an incompatible version; move it aside to start over (containers it recorded may still be running: stop them first)';
 
 /** Validates parsed JSON as a project record; throws STATE_CORRUPT naming the file and the first problems. */
 export function parseProjectState(text: string, file: string, project?: string): ProjectState {
@@ -85,7 +86,6 @@ function diskError(e: unknown, what: string): TscError {
   }
   return new TscError('STATE_CORRUPT', `${what}: ${(e as Error).message}`, { cause: e, hint: 'the previous record is unchanged' });
 }
-
 
 /** Temp files left by a writer that died between creating and renaming them. */
 async function removeStaleTemps(dir: string): Promise<void> {

@@ -34,7 +34,10 @@ export interface LogsOptions {
 export class SupervisorClient {
   private nextId = 1;
 
-  constructor(readonly socketPath: string, readonly project: string) {}
+  constructor(
+    readonly socketPath: string,
+    readonly project: string,
+  ) {}
 
   ping(timeoutMs = 2_000): Promise<ResultMap['ping']> {
     return this.request<'ping'>({ type: 'ping' }, undefined, undefined, timeoutMs);
@@ -208,9 +211,11 @@ export class SupervisorClient {
         );
       });
       sock.on('close', () =>
-        finish(new TscError('SUPERVISOR', `the supervisor of project ${this.project} closed the connection before answering "${body.type}"`, {
-          hint: `see its log in ${this.socketPath.replace(/supervisor\.sock$/, 'supervisor.log')}`,
-        })),
+        finish(
+          new TscError('SUPERVISOR', `the supervisor of project ${this.project} closed the connection before answering "${body.type}"`, {
+            hint: `see its log in ${this.socketPath.replace(/supervisor\.sock$/, 'supervisor.log')}`,
+          }),
+        ),
       );
     });
   }
@@ -289,9 +294,13 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
       );
     }
     if (Date.now() > deadline) {
-      throw new TscError('SUPERVISOR', `the supervisor of project ${project} did not answer on ${paths.socket} within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`, {
-        hint: `see ${paths.logFile}`,
-      });
+      throw new TscError(
+        'SUPERVISOR',
+        `the supervisor of project ${project} did not answer on ${paths.socket} within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`,
+        {
+          hint: `see ${paths.logFile}`,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

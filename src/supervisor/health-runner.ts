@@ -49,7 +49,10 @@ async function probe(core: SupervisorCore, m: Managed, pid: number, args: string
     const started = core.runtime.exec(m.config.spec, pid, { args, env: p.env, cwd: p.cwd, user: p.user }, { stdout: fd, stderr: fd });
     const handle = await Promise.race([started, timeout]);
     if (handle === 'timeout') {
-      started.then((h) => h.kill(), () => {});
+      started.then(
+        (h) => h.kill(),
+        () => {},
+      );
       return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` };
     }
     const st = await Promise.race([handle.exited, timeout]);

@@ -31,12 +31,7 @@ export function initialHealth(): HealthState {
 }
 
 /** Applies one probe result to the health state (pure; returns the new state). */
-export function applyProbeResult(
-  prev: HealthState,
-  result: HealthResult,
-  cfg: HealthcheckConfig,
-  inStartPeriod: boolean,
-): HealthState {
+export function applyProbeResult(prev: HealthState, result: HealthResult, cfg: HealthcheckConfig, inStartPeriod: boolean): HealthState {
   const log = [...prev.log, result].slice(-KEEP_RESULTS);
   if (result.exitCode === 0) return { status: 'healthy', failingStreak: 0, log };
   if (inStartPeriod && prev.status === 'starting') return { ...prev, log };
@@ -85,10 +80,7 @@ export class HealthMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    const delay =
-      this.inStartPeriod() && this.getState().status === 'starting' && this.cfg.startInterval
-        ? this.cfg.startInterval
-        : this.cfg.interval;
+    const delay = this.inStartPeriod() && this.getState().status === 'starting' && this.cfg.startInterval ? this.cfg.startInterval : this.cfg.interval;
     this.timer = setTimeout(() => void this.probe(), delay);
     this.timer.unref();
   }

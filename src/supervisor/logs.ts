@@ -38,7 +38,10 @@ export class LogWriter {
   private fd: number;
   private size: number;
 
-  constructor(private readonly file: string, private readonly opts: LogOptions) {
+  constructor(
+    private readonly file: string,
+    private readonly opts: LogOptions,
+  ) {
     this.fd = openSync(file, 'a', 0o640);
     this.size = fstatSync(this.fd).size;
   }
@@ -148,7 +151,10 @@ export class LineSplitter {
   private decoder = new StringDecoder('utf8');
   private pending = '';
 
-  constructor(private readonly stream: 'stdout' | 'stderr', private readonly emit: (e: LogEntry) => void) {}
+  constructor(
+    private readonly stream: 'stdout' | 'stderr',
+    private readonly emit: (e: LogEntry) => void,
+  ) {}
 
   push(chunk: Buffer): void {
     this.pending += this.decoder.write(chunk);

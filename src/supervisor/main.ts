@@ -19,7 +19,6 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-
 async function main(): Promise<number> {
   const root = arg('--root');
   const project = arg('--project');

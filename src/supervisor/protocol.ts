@@ -50,9 +50,18 @@ export type Request =
 
 export type RequestType = Request['type'];
 
-export interface PingResult { pid: number; project: string; root: string; version: 1 }
+export interface PingResult {
+  pid: number;
+  project: string;
+  root: string;
+  version: 1;
+}
 /** pid and startTime are null when the container exited before the answer was sent */
-export interface RunResult { pid: number | null; startTime: number | null; status: ContainerStatus }
+export interface RunResult {
+  pid: number | null;
+  startTime: number | null;
+  status: ContainerStatus;
+}
 
 /** Result payload by request type. */
 export interface ResultMap {
@@ -73,10 +82,17 @@ export interface ResultMap {
   shutdown: { exiting: true };
 }
 
-export interface WireError { code: ErrorCode; message: string; hint?: string }
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
 
 /** One container's outcome in a remove-many: removed, or the error that kept it. */
-export interface RemoveOutcome { id: string; error?: WireError }
+export interface RemoveOutcome {
+  id: string;
+  error?: WireError;
+}
 
 export type Response =
   | { type: 'result'; id: number; result: unknown }
@@ -269,7 +285,7 @@ export function checkResponse(raw: unknown, requestType: RequestType): Response 
   } catch (err) {
     if (!(err instanceof WireShapeError)) throw err;
     throw new TscError('SUPERVISOR', `the supervisor sent a malformed answer to "${requestType}": ${err.message}`, {
-      hint: 'the supervisor may be of another tscompose version: stop the project\'s containers and run the command again',
+      hint: "the supervisor may be of another tscompose version: stop the project's containers and run the command again",
     });
   }
 }

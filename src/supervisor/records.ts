@@ -44,12 +44,7 @@ export function readRecordedStatuses(root: string, project: string): ContainerSt
 }
 
 /** Stored log entries of one container (no follow: that needs its supervisor). */
-export function readRecordedLogs(
-  root: string,
-  project: string,
-  container: string,
-  opts: { tail?: number; since?: string | number } = {},
-): LogEntry[] {
+export function readRecordedLogs(root: string, project: string, container: string, opts: { tail?: number; since?: string | number } = {}): LogEntry[] {
   const bundleDir = recordedContainers(root, project)[container];
   if (!bundleDir) {
     throw new TscError('NO_SUCH_SERVICE', `no such container ${container} in project ${project}`);

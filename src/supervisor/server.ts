@@ -40,9 +40,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => serveConnection(sock));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(new TscError('SUPERVISOR', `cannot listen on ${paths.socket}: ${err.message}`, { cause: err })),
-    );
+    server.once('error', (err) => reject(new TscError('SUPERVISOR', `cannot listen on ${paths.socket}: ${err.message}`, { cause: err })));
     const addr = socketAddress(paths.socket);
     server.once('listening', () => addr.release());
     server.once('error', () => addr.release());
@@ -91,7 +89,12 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
       const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
       try {
         const req = checkRequest(raw);
-        const result = await dispatch(req, (e) => send({ type: 'log', id, entry: e }), aborts, (event) => send({ type: 'event', id, event }));
+        const result = await dispatch(
+          req,
+          (e) => send({ type: 'log', id, entry: e }),
+          aborts,
+          (event) => send({ type: 'event', id, event }),
+        );
         if (req.type === 'logs' || req.type === 'events') send({ type: 'end', id });
         else send({ type: 'result', id, result });
         if (req.type === 'shutdown') {

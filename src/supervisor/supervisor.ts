@@ -375,7 +375,7 @@ export class Supervisor {
 
   private unknown(id: string): TscError {
     return new TscError('NO_SUCH_SERVICE', `no such container ${id} in project ${this.opts.project}`, {
-      hint: 'list the project\'s containers with `tscompose ps -a`',
+      hint: "list the project's containers with `tscompose ps -a`",
     });
   }
 

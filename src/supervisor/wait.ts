@@ -42,9 +42,7 @@ export function judgeWait(m: WaitSubject, condition: WaitCondition, baseRestarts
   // moment before it says `restarting`)
   const over = (s.state === 'exited' || s.state === 'dead') && !willRestart(m);
   const exitText = (): string =>
-    s.state === 'dead' && s.error
-      ? `failed to start: ${s.error.message}`
-      : `exited with code ${s.exitCode ?? 'unknown'}${s.oomKilled ? ' (OOM killed)' : ''}`;
+    s.state === 'dead' && s.error ? `failed to start: ${s.error.message}` : `exited with code ${s.exitCode ?? 'unknown'}${s.oomKilled ? ' (OOM killed)' : ''}`;
   const restarts = s.restartCount - baseRestarts;
   const looping =
     restarts >= MAX_RESTARTS_WHILE_WAITING
@@ -66,7 +64,10 @@ export function judgeWait(m: WaitSubject, condition: WaitCondition, baseRestarts
       return looping ?? 'pending';
     case 'healthy': {
       if (!m.config.healthcheck || !probeArgs(m.config.healthcheck.test)) {
-        return { failed: `container ${id} has no healthcheck, so it can never become healthy`, hint: 'add a healthcheck to the service or wait for service_started instead' };
+        return {
+          failed: `container ${id} has no healthcheck, so it can never become healthy`,
+          hint: 'add a healthcheck to the service or wait for service_started instead',
+        };
       }
       if (s.state === 'running' && s.health?.status === 'healthy') return 'met';
       const last = s.health?.log.at(-1);

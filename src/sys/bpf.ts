@@ -132,11 +132,28 @@ const O_CLOEXEC = 0o2000000;
 export function attachDeviceFilter(cgroupDir: string, rules: DeviceRule[]): void {
   const insns = buildDeviceProgram(rules);
   const load = (log: Buffer | null) =>
-    Number(_bpfLoad(SYS_bpf, BPF_PROG_LOAD, {
-      prog_type: BPF_PROG_TYPE_CGROUP_DEVICE, insn_cnt: insns.length / 8, insns, license: 'Apache-2.0',
-      log_level: log ? 1 : 0, log_size: log ? log.length : 0, log_buf: log, kern_version: 0, prog_flags: 0,
-      prog_name: Array.from(Buffer.from('tsc_devices\0\0\0\0\0')), prog_ifindex: 0, expected_attach_type: 0, pad: new Array(56).fill(0),
-    }, 128));
+    Number(
+      _bpfLoad(
+        SYS_bpf,
+        BPF_PROG_LOAD,
+        {
+          prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
+          insn_cnt: insns.length / 8,
+          insns,
+          license: 'Apache-2.0',
+          log_level: log ? 1 : 0,
+          log_size: log ? log.length : 0,
+          log_buf: log,
+          kern_version: 0,
+          prog_flags: 0,
+          prog_name: Array.from(Buffer.from('tsc_devices\0\0\0\0\0')),
+          prog_ifindex: 0,
+          expected_attach_type: 0,
+          pad: new Array(56).fill(0),
+        },
+        128,
+      ),
+    );
   const progFd = load(null);
   if (progFd < 0) {
     const errno = koffi.errno();
@@ -144,17 +161,33 @@ export function attachDeviceFilter(cgroupDir: string, rules: DeviceRule[]): void
     const log = Buffer.alloc(65536);
     const again = load(log);
     if (again >= 0) _close(again);
-    const text = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim().split('\n').slice(-3).join(' / ');
+    const text = log
+      .toString('utf8', 0, Math.max(0, log.indexOf(0)))
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' / ');
     throw new SyscallError('bpf', errno, `load the device filter for ${cgroupDir}${text ? ` (verifier: ${text.slice(0, 300)})` : ''}`);
   }
   try {
     const cgFd = _open(cgroupDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (cgFd < 0) throw new SyscallError('open', koffi.errno(), `open cgroup ${cgroupDir}`);
     try {
-      const r = Number(_bpfAttach(SYS_bpf, BPF_PROG_ATTACH, {
-        target_fd: cgFd, attach_bpf_fd: progFd, attach_type: BPF_CGROUP_DEVICE, attach_flags: BPF_F_ALLOW_MULTI,
-        replace_bpf_fd: 0, pad: new Array(44).fill(0),
-      }, 64));
+      const r = Number(
+        _bpfAttach(
+          SYS_bpf,
+          BPF_PROG_ATTACH,
+          {
+            target_fd: cgFd,
+            attach_bpf_fd: progFd,
+            attach_type: BPF_CGROUP_DEVICE,
+            attach_flags: BPF_F_ALLOW_MULTI,
+            replace_bpf_fd: 0,
+            pad: new Array(44).fill(0),
+          },
+          64,
+        ),
+      );
       if (r < 0) throw new SyscallError('bpf', koffi.errno(), `attach the device filter to ${cgroupDir}`);
     } finally {
       _close(cgFd);

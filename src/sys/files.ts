@@ -268,9 +268,13 @@ class Waiter {
     }
     const spent = Date.now() - this.started;
     if (this.timeoutMs !== undefined && spent >= this.timeoutMs) {
-      throw new TscError('STATE_LOCKED', `timed out after ${Math.round(this.timeoutMs / 100) / 10}s waiting for the lock of ${this.o.what}, held by ${describeHolder(this.holder)}`, {
-        hint: 'wait for that command to finish, or stop it, then run again',
-      });
+      throw new TscError(
+        'STATE_LOCKED',
+        `timed out after ${Math.round(this.timeoutMs / 100) / 10}s waiting for the lock of ${this.o.what}, held by ${describeHolder(this.holder)}`,
+        {
+          hint: 'wait for that command to finish, or stop it, then run again',
+        },
+      );
     }
     const pause = this.o.pollMs ?? 20;
     return this.timeoutMs === undefined ? pause : Math.max(1, Math.min(pause, this.timeoutMs - spent));

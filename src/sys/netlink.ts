@@ -22,18 +22,7 @@ import {
   sys,
   timevalOpt,
 } from './socket.js';
-import {
-  NLMSG_DONE,
-  NLMSG_ERROR,
-  NLMSG_NOOP,
-  NLM_F_ACK,
-  NLM_F_DUMP,
-  NLM_F_REQUEST,
-  type NlMessage,
-  nlmsg,
-  parseError,
-  parseMessages,
-} from './netlink-msg.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, type NlMessage, nlmsg, parseError, parseMessages } from './netlink-msg.js';
 
 const NETLINK_ROUTE = 0;
 /** set on dump messages when the table changed during the dump */

@@ -100,7 +100,7 @@ export class ProcExitEvents {
         if (e === E.EINTR) continue;
         break; // EAGAIN: nothing more
       }
-      for (let off = 0; off + 16 <= n; ) {
+      for (let off = 0; off + 16 <= n;) {
         const len = this.buf.readUInt32LE(off);
         if (len < 16 || off + len > n) break;
         // proc_event after nlmsghdr + cn_msg: what, cpu, timestamp, then the exit fields

@@ -28,12 +28,7 @@ export const sys = {
     addr: Buffer | null,
     alen: number,
   ) => number | bigint,
-  recv: libc.func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as (
-    fd: number,
-    buf: Buffer,
-    len: number,
-    flags: number,
-  ) => number | bigint,
+  recv: libc.func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as (fd: number, buf: Buffer, len: number, flags: number) => number | bigint,
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)') as (
     fd: number,
     level: number,

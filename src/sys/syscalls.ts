@@ -7,7 +7,19 @@ import { readdirSync } from 'node:fs';
 import { SyscallError } from '../common/errors.js';
 import { check, fns, koffi, libc } from './libc.js';
 
-const { unshare: _unshare, setns: _setns, mount: _mount, umount2: _umount2, prctl: _prctl, fcntl: _fcntl, open: _open, close: _close, mknod: _mknod, ioctl: _ioctl, ioctlInt: _ioctlPtr } = fns;
+const {
+  unshare: _unshare,
+  setns: _setns,
+  mount: _mount,
+  umount2: _umount2,
+  prctl: _prctl,
+  fcntl: _fcntl,
+  open: _open,
+  close: _close,
+  mknod: _mknod,
+  ioctl: _ioctl,
+  ioctlInt: _ioctlPtr,
+} = fns;
 
 // --- clone / namespace flags -------------------------------------------------------------
 export const CLONE_NEWNS = 0x00020000;
@@ -290,6 +302,20 @@ export function waitpid(pid: number, options: number): [number, number] {
 export const WNOHANG = 1;
 
 export const RLIMIT_RESOURCES: Record<string, number> = {
-  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
-  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
 };

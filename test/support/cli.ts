@@ -92,7 +92,7 @@ export class CliProject {
         args,
         { cwd: opts.cwd ?? this.dir, env: this.env(opts.env), encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 128) : 0;
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 128) : 0;
           resolve({ code, stdout: stdout ?? '', stderr: stderr ?? '' });
         },
       );
@@ -113,7 +113,10 @@ export class CliProject {
   /** `ps -a --format json`: one JSON object per line, as Docker Compose >= 2.21 prints it. */
   async ps(): Promise<Array<Record<string, unknown>>> {
     const out = (await this.ok(['ps', '-a', '--format', 'json'])).stdout;
-    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   /** The IPv4 addresses the project's record holds for a container, by network key. */
@@ -147,7 +150,8 @@ export class CliProject {
 export function leftovers(project: string): string[] {
   const out: string[] = [];
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const line of links.split('\n')) if (line.includes(`:${project}:`) || line.includes(`tscompose:${project}`)) out.push(`link ${line.split(':')[1]?.trim()}`);
+  for (const line of links.split('\n'))
+    if (line.includes(`:${project}:`) || line.includes(`tscompose:${project}`)) out.push(`link ${line.split(':')[1]?.trim()}`);
   const mounts = readFileSync('/proc/self/mounts', 'utf8');
   for (const line of mounts.split('\n')) if (line.includes(project)) out.push(`mount ${line.split(' ')[1]}`);
   for (const ctrl of readdirSync('/sys/fs/cgroup')) {

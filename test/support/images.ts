@@ -97,7 +97,11 @@ export function threeLayerLayers(): TarEntrySpec[][] {
 }
 
 export function buildThreeLayer(dir: string, ref = 'docker.io/library/layered:latest'): BuiltImage {
-  return writeOciImage(dir, { ref, layers: threeLayerLayers(), config: { Cmd: ['cat', '/etc/motd'], WorkingDir: '/data', Labels: { 'org.tsc.fixture': 'three' } } });
+  return writeOciImage(dir, {
+    ref,
+    layers: threeLayerLayers(),
+    config: { Cmd: ['cat', '/etc/motd'], WorkingDir: '/data', Labels: { 'org.tsc.fixture': 'three' } },
+  });
 }
 
 /** An image whose only layer holds `entries` (e.g. a `../` entry) on top of nothing. */
@@ -119,8 +123,16 @@ export interface PlatformImage {
  * A multi-platform image: one manifest per platform under an OCI image index, which is what
  * the layout's index.json names (push it with skopeo copy --multi-arch all).
  */
-export function writeMultiPlatform(dir: string, ref: string, images: PlatformImage[]): { indexDigest: string; manifests: (BuiltImage & { architecture: string; variant?: string })[] } {
-  const manifests = images.map((im) => ({ ...writeOciImage(dir, { ref, layers: im.layers, architecture: im.architecture, variant: im.variant }), architecture: im.architecture, variant: im.variant }));
+export function writeMultiPlatform(
+  dir: string,
+  ref: string,
+  images: PlatformImage[],
+): { indexDigest: string; manifests: (BuiltImage & { architecture: string; variant?: string })[] } {
+  const manifests = images.map((im) => ({
+    ...writeOciImage(dir, { ref, layers: im.layers, architecture: im.architecture, variant: im.variant }),
+    architecture: im.architecture,
+    variant: im.variant,
+  }));
   const index = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',

@@ -56,9 +56,13 @@ export async function createOutsideHost(): Promise<OutsideHost> {
     const route = ip(['-o', 'route', 'get', address]);
     if (!new RegExp(`\\bdev ${hostIf}\\b`).test(route)) throw new Error(`the route to ${address} does not go through ${hostIf}: ${route}`);
     const requests: string[] = [];
-    server = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(PACKAGE_ROOT, 'test', 'support', 'outside-server.mjs'), address, `outside.test=${address}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    server = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, path.join(PACKAGE_ROOT, 'test', 'support', 'outside-server.mjs'), address, `outside.test=${address}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     server.stderr!.on('data', (d) => (err += d));
     await new Promise<void>((resolve, reject) => {

@@ -56,7 +56,8 @@ describe('architecture', () => {
       for (const spec of imports(file)) {
         const target = path.resolve(path.dirname(file), spec);
         const rel = path.relative(SRC, target);
-        const ok = rel.startsWith('sys/') || rel.startsWith('common/') || rel.startsWith('engine/init/') || ['engine/protocol.js', 'engine/spec.js'].includes(rel);
+        const ok =
+          rel.startsWith('sys/') || rel.startsWith('common/') || rel.startsWith('engine/init/') || ['engine/protocol.js', 'engine/spec.js'].includes(rel);
         if (!ok) bad.push(`${path.relative(SRC, file)} imports ${spec}`);
       }
     }

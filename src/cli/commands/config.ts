@@ -43,7 +43,15 @@ export function registerConfig(program: Command): void {
       if (opts.format !== 'yaml' && opts.format !== 'json') {
         throw new TscError('USAGE', `unknown format ${JSON.stringify(opts.format)} for config`, { hint: 'use --format yaml or --format json' });
       }
-      const hashed = opts.hash === undefined ? undefined : opts.hash === '*' ? [] : opts.hash.split(',').map((x) => x.trim()).filter(Boolean);
+      const hashed =
+        opts.hash === undefined
+          ? undefined
+          : opts.hash === '*'
+            ? []
+            : opts.hash
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean);
       const selected = hashed?.length ? hashed : services;
       const project = await loadCliProject(cmd, {
         services: selected.length > 0 ? selected : undefined,

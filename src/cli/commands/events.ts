@@ -26,7 +26,9 @@ export function composeEvent(e: SupervisorEvent, service: string, image: string,
 /** `2026-01-02 10:00:00.000000 container start NAME (image=..., name=...)`, as docker compose prints. */
 export function eventText(ev: ComposeEvent): string {
   const t = ev.time.replace('T', ' ').replace(/Z$/, '');
-  const attrs = Object.entries(ev.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+  const attrs = Object.entries(ev.attributes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   return `${t} container ${ev.action} ${ev.id} (${attrs})`;
 }
 
@@ -45,15 +47,22 @@ export function registerEvents(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
-          await sup.events((e) => {
-            const rec = rt.state.containers[e.container] ?? Object.values(rt.state.containers).find((c) => c.name === e.container);
-            const service = rec?.service ?? e.status.labels?.['com.docker.compose.service'] ?? '';
-            if (services.length && !services.includes(service)) return;
-            const ev = composeEvent(e, service, rec?.image ?? e.status.labels?.['com.docker.compose.image'] ?? '', rec ? containerPublicId(rec) : e.container);
-            process.stdout.write((o.json ? JSON.stringify(ev) : eventText(ev)) + '\n');
-          }, abort.signal).catch((err: unknown) => {
-            if (!abort.signal.aborted) throw err;
-          });
+          await sup
+            .events((e) => {
+              const rec = rt.state.containers[e.container] ?? Object.values(rt.state.containers).find((c) => c.name === e.container);
+              const service = rec?.service ?? e.status.labels?.['com.docker.compose.service'] ?? '';
+              if (services.length && !services.includes(service)) return;
+              const ev = composeEvent(
+                e,
+                service,
+                rec?.image ?? e.status.labels?.['com.docker.compose.image'] ?? '',
+                rec ? containerPublicId(rec) : e.container,
+              );
+              process.stdout.write((o.json ? JSON.stringify(ev) : eventText(ev)) + '\n');
+            }, abort.signal)
+            .catch((err: unknown) => {
+              if (!abort.signal.aborted) throw err;
+            });
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);

@@ -3,7 +3,15 @@ import { openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { servicesInScope, applyUp, planUp, pullImages, refuseProviderServices } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
-import { containerCgroup, discardInitStage, execInContainer, isOomKilled, prepareInitStage, startContainer, type PreparedInitStage } from '../../engine/index.js';
+import {
+  containerCgroup,
+  discardInitStage,
+  execInContainer,
+  isOomKilled,
+  prepareInitStage,
+  startContainer,
+  type PreparedInitStage,
+} from '../../engine/index.js';
 import { PortProxy, type PortMapping } from '../../network/index.js';
 import { collect, withProject } from '../session.js';
 import { createProgress } from '../progress.js';
@@ -21,7 +29,18 @@ function parseEnv(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 function exitCodeOf(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -85,48 +104,57 @@ export function registerExec(program: Command): void {
     .option('--index <n>', 'Index of the container if service has multiple replicas', '1')
     .option('--privileged', 'Give extended privileges to the process')
     .passThroughOptions()
-    .action(async (service: string, command: string[], o: { detach?: boolean; env?: string[]; user?: string; workdir?: string; tty?: boolean; index: string; privileged?: boolean }, cmd: Command) => {
-      const code = await withProject(cmd, { lock: false }, async (rt) => {
-        if (!rt.project.services[service]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${service}`);
-        const rec = Object.values(rt.state.containers).find((c) => c.service === service && !c.oneOff && c.number === Number(o.index));
-        if (!rec) throw new TscError('ENGINE_NOT_RUNNING', `service "${service}" is not running (no container number ${o.index})`);
-        const st = (await rt.statuses()).get(rec.id);
-        if (st?.state === 'paused') {
-          throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is paused`, { hint: `unpause it first: tscompose unpause ${service}` });
-        }
-        if (st?.state !== 'running' || !st.pid) throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is not running`);
-        const run = rt.runConfig(rec);
-        const p = run.spec.process;
-        const env = new Map(p.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-        for (const [k, v] of Object.entries(parseEnv(o.env))) env.set(k, v);
-        const child = await execInContainer(
-          { pid: st.pid, cgroupPath: run.spec.cgroupPath, id: rec.name },
-          {
-            args: command,
-            env: [...env].map(([k, v]) => `${k}=${v}`),
-            tty: false,
-            cwd: o.workdir ?? p.cwd,
-            user: o.user ?? p.user,
-            additionalGroups: p.additionalGroups,
-            noNewPrivileges: p.noNewPrivileges,
-            capabilities: o.privileged ? ['ALL'] : p.capabilities,
-            privileged: o.privileged || run.spec.privileged,
-          },
-          o.detach ? { stdin: 'ignore', stdout: openNull(), stderr: openNull() } : { stdin: 0, stdout: 1, stderr: 2 },
-        );
-        if (o.detach) {
-          child.unref();
-          return 0;
-        }
-        const unforward = forwardSignals(child);
-        try {
-          return await exitCodeOf(child);
-        } finally {
-          unforward();
-        }
-      });
-      process.exitCode = code;
-    });
+    .action(
+      async (
+        service: string,
+        command: string[],
+        o: { detach?: boolean; env?: string[]; user?: string; workdir?: string; tty?: boolean; index: string; privileged?: boolean },
+        cmd: Command,
+      ) => {
+        const code = await withProject(cmd, { lock: false }, async (rt) => {
+          if (!rt.project.services[service]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${service}`);
+          const rec = Object.values(rt.state.containers).find((c) => c.service === service && !c.oneOff && c.number === Number(o.index));
+          if (!rec) throw new TscError('ENGINE_NOT_RUNNING', `service "${service}" is not running (no container number ${o.index})`);
+          const st = (await rt.statuses()).get(rec.id);
+          if (st?.state === 'paused') {
+            throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is paused`, {
+              hint: `unpause it first: tscompose unpause ${service}`,
+            });
+          }
+          if (st?.state !== 'running' || !st.pid) throw new TscError('ENGINE_NOT_RUNNING', `container ${rec.name} of service "${service}" is not running`);
+          const run = rt.runConfig(rec);
+          const p = run.spec.process;
+          const env = new Map(p.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+          for (const [k, v] of Object.entries(parseEnv(o.env))) env.set(k, v);
+          const child = await execInContainer(
+            { pid: st.pid, cgroupPath: run.spec.cgroupPath, id: rec.name },
+            {
+              args: command,
+              env: [...env].map(([k, v]) => `${k}=${v}`),
+              tty: false,
+              cwd: o.workdir ?? p.cwd,
+              user: o.user ?? p.user,
+              additionalGroups: p.additionalGroups,
+              noNewPrivileges: p.noNewPrivileges,
+              capabilities: o.privileged ? ['ALL'] : p.capabilities,
+              privileged: o.privileged || run.spec.privileged,
+            },
+            o.detach ? { stdin: 'ignore', stdout: openNull(), stderr: openNull() } : { stdin: 0, stdout: 1, stderr: 2 },
+          );
+          if (o.detach) {
+            child.unref();
+            return 0;
+          }
+          const unforward = forwardSignals(child);
+          try {
+            return await exitCodeOf(child);
+          } finally {
+            unforward();
+          }
+        });
+        process.exitCode = code;
+      },
+    );
 
   program
     .command('run')
@@ -202,8 +230,12 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
 }
 
 async function runOneOffIn(
-  cmd: Command, serviceName: string, command: string[], o: RunFlags,
-  prepared: PreparedInitStage | undefined, handOver: () => void,
+  cmd: Command,
+  serviceName: string,
+  command: string[],
+  o: RunFlags,
+  prepared: PreparedInitStage | undefined,
+  handOver: () => void,
 ): Promise<number> {
   return withProject(cmd, { lock: true, services: [serviceName] }, async (rt) => {
     const s = rt.project.services[serviceName] ?? rt.project.disabledServices[serviceName];
@@ -236,7 +268,9 @@ async function runOneOffIn(
       workingDir: o.workdir,
       restart: 'no',
     };
-    const nums = Object.values(rt.state.containers).filter((c) => c.service === serviceName && c.oneOff).map((c) => c.number);
+    const nums = Object.values(rt.state.containers)
+      .filter((c) => c.service === serviceName && c.oneOff)
+      .map((c) => c.number);
     const number = nums.length ? Math.max(...nums) + 1 : 1;
     if (o.detach) {
       const rec = await rt.createContainer(s, { number, name: o.name, oneOff: true, start: true, overrides, ports, publish: ports.length > 0 });

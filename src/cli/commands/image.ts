@@ -180,7 +180,10 @@ export async function pullImagesWithProgress(store: ImageStore, refs: string[], 
                 task.output = view.render();
               }
             } else if (step && ev.kind !== 'resolved' && ev.kind !== 'download-start') {
-              const line = view.render().split('\n').find((l) => 'digest' in ev && l.startsWith(ev.digest.slice(7, 19)));
+              const line = view
+                .render()
+                .split('\n')
+                .find((l) => 'digest' in ev && l.startsWith(ev.digest.slice(7, 19)));
               if (line) task.output = line;
             }
           },

@@ -35,26 +35,38 @@ export function registerPs(program: Command): void {
     .option('-q, --quiet', 'Only display IDs')
     .option('--services', 'Display services')
     .option('--status <status>', 'Filter services by status (created|running|restarting|exited|dead)', (v: string, p: string[] = []) => [...p, v])
-    .action(async (services: string[], o: { all?: boolean; format: string; trunc: boolean; quiet?: boolean; services?: boolean; status?: string[] }, cmd: Command) => {
-      const STATES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
-      for (const st of o.status ?? []) {
-        if (!STATES.includes(st)) throw new TscError('USAGE', `invalid --status "${st}"`, { hint: `use one of ${STATES.join(', ')}` });
-      }
-      // parse the template before any work, so a bad one fails alone
-      const format = o.format === 'json' ? '{{json .}}' : o.format;
-      const template = format === 'table' || format === '' ? undefined : parseTemplate(format, SUMMARY_FIELDS);
-      let rows = await rowsOf(cmd, services, !!o.all || !!o.status, o.trunc !== false);
-      if (o.status) rows = rows.filter((r) => o.status!.includes(r.summary.State));
-      if (o.quiet) return void process.stdout.write(rows.map((r) => r.fullId + '\n').join(''));
-      if (o.services) return void process.stdout.write([...new Set(rows.map((r) => r.summary.Service))].map((s) => s + '\n').join(''));
-      if (template) return void process.stdout.write(renderTemplate(template, rows.map((r) => r.summary as unknown as Record<string, unknown>)));
-      const out = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
-      for (const { summary: r } of rows) {
-        const status = r.OOMKilled && r.State === 'exited' ? `${r.Status} (OOMKilled)` : r.Status;
-        out.push([r.Name, r.Image, r.Command, r.Service, r.RunningFor, status, r.Ports]);
-      }
-      process.stdout.write(table(out));
-    });
+    .action(
+      async (
+        services: string[],
+        o: { all?: boolean; format: string; trunc: boolean; quiet?: boolean; services?: boolean; status?: string[] },
+        cmd: Command,
+      ) => {
+        const STATES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
+        for (const st of o.status ?? []) {
+          if (!STATES.includes(st)) throw new TscError('USAGE', `invalid --status "${st}"`, { hint: `use one of ${STATES.join(', ')}` });
+        }
+        // parse the template before any work, so a bad one fails alone
+        const format = o.format === 'json' ? '{{json .}}' : o.format;
+        const template = format === 'table' || format === '' ? undefined : parseTemplate(format, SUMMARY_FIELDS);
+        let rows = await rowsOf(cmd, services, !!o.all || !!o.status, o.trunc !== false);
+        if (o.status) rows = rows.filter((r) => o.status!.includes(r.summary.State));
+        if (o.quiet) return void process.stdout.write(rows.map((r) => r.fullId + '\n').join(''));
+        if (o.services) return void process.stdout.write([...new Set(rows.map((r) => r.summary.Service))].map((s) => s + '\n').join(''));
+        if (template)
+          return void process.stdout.write(
+            renderTemplate(
+              template,
+              rows.map((r) => r.summary as unknown as Record<string, unknown>),
+            ),
+          );
+        const out = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
+        for (const { summary: r } of rows) {
+          const status = r.OOMKilled && r.State === 'exited' ? `${r.Status} (OOMKilled)` : r.Status;
+          out.push([r.Name, r.Image, r.Command, r.Service, r.RunningFor, status, r.Ports]);
+        }
+        process.stdout.write(table(out));
+      },
+    );
 
   program
     .command('port')

@@ -16,7 +16,10 @@ export function registerPull(program: Command): void {
       await withProject(cmd, { lock: false, services }, async (rt) => {
         const scope = servicesInScope(rt.project, services, !o.includeDeps).filter((s) => s.image);
         const refs = [...new Set(scope.map((s) => s.image!))];
-        const progress = createProgress(refs.map((r) => ({ id: `pull:${r}`, title: `Image ${r}` })), { quiet: o.quiet });
+        const progress = createProgress(
+          refs.map((r) => ({ id: `pull:${r}`, title: `Image ${r}` })),
+          { quiet: o.quiet },
+        );
         try {
           if (o.ignorePullFailures) {
             for (const s of scope) await pullImages(rt, [s], 'always', progress).catch(() => undefined);
@@ -53,9 +56,21 @@ export function registerPull(program: Command): void {
           });
         if (o.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((i) => i + '\n').join(''));
         if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows) + '\n');
-        const table = [['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.ID, `${(r.Size / 1e6).toFixed(2)}MB`])];
+        const table = [
+          ['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
+          ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.ID, `${(r.Size / 1e6).toFixed(2)}MB`]),
+        ];
         const w = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-        process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+        process.stdout.write(
+          table
+            .map((r) =>
+              r
+                .map((c, i) => c.padEnd(w[i]! + 3))
+                .join('')
+                .trimEnd(),
+            )
+            .join('\n') + '\n',
+        );
       });
     });
 }

@@ -94,7 +94,9 @@ export function registerUp(program: Command): void {
         throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
       }
       if (!flags.dryRun) {
-        const pullItems = scope.filter((s) => s.image && (opts.pull === 'always' || !rt.images.get(s.image))).map((s) => ({ id: `pull:${s.image}`, title: `Image ${s.image}` }));
+        const pullItems = scope
+          .filter((s) => s.image && (opts.pull === 'always' || !rt.images.get(s.image)))
+          .map((s) => ({ id: `pull:${s.image}`, title: `Image ${s.image}` }));
         const pp = createProgress([...new Map(pullItems.map((i) => [i.id, i])).values()], { quiet: flags.quietPull });
         try {
           await pullImages(rt, scope, opts.pull ?? 'missing', pp);
@@ -115,7 +117,12 @@ export function registerUp(program: Command): void {
         await progress.finish();
       }
       if (detach) return 0;
-      return attach(rt, plan, scope.map((s) => s.name), flags);
+      return attach(
+        rt,
+        plan,
+        scope.map((s) => s.name),
+        flags,
+      );
     });
     process.exitCode = code;
   });
@@ -134,13 +141,15 @@ export function registerUp(program: Command): void {
 /** Attached mode: stream the logs; Ctrl-C stops the stack (a second one kills it). */
 async function attach(rt: ProjectRuntime, plan: Plan, services: string[], flags: UpFlags): Promise<number> {
   const sup = await rt.supervisor();
-  const containers = (): ContainerRecord[] =>
-    Object.values(rt.state.containers).filter((c) => services.includes(c.service) && !c.oneOff);
+  const containers = (): ContainerRecord[] => Object.values(rt.state.containers).filter((c) => services.includes(c.service) && !c.oneOff);
   const label = (n: string): string => {
     const c = rt.state.containers[n] ?? Object.values(rt.state.containers).find((r) => r.name === n);
     return c ? logName(rt.name, c) : n;
   };
-  const printer = new LogPrinter(containers().map((c) => c.name), { label });
+  const printer = new LogPrinter(
+    containers().map((c) => c.name),
+    { label },
+  );
   const abort = new AbortController();
   const streams = containers().map((c) =>
     sup.logs(c.name, { follow: true, untilExit: !flags.abortOnContainerExit }, (e) => printer.print(c.name, e), abort.signal).catch(() => 0),
@@ -150,9 +159,10 @@ async function attach(rt: ProjectRuntime, plan: Plan, services: string[], flags:
   let stopping: Promise<void> | undefined;
   const stopAll = (kill: boolean): Promise<void> => {
     const list = containers();
-    return Promise.all(
-      list.map((c) => (kill ? sup.kill(c.name, 'SIGKILL').then(() => undefined) : rt.stopContainer(c, secondsToMs(flags.timeout)))),
-    ).then(() => undefined, () => undefined);
+    return Promise.all(list.map((c) => (kill ? sup.kill(c.name, 'SIGKILL').then(() => undefined) : rt.stopContainer(c, secondsToMs(flags.timeout))))).then(
+      () => undefined,
+      () => undefined,
+    );
   };
   let interrupts = 0;
   const onSigint = (): void => {

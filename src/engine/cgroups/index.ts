@@ -32,9 +32,18 @@ export interface CgroupStats {
 
 /** Docker's default device rules (char/block mknod anywhere; read/write only the basic nodes). */
 const DEFAULT_DEVICE_RULES = [
-  'c *:* m', 'b *:* m',
-  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
-  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 136:* rwm',
+  'c 10:200 rwm',
 ];
 
 const CGROUP_PATH_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
@@ -72,8 +81,11 @@ export class ContainerCgroup {
     const anyV1 = Object.keys(layout.v1).length > 0;
     this.useV2 = !!layout.v2 && (!anyV1 || ENGINE_CONTROLLERS.some((c) => controllerVersion(layout, c) === 'v2'));
     if (!anyV1 && !this.useV2) {
-      throw cgErr('no cgroup hierarchy is mounted (neither v1 controllers nor cgroup2 found in /proc/self/mountinfo)', undefined,
-        'mount cgroup2 on /sys/fs/cgroup (or the v1 controller hierarchies) first');
+      throw cgErr(
+        'no cgroup hierarchy is mounted (neither v1 controllers nor cgroup2 found in /proc/self/mountinfo)',
+        undefined,
+        'mount cgroup2 on /sys/fs/cgroup (or the v1 controller hierarchies) first',
+      );
     }
   }
 
@@ -127,8 +139,11 @@ export class ContainerCgroup {
       writeFileSync(f, String(value));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw cgErr(`cgroup ${this.relPath}: cannot write "${value}" to ${f}: ${err.code ?? err.message}`, e,
-        err.code === 'EINVAL' || err.code === 'EBUSY' ? 'the value is out of range for this kernel or below current usage' : undefined);
+      throw cgErr(
+        `cgroup ${this.relPath}: cannot write "${value}" to ${f}: ${err.code ?? err.message}`,
+        e,
+        err.code === 'EINVAL' || err.code === 'EBUSY' ? 'the value is out of range for this kernel or below current usage' : undefined,
+      );
     }
   }
 
@@ -269,8 +284,11 @@ export class ContainerCgroup {
         try {
           attachDeviceFilter(dir, rules.map(parseDeviceRule));
         } catch (e) {
-          throw cgErr(`cgroup ${this.relPath}: cannot install the device access filter: ${(e as Error).message}`, e,
-            'cgroup v2 device control needs bpf() (CONFIG_CGROUP_BPF); run privileged to skip it');
+          throw cgErr(
+            `cgroup ${this.relPath}: cannot install the device access filter: ${(e as Error).message}`,
+            e,
+            'cgroup v2 device control needs bpf() (CONFIG_CGROUP_BPF); run privileged to skip it',
+          );
         }
       }
     }
@@ -287,10 +305,7 @@ export class ContainerCgroup {
 
   /** Host pids of the member processes. */
   pids(): number[] {
-    return readOr(path.join(this.procsDir(), 'cgroup.procs'))
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return readOr(path.join(this.procsDir(), 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
   }
 
   exists(): boolean {
@@ -432,8 +447,7 @@ export class ContainerCgroup {
         try {
           rmdirSync(leaf);
         } catch (e) {
-          throw cgErr(`cannot remove cgroup ${leaf}: ${(e as NodeJS.ErrnoException).code}`, e,
-            'processes are still inside it: stop the container first');
+          throw cgErr(`cannot remove cgroup ${leaf}: ${(e as NodeJS.ErrnoException).code}`, e, 'processes are still inside it: stop the container first');
         }
       }
       for (let i = segs.length - 1; i >= 1; i--) {

@@ -6,24 +6,44 @@
  */
 import { openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import {
-  CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, O_CLOEXEC, O_RDONLY, close, execve,
-  open, resetSignalDispositions, cloexecFrom, setCloexec, setns, unshare,
+  CLONE_FS,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWUTS,
+  O_CLOEXEC,
+  O_RDONLY,
+  close,
+  execve,
+  open,
+  resetSignalDispositions,
+  cloexecFrom,
+  setCloexec,
+  setns,
+  unshare,
 } from '../../sys/syscalls.js';
 import { STATUS_FD, type ExecConfig } from '../protocol.js';
-import {
-  applyCredentials, applyRlimits, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials,
-} from './process.js';
+import { applyCredentials, applyRlimits, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials } from './process.js';
 import { reportFailure, send, step } from './report.js';
 import { StepError } from './step.js';
 
 const NAMESPACES: Array<[string, number]> = [
-  ['cgroup', CLONE_NEWCGROUP], ['ipc', CLONE_NEWIPC], ['uts', CLONE_NEWUTS], ['net', CLONE_NEWNET], ['mnt', CLONE_NEWNS],
+  ['cgroup', CLONE_NEWCGROUP],
+  ['ipc', CLONE_NEWIPC],
+  ['uts', CLONE_NEWUTS],
+  ['net', CLONE_NEWNET],
+  ['mnt', CLONE_NEWNS],
 ];
 
 function run(cfg: ExecConfig): never {
   const proc = cfg.process;
   const nsFds = step('namespaces', () =>
-    NAMESPACES.map(([name, flag]) => [open(`/proc/${cfg.targetPid}/ns/${name}`, O_RDONLY | O_CLOEXEC, 0, `open ${name} namespace of pid ${cfg.targetPid}`), flag, name] as const));
+    NAMESPACES.map(
+      ([name, flag]) =>
+        [open(`/proc/${cfg.targetPid}/ns/${name}`, O_RDONLY | O_CLOEXEC, 0, `open ${name} namespace of pid ${cfg.targetPid}`), flag, name] as const,
+    ),
+  );
   // Opened now (host paths), written last: the stage's own memory is not charged to the container.
   const cgroupFds = step('cgroup', () => cfg.cgroupProcs.map((f) => openSync(f, 'w')));
   for (const fd of cgroupFds) setCloexec(fd, true);
@@ -35,7 +55,9 @@ function run(cfg: ExecConfig): never {
     }
   });
   step('rlimits', () => applyRlimits(proc.rlimits ?? []));
-  const cred = step('user', () => readCredentials({ ...proc, cwd: proc.cwd || '/', noNewPrivileges: !!proc.noNewPrivileges, capabilities: [], rlimits: [], init: false }));
+  const cred = step('user', () =>
+    readCredentials({ ...proc, cwd: proc.cwd || '/', noNewPrivileges: !!proc.noNewPrivileges, capabilities: [], rlimits: [], init: false }),
+  );
   const env = finalEnv(proc.env, cred);
   const file = step('exec', () => lookPath(proc.args[0], env, proc.cwd));
   step('cgroup', () => {

@@ -6,34 +6,96 @@
  * capabilities and execve()s the command. Every step is a plain syscall on the main thread
  * (sync fs only: libuv's pool threads stay in the host's mount namespace).
  */
-import { chmodSync, chownSync, existsSync, unlinkSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  unlinkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import {
-  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC,
-  MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_STRICTATIME, O_CLOEXEC, O_RDONLY,
-  S_IFBLK, S_IFCHR, WNOHANG, chdir, close, execve, makedev, mknod, mount, open, pivotRoot, posixSpawn, resetSignalDispositions, cloexecFrom,
-  setCloexec, setdomainname, sethostname, setns, tcsetpgrp, umount2, unshare, waitpid,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWUTS,
+  MNT_DETACH,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  O_CLOEXEC,
+  O_RDONLY,
+  S_IFBLK,
+  S_IFCHR,
+  WNOHANG,
+  chdir,
+  close,
+  execve,
+  makedev,
+  mknod,
+  mount,
+  open,
+  pivotRoot,
+  posixSpawn,
+  resetSignalDispositions,
+  cloexecFrom,
+  setCloexec,
+  setdomainname,
+  sethostname,
+  setns,
+  tcsetpgrp,
+  umount2,
+  unshare,
+  waitpid,
 } from '../../sys/syscalls.js';
 import type { InitConfig } from '../protocol.js';
 import { CONFIG_FD, CONFIG_FROM_FD, STATUS_FD } from '../protocol.js';
 import type { BindMount, ContainerSpec, Mount, TmpfsMount } from '../spec.js';
 import { makeTarget, resolveInRoot } from './paths.js';
-import {
-  applyCredentials, applyRlimits, ensureCwd, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials,
-} from './process.js';
+import { applyCredentials, applyRlimits, ensureCwd, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials } from './process.js';
 import { reportFailure, send, step } from './report.js';
 import { StepError } from './step.js';
 import { checkSysctl } from './sysctl.js';
 
 export const DEFAULT_MASKED_PATHS = [
-  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
-  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
   '/sys/devices/virtual/powercap',
 ];
 export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 const DEVICES: Array<[string, number, number]> = [
-  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+  ['null', 1, 3],
+  ['zero', 1, 5],
+  ['full', 1, 7],
+  ['random', 1, 8],
+  ['urandom', 1, 9],
+  ['tty', 5, 0],
 ];
 
 function mountOverlay(spec: ContainerSpec, rootfs: string): void {
@@ -55,8 +117,11 @@ function mountOverlay(spec: ContainerSpec, rootfs: string): void {
   try {
     mount('overlay', rootfs, 'overlay', 0, opts, 'mount overlay root');
   } catch (e) {
-    throw new StepError('rootfs', (e as Error).message,
-      'the state root must be on a filesystem overlayfs accepts as upper dir (ext4, xfs, btrfs, tmpfs; not overlayfs or NFS), and every layer directory must exist');
+    throw new StepError(
+      'rootfs',
+      (e as Error).message,
+      'the state root must be on a filesystem overlayfs accepts as upper dir (ext4, xfs, btrfs, tmpfs; not overlayfs or NFS), and every layer directory must exist',
+    );
   }
 }
 
@@ -73,8 +138,7 @@ function setupDev(rootfs: string, privileged: boolean, shmSize: number | undefin
     chmodSync(p, 0o666);
   }
   mkdirSync(path.join(dev, 'pts'), { mode: 0o755 });
-  mount('devpts', path.join(dev, 'pts'), 'devpts', MS_NOSUID | MS_NOEXEC,
-    'newinstance,ptmxmode=0666,mode=0620,gid=5', 'mount /dev/pts');
+  mount('devpts', path.join(dev, 'pts'), 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5', 'mount /dev/pts');
   symlinkSync('pts/ptmx', path.join(dev, 'ptmx'));
   mkdirSync(path.join(dev, 'shm'), { mode: 0o1777 });
   mount('shm', path.join(dev, 'shm'), 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize ?? 64 * 1024 * 1024}`, 'mount /dev/shm');
@@ -87,8 +151,12 @@ function setupDev(rootfs: string, privileged: boolean, shmSize: number | undefin
 }
 
 const PROPAGATION: Record<string, number> = {
-  rprivate: MS_REC | MS_PRIVATE, private: MS_PRIVATE, rshared: MS_REC | MS_SHARED, shared: MS_SHARED,
-  rslave: MS_REC | MS_SLAVE, slave: MS_SLAVE,
+  rprivate: MS_REC | MS_PRIVATE,
+  private: MS_PRIVATE,
+  rshared: MS_REC | MS_SHARED,
+  shared: MS_SHARED,
+  rslave: MS_REC | MS_SLAVE,
+  slave: MS_SLAVE,
 };
 
 function mountBind(rootfs: string, m: BindMount): void {
@@ -108,14 +176,21 @@ function mountBind(rootfs: string, m: BindMount): void {
 
 /** tmpfs flag options: the flag each sets (true) or clears (false). */
 const TMPFS_FLAGS: Record<string, [number, boolean]> = {
-  ro: [MS_RDONLY, true], rw: [MS_RDONLY, false],
-  noexec: [MS_NOEXEC, true], exec: [MS_NOEXEC, false],
-  nosuid: [MS_NOSUID, true], suid: [MS_NOSUID, false],
-  nodev: [MS_NODEV, true], dev: [MS_NODEV, false],
+  ro: [MS_RDONLY, true],
+  rw: [MS_RDONLY, false],
+  noexec: [MS_NOEXEC, true],
+  exec: [MS_NOEXEC, false],
+  nosuid: [MS_NOSUID, true],
+  suid: [MS_NOSUID, false],
+  nodev: [MS_NODEV, true],
+  dev: [MS_NODEV, false],
   // MS_NOATIME, MS_NODIRATIME, MS_RELATIME (<sys/mount.h>)
-  noatime: [1024, true], atime: [1024, false],
-  nodiratime: [2048, true], diratime: [2048, false],
-  relatime: [1 << 21, true], strictatime: [MS_STRICTATIME, true],
+  noatime: [1024, true],
+  atime: [1024, false],
+  nodiratime: [2048, true],
+  diratime: [2048, false],
+  relatime: [1 << 21, true],
+  strictatime: [MS_STRICTATIME, true],
 };
 
 function mountTmpfs(rootfs: string, m: TmpfsMount): void {
@@ -250,8 +325,7 @@ function run(cfg: InitConfig): never {
     }
   });
   if (!spec.privileged) {
-    step('masked paths', () =>
-      maskPaths(rootfs, spec.maskedPaths ?? DEFAULT_MASKED_PATHS, spec.readonlyPaths ?? DEFAULT_READONLY_PATHS));
+    step('masked paths', () => maskPaths(rootfs, spec.maskedPaths ?? DEFAULT_MASKED_PATHS, spec.readonlyPaths ?? DEFAULT_READONLY_PATHS));
   }
   step('pivot_root', () => {
     chdir(rootfs, 'chdir to the new root');

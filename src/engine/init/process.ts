@@ -8,9 +8,24 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
-  PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS,
-  RLIMIT_RESOURCES, TIOCSCTTY, capget, capset, chdir, ioctl, prctl, setCloexec, setgroups, setresgid,
-  setresuid, setrlimit, setsid,
+  PR_CAPBSET_DROP,
+  PR_CAP_AMBIENT,
+  PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_SET_KEEPCAPS,
+  PR_SET_NO_NEW_PRIVS,
+  RLIMIT_RESOURCES,
+  TIOCSCTTY,
+  capget,
+  capset,
+  chdir,
+  ioctl,
+  prctl,
+  setCloexec,
+  setgroups,
+  setresgid,
+  setresuid,
+  setrlimit,
+  setsid,
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
@@ -44,8 +59,17 @@ export interface Credentials {
   home?: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 function readLines(file: string): string[][] {
   let text: string;
@@ -54,17 +78,28 @@ function readLines(file: string): string[][] {
   } catch {
     return [];
   }
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'))
-    .filter((f) => f.length >= 4).map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }));
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 4)
+    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }));
 }
 
 export function parseGroup(text: string): GroupEntry[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'))
-    .filter((f) => f.length >= 3).map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3)
+    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
 }
 
 const isNum = (s: string) => /^\d+$/.test(s);
@@ -149,15 +184,23 @@ export function applyRlimits(rlimits: ProcessSpec['rlimits']): void {
     try {
       setrlimit(res, v(r.soft), v(r.hard), `setrlimit ${key}`);
     } catch (e) {
-      throw new StepError('rlimits', `ulimit ${key}=${r.soft}:${r.hard} cannot be applied: ${(e as Error).message}`,
-        'raising a hard limit above the host\'s needs CAP_SYS_RESOURCE, which this host does not grant; lower the value');
+      throw new StepError(
+        'rlimits',
+        `ulimit ${key}=${r.soft}:${r.hard} cannot be applied: ${(e as Error).message}`,
+        "raising a hard limit above the host's needs CAP_SYS_RESOURCE, which this host does not grant; lower the value",
+      );
     }
   }
 }
 
 /** Sets groups, gid, uid and the capability sets the Docker way (bounding = eff = perm = inh = caps). */
-export function applyCredentials(cred: Credentials, caps: readonly string[], privileged: boolean, noNewPrivileges: boolean,
-  seccomp: 'default' | 'unconfined' | undefined): void {
+export function applyCredentials(
+  cred: Credentials,
+  caps: readonly string[],
+  privileged: boolean,
+  noNewPrivileges: boolean,
+  seccomp: 'default' | 'unconfined' | undefined,
+): void {
   const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   const available = capget().permitted;
   // A capability the host itself lacks (CAP_SYS_RESOURCE on some hosts) cannot be granted: left out.
@@ -188,8 +231,12 @@ export function applyCredentials(cred: Credentials, caps: readonly string[], pri
 }
 
 export function readCredentials(proc: ProcessSpec): Credentials {
-  const passwd = readLines('/etc/passwd').map((f) => f.join(':')).join('\n');
-  const group = readLines('/etc/group').map((f) => f.join(':')).join('\n');
+  const passwd = readLines('/etc/passwd')
+    .map((f) => f.join(':'))
+    .join('\n');
+  const group = readLines('/etc/group')
+    .map((f) => f.join(':'))
+    .join('\n');
   return resolveUser(proc.user, proc.additionalGroups, passwd, group);
 }
 

@@ -1,7 +1,15 @@
 import { StepError } from './step.js';
 
-const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
-  'kernel.shmmni', 'kernel.shm_rmid_forced'];
+const IPC_SYSCTLS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+];
 
 /** Sysctls that are per-namespace (Docker's list); anything else would change the host. */
 export function checkSysctl(key: string, netnsHost: boolean): void {
@@ -11,6 +19,9 @@ export function checkSysctl(key: string, netnsHost: boolean): void {
     if (netnsHost) throw new StepError('sysctls', `sysctl ${key} cannot be set with the host's network namespace (network_mode: host)`);
     return;
   }
-  throw new StepError('sysctls', `sysctl ${key} is not namespaced: setting it would change the host`,
-    'only net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* are allowed');
+  throw new StepError(
+    'sysctls',
+    `sysctl ${key} is not namespaced: setting it would change the host`,
+    'only net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* are allowed',
+  );
 }

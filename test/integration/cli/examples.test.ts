@@ -19,7 +19,10 @@ describe('examples', () => {
   it('healthcheck: app starts once db is healthy', async () => {
     p = await example('healthcheck');
     await p.ok(['-p', p.name, 'up', '-d', '--wait', '--wait-timeout', '60']);
-    const ps = (await p.ok(['-p', p.name, 'ps', '--format', 'json'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ps = (await p.ok(['-p', p.name, 'ps', '--format', 'json'])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(ps.find((c) => c.Service === 'db')?.Health).toBe('healthy');
     expect(ps.find((c) => c.Service === 'app')?.State).toBe('running');
     expect((await p.ok(['-p', p.name, 'logs', 'app'])).stdout).toMatch(/db is healthy, app starting/);

@@ -50,7 +50,9 @@ describe('volume copy-up', () => {
     try {
       p = await CliProject.create('services: {}\n');
       // d mounts a's volume as an external one: it must see the data, not the volume's folder
-      p.write('compose.yaml', `
+      p.write(
+        'compose.yaml',
+        `
 services:
   a:
     image: tsc/owned:latest
@@ -75,7 +77,8 @@ services:
     command: sleep 3600
     volumes: ["./bind:/data"]
 volumes: { vol: {}, empty: {}, other: {}, crashed: {}, ext: { external: true, name: ${p.name}_vol } }
-`);
+`,
+      );
       mkdirSync(path.join(p.dir, 'bind'));
       await p.ok(['image', 'load', '-i', img.archive]);
       // what a kill in the middle of a copy-up leaves: the marker, an empty _data, a partial copy
@@ -172,7 +175,9 @@ services:
     const r2 = await p.run(['up', '-d', 'app2']);
     const loopMs = Date.now() - t;
     expect(r2.code).toBe(1);
-    expect(r2.stderr).toMatch(new RegExp(`dependency failed to start: container ${p.name}-loop-1 is restarting in a loop \\(restarted 3 times while waiting, last exit code 1\\)`));
+    expect(r2.stderr).toMatch(
+      new RegExp(`dependency failed to start: container ${p.name}-loop-1 is restarting in a loop \\(restarted 3 times while waiting, last exit code 1\\)`),
+    );
     expect(r2.stderr).toMatch(/\| crashing now/);
     noStack(r2.stderr);
     expect(loopMs).toBeLessThan(30_000);
@@ -190,8 +195,29 @@ services:
 });
 
 const PS_KEYS = [
-  'Command', 'CreatedAt', 'ExitCode', 'Health', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Name', 'Names', 'Networks',
-  'OOMKilled', 'Pid', 'Ports', 'Project', 'Publishers', 'RestartCount', 'RunningFor', 'Service', 'Size', 'State', 'Status',
+  'Command',
+  'CreatedAt',
+  'ExitCode',
+  'Health',
+  'ID',
+  'Image',
+  'Labels',
+  'LocalVolumes',
+  'Mounts',
+  'Name',
+  'Names',
+  'Networks',
+  'OOMKilled',
+  'Pid',
+  'Ports',
+  'Project',
+  'Publishers',
+  'RestartCount',
+  'RunningFor',
+  'Service',
+  'Size',
+  'State',
+  'Status',
 ];
 
 describe('ps, ids and hostnames as Compose', () => {
@@ -260,10 +286,14 @@ volumes: { data: {} }
     expect((await p.ok(['exec', '-T', 'web', 'sh', '-c', 'echo $HOSTNAME'])).stdout.trim()).toBe(web!.ID);
     const webIp = Object.values(p.addresses(`${p.name}-web-1`))[0]!;
     for (const name of ['web', web!.ID as string]) {
-      const look = await waitFor(async () => {
-        const r = await p!.run(['exec', '-T', 'worker', 'nslookup', name]);
-        return r.code === 0 && r.stdout.includes(webIp) ? r : undefined;
-      }, 15_000, `${name} to resolve`);
+      const look = await waitFor(
+        async () => {
+          const r = await p!.run(['exec', '-T', 'worker', 'nslookup', name]);
+          return r.code === 0 && r.stdout.includes(webIp) ? r : undefined;
+        },
+        15_000,
+        `${name} to resolve`,
+      );
       expect(look.stdout).toContain(webIp);
     }
 
@@ -315,10 +345,14 @@ services:
 `);
     await p.ok(['up', '-d']);
     const dbIp = Object.values(p.addresses(`${p.name}-db-1`))[0]!;
-    const look = await waitFor(async () => {
-      const r = await p!.run(['exec', '-T', 'web', 'nslookup', 'database']);
-      return r.code === 0 && r.stdout.includes(dbIp) ? r : undefined;
-    }, 15_000, 'database to resolve from web');
+    const look = await waitFor(
+      async () => {
+        const r = await p!.run(['exec', '-T', 'web', 'nslookup', 'database']);
+        return r.code === 0 && r.stdout.includes(dbIp) ? r : undefined;
+      },
+      15_000,
+      'database to resolve from web',
+    );
     expect(look.stdout).toContain(dbIp);
     expect((await p.run(['exec', '-T', 'other', 'nslookup', 'db'])).code).toBe(0);
     expect((await p.run(['exec', '-T', 'other', 'nslookup', 'database'])).code).not.toBe(0);

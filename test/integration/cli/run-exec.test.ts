@@ -17,7 +17,22 @@ services:
     working_dir: /tmp
     depends_on: [db]
 `);
-    const r = await p.run(['run', '--no-deps', '-e', 'A=1', '-e', 'B=two', '-u', '1000:1000', '-w', '/etc', 'tool', 'sh', '-c', 'echo $A-$B $(id -u):$(id -g) $(pwd) $(hostname); exit 4']);
+    const r = await p.run([
+      'run',
+      '--no-deps',
+      '-e',
+      'A=1',
+      '-e',
+      'B=two',
+      '-u',
+      '1000:1000',
+      '-w',
+      '/etc',
+      'tool',
+      'sh',
+      '-c',
+      'echo $A-$B $(id -u):$(id -g) $(pwd) $(hostname); exit 4',
+    ]);
     expect(r.code).toBe(4);
     expect(r.stdout.trim()).toMatch(/^1-two 1000:1000 \/etc \S+$/);
     let ps = await p.ps();
@@ -38,12 +53,15 @@ services:
   });
 
   it('run -d --name runs in the background; run -p publishes on 127.0.0.1', async () => {
-    p = await CliProject.create(`
+    p = await CliProject.create(
+      `
 services:
   web:
     image: busybox:latest
     command: sleep 3600
-`, { 'site/index.html': 'one-off web\n' });
+`,
+      { 'site/index.html': 'one-off web\n' },
+    );
     const d = await p.ok(['run', '-d', '--name', `${p.name}-bg`, 'web', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done']);
     expect(d.stdout.trim()).toBe(`${p.name}-bg`);
     const bg = (await p.ps()).find((c) => c.Name === `${p.name}-bg`)!;
@@ -52,14 +70,18 @@ services:
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = p.spawn(['run', '--rm', '-p', `127.0.0.1:${port}:80`, 'web', 'sh', '-c', 'echo one-off web > /tmp/i.html; httpd -f -p 80 -h /tmp']);
     try {
-      const body = await waitFor(async () => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/i.html`);
-          return res.ok ? await res.text() : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 20_000, 'the one-off published port');
+      const body = await waitFor(
+        async () => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/i.html`);
+            return res.ok ? await res.text() : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        20_000,
+        'the one-off published port',
+      );
       expect(body).toBe('one-off web\n');
       const oneOff = (await p.ps()).find((c) => c.Name !== `${p!.name}-bg`)!;
       expect(oneOff.State).toBe('running');
@@ -115,10 +137,14 @@ services:
       // The stream prints nothing until an event comes, and a fixed wait for the command to
       // subscribe is not enough on a loaded machine: restart a marker service until one of its
       // starts shows up, so the stream is known to be live before ev restarts.
-      await waitFor(async () => {
-        await p!.ok(['restart', '-t', '0', 'mark']);
-        return seen('mark', 'start');
-      }, 60_000, 'the events stream to show the marker');
+      await waitFor(
+        async () => {
+          await p!.ok(['restart', '-t', '0', 'mark']);
+          return seen('mark', 'start');
+        },
+        60_000,
+        'the events stream to show the marker',
+      );
       await p.ok(['restart', '-t', '0', 'ev']);
       await waitFor(() => seen('ev', 'start'), 10_000, 'the start event');
     } finally {
@@ -126,7 +152,11 @@ services:
       child.kill('SIGINT');
       await exited;
     }
-    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.service === 'ev');
+    const events = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.service === 'ev');
     const actions = events.map((e) => e.action);
     expect(actions).toContain('die');
     expect(actions.indexOf('die')).toBeLessThan(actions.lastIndexOf('start'));

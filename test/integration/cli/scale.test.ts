@@ -21,9 +21,15 @@ services:
     let ps = await p.ps();
     expect(ps.filter((c) => c.Service === 'w').map((c) => c.Name)).toEqual([1, 2, 3].map((n) => `${p!.name}-w-${n}`));
     expect(ps.filter((c) => c.Service === 'r')).toHaveLength(2);
-    const ips = ps.filter((c) => c.Service === 'w').map((c) => Object.values(p!.addresses(c.Name as string))[0]!).sort();
+    const ips = ps
+      .filter((c) => c.Service === 'w')
+      .map((c) => Object.values(p!.addresses(c.Name as string))[0]!)
+      .sort();
     const look = await p.ok(['exec', 'r', 'nslookup', 'w']);
-    const answered = [...look.stdout.matchAll(/Address:\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]!).filter((a) => ips.includes(a)).sort();
+    const answered = [...look.stdout.matchAll(/Address:\s+(\d+\.\d+\.\d+\.\d+)/g)]
+      .map((m) => m[1]!)
+      .filter((a) => ips.includes(a))
+      .sort();
     expect(answered).toEqual(ips);
     const first = ps.find((c) => c.Name === `${p!.name}-w-1`)!.Pid;
 
@@ -80,12 +86,15 @@ services:
     command: sleep 3600
 `);
     await p.ok(['up', '-d']);
-    p.write('compose.yaml', `
+    p.write(
+      'compose.yaml',
+      `
 services:
   keep:
     image: busybox:latest
     command: sleep 3600
-`);
+`,
+    );
     const r = await p.ok(['up', '-d']);
     expect(r.stderr).toMatch(new RegExp(`orphan.*${p.name}-gone-1|${p.name}-gone-1.*orphan`, 'i'));
     expect((await p.ps()).map((c) => c.Service).sort()).toEqual(['gone', 'keep']);
@@ -111,7 +120,10 @@ networks:
     await p.ok(['up', '-d']);
     const before = (await p.ps())[0]!;
     p.write('compose.yaml', compose('10.213.8.0/24', true));
-    for (const args of [['up', '-d'], ['run', '--rm', 'a', 'true']]) {
+    for (const args of [
+      ['up', '-d'],
+      ['run', '--rm', 'a', 'true'],
+    ]) {
       const r = await p.run(args);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('network "default" (subnet 10.213.7.0/24 → 10.213.8.0/24, internal false → true)');

@@ -74,10 +74,14 @@ services:
     expect(flaky.RestartCount).toBe(2);
     expect(flaky.ExitCode).toBe(3);
     expect((await p.ok(['logs', 'flaky', '--no-log-prefix'])).stdout.match(/try/g)).toHaveLength(3);
-    const steady = await waitFor(async () => {
-      const s = (await p!.ps()).find((c) => c.Service === 'steady');
-      return s && (s.RestartCount as number) >= 2 && s;
-    }, 30_000, 'steady to be restarted');
+    const steady = await waitFor(
+      async () => {
+        const s = (await p!.ps()).find((c) => c.Service === 'steady');
+        return s && (s.RestartCount as number) >= 2 && s;
+      },
+      30_000,
+      'steady to be restarted',
+    );
     expect(['running', 'restarting']).toContain(steady.State);
     await p.ok(['stop', '-t', '0', 'steady']);
     const count = (await p.ps()).find((c) => c.Service === 'steady')!.RestartCount;

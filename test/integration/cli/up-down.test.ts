@@ -74,14 +74,18 @@ services:
     await p.ok(['up', '-d']);
     const port = (await p.ok(['port', 'web', '80'])).stdout.trim();
     expect(port).toMatch(/^127\.0\.0\.1:\d+$/);
-    const body = await waitFor(async () => {
-      try {
-        const r = await fetch(`http://${port}/`);
-        return r.ok ? await r.text() : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 10_000, 'the published port');
+    const body = await waitFor(
+      async () => {
+        try {
+          const r = await fetch(`http://${port}/`);
+          return r.ok ? await r.text() : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+      'the published port',
+    );
     expect(await body).toBe('hello from tscompose\n');
     await waitFor(async () => /hello from tscompose/.test((await p!.ok(['logs', 'client'])).stdout), 20_000, 'the client to reach web by name');
     // read-only bind
@@ -135,7 +139,9 @@ services:
     expect((app.CreatedAt as string) >= (db.CreatedAt as string)).toBe(true);
     await p.ok(['down', '-t', '0']);
 
-    p.write('compose.yaml', `
+    p.write(
+      'compose.yaml',
+      `
 services:
   init:
     image: busybox:latest
@@ -145,7 +151,8 @@ services:
     command: sleep 3600
     depends_on:
       init: { condition: service_completed_successfully }
-`);
+`,
+    );
     const r = await p.run(['up', '-d']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/init.*exited with code 3/);
@@ -206,7 +213,8 @@ services:
     ports: ["127.0.0.1:${port}:80"]
 `);
     await p.ok(['up', '-d']);
-    const q = await CliProject.create(`
+    const q = await CliProject.create(
+      `
 services:
   first:
     image: busybox:latest
@@ -215,7 +223,10 @@ services:
     image: busybox:latest
     command: httpd -f -p 80
     ports: ["127.0.0.1:${port}:80"]
-`, {}, { root: p.root });
+`,
+      {},
+      { root: p.root },
+    );
     try {
       const r = await q.run(['up', '-d']);
       expect(r.code).toBe(1);

@@ -157,7 +157,10 @@ services:
     p = await CliProject.create(TWO, { '.env': 'X=1\n' });
     await p.ok(['up', '-d']);
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tsc-elsewhere-'));
-    const ps = (await p.ok(['-p', p.name, 'ps', '--format', 'json'], { cwd: elsewhere })).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Service: string });
+    const ps = (await p.ok(['-p', p.name, 'ps', '--format', 'json'], { cwd: elsewhere })).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Service: string });
     expect(ps.map((c) => c.Service).sort()).toEqual(['app', 'db']);
     // without -p there is nothing to go by: the usual error
     const r = await p.run(['ps'], { cwd: elsewhere });
@@ -195,7 +198,14 @@ volumes:
 
   it('unknown services and exec on a stopped service are one clear error', async () => {
     p = await CliProject.create(TWO);
-    for (const args of [['stop', 'nope'], ['start', 'nope'], ['logs', 'nope'], ['exec', 'nope', 'true'], ['up', '-d', 'nope'], ['run', 'nope']]) {
+    for (const args of [
+      ['stop', 'nope'],
+      ['start', 'nope'],
+      ['logs', 'nope'],
+      ['exec', 'nope', 'true'],
+      ['up', '-d', 'nope'],
+      ['run', 'nope'],
+    ]) {
       const r = await p.run(args);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.stderr, args.join(' ')).toMatch(/no such service: nope/);

@@ -63,7 +63,9 @@ describe('isolation', () => {
     // A static helper performing the classic chroot escape: chroot into a subdir while keeping
     // a descriptor of the old root, fchdir out, climb "..", chroot "." and look for the marker.
     const src = path.join(h.dir, 'escape.c');
-    writeFileSync(src, `#include <fcntl.h>
+    writeFileSync(
+      src,
+      `#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,7 +79,8 @@ int main(int argc, char **argv) {
   puts(access(argv[1], F_OK) == 0 ? "ESCAPED" : "CONTAINED");
   return 0;
 }
-`);
+`,
+    );
     const bin = path.join(h.dir, 'escape');
     execFileSync('gcc', ['-static', '-O1', '-o', bin, src]);
     const tools = path.join(h.dir, 'tools');
@@ -85,7 +88,11 @@ int main(int argc, char **argv) {
     copyFileSync(bin, path.join(tools, 'escape'));
     chmodSync(path.join(tools, 'escape'), 0o755);
     const s = h.spec({
-      args: ['sh', '-c', `cat ${marker} 2>/dev/null || echo nofile; cat /proc/1/root${marker} 2>/dev/null || echo noproc; cd /../../..; ls -d ${h.dir} 2>/dev/null || echo noclimb; /tools/escape ${marker}`],
+      args: [
+        'sh',
+        '-c',
+        `cat ${marker} 2>/dev/null || echo nofile; cat /proc/1/root${marker} 2>/dev/null || echo noproc; cd /../../..; ls -d ${h.dir} 2>/dev/null || echo noclimb; /tools/escape ${marker}`,
+      ],
       mounts: [{ type: 'bind', source: tools, target: '/tools', readonly: true }],
     });
     const r = await h.run(s);
@@ -102,18 +109,26 @@ int main(int argc, char **argv) {
   });
 
   it('resolves uid:gid and group_add, and sets no_new_privileges', async () => {
-    const r = await h.run(h.spec({
-      args: ['sh', '-c', 'id; grep NoNewPrivs /proc/self/status'],
-      process: { user: '4242:65534', additionalGroups: ['extra'], noNewPrivileges: true },
-    }));
+    const r = await h.run(
+      h.spec({
+        args: ['sh', '-c', 'id; grep NoNewPrivs /proc/self/status'],
+        process: { user: '4242:65534', additionalGroups: ['extra'], noNewPrivileges: true },
+      }),
+    );
     expect(r.stdout).toBe('uid=4242 gid=65534(nogroup) groups=2000(extra),65534(nogroup)\nNoNewPrivs:\t1\n');
   });
 
   it('gives a privileged container every capability and the host devices', async () => {
-    const r = await h.run(h.spec({
-      privileged: true,
-      args: ['sh', '-c', 'grep CapEff /proc/self/status; test -e /dev/kmsg && echo hostdev; grep -E "^sysfs /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; grep -c " /proc/" /proc/mounts'],
-    }));
+    const r = await h.run(
+      h.spec({
+        privileged: true,
+        args: [
+          'sh',
+          '-c',
+          'grep CapEff /proc/self/status; test -e /dev/kmsg && echo hostdev; grep -E "^sysfs /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; grep -c " /proc/" /proc/mounts',
+        ],
+      }),
+    );
     const own = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1];
     // every capability, host devices, /sys read-write, no masked or read-only /proc paths
     expect(r.stdout).toBe(`CapEff:\t${own}\nhostdev\nrw\n0\n`);
@@ -122,9 +137,15 @@ int main(int argc, char **argv) {
   it('masks /proc paths, keeps /proc/sys and /sys read-only and builds a minimal /dev', async () => {
     const shm = await h.run(h.spec({ args: ['sh', '-c', 'df -k /dev/shm | tail -1 | awk "{print \\$2}"'], shmSize: 16 << 20 }));
     expect(shm.stdout).toBe('16384\n');
-    const r = await h.run(h.spec({
-      args: ['sh', '-c', 'wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo rosys; touch /sys/x 2>/dev/null || echo rosys2; ls /dev | tr "\\n" " "'],
-    }));
+    const r = await h.run(
+      h.spec({
+        args: [
+          'sh',
+          '-c',
+          'wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo rosys; touch /sys/x 2>/dev/null || echo rosys2; ls /dev | tr "\\n" " "',
+        ],
+      }),
+    );
     expect(r.stdout).toBe('0\nrosys\nrosys2\nfd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ');
   });
 });
@@ -135,13 +156,15 @@ describe('filesystem', () => {
     const rw = path.join(h.dir, 'rw-src');
     mkdirSync(ro);
     writeFileSync(path.join(ro, 'f'), 'data');
-    const r = await h.run(h.spec({
-      args: ['sh', '-c', 'cat /ro/f; touch /ro/new 2>&1 || echo denied; echo hi > /rw/out; cat /rw/out'],
-      mounts: [
-        { type: 'bind', source: ro, target: '/ro', readonly: true },
-        { type: 'bind', source: rw, target: '/rw', readonly: false, createHostPath: true },
-      ],
-    }));
+    const r = await h.run(
+      h.spec({
+        args: ['sh', '-c', 'cat /ro/f; touch /ro/new 2>&1 || echo denied; echo hi > /rw/out; cat /rw/out'],
+        mounts: [
+          { type: 'bind', source: ro, target: '/ro', readonly: true },
+          { type: 'bind', source: rw, target: '/rw', readonly: false, createHostPath: true },
+        ],
+      }),
+    );
     expect(r.stdout).toMatch(/^data.*Read-only file system\n/s);
     expect(existsSync(path.join(ro, 'new'))).toBe(false);
     expect(readFileSync(path.join(rw, 'out'), 'utf8')).toBe('hi\n');
@@ -149,7 +172,11 @@ describe('filesystem', () => {
 
   it('mounts a tmpfs with size and mode, and honours a read-only root', async () => {
     const s = h.spec({
-      args: ['sh', '-c', 'df -k /scratch | tail -1 | awk "{print \\$2}"; stat -c %a /scratch; touch /rootfile 2>/dev/null || echo roroot; touch /scratch/ok && echo tmpok'],
+      args: [
+        'sh',
+        '-c',
+        'df -k /scratch | tail -1 | awk "{print \\$2}"; stat -c %a /scratch; touch /rootfile 2>/dev/null || echo roroot; touch /scratch/ok && echo tmpok',
+      ],
       mounts: [{ type: 'tmpfs', target: '/scratch', size: 8 * 1024 * 1024, mode: 0o700 }],
     });
     s.rootfs.readonly = true;
@@ -189,13 +216,16 @@ describe('devices', () => {
     const def = await h.run(h.spec({ args: ['sh', '-c', probe] }));
     // Enforced by the v1 devices controller here (an eBPF program on pure cgroup v2).
     expect(def.stdout).toBe('refused\n');
-    const mapped = await h.run(h.spec({
-      args: ['sh', '-c', `ls -l /dev/fuse | cut -c1-10; ${probe}`],
-      devices: [{ hostPath: '/dev/fuse', permissions: 'rwm' }],
-    }));
+    const mapped = await h.run(
+      h.spec({
+        args: ['sh', '-c', `ls -l /dev/fuse | cut -c1-10; ${probe}`],
+        devices: [{ hostPath: '/dev/fuse', permissions: 'rwm' }],
+      }),
+    );
     expect(mapped.stdout).toBe('crw-------\nopened\n');
     await expect(h.start(h.spec({ devices: [{ hostPath: '/dev/tsc-none' }] }))).rejects.toMatchObject({
-      code: 'ENGINE_SETUP', message: expect.stringContaining('/dev/tsc-none does not exist'),
+      code: 'ENGINE_SETUP',
+      message: expect.stringContaining('/dev/tsc-none does not exist'),
     });
   });
 });
@@ -203,7 +233,9 @@ describe('devices', () => {
 describe('seccomp', () => {
   it('refuses Docker-refused syscalls by default, not when unconfined or privileged', async () => {
     const src = path.join(h.dir, 'addkey.c');
-    writeFileSync(src, `#include <errno.h>
+    writeFileSync(
+      src,
+      `#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -213,7 +245,8 @@ int main(void) {
   printf("%s\\n", r >= 0 ? "allowed" : (errno == EPERM ? "EPERM" : strerror(errno)));
   return 0;
 }
-`);
+`,
+    );
     const tools = path.join(h.dir, 'seccomp-tools');
     mkdirSync(tools, { recursive: true });
     execFileSync('gcc', ['-static', '-O1', '-o', path.join(tools, 'addkey'), src]);
@@ -245,7 +278,7 @@ describe('terminal', () => {
     if (started.child.exitCode === null) await new Promise((r) => started.child.once('exit', r));
   });
 
-  it('with init: true, gives the terminal\'s foreground to the command', async () => {
+  it("with init: true, gives the terminal's foreground to the command", async () => {
     const pty = openPty();
     // Reading the terminal from a background group would stop (SIGTTIN) or fail (EIO).
     const s = h.spec({ args: ['sh', '-c', 'test -t 0 && echo isatty; read x; echo "got $x"'], process: { tty: true, init: true } });
@@ -279,7 +312,9 @@ describe('network namespaces', () => {
 
 describe('process', () => {
   it('passes env, working dir (created when missing) and the exit code', async () => {
-    const r = await h.run(h.spec({ args: ['sh', '-c', 'echo $FOO $HOME $HOSTNAME; pwd; exit 7'], process: { env: ['FOO=bar', 'PATH=/bin'], cwd: '/work/dir' } }));
+    const r = await h.run(
+      h.spec({ args: ['sh', '-c', 'echo $FOO $HOME $HOSTNAME; pwd; exit 7'], process: { env: ['FOO=bar', 'PATH=/bin'], cwd: '/work/dir' } }),
+    );
     expect(r.stdout).toBe('bar /root tsc-box\n/work/dir\n');
     expect(r.code).toBe(7);
   });
@@ -299,7 +334,9 @@ describe('process', () => {
     const over = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1024;
     const bad = h.spec({ process: { rlimits: [{ name: 'nofile', soft: over, hard: over }] } });
     await expect(h.start(bad)).rejects.toMatchObject({
-      code: 'ENGINE_SETUP', message: expect.stringContaining(`ulimit nofile=${over}`), hint: expect.stringContaining('CAP_SYS_RESOURCE'),
+      code: 'ENGINE_SETUP',
+      message: expect.stringContaining(`ulimit nofile=${over}`),
+      hint: expect.stringContaining('CAP_SYS_RESOURCE'),
     });
   });
 
@@ -307,7 +344,8 @@ describe('process', () => {
     const r = await h.run(h.spec({ args: ['cat', '/proc/sys/net/core/somaxconn'], sysctls: { 'net.core.somaxconn': '1234' } }));
     expect(r.stdout).toBe('1234\n');
     await expect(h.start(h.spec({ sysctls: { 'vm.swappiness': '10' } }))).rejects.toMatchObject({
-      code: 'ENGINE_SETUP', message: expect.stringContaining('not namespaced'),
+      code: 'ENGINE_SETUP',
+      message: expect.stringContaining('not namespaced'),
     });
   });
 
@@ -318,7 +356,10 @@ describe('process', () => {
 
   it('turns a missing command into a clear ENGINE_SETUP error and leaves no cgroup', async () => {
     const s = h.spec({ args: ['no-such-command-tsc'] });
-    const err = await h.start(s).then(() => undefined, (e: unknown) => e);
+    const err = await h.start(s).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isTscError(err)).toBe(true);
     expect((err as Error).message).toMatch(new RegExp(`container ${s.id}: setup failed at step "exec": .*no-such-command-tsc.*not found`));
     expect(containerCgroup(s).exists()).toBe(false);
@@ -390,15 +431,19 @@ describe('lifecycle', () => {
     expect((await c.wait()).signal).toBe('SIGKILL');
     expect(hostMountsWith(s.bundleDir)).toEqual([]);
     expect(existsSync(path.join(s.bundleDir, 'upper'))).toBe(false);
-    const leftover = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(s.id));
+    const leftover = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(s.id));
     expect(leftover).toEqual([]);
   });
 
   it('init: true runs a reaper as PID 1 that reaps orphans, forwards signals and passes the exit code', async () => {
-    const r = await h.run(h.spec({
-      args: ['sh', '-c', '(sleep 0.1 &); sleep 0.5; echo pid=$$; ps -o stat | grep -c "^Z"; exit 4'],
-      process: { init: true },
-    }));
+    const r = await h.run(
+      h.spec({
+        args: ['sh', '-c', '(sleep 0.1 &); sleep 0.5; echo pid=$$; ps -o stat | grep -c "^Z"; exit 4'],
+        process: { init: true },
+      }),
+    );
     expect(r.stdout).toMatch(/^pid=(\d+)\n0\n$/);
     expect(r.stdout).not.toContain('pid=1\n'); // the command is a child of the reaper
     expect(r.code).toBe(4);

@@ -33,7 +33,11 @@ describe('exec in a running container', () => {
     const c = await h.start(s);
     await until(() => existsSync(`/proc/${c.pid}/root/tmp/mark`), 15_000, '/tmp/mark');
     const r = await execOut(c, s.cgroupPath, {
-      args: ['sh', '-c', 'hostname; cat /tmp/mark; echo $$; ls /sys/class/net; cat /proc/1/cmdline | tr "\\0" " "; echo; cat /proc/self/cgroup | grep -c ":/$"; exit 5'],
+      args: [
+        'sh',
+        '-c',
+        'hostname; cat /tmp/mark; echo $$; ls /sys/class/net; cat /proc/1/cmdline | tr "\\0" " "; echo; cat /proc/self/cgroup | grep -c ":/$"; exit 5',
+      ],
     });
     const lines = r.out.split('\n');
     expect(lines[0]).toBe('tsc-exec-host');
@@ -68,24 +72,29 @@ describe('exec in a running container', () => {
   it('reports a missing command and a stopped container clearly', async () => {
     const s = h.spec({ args: ['sleep', '60'] });
     const c = await h.start(s);
-    await expect(execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['nope-tsc'], env: ['PATH=/bin'], tty: false }, { stdout: 1, stderr: 2 }))
-      .rejects.toMatchObject({ code: 'ENGINE_EXEC', message: expect.stringContaining('nope-tsc') });
+    await expect(
+      execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['nope-tsc'], env: ['PATH=/bin'], tty: false }, { stdout: 1, stderr: 2 }),
+    ).rejects.toMatchObject({ code: 'ENGINE_EXEC', message: expect.stringContaining('nope-tsc') });
     await stopContainer(s, c.pid, 'SIGKILL', 0);
     await c.wait();
-    await expect(execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['true'], env: [], tty: false }, { stdout: 1, stderr: 2 }))
-      .rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
+    await expect(
+      execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath, id: s.id }, { args: ['true'], env: [], tty: false }, { stdout: 1, stderr: 2 }),
+    ).rejects.toMatchObject({ code: 'ENGINE_NOT_RUNNING' });
   });
 });
 
 describe('exec with a terminal', () => {
-  it('gives the exec\'d command a controlling terminal', async () => {
+  it("gives the exec'd command a controlling terminal", async () => {
     const s = h.spec({ args: ['sleep', '60'] });
     const c = await h.start(s);
     const pty = openPty();
     let child: ChildProcess;
     try {
-      child = await execInContainer({ pid: c.pid, cgroupPath: s.cgroupPath }, { args: ['sh', '-c', 'test -t 0 && echo tty; echo $TERM'], env: ['PATH=/bin', 'TERM=vt100'], tty: true },
-        { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave });
+      child = await execInContainer(
+        { pid: c.pid, cgroupPath: s.cgroupPath },
+        { args: ['sh', '-c', 'test -t 0 && echo tty; echo $TERM'], env: ['PATH=/bin', 'TERM=vt100'], tty: true },
+        { stdin: pty.slave, stdout: pty.slave, stderr: pty.slave },
+      );
     } finally {
       closeSync(pty.slave);
     }

@@ -7,9 +7,7 @@ import { closeSync, mkdtempSync, openSync, read, readFileSync, rmSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { makeBusyboxRootfs } from '../../support/busybox.js';
-import {
-  DEFAULT_CAPABILITIES, removeContainer, startContainer, type ContainerSpec, type StartedContainer,
-} from '../../../src/engine/index.js';
+import { DEFAULT_CAPABILITIES, removeContainer, startContainer, type ContainerSpec, type StartedContainer } from '../../../src/engine/index.js';
 
 export interface Harness {
   dir: string;
@@ -131,7 +129,9 @@ export function makeHarness(tag: string): Harness {
 
 /** Lines of the host's mount table mentioning `needle`. */
 export function hostMountsWith(needle: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(needle));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(needle));
 }
 
 /**

@@ -1,6 +1,16 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerCgroup, containerCgroup, removeCgroupTree, containerStats, detectLayout, isOomKilled, removeContainer, startContainer, stopContainer } from '../../../src/engine/index.js';
+import {
+  ContainerCgroup,
+  containerCgroup,
+  removeCgroupTree,
+  containerStats,
+  detectLayout,
+  isOomKilled,
+  removeContainer,
+  startContainer,
+  stopContainer,
+} from '../../../src/engine/index.js';
 import { makeHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -45,7 +55,7 @@ describe('cgroup limits on the real kernel', () => {
     const s = h.spec({
       // The inner shell forks until the limit refuses it (and dies of that); the outer one
       // then uses only builtins and exec, which need no new pid.
-      args: ['sh', '-c', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 30 & i=$((i+1)); done\'; echo started; exec sleep 30'],
+      args: ['sh', '-c', "sh -c 'i=0; while [ $i -lt 60 ]; do sleep 30 & i=$((i+1)); done'; echo started; exec sleep 30"],
       resources: { pidsLimit: 16 },
     });
     const c = await h.start(s);
@@ -135,7 +145,7 @@ describe('cgroup limits on the real kernel', () => {
   });
 
   it('restarts a stopped container with its files and an existing cgroup', async () => {
-    const s = h.spec({ args: ['sh', '-c', 'cat /state 2>/dev/null; echo 4242 > /state; echo run'] , resources: { pidsLimit: 50 } });
+    const s = h.spec({ args: ['sh', '-c', 'cat /state 2>/dev/null; echo 4242 > /state; echo run'], resources: { pidsLimit: 50 } });
     const first = await h.run(s);
     expect(first.stdout).toBe('run\n');
     const second = await h.run(s);
@@ -144,7 +154,10 @@ describe('cgroup limits on the real kernel', () => {
 
   it('reports a limit the kernel refuses as ENGINE_CGROUP and leaves no cgroup', async () => {
     const s = h.spec({ resources: { cpusetCpus: '63' } });
-    const err = await h.start(s).then(() => undefined, (e: unknown) => e);
+    const err = await h.start(s).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'ENGINE_CGROUP', message: expect.stringContaining(`container ${s.id}: cgroup`) });
     expect((err as Error).message).toContain('cpuset.cpus');
     expect(containerCgroup(s).exists()).toBe(false);
@@ -167,7 +180,11 @@ describe('cgroup limits on the real kernel', () => {
 
   it('shows the container its own cgroup read-only under /sys/fs/cgroup', async () => {
     const s = h.spec({
-      args: ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/cgroup.procs; echo 1 > /sys/fs/cgroup/pids/pids.max || echo ro'],
+      args: [
+        'sh',
+        '-c',
+        'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/cgroup.procs; echo 1 > /sys/fs/cgroup/pids/pids.max || echo ro',
+      ],
       resources: { pidsLimit: 21, memory: 40 << 20 },
     });
     const r = await h.run(s);
@@ -181,10 +198,7 @@ describe('cgroup limits on the real kernel', () => {
     const wave1 = Array.from({ length: 4 }, () => h.spec({ args: ['sleep', '30'] }));
     const wave2 = Array.from({ length: 4 }, () => h.spec({ args: ['sleep', '30'] }));
     const started1 = await Promise.all(wave1.map((s) => h.start(s)));
-    const [started2] = await Promise.all([
-      Promise.all(wave2.map((s) => h.start(s))),
-      Promise.all(wave1.map((s) => removeContainer(s))),
-    ]);
+    const [started2] = await Promise.all([Promise.all(wave2.map((s) => h.start(s))), Promise.all(wave1.map((s) => removeContainer(s)))]);
     for (const c of started1) expect((await c.wait()).signal).toBe('SIGKILL');
     for (const [i, s] of wave2.entries()) expect(containerCgroup(s).pids()).toEqual([started2[i].pid]);
     await Promise.all(wave2.map((s) => removeContainer(s)));

@@ -60,14 +60,25 @@ describe('tscompose image', () => {
     expect(ls.code).toBe(0);
     const lines = ls.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).slice(0, 2).join(':')).sort()).toEqual(
-      [`${reg.host}/tsc/pulled:1`, 'busybox:latest', 'tsc/three:v1'].sort(),
-    );
+    expect(
+      lines
+        .slice(1)
+        .map((l) =>
+          l
+            .split(/\s{2,}/)
+            .slice(0, 2)
+            .join(':'),
+        )
+        .sort(),
+    ).toEqual([`${reg.host}/tsc/pulled:1`, 'busybox:latest', 'tsc/three:v1'].sort());
     const json = JSON.parse((await cli(['image', 'ls', '--format', 'json'])).stdout) as { id: string; repoTags: string[] }[];
     expect(json).toHaveLength(2); // busybox and the pulled image are the same image
     expect((await cli(['image', 'ls', 'tsc/three'])).stdout).toMatch(/^REPOSITORY.*\ntsc\/three\s+v1\s/);
     expect((await cli(['image', 'ls', 'tsc/three:v2'])).stdout.trim().split('\n')).toHaveLength(1);
-    const inspect = JSON.parse((await cli(['image', 'inspect', 'tsc/three:v1'])).stdout) as { config: { WorkingDir: string }; rootfs: { lowerDirs: string[] } }[];
+    const inspect = JSON.parse((await cli(['image', 'inspect', 'tsc/three:v1'])).stdout) as {
+      config: { WorkingDir: string };
+      rootfs: { lowerDirs: string[] };
+    }[];
     expect(inspect[0].config.WorkingDir).toBe('/data');
     expect(inspect[0].rootfs.lowerDirs).toHaveLength(3);
 

@@ -82,7 +82,14 @@ describe('image load', () => {
     const outside = path.join(tmp, 'outside');
     mkdirSync(outside, { recursive: true });
     const cases: { name: string; entries: Parameters<typeof buildHostile>[1]; re: RegExp }[] = [
-      { name: 'dotdot', entries: [{ name: 'etc', type: 'dir' }, { name: '../../../../../../evil', type: 'file', data: 'x' }], re: /climbs out/ },
+      {
+        name: 'dotdot',
+        entries: [
+          { name: 'etc', type: 'dir' },
+          { name: '../../../../../../evil', type: 'file', data: 'x' },
+        ],
+        re: /climbs out/,
+      },
       { name: 'abs', entries: [{ name: `${outside}/abs`, type: 'file', data: 'x' }], re: /absolute path/ },
       {
         name: 'symlink',
@@ -113,7 +120,13 @@ describe('image load', () => {
 
   it('rejects an archive whose own entries climb out with ../', async () => {
     const archive = path.join(tmp, 'evil-archive.tar');
-    writeFileSync(archive, tarEntries([{ name: 'oci-layout', type: 'file', data: '{}' }, { name: '../tsc-evil-archive', type: 'file', data: 'x' }]));
+    writeFileSync(
+      archive,
+      tarEntries([
+        { name: 'oci-layout', type: 'file', data: '{}' },
+        { name: '../tsc-evil-archive', type: 'file', data: 'x' },
+      ]),
+    );
     const store = new ImageStore(path.join(tmp, 'store-evil-archive'));
     await expectTscError(store.load(archive), 'IMAGE_UNSAFE', /climbs out/);
     expect(existsSync(path.join(store.blobs.tmpDir, '..', 'tsc-evil-archive'))).toBe(false);
@@ -147,7 +160,15 @@ describe('root filesystems', () => {
     const same: Parameters<typeof writeOciImage>[1]['layers'][number] = [{ name: 'same.txt', type: 'file', data: 'same' }];
     const built = writeOciImage(layout, {
       ref: 'docker.io/tsc/repeated:1',
-      layers: [busyboxEntries(), same, [{ name: 'same.txt', type: 'file', data: 'changed' }, { name: 'mid.txt', type: 'file', data: 'mid' }], same],
+      layers: [
+        busyboxEntries(),
+        same,
+        [
+          { name: 'same.txt', type: 'file', data: 'changed' },
+          { name: 'mid.txt', type: 'file', data: 'mid' },
+        ],
+        same,
+      ],
     });
     const empty = writeOciImage(layout, { ref: 'docker.io/tsc/empty:1', layers: [] });
     const store = new ImageStore(path.join(tmp, 'store-repeated'));
@@ -156,7 +177,14 @@ describe('root filesystems', () => {
     expect(lowerDirs).toEqual([store.layers.diffDir(built.diffIds[3]), store.layers.diffDir(built.diffIds[2]), store.layers.diffDir(built.diffIds[0])]);
     const base = path.join(tmp, 'mnt-repeated');
     for (const d of ['upper', 'work', 'merged']) mkdirSync(path.join(base, d), { recursive: true });
-    execFileSync('mount', ['-t', 'overlay', 'tsc-img-test', '-o', `lowerdir=${lowerDirs.join(':')},upperdir=${base}/upper,workdir=${base}/work`, `${base}/merged`]);
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'tsc-img-test',
+      '-o',
+      `lowerdir=${lowerDirs.join(':')},upperdir=${base}/upper,workdir=${base}/work`,
+      `${base}/merged`,
+    ]);
     try {
       expect(readFileSync(path.join(base, 'merged/same.txt'), 'utf8')).toBe('same');
       expect(readFileSync(path.join(base, 'merged/mid.txt'), 'utf8')).toBe('mid');

@@ -5,7 +5,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  openSync,
+  readSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -279,7 +293,11 @@ describe('pull from a registry', () => {
     await expectTscError(store.pull(`${reg.host}/library/busybox:nope`), 'IMAGE_NOT_FOUND', /busybox:nope/);
     await expectTscError(store.pull(`${reg.host}/tsc/missing`), 'IMAGE_NOT_FOUND', /tsc\/missing:latest/);
     const port = await freePort();
-    await expectTscError(store.pull(`127.0.0.1:${port}/x/y:z`), 'IMAGE_REGISTRY', /cannot reach registry 127\.0\.0\.1:\d+ for 127\.0\.0\.1:\d+\/x\/y:z: ECONNREFUSED/);
+    await expectTscError(
+      store.pull(`127.0.0.1:${port}/x/y:z`),
+      'IMAGE_REGISTRY',
+      /cannot reach registry 127\.0\.0\.1:\d+ for 127\.0\.0\.1:\d+\/x\/y:z: ECONNREFUSED/,
+    );
   });
 
   it('stops a cancelled pull with one line naming the image, leaving nothing behind', async () => {
@@ -324,7 +342,11 @@ describe('pull from a registry', () => {
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on('data', (d) => {
           buf += String(d);
-          const big = buf.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.digest === built.layers[1].digest && e.current > 1024 * 1024);
+          const big = buf
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+            .find((e) => e.digest === built.layers[1].digest && e.current > 1024 * 1024);
           if (big) resolve();
         });
         child.once('exit', (code) => reject(new Error(`pull finished (${code}) before it could be killed`)));

@@ -1,11 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DnsServer,
-  attachContainer,
-  detachContainer,
-  ensureNetwork,
-  resolvConf,
-} from '../../../src/network/index.js';
+import { DnsServer, attachContainer, detachContainer, ensureNetwork, resolvConf } from '../../../src/network/index.js';
 import { makeWorld, until, type World } from './fixture.js';
 
 let w: World;

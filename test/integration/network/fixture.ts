@@ -38,7 +38,7 @@ export function makeWorld(): World {
     sh(netnsFile, cmd, timeoutMs = 10_000) {
       return new Promise((resolve) => {
         execFile('nsenter', [`--net=${netnsFile}`, 'busybox', 'sh', '-c', cmd], { timeout: timeoutMs }, (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           resolve({ code, stdout, stderr });
         });
       });
@@ -61,9 +61,7 @@ export function makeWorld(): World {
     },
     async cleanup() {
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-      await Promise.all(
-        procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)),
-      );
+      await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
       cleanupProject(root, project);
       rmSync(root, { recursive: true, force: true });
     },
@@ -71,9 +69,7 @@ export function makeWorld(): World {
 }
 
 export function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
+  return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout) => (err ? reject(err) : resolve(stdout))));
 }
 
 export function sleep(ms: number): Promise<void> {

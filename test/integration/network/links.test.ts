@@ -78,7 +78,9 @@ describe('bridge + veth', () => {
     expect(udp.out()).toContain('got:hello-udp');
 
     // host side: both veths are enslaved to the bridge and found as the project's links
-    const names = listProjectLinks(w.root, w.project).map((l) => l.name).sort();
+    const names = listProjectLinks(w.root, w.project)
+      .map((l) => l.name)
+      .sort();
     expect(names).toEqual([net.bridgeName, ea.hostIfName, eb.hostIfName].sort());
     const master = await run('ip', ['-o', 'link', 'show', 'master', net.bridgeName]);
     expect(master).toContain(ea.hostIfName);
@@ -163,15 +165,15 @@ describe('bridge + veth', () => {
 
   it('a kernel refusal becomes a NETWORK error naming the object', () => {
     const net = ensureNetwork({ root: w.root, project: w.project, name: 'default', internal: false });
-    expect(() =>
-      attachContainer({ netnsPath: netnsPathFor(w.root, w.project, 'missing'), network: net, container: 'c', ifName: 'eth0' }),
-    ).toThrow(/opening network namespace .*missing: ENOENT/);
+    expect(() => attachContainer({ netnsPath: netnsPathFor(w.root, w.project, 'missing'), network: net, container: 'c', ifName: 'eth0' })).toThrow(
+      /opening network namespace .*missing: ENOENT/,
+    );
     // nothing half-made: the address was released
     expect(readIpam(w.root).networks[`${w.project}/default`].addresses).toEqual({});
     const a = w.netns('a');
-    expect(() =>
-      attachContainer({ netnsPath: a, network: net, container: 'c', ifName: 'this-name-is-way-too-long' }),
-    ).toThrow(expect.objectContaining({ code: 'NETWORK', message: expect.stringMatching(/creating veth pair tsv\w+ \(peer this-name-is-way-too-long\)/) }));
+    expect(() => attachContainer({ netnsPath: a, network: net, container: 'c', ifName: 'this-name-is-way-too-long' })).toThrow(
+      expect.objectContaining({ code: 'NETWORK', message: expect.stringMatching(/creating veth pair tsv\w+ \(peer this-name-is-way-too-long\)/) }),
+    );
   });
 });
 
@@ -245,7 +247,12 @@ describe('connectContainer', () => {
       ['eth0', 'front', true],
       ['eth1', 'back', false],
     ]);
-    const names = withNetns(f, (rt) => rt.listLinks().map((l) => l.name).sort());
+    const names = withNetns(f, (rt) =>
+      rt
+        .listLinks()
+        .map((l) => l.name)
+        .sort(),
+    );
     expect(names).toEqual(['eth0', 'eth1', 'lo']);
     disconnectContainer({ netnsPath: f, container: 'm', networks: [n1, n2] });
     expect(existsSync(f)).toBe(false);
@@ -256,7 +263,11 @@ describe('connectContainer', () => {
       /not a usable host address/,
     );
     expect(existsSync(g)).toBe(false);
-    expect(listProjectLinks(w.root, w.project).map((l) => l.name).sort()).toEqual([n1.bridgeName, n2.bridgeName].sort());
+    expect(
+      listProjectLinks(w.root, w.project)
+        .map((l) => l.name)
+        .sort(),
+    ).toEqual([n1.bridgeName, n2.bridgeName].sort());
     expect(readIpam(w.root).networks[`${w.project}/front`].addresses).toEqual({});
   });
 });

@@ -5,13 +5,7 @@ import net from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  PortProxy,
-  attachContainer,
-  ensureNetwork,
-  expandPortRange,
-  listPorts,
-} from '../../../src/network/index.js';
+import { PortProxy, attachContainer, ensureNetwork, expandPortRange, listPorts } from '../../../src/network/index.js';
 import { UDP_ECHO, makeWorld, until, type World } from './fixture.js';
 
 let w: World;
@@ -104,7 +98,11 @@ describe('published ports', () => {
     const own = hostAddress();
     if (own) expect(await get(own, tcpPort)).toBe('hello from the container\n');
     expect(await udpAsk('127.0.0.1', published[2].hostPort, 'ping-udp')).toBe('PING-UDP');
-    expect(listPorts(w.root, w.project).map((p) => p.hostPort).sort()).toEqual(published.map((p) => p.hostPort).sort());
+    expect(
+      listPorts(w.root, w.project)
+        .map((p) => p.hostPort)
+        .sort(),
+    ).toEqual(published.map((p) => p.hostPort).sort());
     expect(listPorts(w.root, w.project)[0]).toMatchObject({ service: 'web', container: 'web-1', containerPort: 80, proto: 'tcp' });
 
     await proxy.unpublish('web-1');

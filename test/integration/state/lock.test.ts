@@ -53,7 +53,9 @@ async function holder(project: string, command = 'tscompose up -d', withGrandchi
     process.stdin.on('end', () => { lock.release(); process.stdout.write('released\\n'); process.exit(0); });
     process.stdin.resume();
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, project, command, withGrandchild ? 'grandchild' : ''], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, project, command, withGrandchild ? 'grandchild' : ''], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   let err = '';

@@ -191,7 +191,13 @@ describe('supervisor with the real engine', () => {
       healthcheck: { test: ['CMD-SHELL', 'cat /tmp/ready && hostname'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
     });
     const bad = cfg(['/bin/sleep', '1000'], {
-      healthcheck: { test: ['CMD', '/bin/sh', '-c', 'echo "no /tmp/ready here"; test -f /tmp/ready'], interval: 200, timeout: 5_000, retries: 2, startPeriod: 0 },
+      healthcheck: {
+        test: ['CMD', '/bin/sh', '-c', 'echo "no /tmp/ready here"; test -f /tmp/ready'],
+        interval: 200,
+        timeout: 5_000,
+        retries: 2,
+        startPeriod: 0,
+      },
     });
     const r = await client.run(ok);
     expect(r.status.health?.status).toBe('starting');

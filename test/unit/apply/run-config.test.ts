@@ -27,7 +27,16 @@ async function service(yaml: string, name = 'app', files: Record<string, string>
 }
 
 function image(config: ImageConfig = {}): ImageRecord {
-  return { id: 'sha256:' + 'a'.repeat(64), repoTags: ['docker.io/library/busybox:latest'], repoDigests: [], diffIds: [], os: 'linux', architecture: 'amd64', size: 0, config };
+  return {
+    id: 'sha256:' + 'a'.repeat(64),
+    repoTags: ['docker.io/library/busybox:latest'],
+    repoDigests: [],
+    diffIds: [],
+    os: 'linux',
+    architecture: 'amd64',
+    size: 0,
+    config,
+  };
 }
 
 function build(s: Service, img: ImageRecord = image({ Cmd: ['sh'] }), more: Partial<RunConfigInput> = {}) {
@@ -114,7 +123,10 @@ describe('buildRunConfig: user, working dir, hostname', () => {
     expect(build(await svc(''), img).spec.process.user).toBe('nobody');
     expect(build(await svc(''), img).spec.process.cwd).toBe('/img');
     expect(build(await svc('user: "1000:1000"\nworking_dir: /srv'), img).spec.process).toMatchObject({ user: '1000:1000', cwd: '/srv' });
-    expect(build(await svc('user: "1000"'), img, { overrides: { user: 'root', workingDir: '/tmp' } }).spec.process).toMatchObject({ user: 'root', cwd: '/tmp' });
+    expect(build(await svc('user: "1000"'), img, { overrides: { user: 'root', workingDir: '/tmp' } }).spec.process).toMatchObject({
+      user: 'root',
+      cwd: '/tmp',
+    });
     expect(build(await svc(''), image({ Cmd: ['sh'] })).spec.process).toMatchObject({ user: undefined, cwd: '/' });
   });
 
@@ -154,7 +166,12 @@ describe('buildRunConfig: capabilities, privileges, resources', () => {
 
   it('ulimits become rlimits; the cgroup path names project and container', async () => {
     const spec = build(await svc('ulimits: { nofile: { soft: 1024, hard: 2048 }, nproc: 64 }')).spec;
-    expect(spec.process.rlimits).toEqual(expect.arrayContaining([{ name: 'nofile', soft: 1024, hard: 2048 }, { name: 'nproc', soft: 64, hard: 64 }]));
+    expect(spec.process.rlimits).toEqual(
+      expect.arrayContaining([
+        { name: 'nofile', soft: 1024, hard: 2048 },
+        { name: 'nproc', soft: 64, hard: 64 },
+      ]),
+    );
     expect(spec.cgroupPath).toBe('tscompose/demo/demo-app-1');
   });
 });
@@ -162,7 +179,8 @@ describe('buildRunConfig: capabilities, privileges, resources', () => {
 describe('buildRunConfig: mounts', () => {
   it('bind (absolute source), named volume and anonymous volume become binds', async () => {
     const s = await service(`services:\n  app:\n    image: busybox:latest\n    volumes: ["./site:/site:ro", "data:/data", "/anon"]\nvolumes: { data: {} }\n`);
-    const m = build(s, undefined, { volumePaths: { data: '/state/volumes/demo_data/_data' }, anonymousVolumes: { '/anon': '/state/volumes/abc/_data' } }).spec.mounts;
+    const m = build(s, undefined, { volumePaths: { data: '/state/volumes/demo_data/_data' }, anonymousVolumes: { '/anon': '/state/volumes/abc/_data' } }).spec
+      .mounts;
     expect(m).toHaveLength(3);
     expect(m[0]).toMatchObject({ type: 'bind', target: '/site', readonly: true, createHostPath: true });
     expect(path.isAbsolute((m[0] as { source: string }).source)).toBe(true);
@@ -241,7 +259,10 @@ describe('buildRunConfig: healthcheck, restart, labels', () => {
   });
 
   it("Compose's labels, then the service's", async () => {
-    const labels = build(await svc('labels: { team: a }\ndepends_on: []'), undefined, { composeLabels: { 'com.docker.compose.config-hash': 'h' }, oneOff: true }).labels;
+    const labels = build(await svc('labels: { team: a }\ndepends_on: []'), undefined, {
+      composeLabels: { 'com.docker.compose.config-hash': 'h' },
+      oneOff: true,
+    }).labels;
     expect(labels).toMatchObject({
       'com.docker.compose.project': 'demo',
       'com.docker.compose.service': 'app',

@@ -72,7 +72,10 @@ describe('networks', () => {
   it('refuses a file that asks another subnet or internal flag than the existing network', () => {
     const state = emptyProjectState('demo');
     state.networks.default = { name: 'demo_default', bridge: 'tsc-x', subnet: '172.30.0.0/24', gateway: '172.30.0.1', created: 'now' } as never;
-    const project = { name: 'demo', networks: { default: { name: 'demo_default', ipam: { config: [{ subnet: '172.31.0.0/24' }] }, internal: true } } } as unknown as Project;
+    const project = {
+      name: 'demo',
+      networks: { default: { name: 'demo_default', ipam: { config: [{ subnet: '172.31.0.0/24' }] }, internal: true } },
+    } as unknown as Project;
     const ctx = { root: '/r', name: 'demo', project, state } as RuntimeContext;
     expect(() => checkNetworks(ctx)).toThrow(/network "default" \(subnet 172\.30\.0\.0\/24 → 172\.31\.0\.0\/24, internal false → true\).*Nothing was changed/);
     expect(() => checkNetworks(ctx, ['other'])).not.toThrow();
@@ -96,6 +99,8 @@ describe('networks', () => {
       { proto: 'tcp', hostIp: undefined, hostPort: 0, containerPort: 9000 },
     ]);
     expect(() => portMappings({ name: 'x', ports: [{ target: 1, protocol: 'sctp' }] } as unknown as Service)).toThrow(/sctp/);
-    expect(() => portMappings({ name: 'x', ports: [{ target: 1, published: 'abc', protocol: 'tcp' }] } as unknown as Service)).toThrow(/invalid published port/);
+    expect(() => portMappings({ name: 'x', ports: [{ target: 1, published: 'abc', protocol: 'tcp' }] } as unknown as Service)).toThrow(
+      /invalid published port/,
+    );
   });
 });

@@ -33,7 +33,12 @@ describe('events', () => {
 
   it('names the health status in the action', () => {
     const ev = composeEvent(
-      { time: '2026-01-02T10:00:00Z', container: 'p-db-1', action: 'health_status', status: status({ state: 'running', health: { status: 'healthy' } as ContainerStatus['health'] }) },
+      {
+        time: '2026-01-02T10:00:00Z',
+        container: 'p-db-1',
+        action: 'health_status',
+        status: status({ state: 'running', health: { status: 'healthy' } as ContainerStatus['health'] }),
+      },
       'db',
       'x',
     );

@@ -6,7 +6,8 @@ import { TscError } from '../../../src/common/errors.js';
 import { renderConfig } from '../../../src/compose/index.js';
 import { withProject } from '../compose/helpers.js';
 
-const compose = 'services:\n  ai:\n    provider:\n      type: model\n      options:\n        model: ai/smollm2\n        args: [--verbose]\n  web:\n    image: busybox\n    depends_on: [ai]\n  cache:\n    image: busybox\n';
+const compose =
+  'services:\n  ai:\n    provider:\n      type: model\n      options:\n        model: ai/smollm2\n        args: [--verbose]\n  web:\n    image: busybox\n    depends_on: [ai]\n  cache:\n    image: busybox\n';
 
 describe('provider services', () => {
   it('are accepted in the model with their type and options, and printed by config', async () => {
@@ -33,7 +34,9 @@ describe('provider services', () => {
       expect(err).toBeInstanceOf(TscError);
       const e = err as TscError;
       expect(e.code).toBe('SPEC_UNSUPPORTED');
-      expect(e.message).toBe('service "ai" is managed by the external provider "model" (provider: in the compose file), and tscompose cannot run provider services: up stopped before changing anything');
+      expect(e.message).toBe(
+        'service "ai" is managed by the external provider "model" (provider: in the compose file), and tscompose cannot run provider services: up stopped before changing anything',
+      );
       expect(e.message).not.toMatch(/\n/);
       // services that do not need it are fine
       expect(() => refuseProviderServices(servicesInScope(proj, ['cache']), 'up')).not.toThrow();

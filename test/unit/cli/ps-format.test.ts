@@ -45,9 +45,12 @@ describe('Docker value formats', () => {
     expect(humanDuration(5 * 60_000)).toBe('5 minutes');
     expect(humanDuration(3_600_000)).toBe('About an hour');
     expect(humanDuration(3 * 86_400_000)).toBe('3 days');
-    expect(portsText([{ URL: '0.0.0.0', TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' }, { URL: '::', TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' }])).toBe(
-      '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp',
-    );
+    expect(
+      portsText([
+        { URL: '0.0.0.0', TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' },
+        { URL: '::', TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' },
+      ]),
+    ).toBe('0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
     expect(portsText(null)).toBe('');
   });
 });

@@ -4,7 +4,14 @@ import { findCycle } from '../../../src/common/graph.js';
 describe('findCycle', () => {
   it('names the first cycle in sorted order, from a map or a record', () => {
     expect(findCycle({ b: ['c'], a: ['b'], c: ['a'], d: [] })).toEqual(['a', 'b', 'c', 'a']);
-    expect(findCycle(new Map([['x', ['y']], ['y', []]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ['x', ['y']],
+          ['y', []],
+        ]),
+      ),
+    ).toBeUndefined();
     expect(findCycle({ a: ['a'] })).toEqual(['a', 'a']);
     expect(findCycle({ a: ['missing'] })).toBeUndefined();
   });

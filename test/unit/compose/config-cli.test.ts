@@ -67,7 +67,10 @@ describe('tscompose config', () => {
 
   it('--services, --volumes, --profiles, -q, --environment', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  web:\n    image: ${IMG:-busybox}\n    volumes: [data:/d]\n  dbg:\n    image: busybox\n    profiles: [debug]\nvolumes:\n  data: {}\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: ${IMG:-busybox}\n    volumes: [data:/d]\n  dbg:\n    image: busybox\n    profiles: [debug]\nvolumes:\n  data: {}\n',
+      );
       p.write('.env', 'UNUSED=1\n');
       const f = path.join(p.dir, 'compose.yaml');
       expect(await main(['-f', f, 'config', '--services'])).toBe(0);

@@ -21,7 +21,8 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-const compose = 'services:\n  web:\n    image: busybox\n    volumes: [./html:/usr/share/html/]\n    env_file: [web.env]\n  db:\n    image: postgres\n    env_file: [db.env]\n';
+const compose =
+  'services:\n  web:\n    image: busybox\n    volumes: [./html:/usr/share/html/]\n    env_file: [web.env]\n  db:\n    image: postgres\n    env_file: [db.env]\n';
 
 describe('tscompose config flags', () => {
   it('--hash prints "SERVICE HASH" lines, sorted, with the hash the planner records', async () => {
@@ -44,7 +45,7 @@ describe('tscompose config flags', () => {
     });
   });
 
-  it('config SERVICE and --hash SERVICE do not need an unrelated service\'s env file', async () => {
+  it("config SERVICE and --hash SERVICE do not need an unrelated service's env file", async () => {
     await withProject(async (p) => {
       const f = p.write('compose.yaml', compose);
       p.write('web.env', 'A=1\n');
@@ -68,7 +69,9 @@ describe('tscompose config flags', () => {
       } finally {
         process.chdir(cwd);
       }
-      const doc = JSON.parse(out) as { services: Record<string, { volumes: { source: string; target: string }[]; env_file: { path: string }[]; environment: object }> };
+      const doc = JSON.parse(out) as {
+        services: Record<string, { volumes: { source: string; target: string }[]; env_file: { path: string }[]; environment: object }>;
+      };
       expect(doc.services.web.volumes[0]).toMatchObject({ type: 'bind', source: './html', target: '/usr/share/html' });
       expect(doc.services.web.env_file[0].path).toBe('web.env');
       expect(doc.services.web.environment).toEqual({ A: '1' });

@@ -25,12 +25,14 @@ export const DIFFERENCES: Record<string, { zod: boolean; official: boolean; reas
   'invalid/container-name-chars.yaml': {
     zod: false,
     official: true,
-    reason: "the official pattern for container_name is not anchored (any name containing two valid characters passes); tscompose anchors it, since the name becomes the container's id",
+    reason:
+      "the official pattern for container_name is not anchored (any name containing two valid characters passes); tscompose anchors it, since the name becomes the container's id",
   },
   'invalid/develop-number.yaml': {
     zod: true,
     official: false,
-    reason: 'keys tscompose does not act on and that have deep structures (develop, blkio_config, credential_spec, gpus, deploy.placement, ...) are kept as written without type checks; they produce an "unsupported" warning instead',
+    reason:
+      'keys tscompose does not act on and that have deep structures (develop, blkio_config, credential_spec, gpus, deploy.placement, ...) are kept as written without type checks; they produce an "unsupported" warning instead',
   },
   'extra/depends-on-no-condition.yaml': {
     zod: true,
@@ -63,7 +65,9 @@ describe('conformance with the official Compose Specification schema', () => {
   const cases: { id: string; data: unknown; expect: boolean }[] = [];
   for (const kind of ['valid', 'invalid'] as const) {
     const dir = path.join(fixtures, 'conformance', kind);
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((n) => n.endsWith('.yaml'))
+      .sort()) {
       cases.push({ id: `${kind}/${f}`, data: load(path.join(dir, f)), expect: kind === 'valid' });
     }
   }

@@ -16,7 +16,7 @@ describe('a "$" that starts no variable', () => {
           '  web:',
           '    image: busybox',
           '    command: sh -c "echo $(hostname) $$HOME $1"',
-          "    entrypoint: [\"awk\", \"{print $0}\"]",
+          '    entrypoint: ["awk", "{print $0}"]',
           '    environment:',
           '      PRICE: 5$',
           '      HOST: ${H}',
@@ -35,7 +35,10 @@ describe('a "$" that starts no variable', () => {
 describe('volume targets', () => {
   it('are cleaned as Compose does (path.Clean), so -f files merge by target', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    volumes:\n      - ./html:/var/www/html/\n      - type: volume\n        source: data\n        target: /data//x/../y/\nvolumes:\n  data: {}\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: busybox\n    volumes:\n      - ./html:/var/www/html/\n      - type: volume\n        source: data\n        target: /data//x/../y/\nvolumes:\n  data: {}\n',
+      );
       p.write('compose.override.yaml', 'services:\n  web:\n    volumes:\n      - ./site:/var/www/html:ro\n      - /tmp:/data/y\n');
       const proj = await p.load();
       const vols = proj.services.web.volumes;
@@ -66,8 +69,13 @@ describe('rejected as Compose rejects them', () => {
       p.write('compose.yaml', 'services:\n  web:\n    image: x\n    platform: linux/arm64\n    build:\n      context: .\n      platforms: [linux/amd64]\n');
       const e = await rejection(p.load());
       expect(e.code).toBe('SPEC_INVALID');
-      expect(e.message).toMatch(/compose\.yaml:4:5: services\.web\.platform: platform "linux\/arm64" of service "web" is not among its build\.platforms \(linux\/amd64\)/);
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    platform: linux/amd64\n    build:\n      context: .\n      platforms: [linux/amd64, linux/arm64]\n');
+      expect(e.message).toMatch(
+        /compose\.yaml:4:5: services\.web\.platform: platform "linux\/arm64" of service "web" is not among its build\.platforms \(linux\/amd64\)/,
+      );
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    platform: linux/amd64\n    build:\n      context: .\n      platforms: [linux/amd64, linux/arm64]\n',
+      );
       expect((await p.load()).services.web.unsupported.platform).toBe('linux/amd64');
     });
   });
@@ -81,7 +89,7 @@ describe('rejected as Compose rejects them', () => {
       expect(e.hint).toMatch(/unset or empty/);
       p.write('compose.yaml', 'services:\n  web:\n    image: busybox\n    volumes:\n      - ./a::/x\n');
       expect((await rejection(p.load())).message).toMatch(/empty section between colons/);
-      expect((await p.load({ env: { FILE: './a' } }).catch(() => undefined))).toBeUndefined();
+      expect(await p.load({ env: { FILE: './a' } }).catch(() => undefined)).toBeUndefined();
     });
   });
 
@@ -99,7 +107,10 @@ describe('rejected as Compose rejects them', () => {
 describe('error precedence and positions', () => {
   it('a dependency cycle names where its first edge is declared, implied edges included', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_started\n  b:\n    image: x\n    links: ["a:alias"]\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_started\n  b:\n    image: x\n    links: ["a:alias"]\n',
+      );
       const e = await rejection(p.load());
       expect(e.code).toBe('SPEC_REFERENCE');
       expect(e.message).toBe(`${p.dir}/compose.yaml:5:7: services.a.depends_on.b: dependency cycle between services: a -> b -> a`);
@@ -167,7 +178,10 @@ describe('implied dependencies (links, service: namespaces, volumes_from)', () =
         logs: started(false),
       });
       expect(proj.services.sidecar.depends_on).toEqual({ web: started(true) });
-      expect(proj.services.web.links).toEqual([{ service: 'db', alias: 'db' }, { service: 'cache', alias: 'redis' }]);
+      expect(proj.services.web.links).toEqual([
+        { service: 'db', alias: 'db' },
+        { service: 'cache', alias: 'redis' },
+      ]);
       expect(proj.services.web.unsupported.links).toBeUndefined();
       expect(proj.warnings.join('\n')).not.toMatch(/links/);
     });
@@ -239,7 +253,10 @@ describe('env files of services the command does not work on', () => {
 
   it('are still read when present, and environment still wins over them', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    env_file: [a.env]\n    environment: [K=from-env]\n  b:\n    image: x\n    env_file: [b.env]\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  a:\n    image: x\n    env_file: [a.env]\n    environment: [K=from-env]\n  b:\n    image: x\n    env_file: [b.env]\n',
+      );
       p.write('a.env', 'K=from-file\nL=2\n');
       p.write('b.env', 'M=3\n');
       const proj = await p.load({ services: ['b'] });
@@ -255,7 +272,9 @@ describe('build.dockerfile_inline', () => {
       p.write('compose.yaml', 'services:\n  web:\n    build:\n      dockerfile_inline: FROM busybox\n');
       expect((await p.load()).services.web.build).toEqual({ context: p.dir, dockerfile_inline: 'FROM busybox' });
       p.write('compose.yaml', 'services:\n  web:\n    build:\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n');
-      expect((await rejection(p.load())).message).toMatch(/compose\.yaml:5:7: services\.web\.build\.dockerfile_inline: service "web" sets both build\.dockerfile and build\.dockerfile_inline/);
+      expect((await rejection(p.load())).message).toMatch(
+        /compose\.yaml:5:7: services\.web\.build\.dockerfile_inline: service "web" sets both build\.dockerfile and build\.dockerfile_inline/,
+      );
     });
   });
 });
@@ -263,18 +282,27 @@ describe('build.dockerfile_inline', () => {
 describe('secrets, configs and long-syntax binds as compose-go normalizes them', () => {
   it('resolve secret and config files, and give service secrets their long form and default target', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  db:\n    image: x\n    secrets: [pw, {source: key, target: /k}]\n    configs: [conf]\nsecrets:\n  pw:\n    file: db/password.txt\n  key:\n    environment: KEY\nconfigs:\n  conf:\n    file: ./conf.ini\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  db:\n    image: x\n    secrets: [pw, {source: key, target: /k}]\n    configs: [conf]\nsecrets:\n  pw:\n    file: db/password.txt\n  key:\n    environment: KEY\nconfigs:\n  conf:\n    file: ./conf.ini\n',
+      );
       const proj = await p.load();
       expect(proj.secrets).toEqual({ pw: { file: `${p.dir}/db/password.txt` }, key: { environment: 'KEY' } });
       expect(proj.configs).toEqual({ conf: { file: `${p.dir}/conf.ini` } });
-      expect(proj.services.db.unsupported.secrets).toEqual([{ source: 'pw', target: '/run/secrets/pw' }, { source: 'key', target: '/k' }]);
+      expect(proj.services.db.unsupported.secrets).toEqual([
+        { source: 'pw', target: '/run/secrets/pw' },
+        { source: 'key', target: '/k' },
+      ]);
       expect(proj.services.db.unsupported.configs).toEqual([{ source: 'conf' }]);
     });
   });
 
   it('create the host path when a bind: mapping is given without create_host_path, not when bind: is absent', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    volumes:\n      - {type: bind, source: ./a, target: /a}\n      - {type: bind, source: ./b, target: /b, bind: {propagation: rslave}}\n      - {type: bind, source: ./c, target: /c, bind: {create_host_path: false}}\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    volumes:\n      - {type: bind, source: ./a, target: /a}\n      - {type: bind, source: ./b, target: /b, bind: {propagation: rslave}}\n      - {type: bind, source: ./c, target: /c, bind: {create_host_path: false}}\n',
+      );
       const vols = (await p.load()).services.web.volumes;
       expect(vols.map((v) => v.bind)).toEqual([{ create_host_path: false }, { create_host_path: true, propagation: 'rslave' }, { create_host_path: false }]);
     });

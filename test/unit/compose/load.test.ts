@@ -137,7 +137,10 @@ describe('merging several files', () => {
 describe('extends and include', () => {
   it('extends a service in the same file and in another file, keeping paths relative to the declaring file', async () => {
     await withProject(async (p) => {
-      p.write('common/base.yaml', 'services:\n  base:\n    image: busybox\n    env_file: base.env\n    volumes: ["./conf:/conf"]\n    environment: {FROM: base, KEEP: "1"}\n');
+      p.write(
+        'common/base.yaml',
+        'services:\n  base:\n    image: busybox\n    env_file: base.env\n    volumes: ["./conf:/conf"]\n    environment: {FROM: base, KEEP: "1"}\n',
+      );
       p.write('common/base.env', 'FROM_FILE=yes\n');
       p.write(
         'compose.yaml',
@@ -184,7 +187,12 @@ describe('extends and include', () => {
       const proj = await p.load();
       expect(Object.keys(proj.services)).toEqual(['db', 'web']);
       expect(proj.services.db.volumes[0].source).toBe(path.join(p.dir, 'db/data'));
-      expect(proj.volumes.dbdata.name).toBe(`${path.basename(p.dir).toLowerCase().replace(/[^a-z0-9_-]/g, '')}_dbdata`);
+      expect(proj.volumes.dbdata.name).toBe(
+        `${path
+          .basename(p.dir)
+          .toLowerCase()
+          .replace(/[^a-z0-9_-]/g, '')}_dbdata`,
+      );
       p.write('compose.yaml', 'include:\n  - db/compose.yaml\nservices:\n  db:\n    image: other\n');
       expect((await rejection(p.load())).message).toMatch(/defined both here and in an included file/);
     });
@@ -236,7 +244,10 @@ describe('profiles', () => {
 
   it('an optional dependency (required: false) on a disabled service is dropped with a warning', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    depends_on:\n      cache:\n        condition: service_started\n        required: false\n  cache:\n    image: x\n    profiles: [cache]\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    depends_on:\n      cache:\n        condition: service_started\n        required: false\n  cache:\n    image: x\n    profiles: [cache]\n',
+      );
       const proj = await p.load();
       expect(proj.services.web.depends_on).toEqual({});
       expect(proj.warnings.join('\n')).toMatch(/optional dependency "cache"/);
@@ -247,7 +258,12 @@ describe('profiles', () => {
 describe('short syntax becomes long syntax with defaults', () => {
   it('ports: ranges, host ip, protocol, long form', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', svc('    ports:\n      - 80\n      - "127.0.0.1:5353:53/udp"\n      - "8000-8001:80-81"\n      - "[::1]:9000:90"\n      - "3000"\n      - "6000-6010:60"\n'));
+      p.write(
+        'compose.yaml',
+        svc(
+          '    ports:\n      - 80\n      - "127.0.0.1:5353:53/udp"\n      - "8000-8001:80-81"\n      - "[::1]:9000:90"\n      - "3000"\n      - "6000-6010:60"\n',
+        ),
+      );
       const ports = (await p.load()).services.web.ports;
       expect(ports).toEqual([
         { target: 80, protocol: 'tcp', mode: 'ingress' },
@@ -360,7 +376,14 @@ describe('short syntax becomes long syntax with defaults', () => {
       expect(web.init).toBe(true);
       expect(web.deploy?.replicas).toBe(2);
       expect(web.deploy?.resources?.limits).toEqual({ cpus: 0.5, memory: 1024 ** 3, pids: 50 });
-      expect(proj.services.db.healthcheck).toEqual({ test: ['CMD-SHELL', 'wget -qO- http://localhost/ || exit 1'], interval: 90_000, timeout: 5000, retries: 3, start_period: 500, disable: false });
+      expect(proj.services.db.healthcheck).toEqual({
+        test: ['CMD-SHELL', 'wget -qO- http://localhost/ || exit 1'],
+        interval: 90_000,
+        timeout: 5000,
+        retries: 3,
+        start_period: 500,
+        disable: false,
+      });
       expect(proj.services.off.healthcheck?.disable).toBe(true);
       // the default network exists only because db/off use it
       expect(Object.keys(proj.networks)).toEqual(['default', 'front']);
@@ -466,7 +489,10 @@ describe('cross-reference checks', () => {
 
   it('dependency cycles name the services, deterministically', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  c:\n    image: x\n    depends_on: [a]\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  d:\n    image: x\n    depends_on: [d]\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  c:\n    image: x\n    depends_on: [a]\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  d:\n    image: x\n    depends_on: [d]\n',
+      );
       const e = await rejection(p.load());
       // named where the cycle's first edge (a -> b) is declared
       expect(e.message).toBe(`${p.dir}/compose.yaml:7:18: services.a.depends_on[0]: dependency cycle between services: a -> b -> c -> a`);
@@ -490,7 +516,12 @@ describe('cross-reference checks', () => {
 
   it('external and named resources keep their names', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', svc('    networks: [ext, named]\n    volumes: [v:/v]\nnetworks:\n  ext:\n    external: true\n  named:\n    name: my-net\nvolumes:\n  v:\n    external: true\n    name: shared-vol\n') + 'name: proj\n');
+      p.write(
+        'compose.yaml',
+        svc(
+          '    networks: [ext, named]\n    volumes: [v:/v]\nnetworks:\n  ext:\n    external: true\n  named:\n    name: my-net\nvolumes:\n  v:\n    external: true\n    name: shared-vol\n',
+        ) + 'name: proj\n',
+      );
       const proj = await p.load();
       expect(proj.networks.ext).toMatchObject({ name: 'ext', external: true });
       expect(proj.networks.named).toMatchObject({ name: 'my-net', external: false });
@@ -503,7 +534,10 @@ describe('cross-reference checks', () => {
 describe('unsupported keys', () => {
   it('are kept and reported as warnings, never silently ignored', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', svc('    devices: ["/dev/fuse:/dev/fuse"]\n    build: .\n    deploy:\n      placement: {constraints: []}\nsecrets:\n  s:\n    file: ./s.txt\n'));
+      p.write(
+        'compose.yaml',
+        svc('    devices: ["/dev/fuse:/dev/fuse"]\n    build: .\n    deploy:\n      placement: {constraints: []}\nsecrets:\n  s:\n    file: ./s.txt\n'),
+      );
       const proj = await p.load();
       expect(proj.services.web.unsupported).toEqual({ devices: ['/dev/fuse:/dev/fuse'] });
       expect(proj.services.web.build).toEqual({ context: p.dir, dockerfile: 'Dockerfile' });
@@ -559,7 +593,10 @@ describe('more Compose rules', () => {
     await withProject(async (p) => {
       p.write('compose.yaml', 'services:\n  web:\n    image: a\n    image: b\n');
       expect((await rejection(p.load())).code).toBe('SPEC_PARSE');
-      p.write('compose.yaml', 'x-a: &a\n  image: from-a\n  user: a\nx-b: &b\n  image: from-b\n  hostname: b\nservices:\n  web:\n    <<: [*a, *b]\n    user: own\n');
+      p.write(
+        'compose.yaml',
+        'x-a: &a\n  image: from-a\n  user: a\nx-b: &b\n  image: from-b\n  hostname: b\nservices:\n  web:\n    <<: [*a, *b]\n    user: own\n',
+      );
       const web = (await p.load()).services.web;
       expect(web.image).toBe('from-a');
       expect(web.user).toBe('own');
@@ -592,7 +629,10 @@ describe('env_file formats and signals', () => {
 
   it('stop_signal must name a signal', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGQUIT\n  b:\n    image: x\n    stop_signal: "9"\n  c:\n    image: x\n    stop_signal: RTMIN+3\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  a:\n    image: x\n    stop_signal: SIGQUIT\n  b:\n    image: x\n    stop_signal: "9"\n  c:\n    image: x\n    stop_signal: RTMIN+3\n',
+      );
       expect((await p.load()).services.a.stop_signal).toBe('SIGQUIT');
       p.write('compose.yaml', 'services:\n  a:\n    image: x\n    stop_signal: SIGSTOPP\n');
       expect((await rejection(p.load())).message).toMatch(/services\.a\.stop_signal: unknown signal "SIGSTOPP"/);
@@ -604,9 +644,18 @@ describe('address checks', () => {
   it('rejects bad subnets, gateways, static addresses, host IPs and DNS servers with their position', async () => {
     await withProject(async (p) => {
       const cases: [string, RegExp][] = [
-        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/33\n', /networks\.n\.ipam\.config\[0\]\.subnet: expected a subnet in CIDR/],
-        ['services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: fe80::1\n', /gateway: expected an IP address of the subnet's family \(IPv4\)/],
-        ['services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 300.1.1.1\nnetworks:\n  n: {}\n', /services\.web\.networks\.n\.ipv4_address: expected an IPv4 address/],
+        [
+          'services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/33\n',
+          /networks\.n\.ipam\.config\[0\]\.subnet: expected a subnet in CIDR/,
+        ],
+        [
+          'services:\n  web:\n    image: x\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: fe80::1\n',
+          /gateway: expected an IP address of the subnet's family \(IPv4\)/,
+        ],
+        [
+          'services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 300.1.1.1\nnetworks:\n  n: {}\n',
+          /services\.web\.networks\.n\.ipv4_address: expected an IPv4 address/,
+        ],
         ['services:\n  web:\n    image: x\n    ports: ["localhost:80:80"]\n', /invalid host IP "localhost"/],
         ['services:\n  web:\n    image: x\n    dns: [dns.google]\n', /compose\.yaml:4:11: services\.web\.dns\[0\]: a DNS server must be an IP address/],
       ];
@@ -614,7 +663,10 @@ describe('address checks', () => {
         p.write('compose.yaml', text);
         expect((await rejection(p.load())).message).toMatch(re);
       }
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 172.28.0.5\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: 172.28.0.1\n          ip_range: 172.28.5.0/24\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    networks:\n      n:\n        ipv4_address: 172.28.0.5\nnetworks:\n  n:\n    ipam:\n      config:\n        - subnet: 172.28.0.0/16\n          gateway: 172.28.0.1\n          ip_range: 172.28.5.0/24\n',
+      );
       expect((await p.load()).services.web.networks.n?.ipv4_address).toBe('172.28.0.5');
     });
   });
@@ -641,7 +693,12 @@ describe('tmpfs entries, exposed ports and capabilities', () => {
   it('parses tmpfs options and rejects bad ones', async () => {
     const { parseTmpfsEntry } = await import('../../../src/compose/index.js');
     expect(parseTmpfsEntry('/run')).toEqual({ target: '/run', options: [] });
-    expect(parseTmpfsEntry('/run:size=64m,mode=1777,noexec,uid=1000')).toEqual({ target: '/run', size: 64 * 1024 * 1024, mode: 0o1777, options: ['noexec', 'uid=1000'] });
+    expect(parseTmpfsEntry('/run:size=64m,mode=1777,noexec,uid=1000')).toEqual({
+      target: '/run',
+      size: 64 * 1024 * 1024,
+      mode: 0o1777,
+      options: ['noexec', 'uid=1000'],
+    });
     expect(parseTmpfsEntry('run')).toMatch(/absolute path/);
     expect(parseTmpfsEntry('/run:size=big')).toMatch(/invalid tmpfs size/);
     expect(parseTmpfsEntry('/run:bogus')).toMatch(/unknown tmpfs option/);
@@ -723,7 +780,10 @@ describe('YAML tags', () => {
 describe('service_healthy without a healthcheck', () => {
   it('warns when the dependency declares none or disables it', async () => {
     await withProject(async (p) => {
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: service_healthy}\n      cache: {condition: service_healthy}\n  db:\n    image: x\n  cache:\n    image: x\n    healthcheck: {disable: true}\n');
+      p.write(
+        'compose.yaml',
+        'services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: service_healthy}\n      cache: {condition: service_healthy}\n  db:\n    image: x\n  cache:\n    image: x\n    healthcheck: {disable: true}\n',
+      );
       const w = (await p.load()).warnings.join('\n');
       expect(w).toMatch(/"db" to be healthy, but db declares no healthcheck/);
       expect(w).toMatch(/"cache" to be healthy, but cache's healthcheck is disabled/);

@@ -13,15 +13,31 @@ function run(prog: Buffer, type: number, access: number, major: number, minor: n
     const off = prog.readInt16LE(o + 2);
     const imm = prog.readInt32LE(o + 4);
     switch (code) {
-      case 0x61: r[dst] = ctx[off / 4]; break;
-      case 0x54: r[dst] = (r[dst] & imm) >>> 0; break;
-      case 0x74: r[dst] = r[dst] >>> imm; break;
-      case 0xbf: r[dst] = r[src]; break;
-      case 0xb7: r[dst] = imm; break;
-      case 0x55: if (r[dst] !== imm) pc += off; break;
-      case 0x5d: if (r[dst] !== r[src]) pc += off; break;
-      case 0x95: return r[0];
-      default: throw new Error(`unexpected opcode ${code.toString(16)}`);
+      case 0x61:
+        r[dst] = ctx[off / 4];
+        break;
+      case 0x54:
+        r[dst] = (r[dst] & imm) >>> 0;
+        break;
+      case 0x74:
+        r[dst] = r[dst] >>> imm;
+        break;
+      case 0xbf:
+        r[dst] = r[src];
+        break;
+      case 0xb7:
+        r[dst] = imm;
+        break;
+      case 0x55:
+        if (r[dst] !== imm) pc += off;
+        break;
+      case 0x5d:
+        if (r[dst] !== r[src]) pc += off;
+        break;
+      case 0x95:
+        return r[0];
+      default:
+        throw new Error(`unexpected opcode ${code.toString(16)}`);
     }
   }
   throw new Error('fell off the program');

@@ -27,8 +27,11 @@ describe('parseLayout', () => {
   it('assigns each controller to the hierarchy that holds it on a hybrid machine', () => {
     const l = parseLayout(HYBRID_MOUNTINFO, () => ['hugetlb', 'memory']);
     expect(l.v1).toEqual({
-      cpu: '/sys/fs/cgroup/cpu,cpuacct', cpuacct: '/sys/fs/cgroup/cpu,cpuacct', memory: '/sys/fs/cgroup/memory',
-      pids: '/sys/fs/cgroup/pids', cpuset: '/sys/fs/cgroup/cpuset',
+      cpu: '/sys/fs/cgroup/cpu,cpuacct',
+      cpuacct: '/sys/fs/cgroup/cpu,cpuacct',
+      memory: '/sys/fs/cgroup/memory',
+      pids: '/sys/fs/cgroup/pids',
+      cpuset: '/sys/fs/cgroup/cpuset',
     });
     expect(l.v2).toBe('/sys/fs/cgroup/unified');
     // memory is claimed by v1, so cgroup2 only offers hugetlb here
@@ -174,7 +177,10 @@ describe('ContainerCgroup v2', () => {
     const cg = new ContainerCgroup('tscompose/proj/c1', l);
     mkdirSync(path.join(l.v2!, 'tscompose/proj/c1'), { recursive: true });
     writeFileSync(path.join(l.v2!, 'tscompose/proj/c1/memory.swap.max'), 'max\n');
-    cg.create({ memory: 64 << 20, memoryReservation: 1 << 20, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 1024, cpusetCpus: '1', pidsLimit: 7 }, { skipDeviceFilter: true });
+    cg.create(
+      { memory: 64 << 20, memoryReservation: 1 << 20, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 1024, cpusetCpus: '1', pidsLimit: 7 },
+      { skipDeviceFilter: true },
+    );
     const d = path.join(l.v2!, 'tscompose/proj/c1');
     // root already had memory enabled: only the missing ones are added
     expect(read(l.v2!, 'cgroup.subtree_control')).toBe('+cpu +cpuset +pids');

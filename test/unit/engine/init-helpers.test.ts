@@ -31,7 +31,9 @@ describe('lookPath', () => {
 describe('finalEnv', () => {
   it('adds HOME from the user and a default PATH only when missing', () => {
     expect(finalEnv(['A=1'], { uid: 1, gid: 1, groups: [1], home: '/home/x' })).toEqual([
-      'A=1', 'HOME=/home/x', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'A=1',
+      'HOME=/home/x',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     ]);
     expect(finalEnv(['HOME=/h', 'PATH=/p'], { uid: 0, gid: 0, groups: [0] })).toEqual(['HOME=/h', 'PATH=/p']);
   });

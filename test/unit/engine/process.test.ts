@@ -9,7 +9,7 @@ const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bi
 const GROUP = 'root:x:0:\napp:x:1000:\nextra:x:2000:app\nwheel:x:10:root,app\n';
 
 describe('resolveUser', () => {
-  it('defaults to root with root\'s groups', () => {
+  it("defaults to root with root's groups", () => {
     expect(resolveUser('', undefined, PASSWD, GROUP)).toEqual({ uid: 0, gid: 0, groups: [0, 10], home: '/root' });
   });
   it('resolves a name with its supplementary groups', () => {
@@ -28,9 +28,23 @@ describe('resolveUser', () => {
 });
 
 describe('capMask', () => {
-  it('matches the kernel bits of Docker\'s default set', () => {
-    const docker = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP',
-      'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+  it("matches the kernel bits of Docker's default set", () => {
+    const docker = [
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FSETID',
+      'FOWNER',
+      'MKNOD',
+      'NET_RAW',
+      'SETGID',
+      'SETUID',
+      'SETFCAP',
+      'SETPCAP',
+      'NET_BIND_SERVICE',
+      'SYS_CHROOT',
+      'KILL',
+      'AUDIT_WRITE',
+    ];
     expect(capMask(docker).toString(16)).toBe('a80425fb');
     expect(capMask(['cap_sys_admin'])).toBe(1n << 21n);
     expect(() => capMask(['FLY'])).toThrow(/unknown capability/);

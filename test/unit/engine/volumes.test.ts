@@ -29,10 +29,12 @@ describe('named volumes', () => {
 
   it('populates a new volume once, atomically; a crash mid-copy is redone, nocopy settles it empty', () => {
     const v = ensureVolume('p_new', { root });
-    const fill = (content: string) => (dir: string): boolean => {
-      writeFileSync(path.join(dir, 'f'), content);
-      return true;
-    };
+    const fill =
+      (content: string) =>
+      (dir: string): boolean => {
+        writeFileSync(path.join(dir, 'f'), content);
+        return true;
+      };
     // a crash in the middle of the copy: the partial copy is in _data.populating, _data is empty
     expect(() =>
       populateVolume('p_new', root, (dir) => {

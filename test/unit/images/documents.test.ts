@@ -4,15 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { TscError } from '../../../src/common/errors.js';
-import {
-  MEDIA, parseConfig, parseDockerSaveManifest, parseImageIndex, parseManifest, parseOciLayout, type Fail,
-} from '../../../src/images/documents.js';
+import { MEDIA, parseConfig, parseDockerSaveManifest, parseImageIndex, parseManifest, parseOciLayout, type Fail } from '../../../src/images/documents.js';
 import { ImageIndex } from '../../../src/images/image-index.js';
 import { ImageStore } from '../../../src/images/index.js';
 import { lockFileSync } from '../../../src/sys/files.js';
 
 const D = (c: string): string => `sha256:${c.repeat(64)}`;
-const fail = (code: 'IMAGE_REGISTRY' | 'IMAGE_ARCHIVE', doc: string): Fail => (why, o) => new TscError(code, `${doc} ${why}`, o);
+const fail =
+  (code: 'IMAGE_REGISTRY' | 'IMAGE_ARCHIVE', doc: string): Fail =>
+  (why, o) =>
+    new TscError(code, `${doc} ${why}`, o);
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 function thrown(fn: () => unknown): TscError {
@@ -50,16 +51,21 @@ describe('manifests and indexes', () => {
     const { mediaType: _, ...bare } = list;
     expect(parseManifest(json(bare), fail('IMAGE_REGISTRY', 'manifest')).kind).toBe('index');
     const { mediaType: __, ...bareImage } = manifest;
-    expect(parseManifest(json(bareImage), fail('IMAGE_REGISTRY', 'manifest'), MEDIA.dockerManifest)).toMatchObject({ kind: 'image', mediaType: MEDIA.dockerManifest });
+    expect(parseManifest(json(bareImage), fail('IMAGE_REGISTRY', 'manifest'), MEDIA.dockerManifest)).toMatchObject({
+      kind: 'image',
+      mediaType: MEDIA.dockerManifest,
+    });
   });
 
-  it('names the document and the field of a malformed manifest, with the caller\'s code', () => {
+  it("names the document and the field of a malformed manifest, with the caller's code", () => {
     const f = fail('IMAGE_REGISTRY', 'manifest of docker.io/library/x:1');
     let e = thrown(() => parseManifest(Buffer.from('{"schemaVersion": 2,'), f));
     expect(e.code).toBe('IMAGE_REGISTRY');
     expect(e.message).toBe('manifest of docker.io/library/x:1 is not JSON');
     e = thrown(() => parseManifest(json({ ...manifest, layers: [manifest.layers[0], { ...manifest.layers[1], size: '30' }] }), f));
-    expect(e.message).toMatch(/^manifest of docker\.io\/library\/x:1 is malformed: field "layers\[1\]\.size": invalid input: expected number, received string$/);
+    expect(e.message).toMatch(
+      /^manifest of docker\.io\/library\/x:1 is malformed: field "layers\[1\]\.size": invalid input: expected number, received string$/,
+    );
     e = thrown(() => parseManifest(json({ ...manifest, config: { digest: 7, size: 1 } }), f));
     expect(e.message).toMatch(/field "config\.digest"/);
     e = thrown(() => parseManifest(json({ schemaVersion: 2, mediaType: MEDIA.ociManifest }), f));
@@ -74,12 +80,15 @@ describe('manifests and indexes', () => {
     expect(e.hint).toMatch(/push the image again/);
   });
 
-  it('checks an OCI layout\'s index.json and oci-layout', () => {
+  it("checks an OCI layout's index.json and oci-layout", () => {
     expect(parseImageIndex(json({ schemaVersion: 2, manifests: [] }), fail('IMAGE_ARCHIVE', 'index.json'))).toEqual([]);
     expect(thrown(() => parseImageIndex(json({ schemaVersion: 2 }), fail('IMAGE_ARCHIVE', 'index.json'))).message).toMatch(/field "manifests"/);
     expect(parseOciLayout(json({ imageLayoutVersion: '1.0.0' }), fail('IMAGE_ARCHIVE', 'oci-layout'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const e = thrown(() => parseOciLayout(json({ imageLayoutVersion: 1 }), fail('IMAGE_ARCHIVE', 'oci-layout')));
-    expect([e.code, e.message]).toEqual(['IMAGE_ARCHIVE', 'oci-layout is malformed: field "imageLayoutVersion": invalid input: expected string, received number']);
+    expect([e.code, e.message]).toEqual([
+      'IMAGE_ARCHIVE',
+      'oci-layout is malformed: field "imageLayoutVersion": invalid input: expected string, received number',
+    ]);
   });
 });
 
@@ -104,7 +113,10 @@ describe('image configs', () => {
     expect(thrown(() => parseConfig(json({ ...good, rootfs: {} }), 'img', f)).message).toBe('the config of img lists no rootfs.diff_ids');
     expect(thrown(() => parseConfig(json(null), 'img', f)).message).toBe('the config of img lists no rootfs.diff_ids');
     let e = thrown(() => parseConfig(json({ ...good, config: { Cmd: 'sh -c true' } }), 'img', f));
-    expect([e.code, e.message]).toEqual(['IMAGE_REGISTRY', 'the config of img is malformed: field "config.Cmd": invalid input: expected array, received string']);
+    expect([e.code, e.message]).toEqual([
+      'IMAGE_REGISTRY',
+      'the config of img is malformed: field "config.Cmd": invalid input: expected array, received string',
+    ]);
     e = thrown(() => parseConfig(json({ ...good, config: { Env: ['A=1', 2] } }), 'img', f));
     expect(e.message).toMatch(/field "config\.Env\[1\]"/);
     e = thrown(() => parseConfig(json({ ...good, rootfs: { diff_ids: ['md5:abc'] } }), 'img', f));
@@ -120,7 +132,9 @@ describe('docker save manifest.json', () => {
     ]);
     expect(thrown(() => parseDockerSaveManifest(json([]), f)).message).toBe('manifest.json lists no images');
     expect(thrown(() => parseDockerSaveManifest(json({ Config: 'c' }), f)).message).toBe('manifest.json lists no images');
-    expect(thrown(() => parseDockerSaveManifest(json([{ Config: 'c', Layers: [] }, { Config: 'd' }]), f)).message).toBe('manifest.json entry 2 lacks Config or Layers');
+    expect(thrown(() => parseDockerSaveManifest(json([{ Config: 'c', Layers: [] }, { Config: 'd' }]), f)).message).toBe(
+      'manifest.json entry 2 lacks Config or Layers',
+    );
     const e = thrown(() => parseDockerSaveManifest(json([{ Config: 'c', Layers: ['a', 3] }]), f));
     expect(e.message).toBe('manifest.json is malformed: field "[0].Layers[1]": invalid input: expected string, received number');
     expect(thrown(() => parseDockerSaveManifest(json([{ Config: 'c', Layers: [], RepoTags: 'x:1' }]), f)).message).toMatch(/field "\[0\]\.RepoTags"/);
@@ -161,14 +175,18 @@ describe('the image index on disk', () => {
       };
       expect(corrupt('{"version":1,').message).toMatch(/is not JSON$/);
       expect(corrupt({ version: 2, images: {}, refs: {} }).message).toMatch(/field "version"/);
-      expect(corrupt({ version: 1, images: { [D('1')]: { ...image, diffIds: 'x' } }, refs: {} }).message).toMatch(new RegExp(`field "images\\.${D('1')}\\.diffIds"`));
-      expect(corrupt({ version: 1, images: {}, refs: { 'docker.io/library/x:1': D('9') } }).message).toMatch(/field "refs\.docker\.io\/library\/x:1": names image sha256:9+, which the index does not hold/);
+      expect(corrupt({ version: 1, images: { [D('1')]: { ...image, diffIds: 'x' } }, refs: {} }).message).toMatch(
+        new RegExp(`field "images\\.${D('1')}\\.diffIds"`),
+      );
+      expect(corrupt({ version: 1, images: {}, refs: { 'docker.io/library/x:1': D('9') } }).message).toMatch(
+        /field "refs\.docker\.io\/library\/x:1": names image sha256:9+, which the index does not hold/,
+      );
       writeFileSync(file, JSON.stringify({ version: 1, images: { [D('1')]: image }, refs: { 'docker.io/library/x:1': D('1') } }));
       expect(store.list().map((r) => [r.id, r.repoTags])).toEqual([[D('1'), ['docker.io/library/x:1']]]);
     });
   });
 
-  it('waits for another process\'s lock and names it when it gives up', () => {
+  it("waits for another process's lock and names it when it gives up", () => {
     withRoot((root) => {
       const index = new ImageIndex(root, { lockTimeoutMs: 50 });
       const other = lockFileSync(index.lockPath, { what: 'the image index', command: 'tscompose image pull busybox' });

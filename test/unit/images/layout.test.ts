@@ -10,7 +10,10 @@ describe('src/images layout', () => {
     const graph = new Map<string, string[]>();
     for (const f of readdirSync(DIR).filter((n) => n.endsWith('.ts'))) {
       const text = readFileSync(path.join(DIR, f), 'utf8');
-      graph.set(f, [...text.matchAll(/from\s+'\.\/([^']+)\.js'/g)].map((m) => `${m[1]}.ts`));
+      graph.set(
+        f,
+        [...text.matchAll(/from\s+'\.\/([^']+)\.js'/g)].map((m) => `${m[1]}.ts`),
+      );
     }
     const circles: string[] = [];
     const done = new Set<string>();

@@ -4,7 +4,18 @@ import { PullProgress } from '../../../src/images/progress.js';
 describe('PullProgress', () => {
   it('sums layer events into one status line', () => {
     const p = new PullProgress();
-    expect(p.update({ kind: 'resolved', ref: 'x', digest: 'd', layers: [{ digest: 'a', size: 1_000_000 }, { digest: 'b', size: 3_000_000 }, { digest: 'c', size: 5 }] })).toBe('Downloading 0% of 4.0 MB');
+    expect(
+      p.update({
+        kind: 'resolved',
+        ref: 'x',
+        digest: 'd',
+        layers: [
+          { digest: 'a', size: 1_000_000 },
+          { digest: 'b', size: 3_000_000 },
+          { digest: 'c', size: 5 },
+        ],
+      }),
+    ).toBe('Downloading 0% of 4.0 MB');
     p.update({ kind: 'layer-present', digest: 'c', size: 5 });
     expect(p.update({ kind: 'download-progress', digest: 'a', current: 1_000_000, total: 1_000_000 })).toBe('Downloading 25% of 4.0 MB');
     expect(p.update({ kind: 'download-resume', digest: 'b', from: 1_000_000 })).toBe('Downloading 50% of 4.0 MB');

@@ -40,7 +40,11 @@ describe('registry auth', () => {
 });
 
 describe('platform selection', () => {
-  const m = (architecture: string, variant?: string, os = 'linux') => ({ digest: `${os}-${architecture}-${variant ?? ''}`, size: 1, platform: { os, architecture, variant } });
+  const m = (architecture: string, variant?: string, os = 'linux') => ({
+    digest: `${os}-${architecture}-${variant ?? ''}`,
+    size: 1,
+    platform: { os, architecture, variant },
+  });
   const list = [m('amd64', undefined, 'windows'), m('arm', 'v6'), m('arm', 'v7'), m('arm64', 'v8'), m('amd64')];
   it('picks the host os/arch and the variant when asked', () => {
     expect(selectPlatform(list, parsePlatform('linux/amd64'))?.digest).toBe('linux-amd64-');
@@ -57,7 +61,16 @@ describe('image table', () => {
     expect(humanSize(1_982_432)).toBe('1.98MB');
     expect(humanSize(123_456_789)).toBe('123MB');
     const rows = imageRows([
-      { id: 'sha256:' + 'a'.repeat(64), repoTags: ['docker.io/library/busybox:latest'], repoDigests: [], diffIds: [], os: 'linux', architecture: 'amd64', size: 1000, config: {} },
+      {
+        id: 'sha256:' + 'a'.repeat(64),
+        repoTags: ['docker.io/library/busybox:latest'],
+        repoDigests: [],
+        diffIds: [],
+        os: 'linux',
+        architecture: 'amd64',
+        size: 1000,
+        config: {},
+      },
       { id: 'sha256:' + 'b'.repeat(64), repoTags: [], repoDigests: [], diffIds: [], os: 'linux', architecture: 'amd64', size: 0, config: {} },
     ]);
     expect(rows.map((r) => [r.repository, r.tag, r.id])).toEqual([

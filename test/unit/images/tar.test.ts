@@ -128,7 +128,12 @@ describe('tar reader on what layers in the wild contain', () => {
   it('applies pax uid, gid and fractional mtime, and global pax records to every later entry', async () => {
     const tar = Buffer.concat([
       pax('g', [['SCHILY.xattr.user.everywhere', 'g']]),
-      pax('x', [['uid', '70000'], ['gid', '70001'], ['mtime', '1700000000.25'], ['path', 'a/pax-named']]),
+      pax('x', [
+        ['uid', '70000'],
+        ['gid', '70001'],
+        ['mtime', '1700000000.25'],
+        ['path', 'a/pax-named'],
+      ]),
       file('a/short', 'one', { uid: 1, mtime: 5 }),
       file('b', 'two', { uid: 2, mtime: 6 }),
       Buffer.alloc(1024),

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import {
-  RCODE_NOERROR,
-  RCODE_NXDOMAIN,
-  TYPE_A,
-  TYPE_AAAA,
-  TYPE_PTR,
-  buildQuery,
-  parseAnswers,
-  parseQuery,
-  readName,
-} from '../../../src/network/dns-packet.js';
+import { RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_PTR, buildQuery, parseAnswers, parseQuery, readName } from '../../../src/network/dns-packet.js';
 import { DnsServer } from '../../../src/network/dns.js';
 import { hostResolvers, hostsFile, resolvConf } from '../../../src/network/etc-files.js';
 

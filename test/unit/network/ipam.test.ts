@@ -28,9 +28,7 @@ describe('subnet choice', () => {
       gateway: '10.9.0.254',
     });
     const s = st({ 'q/back': { project: 'q', network: 'back', subnet: '10.9.0.0/16', gateway: '10.9.0.1', external: false, addresses: {} } });
-    expect(() => chooseSubnet(s, { project: 'p', network: 'n', subnet: '10.9.3.0/24', hostRoutes: [] })).toThrow(
-      /overlaps network back of project q/,
-    );
+    expect(() => chooseSubnet(s, { project: 'p', network: 'n', subnet: '10.9.3.0/24', hostRoutes: [] })).toThrow(/overlaps network back of project q/);
     expect(() => chooseSubnet(st(), { project: 'p', network: 'n', subnet: '10.9.0.0/24', gateway: '10.8.0.1', hostRoutes: [] })).toThrow(
       /not a usable host address/,
     );

@@ -9,9 +9,7 @@ import { findPortHolder, recordPorts, releaseProjectPorts } from '../../../src/n
 
 function allocIn(root: string, who: string): Promise<string> {
   const script = `import(${JSON.stringify(distEntry('network/ipam.js'))}).then((m) => process.stdout.write(m.allocateAddress(process.argv[1], 'p', 'n', process.argv[2])))`;
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['-e', script, root, who], (err, out) => (err ? reject(err) : resolve(out))),
-  );
+  return new Promise((resolve, reject) => execFile(process.execPath, ['-e', script, root, who], (err, out) => (err ? reject(err) : resolve(out))));
 }
 
 describe('network registries', () => {

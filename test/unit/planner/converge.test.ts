@@ -36,7 +36,13 @@ function randomCase(seed: number): Case {
   for (let i = 0; i < n; i++) {
     const name = `s${i}`;
     const dependsOn: DesiredService['dependsOn'] = {};
-    for (let j = 0; j < i; j++) if (r() < 0.35) dependsOn[`s${j}`] = { condition: pick(['service_started', 'service_healthy', 'service_completed_successfully'] as const), restart: r() < 0.5, required: true };
+    for (let j = 0; j < i; j++)
+      if (r() < 0.35)
+        dependsOn[`s${j}`] = {
+          condition: pick(['service_started', 'service_healthy', 'service_completed_successfully'] as const),
+          restart: r() < 0.5,
+          required: true,
+        };
     const fixedName = r() < 0.15;
     services.push({
       name,
@@ -104,7 +110,17 @@ function simulate(c: Case, p: ReturnType<typeof plan>): ObservedContainer[] {
       case 'recreate': {
         if (a.containerId) byId.delete(a.containerId);
         const id = `new${serial++}`;
-        byId.set(id, { id, name: a.container, service: a.service, number: a.number!, oneOff: false, configHash: a.configHash!, definition: svc!.definition, imageDigest: svc!.imageDigest, state: a.start ? 'running' : 'created' });
+        byId.set(id, {
+          id,
+          name: a.container,
+          service: a.service,
+          number: a.number!,
+          oneOff: false,
+          configHash: a.configHash!,
+          definition: svc!.definition,
+          imageDigest: svc!.imageDigest,
+          state: a.start ? 'running' : 'created',
+        });
         break;
       }
       case 'start':

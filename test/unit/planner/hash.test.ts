@@ -52,12 +52,18 @@ describe('canonical JSON and the config hash', () => {
 describe('definition diff', () => {
   it('names the changed paths, sorted, quoting keys that are not identifiers', () => {
     const a = { environment: { FOO: '1', BAR: '1' }, labels: { 'com.example.tier': 'a' }, ports: [{ target: 80, published: '8080' }] };
-    const b = { environment: { FOO: '2', BAR: '1', NEW: 'x' }, labels: { 'com.example.tier': 'b' }, ports: [{ target: 80, published: '9090' }, { target: 443 }] };
+    const b = {
+      environment: { FOO: '2', BAR: '1', NEW: 'x' },
+      labels: { 'com.example.tier': 'b' },
+      ports: [{ target: 80, published: '9090' }, { target: 443 }],
+    };
     expect(diffDefinitions(a, b)).toEqual(['environment.FOO', 'environment.NEW', 'labels["com.example.tier"]', 'ports[0].published', 'ports[1]']);
   });
 
   it('ignores key order and the fields left out of the hash', () => {
-    expect(diffDefinitions({ a: 1, b: { c: 2, d: 3 }, deploy: { replicas: 1 } }, { b: { d: 3, c: 2 }, a: 1, deploy: { replicas: 5 }, depends_on: {} })).toEqual([]);
+    expect(diffDefinitions({ a: 1, b: { c: 2, d: 3 }, deploy: { replicas: 1 } }, { b: { d: 3, c: 2 }, a: 1, deploy: { replicas: 5 }, depends_on: {} })).toEqual(
+      [],
+    );
   });
 
   it('can tolerate top-level fields that are new and empty', () => {

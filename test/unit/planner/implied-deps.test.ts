@@ -18,7 +18,7 @@ describe('implied dependencies: one implementation, in the loader', () => {
     expect(plan(desired, []).action('create:demo-app-1')!.after).toEqual([]);
   });
 
-  it('a loaded project orders by the loader\'s implied entries, each edge once', async () => {
+  it("a loaded project orders by the loader's implied entries, each edge once", async () => {
     await withProject(async (p) => {
       p.write(
         'compose.yaml',
@@ -37,7 +37,15 @@ describe('implied dependencies: one implementation, in the loader', () => {
         '  create        demo-app-1 (app): new container [after create:demo-vpn-1]',
         '  create        demo-backup-1 (backup): new container [after create:demo-app-1]',
       ]);
-      const observed = up.actions.map((a, i) => ({ id: `c${i}`, name: a.container, service: a.service, number: 1, state: 'running' as const, configHash: a.configHash!, oneOff: false }));
+      const observed = up.actions.map((a, i) => ({
+        id: `c${i}`,
+        name: a.container,
+        service: a.service,
+        number: 1,
+        state: 'running' as const,
+        configHash: a.configHash!,
+        oneOff: false,
+      }));
       expect(planDown(desired, observed).actions.map((a) => a.container)).toEqual(['demo-backup-1', 'demo-app-1', 'demo-vpn-1']);
     });
   });

@@ -88,7 +88,16 @@ describe('plan: unchanged project', () => {
 
   it('does not recreate when only the key order of the definition differs', () => {
     const web = service('web', { extra: { labels: { a: '1', b: '2' }, ports: [{ target: 80, published: '8080' }] } });
-    const shuffled = { ...web, definition: { ports: [{ published: '8080', target: 80 }], labels: { b: '2', a: '1' }, environment: { NAME: 'web' }, command: ['sleep', 'infinity'], image: 'busybox:latest' } };
+    const shuffled = {
+      ...web,
+      definition: {
+        ports: [{ published: '8080', target: 80 }],
+        labels: { b: '2', a: '1' },
+        environment: { NAME: 'web' },
+        command: ['sleep', 'infinity'],
+        image: 'busybox:latest',
+      },
+    };
     expect(plan(project(shuffled), [container(P, web, 1)]).isEmpty).toBe(true);
   });
 
@@ -187,7 +196,12 @@ describe('plan: recreate', () => {
     const web = service('web');
     const named = service('web', { containerName: 'front', extra: { container_name: 'front' } });
     const p = plan(project(named), [container(P, web, 1)]);
-    expect(p.actions[0]).toMatchObject({ id: 'recreate:front', container: 'front', containerId: 'demo-web-1', reason: 'container_name changed (was demo-web-1)' });
+    expect(p.actions[0]).toMatchObject({
+      id: 'recreate:front',
+      container: 'front',
+      containerId: 'demo-web-1',
+      reason: 'container_name changed (was demo-web-1)',
+    });
   });
 
   it('recreates a container attached to a network or volume that was recreated since', () => {
@@ -246,7 +260,11 @@ describe('plan: dependencies', () => {
     // with nothing recreated, nothing follows
     expect(plan(project(backup, app, vpn), upToDate(vpn, app, backup)).isEmpty).toBe(true);
     // the implicit dependency orders down too
-    expect(planDown(project(backup, app, vpn), upToDate(vpn, app, backup)).actions.map((a) => a.container)).toEqual(['demo-backup-1', 'demo-app-1', 'demo-vpn-1']);
+    expect(planDown(project(backup, app, vpn), upToDate(vpn, app, backup)).actions.map((a) => a.container)).toEqual([
+      'demo-backup-1',
+      'demo-app-1',
+      'demo-vpn-1',
+    ]);
   });
 
   it('restarts such dependents even when only the dependency was named', () => {
@@ -260,10 +278,11 @@ describe('plan: dependencies', () => {
     const db = service('db');
     const web = service('web', { dependsOn: { db: dep('service_started', true) } });
     const api = service('api', { dependsOn: { db: dep('service_started', true) } });
-    const p = plan(
-      project(service('db', { extra: { user: '1' } }), service('web', { dependsOn: web.dependsOn, extra: { user: '2' } }), api),
-      [container(P, db, 1), container(P, web, 1), container(P, api, 1, { state: 'exited', exitCode: 137 })],
-    );
+    const p = plan(project(service('db', { extra: { user: '1' } }), service('web', { dependsOn: web.dependsOn, extra: { user: '2' } }), api), [
+      container(P, db, 1),
+      container(P, web, 1),
+      container(P, api, 1, { state: 'exited', exitCode: 137 }),
+    ]);
     expect(kinds(p)).toEqual(['recreate demo-db-1', 'start demo-api-1', 'recreate demo-web-1']);
     expect(p.action('start:demo-api-1')!.reason).toBe('exited (137), start');
   });
@@ -339,7 +358,10 @@ describe('plan: scale', () => {
 
   it('scales down removing the highest numbers first', () => {
     const web = service('web', { replicas: 1 });
-    const p = plan(project(web), [1, 2, 3].map((n) => container(P, web, n)));
+    const p = plan(
+      project(web),
+      [1, 2, 3].map((n) => container(P, web, n)),
+    );
     expect(p.toString()).toBe(
       [
         'plan for project "demo": 2 to scale down, 1 unchanged',
@@ -399,7 +421,9 @@ describe('plan: orphans', () => {
   it('warns naming them without --remove-orphans', () => {
     const p = plan(project(web), observed());
     expect(p.isEmpty).toBe(true);
-    expect(p.warnings).toEqual(['orphan containers found: demo-old-1, demo-web-run-1a2b (service old not in the project); run with --remove-orphans to remove them']);
+    expect(p.warnings).toEqual([
+      'orphan containers found: demo-old-1, demo-web-run-1a2b (service old not in the project); run with --remove-orphans to remove them',
+    ]);
   });
 
   it('removes them with --remove-orphans (not running one-off containers)', () => {
@@ -474,7 +498,11 @@ describe('plan: recreate options', () => {
 describe('planDown', () => {
   it('removes dependents before their dependencies and warns about orphans', () => {
     const { db, cache, web, proxy, desired } = stack();
-    const observed = [...upToDate(db, cache, web, proxy), { ...container(P, web, 1), id: 'demo-web-run-1', oneOff: true, state: 'exited' as const }, { ...container(P, db, 1), id: 'demo-gone-1', service: 'gone' }];
+    const observed = [
+      ...upToDate(db, cache, web, proxy),
+      { ...container(P, web, 1), id: 'demo-web-run-1', oneOff: true, state: 'exited' as const },
+      { ...container(P, db, 1), id: 'demo-gone-1', service: 'gone' },
+    ];
     const p = planDown(desired, observed);
     expect(p.toString()).toBe(
       [

@@ -41,7 +41,14 @@ function desired(): DesiredProject {
   return {
     project: 'tscrt',
     services: [
-      { name: 'web', replicas: 2, dependsOn: { db: { condition: 'service_healthy', restart: true, required: true } }, definition: web, image: 'busybox:latest', imageDigest: IMAGE_ID },
+      {
+        name: 'web',
+        replicas: 2,
+        dependsOn: { db: { condition: 'service_healthy', restart: true, required: true } },
+        definition: web,
+        image: 'busybox:latest',
+        imageDigest: IMAGE_ID,
+      },
       { name: 'db', replicas: 1, dependsOn: {}, definition: db, image: 'busybox:latest', imageDigest: IMAGE_ID },
     ],
   };

@@ -109,4 +109,3 @@ export class HostRuntime implements ContainerRuntime {
     }
   }
 }
-

@@ -3,8 +3,16 @@ import { TscError } from '../../../src/common/errors.js';
 import { LineDecoder, MAX_LINE_BYTES, checkRequest, checkResponse } from '../../../src/supervisor/protocol.js';
 
 const status = {
-  id: 'c1', state: 'running', pid: 10, startTime: 5, startedAt: '2026-01-01T00:00:00Z', finishedAt: null,
-  exitCode: null, oomKilled: false, restartCount: 0, stoppedByUser: false,
+  id: 'c1',
+  state: 'running',
+  pid: 10,
+  startTime: 5,
+  startedAt: '2026-01-01T00:00:00Z',
+  finishedAt: null,
+  exitCode: null,
+  oomKilled: false,
+  restartCount: 0,
+  stoppedByUser: false,
 };
 const config = {
   spec: { id: 'c1', bundleDir: '/b', cgroupPath: 'x/c1', process: { args: ['/bin/true'], env: [], cwd: '/' }, rootfs: { lowerDirs: [] } },
@@ -29,11 +37,15 @@ describe('supervisor protocol: requests', () => {
   });
 
   it('names the field that is wrong', () => {
-    const e = refusal(() => checkRequest({ type: 'run', id: 1, config: { ...config, spec: { ...config.spec, process: { args: ['/bin/true', 3], env: [], cwd: '/' } } } }));
+    const e = refusal(() =>
+      checkRequest({ type: 'run', id: 1, config: { ...config, spec: { ...config.spec, process: { args: ['/bin/true', 3], env: [], cwd: '/' } } } }),
+    );
     expect(e.code).toBe('SUPERVISOR');
     expect(e.message).toBe('invalid supervisor request: "run": config.spec.process.args[1]: expected a string, got number 3');
     expect(refusal(() => checkRequest({ type: 'stop', id: 1, container: 'c1', timeoutMs: '10' })).message).toMatch(/timeoutMs: expected a number, got "10"/);
-    expect(refusal(() => checkRequest({ type: 'wait-for', id: 1, container: 'c1', condition: 'up' })).message).toMatch(/condition: expected one of "running", "healthy", "exited"/);
+    expect(refusal(() => checkRequest({ type: 'wait-for', id: 1, container: 'c1', condition: 'up' })).message).toMatch(
+      /condition: expected one of "running", "healthy", "exited"/,
+    );
     expect(refusal(() => checkRequest({ type: 'kill', id: 1 })).message).toMatch(/container: expected a non-empty string, got nothing/);
     expect(refusal(() => checkRequest({ type: 'run', id: 1, config: { ...config, restart: { name: 'sometimes' } } })).message).toMatch(/config\.restart\.name/);
   });
@@ -58,7 +70,9 @@ describe('supervisor protocol: answers', () => {
   it('checks errors, log entries and events', () => {
     expect(checkResponse({ type: 'error', id: -1, error: { code: 'SUPERVISOR', message: 'x' } }, 'ping')).toBeTruthy();
     expect(refusal(() => checkResponse({ type: 'log', id: 1, entry: { log: 'a', stream: 'stdin', time: 't' } }, 'logs')).message).toMatch(/entry\.stream/);
-    expect(refusal(() => checkResponse({ type: 'event', id: 1, event: { time: 't', container: 'c', action: 'start' } }, 'events')).message).toMatch(/event\.status: expected an object, got nothing/);
+    expect(refusal(() => checkResponse({ type: 'event', id: 1, event: { time: 't', container: 'c', action: 'start' } }, 'events')).message).toMatch(
+      /event\.status: expected an object, got nothing/,
+    );
     expect(refusal(() => checkResponse({ type: 'bogus', id: 1 }, 'ping')).message).toMatch(/type: expected one of/);
   });
 });
@@ -67,7 +81,10 @@ describe('line decoder', () => {
   it('reports a malformed line and goes on', () => {
     const msgs: unknown[] = [];
     const bad: string[] = [];
-    const d = new LineDecoder((m) => msgs.push(m), (l) => bad.push(l));
+    const d = new LineDecoder(
+      (m) => msgs.push(m),
+      (l) => bad.push(l),
+    );
     d.push('{"a":1}\nnot json\n{"b"');
     d.push(':2}\n');
     expect(msgs).toEqual([{ a: 1 }, { b: 2 }]);
@@ -76,7 +93,10 @@ describe('line decoder', () => {
 
   it('drops a line longer than the limit instead of buffering it forever', () => {
     const bad: string[] = [];
-    const d = new LineDecoder(() => {}, (l) => bad.push(l));
+    const d = new LineDecoder(
+      () => {},
+      (l) => bad.push(l),
+    );
     d.push('x'.repeat(MAX_LINE_BYTES + 1));
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatch(/a line longer than/);

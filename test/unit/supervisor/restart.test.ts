@@ -20,7 +20,11 @@ describe('logging options', () => {
     expect(parseLogSize('100')).toBe(100);
     expect(() => parseLogSize('lots')).toThrow(expect.objectContaining({ code: 'SPEC_INVALID' }));
     expect(logOptionsFromCompose(undefined)).toEqual({});
-    expect(logOptionsFromCompose({ driver: 'json-file', options: { 'max-size': '1m', 'max-file': '5' } })).toEqual({ driver: 'json-file', maxSize: 1024 * 1024, maxFile: 5 });
+    expect(logOptionsFromCompose({ driver: 'json-file', options: { 'max-size': '1m', 'max-file': '5' } })).toEqual({
+      driver: 'json-file',
+      maxSize: 1024 * 1024,
+      maxFile: 5,
+    });
     expect(logOptionsFromCompose({ driver: 'none' })).toEqual({ driver: 'none' });
     expect(() => logOptionsFromCompose({ driver: 'syslog' })).toThrow(expect.objectContaining({ code: 'SPEC_UNSUPPORTED' }));
   });

@@ -12,7 +12,19 @@ const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 function status(id: string, state: ContainerStatus['state'], extra: Partial<ContainerStatus> = {}): ContainerStatus {
-  return { id, state, pid: null, startTime: null, startedAt: null, finishedAt: null, exitCode: null, oomKilled: false, restartCount: 0, stoppedByUser: false, ...extra };
+  return {
+    id,
+    state,
+    pid: null,
+    startTime: null,
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    oomKilled: false,
+    restartCount: 0,
+    stoppedByUser: false,
+    ...extra,
+  };
 }
 
 describe('record store: the one writer of status records', () => {

@@ -10,9 +10,24 @@ const DIR = path.resolve(__dirname, '../../../src/supervisor');
 
 /** Files only the supervisor process loads (see src/supervisor/README.md). */
 const DAEMON = [
-  'main.ts', 'server.ts', 'supervisor.ts', 'core.ts', 'managed.ts', 'store.ts', 'adoption.ts', 'run-loop.ts',
-  'health-runner.ts', 'health.ts', 'wait.ts', 'log-pump.ts', 'hook-runner.ts', 'queries.ts', 'bus.ts',
-  'runtime.ts', 'engine-runtime.ts', 'network-hooks.ts',
+  'main.ts',
+  'server.ts',
+  'supervisor.ts',
+  'core.ts',
+  'managed.ts',
+  'store.ts',
+  'adoption.ts',
+  'run-loop.ts',
+  'health-runner.ts',
+  'health.ts',
+  'wait.ts',
+  'log-pump.ts',
+  'hook-runner.ts',
+  'queries.ts',
+  'bus.ts',
+  'runtime.ts',
+  'engine-runtime.ts',
+  'network-hooks.ts',
 ];
 
 function localImports(file: string): string[] {

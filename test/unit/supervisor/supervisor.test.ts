@@ -144,7 +144,11 @@ describe('supervisor (host processes)', () => {
     await client.run(bad);
     const h = await client.waitFor(ok.spec.id, 'healthy', 5_000);
     expect(h.health?.log.at(-1)).toMatchObject({ exitCode: 0, output: 'fine\n' });
-    await expect(client.waitFor(bad.spec.id, 'healthy', 5_000)).rejects.toMatchObject({ code: 'UP_CONDITION', message: expect.stringMatching(/unhealthy/), hint: expect.stringMatching(/broken/) });
+    await expect(client.waitFor(bad.spec.id, 'healthy', 5_000)).rejects.toMatchObject({
+      code: 'UP_CONDITION',
+      message: expect.stringMatching(/unhealthy/),
+      hint: expect.stringMatching(/broken/),
+    });
     const b = await client.inspect(bad.spec.id);
     expect(b.health).toMatchObject({ status: 'unhealthy', failingStreak: 2 });
     await expect(client.waitFor(ok.spec.id, 'exited', 200)).rejects.toMatchObject({ code: 'UP_CONDITION' });
@@ -355,7 +359,7 @@ describe('supervisor (host processes)', () => {
     expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'exited', exitCode: 0 });
   });
 
-  it('a stop during a restart\'s start waits for it and stops what it started', async () => {
+  it("a stop during a restart's start waits for it and stops what it started", async () => {
     class SlowStart extends HostRuntime {
       delayMs = 0;
       asked = 0;
@@ -370,7 +374,7 @@ describe('supervisor (host processes)', () => {
     const c = cfg(['/bin/sh', '-c', 'sleep 0.2; exit 1'], { restart: { name: 'always' } });
     await client.run(c);
     runtime.delayMs = 400;
-    await until(() => runtime.asked >= 2, 'the restart\'s start');
+    await until(() => runtime.asked >= 2, "the restart's start");
     expect((await client.inspect(c.spec.id)).state).toBe('restarting');
     const st = await client.stop(c.spec.id, { timeoutMs: 1_000 });
     expect(st).toMatchObject({ state: 'exited', stoppedByUser: true });
@@ -452,16 +456,23 @@ describe('supervisor (host processes)', () => {
           resolve(buf);
         }
       });
-      s3.write(JSON.stringify({ type: 'run', id: 10, config: { spec: { id: 'x', bundleDir: '/nonexistent', process: { args: 'sh' } }, restart: { name: 'no' } } }) + '\n');
+      s3.write(
+        JSON.stringify({ type: 'run', id: 10, config: { spec: { id: 'x', bundleDir: '/nonexistent', process: { args: 'sh' } }, restart: { name: 'no' } } }) +
+          '\n',
+      );
     });
-    expect(JSON.parse(reply3)).toMatchObject({ type: 'error', id: 10, error: { code: 'SUPERVISOR', message: expect.stringMatching(/^invalid supervisor request: "run": config\.spec\./) } });
+    expect(JSON.parse(reply3)).toMatchObject({
+      type: 'error',
+      id: 10,
+      error: { code: 'SUPERVISOR', message: expect.stringMatching(/^invalid supervisor request: "run": config\.spec\./) },
+    });
     expect(await client.list()).toEqual([]);
     sock.destroy();
     expect(JSON.parse(reply)).toMatchObject({ type: 'error', error: { code: 'SUPERVISOR' } });
     expect((await client.ping()).pid).toBe(process.pid);
   });
 
-  it('rotates a container log by the run request\'s max-size and max-file', async () => {
+  it("rotates a container log by the run request's max-size and max-file", async () => {
     const { client, cfg } = await setup();
     const c = cfg(['/bin/sh', '-c', 'for i in $(seq 1 50); do echo line $i; done'], { log: { maxSize: 500, maxFile: 2 } });
     await client.run(c);
@@ -481,7 +492,7 @@ describe('supervisor (host processes)', () => {
     expect(readdirSync(c.spec.bundleDir).sort()).toEqual(['container-json.log.keep']);
   });
 
-  it('calls network hooks on start, exit and remove with the run request\'s opaque data; a failing hook stops nothing', async () => {
+  it("calls network hooks on start, exit and remove with the run request's opaque data; a failing hook stops nothing", async () => {
     const seen: string[] = [];
     const hook: SupervisorHook = {
       name: 'test',

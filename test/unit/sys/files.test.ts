@@ -32,18 +32,27 @@ describe('lock files', () => {
     try {
       expect(readLockHolder(file)).toMatchObject({ pid: process.pid, command: 'tscompose test' });
       // the same process opening the file again gets another open file description: refused
-      expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/timed out after 0.1s waiting for the lock of the test, held by pid \d+ \(tscompose test\)/);
+      expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(
+        /timed out after 0.1s waiting for the lock of the test, held by pid \d+ \(tscompose test\)/,
+      );
     } finally {
       held.release();
     }
     // a holder killed with SIGKILL releases it
-    const child = spawn(process.execPath, ['-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const { openSync } = require('node:fs');
       const koffi = require('koffi');
       const flock = koffi.load('libc.so.6').func('int flock(int, int)');
       flock(openSync(${JSON.stringify(file)}, 'r+'), 2);
       console.log('locked');
-      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((r) => child.stdout!.once('data', () => r()));
     expect(() => lockFileSync(file, { what: 'the test', timeoutMs: 50 })).toThrow(/waiting for the lock of the test/);
     child.kill('SIGKILL');
