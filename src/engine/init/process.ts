@@ -31,26 +31,11 @@ import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
 import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/seccomp.js';
 import { deniedSyscalls } from './seccomp.js';
+import { capMask } from './caps.js';
 import type { ProcessSpec } from '../spec.js';
 
 export { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
 import { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
-
-/** Capability names (with or without CAP_, or ALL) → bit mask. Unknown names are an error. */
-export function capMask(names: readonly string[]): bigint {
-  let m = 0n;
-  for (const raw of names) {
-    const n = raw.toUpperCase().replace(/^CAP_/, '');
-    if (n === 'ALL') {
-      for (let i = 0; i < CAP_NAMES.length; i++) m |= 1n << BigInt(i);
-      continue;
-    }
-    const i = CAP_NAMES.indexOf(n);
-    if (i < 0) throw new StepError('capabilities', `unknown capability "${raw}"`);
-    m |= 1n << BigInt(i);
-  }
-  return m;
-}
 
 export interface Credentials {
   uid: number;

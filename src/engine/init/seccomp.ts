@@ -5,7 +5,7 @@
  * refusals (kernel modules, kexec/reboot, clock setting, mount API, namespaces, keyring,
  * bpf, perf, ptrace-like memory access, userfaultfd, ...).
  */
-import { capMask } from './process.js';
+import { capMask } from './caps.js';
 import { StepError } from './step.js';
 
 /** [syscall, number on x86_64, capability that allows it (undefined: always refused)] */

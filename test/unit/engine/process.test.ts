@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { capMask, resolveUser } from '../../../src/engine/init/process.js';
+import { resolveUser } from '../../../src/engine/init/process.js';
+import { capMask } from '../../../src/engine/init/caps.js';
 import { makeTarget, resolveInRoot } from '../../../src/engine/init/paths.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n';
