@@ -8,7 +8,16 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
+import {
+  CAPABILITY_NAMES,
+  DEFAULT_CAPABILITIES,
+  cgroupPathFor,
+  type ContainerSpec,
+  type Mount,
+  type NetnsSpec,
+  type Resources,
+  type Rlimit,
+} from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
 import { parseBytes, parseTmpfsEntry, type Service } from '../compose/index.js';
@@ -127,7 +136,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     },
     mounts: mounts(i),
     resources: resources(s),
-    cgroupPath: `tscompose/${i.project}/${i.name}`,
+    cgroupPath: cgroupPathFor(i.project, i.name),
     netns: i.netns,
     etc: etcFiles(i, hostname),
     sysctls: s.sysctls,
