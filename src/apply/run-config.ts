@@ -20,7 +20,7 @@ import {
 } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, parseTmpfsEntry, type Service } from '../compose/index.js';
+import { parseBytes, parseTmpfsEntry, securityOptions, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -129,7 +129,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       additionalGroups: s.group_add.length ? s.group_add : undefined,
       tty,
       openStdin: o.openStdin ?? s.stdin_open ?? false,
-      noNewPrivileges: noNewPrivileges(s),
+      noNewPrivileges: securityOpt(s).noNewPrivileges,
       capabilities: capabilities(s),
       rlimits: rlimits(s),
       init: s.init ?? false,
@@ -142,6 +142,8 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     sysctls: s.sysctls,
     privileged: s.privileged ?? false,
   };
+  // unset keeps the engine's choice: the default filter, none when privileged
+  if (securityOpt(s).seccompUnconfined) spec.seccomp = 'unconfined';
   const shm = s.unsupported?.shm_size;
   if (shm !== undefined) spec.shmSize = typeof shm === 'number' ? shm : parseBytes(String(shm));
 
@@ -180,9 +182,9 @@ export function buildEnv(imageEnv: string[], environment: Record<string, string 
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-function noNewPrivileges(s: Service): boolean {
-  const opts = (s.unsupported?.security_opt ?? s.extensions?.security_opt) as unknown;
-  return Array.isArray(opts) && opts.some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true');
+/** What the service's security_opt asks for (the loader keeps it in `unsupported`). */
+function securityOpt(s: Service) {
+  return securityOptions(s.unsupported?.security_opt ?? s.extensions?.security_opt);
 }
 
 function capName(c: string): string {
