@@ -5,15 +5,13 @@ import path from 'node:path';
 import { layout } from '../common/layout.js';
 import type { PublishedPort } from '../network/index.js';
 import type { ContainerRecord } from '../state/index.js';
+import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus } from '../supervisor/types.js';
 import type { ProjectRuntime } from './runtime.js';
 
-/** The file the supervisor's port hook writes with the ports it bound for a container. */
-export const PORTS_FILE = 'ports.json';
-
 export function publishedPorts(rt: ProjectRuntime, rec: ContainerRecord): PublishedPort[] {
   try {
-    return JSON.parse(readFileSync(path.join(rec.bundleDir ?? rt.bundleDir(rec.name), PORTS_FILE), 'utf8')) as PublishedPort[];
+    return JSON.parse(readFileSync(bundleFiles(rec.bundleDir ?? rt.bundleDir(rec.name)).ports, 'utf8')) as PublishedPort[];
   } catch {
     return [];
   }

@@ -23,7 +23,8 @@ export async function containerStatuses(ctx: RuntimeContext): Promise<Map<string
   // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
   for (const rec of Object.values(ctx.state.containers)) {
     if (out.has(rec.id)) continue;
-    const st = statusFromFile(recordBundleDir(ctx, rec));
+    // no supervisor owns it, so none will restart it
+    const st = statusFromFile(recordBundleDir(ctx, rec), { unsupervised: true });
     if (st) out.set(rec.id, st);
   }
   return out;

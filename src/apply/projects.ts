@@ -1,9 +1,11 @@
 /**
  * `ls`: the projects on a state root and the states of their containers, read from the records
- * and status files alone: listing never starts a supervisor or changes anything.
+ * and status files: listing never starts a supervisor or changes anything. It only pings a
+ * project's supervisor, since a `restarting` status is still true while one is running.
  */
 import { listProjects } from '../state/index.js';
 import { layout } from '../common/layout.js';
+import { connectSupervisor } from '../supervisor/index.js';
 import { statusFromFile } from './status-file.js';
 
 export interface ProjectSummary {
@@ -24,8 +26,11 @@ export async function listProjectSummaries(root: string): Promise<ProjectSummary
       continue;
     }
     const states: Record<string, number> = {};
-    for (const c of Object.values(p.state.containers)) {
-      const s = statusFromFile(c.bundleDir ?? layout.container(root, p.project, c.name))?.state ?? 'created';
+    const containers = Object.values(p.state.containers);
+    // a pending restart is over only when no supervisor is left to make it
+    const unsupervised = containers.length > 0 && (await connectSupervisor(root, p.project)) === null;
+    for (const c of containers) {
+      const s = statusFromFile(c.bundleDir ?? layout.container(root, p.project, c.name), { unsupervised })?.state ?? 'created';
       states[s] = (states[s] ?? 0) + 1;
     }
     out.push({ name: p.project, states, configFiles: p.state.configFiles ?? [], workingDir: p.state.workingDir });

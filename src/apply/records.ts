@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout, PROJECT_RUNTIME_ENTRIES } from '../common/layout.js';
-import { removeCgroupTree } from '../engine/index.js';
+import { cgroupPathFor, removeCgroupTree } from '../engine/index.js';
 import { deleteProjectState, writeProjectState, type ContainerRecord, type ProjectState } from '../state/index.js';
 import { bundleFiles } from '../supervisor/paths.js';
 import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
@@ -129,5 +129,5 @@ export async function forgetProject(ctx: Pick<RuntimeContext, 'root' | 'name'>):
   await deleteProjectState(ctx.root, ctx.name);
   for (const f of PROJECT_RUNTIME_ENTRIES) rmSync(path.join(dir, f), { recursive: true, force: true });
   // whatever a crash left in the project's cgroup tree (every container is gone by now)
-  await removeCgroupTree(`tscompose/${ctx.name}`);
+  await removeCgroupTree(cgroupPathFor(ctx.name));
 }

@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { TscError } from '../common/errors.js';
-import { containerCgroup, removeVolume } from '../engine/index.js';
+import { cgroupPathFor, containerCgroup, removeVolume } from '../engine/index.js';
 import { deleteNetns, detachContainers } from '../network/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import type { RuntimeContext } from './context.js';
@@ -100,7 +100,7 @@ async function destroyLocal(ctx: RuntimeContext, records: ContainerRecord[], opt
   let left: ContainerRecord[] = [];
   for (const record of records) {
     try {
-      const cg = containerCgroup(`tscompose/${ctx.name}/${record.name}`);
+      const cg = containerCgroup(cgroupPathFor(ctx.name, record.name));
       if (cg.exists()) {
         await cg.killAll();
         cg.destroy();

@@ -8,10 +8,19 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type ContainerSpec, type Mount, type NetnsSpec, type Resources, type Rlimit } from '../engine/spec.js';
+import {
+  CAPABILITY_NAMES,
+  DEFAULT_CAPABILITIES,
+  cgroupPathFor,
+  type ContainerSpec,
+  type Mount,
+  type NetnsSpec,
+  type Resources,
+  type Rlimit,
+} from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, parseTmpfsEntry, type Service } from '../compose/index.js';
+import { parseBytes, parseTmpfsEntry, securityOptions, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -120,19 +129,21 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       additionalGroups: s.group_add.length ? s.group_add : undefined,
       tty,
       openStdin: o.openStdin ?? s.stdin_open ?? false,
-      noNewPrivileges: noNewPrivileges(s),
+      noNewPrivileges: securityOpt(s).noNewPrivileges,
       capabilities: capabilities(s),
       rlimits: rlimits(s),
       init: s.init ?? false,
     },
     mounts: mounts(i),
     resources: resources(s),
-    cgroupPath: `tscompose/${i.project}/${i.name}`,
+    cgroupPath: cgroupPathFor(i.project, i.name),
     netns: i.netns,
     etc: etcFiles(i, hostname),
     sysctls: s.sysctls,
     privileged: s.privileged ?? false,
   };
+  // unset keeps the engine's choice: the default filter, none when privileged
+  if (securityOpt(s).seccompUnconfined) spec.seccomp = 'unconfined';
   const shm = s.unsupported?.shm_size;
   if (shm !== undefined) spec.shmSize = typeof shm === 'number' ? shm : parseBytes(String(shm));
 
@@ -171,9 +182,9 @@ export function buildEnv(imageEnv: string[], environment: Record<string, string 
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-function noNewPrivileges(s: Service): boolean {
-  const opts = (s.unsupported?.security_opt ?? s.extensions?.security_opt) as unknown;
-  return Array.isArray(opts) && opts.some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true');
+/** What the service's security_opt asks for (the loader keeps it in `unsupported`). */
+function securityOpt(s: Service) {
+  return securityOptions(s.unsupported?.security_opt ?? s.extensions?.security_opt);
 }
 
 function capName(c: string): string {

@@ -3,7 +3,7 @@
  * when many operations ask at the same time; and what to ask the kernel when it is not running.
  */
 import { TscError } from '../common/errors.js';
-import { containerCgroup } from '../engine/index.js';
+import { cgroupPathFor, containerCgroup } from '../engine/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import { connectSupervisor, ensureSupervisor, type SupervisorClient } from '../supervisor/index.js';
 
@@ -45,7 +45,7 @@ export class SupervisorAccess {
 
 /** Whether processes of the container are alive (whoever started them). */
 export function hasProcesses(project: string, record: ContainerRecord): boolean {
-  const cg = containerCgroup(`tscompose/${project}/${record.name}`);
+  const cg = containerCgroup(cgroupPathFor(project, record.name));
   return cg.exists() && !cg.isEmpty();
 }
 

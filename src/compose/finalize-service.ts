@@ -10,6 +10,7 @@ import { parseLink } from './implied.js';
 import type { LoadContext, LoadedModel, Obj, Path, ServiceFragment } from './load-context.js';
 import { unwrap } from './merge.js';
 import type { Service } from './schema.js';
+import { securityOptions } from './security-opt.js';
 
 /** Service keys tscompose acts on; any other Compose key is kept and reported as unsupported. */
 const SUPPORTED_KEYS = new Set([
@@ -211,11 +212,17 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
     else if (!SUPPORTED_KEYS.has(k)) {
       (svc.unsupported as Obj)[k] = v;
       if (k === 'security_opt') {
-        // no-new-privileges is applied (read from unsupported.security_opt); other options are not.
-        const other = (v as string[]).filter((o) => !/^no-new-privileges([:=]true)?$/.test(o));
+        // no-new-privileges and seccomp=unconfined are applied (read from unsupported.security_opt); other options are not.
+        const { ignored } = securityOptions(v);
+        const profiles = ignored.filter((o) => /^seccomp[:=]/.test(o));
+        const other = ignored.filter((o) => !profiles.includes(o));
+        for (const o of profiles)
+          ld.warnings.push(
+            `services.${name}.security_opt: ${JSON.stringify(o)}: seccomp profile files are not supported by tscompose and ignored; the default seccomp filter applies (seccomp=unconfined turns it off)`,
+          );
         if (other.length > 0)
           ld.warnings.push(
-            `services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges is)`,
+            `services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges and seccomp=unconfined are)`,
           );
         continue;
       }

@@ -22,6 +22,7 @@ export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
 export { parseDuration, formatDuration, parseBytes } from './units.js';
 export { splitShellWords } from './shell.js';
 export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
+export { securityOptions, type SecurityOptions } from './security-opt.js';
 export { isCapability, CAPABILITIES } from './canonical-service.js';
 export { parseEnvFile } from './dotenv.js';
 export { renderConfig, renderEnvironment, configView } from './render.js';

@@ -114,7 +114,7 @@ export interface ContainerSpec {
   process: ProcessSpec;
   mounts: Mount[];
   resources: Resources;
-  /** cgroup path relative to each hierarchy root, e.g. "tscompose/<project>/<id>" */
+  /** cgroup path relative to each hierarchy root: `cgroupPathFor(project, container)` */
   cgroupPath: string;
   netns: NetnsSpec;
   /** contents of the files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf */
@@ -132,6 +132,15 @@ export interface ContainerSpec {
   seccomp?: 'default' | 'unconfined';
   readonlyPaths?: string[];
   maskedPaths?: string[];
+}
+
+/**
+ * The cgroup path of a project's container, relative to each hierarchy root:
+ * `tscompose/<project>/<container>`; without a container, the project's own subtree
+ * `tscompose/<project>` (what `removeCgroupTree` clears).
+ */
+export function cgroupPathFor(project: string, container?: string): string {
+  return container === undefined ? `tscompose/${project}` : `tscompose/${project}/${container}`;
 }
 
 export { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../common/capabilities.js';

@@ -5,6 +5,7 @@
  * gone ones are marked exited with an unknown exit code and get their restart policy, and
  * interrupted starts and restarts are swept and decided again.
  */
+import { processAlive } from '../engine/procfs.js';
 import { ProcExitEvents, closeFd, pidfdExited, pidfdOpen } from '../sys/process-watch.js';
 import { startHealth } from './health-runner.js';
 import { callHooks } from './hook-runner.js';
@@ -14,7 +15,6 @@ import { openReader } from './log-pump.js';
 import { newManaged, newRun, type Managed } from './managed.js';
 import type { SupervisorCore } from './core.js';
 import { bundleFiles } from './paths.js';
-import { isSameProcess } from './proc.js';
 import { afterExit, handleExit } from './run-loop.js';
 import { RecordStore } from './store.js';
 
@@ -138,7 +138,7 @@ function adoptRunning(core: SupervisorCore, exits: AdoptedExits, m: Managed): vo
   let watching = true;
   const check = (): void => {
     exits.collect(); // also keeps the event socket from filling up
-    const gone = pidfd === null ? !isSameProcess(pid, m.status.startTime!) : pidfdExited(pidfd);
+    const gone = pidfd === null ? !processAlive(pid, m.status.startTime!) : pidfdExited(pidfd);
     if (!gone) return;
     // the kernel queues the exit event before the process becomes a zombie
     const code = exits.codeOf(pid);
@@ -155,7 +155,7 @@ function adoptRunning(core: SupervisorCore, exits: AdoptedExits, m: Managed): vo
     exits.unwatch(pid);
   };
   // the pidfd refers to this exact process: re-check identity now that it is held
-  if (!isSameProcess(pid, m.status.startTime!)) check();
+  if (!processAlive(pid, m.status.startTime!)) check();
   if (m.status.state === 'running') {
     run.health = startHealth(core, m, pid, Date.parse(m.status.startedAt ?? new Date().toISOString()));
   }

@@ -3,7 +3,7 @@
  * supervisor's re-adoption, the readers of records without a supervisor (ps, logs) and apply's
  * status files. Shared by both sides: reads /proc only, never writes.
  */
-import { isSameProcess } from './proc.js';
+import { processAlive } from '../engine/procfs.js';
 import type { StatusPatch } from './lifecycle.js';
 import type { ContainerStatus } from './types.js';
 
@@ -23,7 +23,7 @@ export const GONE_REASON = 'the container exited while no supervisor was watchin
  */
 export function recordedProcessGone(st: ContainerStatus, opts: LivenessOptions = {}): boolean {
   if (st.state === 'running' || st.state === 'paused') {
-    return !(st.pid && st.startTime !== null && isSameProcess(st.pid, st.startTime));
+    return !(st.pid && st.startTime !== null && processAlive(st.pid, st.startTime));
   }
   return opts.unsupervised === true && st.state === 'restarting';
 }

@@ -4,9 +4,9 @@
  * proxies. Both are driven by the run request's `network` data, made by the apply layer.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { DnsServer, PortProxy, upstreamResolvers, type PortMapping, type PublishedPort } from '../network/index.js';
 import type { HookContext, SupervisorHook } from './hooks.js';
+import { bundleFiles } from './paths.js';
 
 /** Mirrors apply's ContainerNetworkData (plain data crossing the socket). */
 interface NetworkData {
@@ -17,8 +17,6 @@ interface NetworkData {
   ports: PortMapping[];
   links?: Array<{ alias: string; target: string }>;
 }
-
-const PORTS_FILE = 'ports.json';
 
 function dataOf(ctx: HookContext): NetworkData | undefined {
   const d = ctx.config.network as NetworkData | undefined;
@@ -98,7 +96,7 @@ export function networkHooks(root: string, project: string, log: (line: string) 
     const d = dataOf(ctx);
     if (!d || d.ports.length === 0 || !d.targetIp) return;
     if (proxy.list().some((p) => p.container === ctx.id)) return;
-    const file = path.join(ctx.config.spec.bundleDir, PORTS_FILE);
+    const file = bundleFiles(ctx.config.spec.bundleDir).ports;
     let previous: PublishedPort[] = [];
     try {
       previous = JSON.parse(readFileSync(file, 'utf8')) as PublishedPort[];

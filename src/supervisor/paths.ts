@@ -34,6 +34,8 @@ export interface BundleFiles {
   run: string;
   /** a healthcheck probe's output, read back after it ran */
   healthProbe: string;
+  /** the host ports the port hook bound for the container (kept across restarts; `port`, `ps` read it) */
+  ports: string;
 }
 
 export function bundleFiles(bundleDir: string): BundleFiles {
@@ -45,6 +47,7 @@ export function bundleFiles(bundleDir: string): BundleFiles {
     status: path.join(bundleDir, 'status.json'),
     run: path.join(bundleDir, 'run.json'),
     healthProbe: path.join(bundleDir, 'health-probe.out'),
+    ports: path.join(bundleDir, 'ports.json'),
   };
 }
 

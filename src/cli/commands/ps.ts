@@ -96,12 +96,12 @@ export function registerPs(program: Command): void {
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await withProject(cmd, { lock: false, services }, async (rt) => {
         const statuses = await rt.statuses();
-        const { containerCgroup } = await import('../../engine/index.js');
+        const { cgroupPathFor, containerCgroup } = await import('../../engine/index.js');
         for (const rec of Object.values(rt.state.containers)) {
           if (services.length && !services.includes(rec.service)) continue;
           const st = statuses.get(rec.id);
           if (st?.state !== 'running') continue;
-          const pids = containerCgroup(`tscompose/${rt.name}/${rec.name}`).pids();
+          const pids = containerCgroup(cgroupPathFor(rt.name, rec.name)).pids();
           const rows = [['UID', 'PID', 'PPID', 'CMD']];
           for (const pid of pids) {
             try {

@@ -155,6 +155,15 @@ describe('buildRunConfig: capabilities, privileges, resources', () => {
     expect(build(await svc('security_opt: [no-new-privileges:true]')).spec.process.noNewPrivileges).toBe(true);
   });
 
+  it('seccomp=unconfined and seccomp:unconfined from security_opt turn the filter off; other options leave it alone', async () => {
+    expect(build(await svc('')).spec.seccomp).toBeUndefined();
+    expect(build(await svc('security_opt: [seccomp=unconfined]')).spec.seccomp).toBe('unconfined');
+    const both = build(await svc('security_opt: [no-new-privileges, "seccomp:unconfined"]')).spec;
+    expect(both.seccomp).toBe('unconfined');
+    expect(both.process.noNewPrivileges).toBe(true);
+    expect(build(await svc('security_opt: [seccomp=/etc/profile.json, apparmor=unconfined]')).spec.seccomp).toBeUndefined();
+  });
+
   it('memory (swap = 2 × memory unless memswap_limit), cpus, pids', async () => {
     const r = build(await svc('mem_limit: 64m\ncpus: 1.5\npids_limit: 50')).spec.resources;
     expect(r).toEqual({ memory: 64 * 1024 ** 2, memorySwap: 128 * 1024 ** 2, cpuPeriod: 100_000, cpuQuota: 150_000, pidsLimit: 50 });

@@ -725,14 +725,18 @@ describe('tmpfs entries, exposed ports and capabilities', () => {
 });
 
 describe('security_opt', () => {
-  it('keeps the options; only options other than no-new-privileges warn', async () => {
+  it('keeps the options; only options other than no-new-privileges and seccomp=unconfined warn', async () => {
     await withProject(async (p) => {
       p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: ["no-new-privileges:true"]\n');
       const proj = await p.load();
       expect(proj.services.web.unsupported.security_opt).toEqual(['no-new-privileges:true']);
       expect(proj.warnings).toEqual([]);
-      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: [no-new-privileges, "seccomp:unconfined"]\n');
-      expect((await p.load()).warnings.join('\n')).toMatch(/security_opt: "seccomp:unconfined" is not supported/);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: [no-new-privileges, "seccomp:unconfined", seccomp=unconfined]\n');
+      expect((await p.load()).warnings).toEqual([]);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: ["seccomp=unconfined", "apparmor=unconfined", "label=disable"]\n');
+      expect((await p.load()).warnings.join('\n')).toMatch(/security_opt: "apparmor=unconfined", "label=disable" are not supported/);
+      p.write('compose.yaml', 'services:\n  web:\n    image: x\n    security_opt: ["seccomp=/etc/profile.json"]\n');
+      expect((await p.load()).warnings.join('\n')).toMatch(/security_opt: "seccomp=\/etc\/profile.json": seccomp profile files are not supported/);
     });
   });
 });

@@ -6,17 +6,8 @@
 import { spawn } from 'node:child_process';
 import type { ContainerSpec } from '../../../src/engine/spec.js';
 import type { ContainerIo, ContainerRuntime, ExecHandle, ExecRequest, StartedContainer } from '../../../src/supervisor/runtime.js';
-import { procStat, procStartTime } from '../../../src/supervisor/proc.js';
+import { processAlive, processStartTime } from '../../../src/engine/procfs.js';
 import { constants as osConstants } from 'node:os';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class HostRuntime implements ContainerRuntime {
   readonly started: number[] = [];
@@ -39,7 +30,7 @@ export class HostRuntime implements ContainerRuntime {
       });
     });
     this.started.push(pid);
-    return { pid, startTime: procStartTime(pid)!, exited };
+    return { pid, startTime: processStartTime(pid)!, exited };
   }
 
   async stop(_spec: ContainerSpec, pid: number, signal: number, graceMs: number): Promise<void> {
@@ -50,7 +41,7 @@ export class HostRuntime implements ContainerRuntime {
       return;
     }
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && alive(pid) && procStat(pid)?.state !== 'Z') await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < deadline && processAlive(pid)) await new Promise((r) => setTimeout(r, 20));
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

@@ -5,7 +5,7 @@ import { recordedProcessGone, settleRecordedStatus } from '../../../src/supervis
 import { newManaged } from '../../../src/supervisor/managed.js';
 import { RecordStore } from '../../../src/supervisor/store.js';
 import type { ContainerStatus } from '../../../src/supervisor/types.js';
-import { procStartTime } from '../../../src/supervisor/proc.js';
+import { processStartTime } from '../../../src/engine/procfs.js';
 import { hostSpec, tempRoot } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
@@ -76,7 +76,7 @@ describe('record store: the one writer of status records', () => {
 });
 
 describe('liveness of recorded containers', () => {
-  const me = { pid: process.pid, startTime: procStartTime(process.pid)! };
+  const me = { pid: process.pid, startTime: processStartTime(process.pid)! };
 
   it('a running or paused record whose process is there is live', () => {
     expect(recordedProcessGone(status('a', 'running', me))).toBe(false);
