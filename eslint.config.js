@@ -14,8 +14,9 @@ export const LAYERS = {
   network: ['common', 'sys'],
   engine: ['common', 'sys'],
   supervisor: ['common', 'sys', 'engine', 'network'],
-  apply: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor'],
-  cli: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'apply'],
+  build: ['common', 'sys', 'images', 'engine', 'network'],
+  apply: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'build'],
+  cli: ['common', 'sys', 'compose', 'planner', 'state', 'images', 'network', 'engine', 'supervisor', 'build', 'apply'],
 };
 
 const NODE_GLOBALS = Object.fromEntries(
