@@ -16,6 +16,7 @@ import { ImageIndex, resolveImage, tagImage, toRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
 import { loadArchive } from './load.js';
 import { pullImage, type PullOptions } from './pull.js';
+import { pushImage, type PushOptions, type PushResult } from './push.js';
 import { saveImages } from './save.js';
 import type { ImageRecord, RootfsLayers } from './types.js';
 
@@ -85,6 +86,11 @@ export class ImageStore {
   /** Pulls `ref` from its registry. Layers and blobs already present are not downloaded again. */
   async pull(refStr: string, opts: PullOptions = {}): Promise<ImageRecord> {
     return pullImage({ blobs: this.blobs, layers: this.layers, index: this.index, committer: this.committer, env: this.opts.env }, refStr, opts);
+  }
+
+  /** Pushes the image tagged `ref` to its registry (blobs it already has are not sent again). */
+  async push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
+    return pushImage({ blobs: this.blobs, index: this.index, env: this.opts.env }, ref, opts);
   }
 
   /** Loads the images of an OCI image-layout archive or a `docker save` archive. */

@@ -13,6 +13,7 @@ import { Listr } from 'listr2';
 import { TscError } from '../../common/errors.js';
 import { stateRoot } from '../../common/paths.js';
 import { familiarName, openImageStore, parseReference, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
+import { registerImagePush } from './push.js';
 
 export interface ImageCommandDeps {
   /** ids of images that containers use; `image rm` and `image prune` never remove them */
@@ -375,4 +376,6 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
         console.log(`Status: ${familiarName(rec.repoTags[0] ?? ref)} is in the local store as ${rec.id.slice(7, 19)}`);
       }
     });
+
+  registerImagePush(image);
 }
