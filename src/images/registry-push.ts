@@ -80,7 +80,12 @@ export class BlobUploader {
 
   /** Uploads the file `path` (the blob `digest`, `size` bytes) to an upload started at `at`. */
   async upload(at: URL, path: string, digest: string, size: number, onBytes: (n: number) => void): Promise<void> {
-    const fh = await open(path, 'r');
+    const fh = await open(path, 'r').catch((e: unknown) => {
+      throw new TscError('IMAGE_NOT_FOUND', `blob ${digest} of ${this.what} left the local store while it was being pushed`, {
+        cause: e,
+        hint: 'another tscompose command removed the image; tag or pull it again and push once more',
+      });
+    });
     try {
       const read = async (pos: number, n: number): Promise<Buffer> => {
         const buf = Buffer.allocUnsafe(n);

@@ -3,7 +3,7 @@
  * 127.0.0.1 on a free port, storing in its own temp directory. `stop()` kills it and removes the
  * storage. Also a throttling TCP proxy in front of it, to make a pull slow enough to interrupt.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -43,7 +43,7 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${log()}`);
     try {
       const res = await fetch(`http://${host}/v2/`);
-      if (res.ok) return;
+      if (res.ok || res.status === 401) return;
     } catch {
       /* not yet */
     }
@@ -52,7 +52,23 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
   throw new Error(`docker-registry did not become ready on ${host}: ${log()}`);
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** the registry's own basic auth (`auth: htpasswd`) for this one user */
+  htpasswd?: { user: string; password: string };
+}
+
+/** A bcrypt htpasswd line from Debian's python3 (its crypt module has blowfish through libxcrypt); undefined without it. */
+export function htpasswdLine(user: string, password: string): string | undefined {
+  try {
+    const script = 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))';
+    const hash = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, password], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return hash.startsWith('$2') ? `${user}:${hash}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   if (!existsSync(REGISTRY_BIN)) throw new Error('docker-registry is not installed (apt-get install docker-registry); scripts/setup.sh installs it');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-registry-'));
   const storage = path.join(dir, 'storage');
@@ -74,9 +90,15 @@ export async function startRegistry(): Promise<TestRegistry> {
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(opts.htpasswd ? ['auth:', '  htpasswd:', '    realm: tsc-test', `    path: ${path.join(dir, 'htpasswd')}`] : []),
       '',
     ].join('\n'),
   );
+  if (opts.htpasswd) {
+    const line = htpasswdLine(opts.htpasswd.user, opts.htpasswd.password);
+    if (!line) throw new Error('cannot make a bcrypt htpasswd line: /usr/bin/python3 with crypt is missing');
+    writeFileSync(path.join(dir, 'htpasswd'), line + '\n');
+  }
   const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + String(d)).slice(-4000)));

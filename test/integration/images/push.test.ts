@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { ImageStore } from '../../../src/images/index.js';
 import { TscError } from '../../../src/common/errors.js';
 import { archiveOf, buildThreeLayer } from '../../support/images.js';
-import { freePort, startAuthProxy, startRegistry, type AuthProxy, type RecordedRequest, type TestRegistry } from '../../support/registry.js';
+import { freePort, htpasswdLine, startAuthProxy, startRegistry, type AuthProxy, type RecordedRequest, type TestRegistry } from '../../support/registry.js';
 
 const execFileP = promisify(execFile);
 let tmp: string;
@@ -140,6 +140,27 @@ describe('image push', () => {
       } finally {
         await auth.close();
       }
+    }
+  });
+
+  it.skipIf(!htpasswdLine('u', 'p'))('pushes to a registry with its own basic auth (htpasswd) and pulls back', async () => {
+    const locked = await startRegistry({ htpasswd: { user: 'carol', password: 'pw1' } });
+    try {
+      const dir = path.join(tmp, 'cfg-htpasswd');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { [locked.host]: { username: 'carol', password: 'pw1' } } }));
+      const env = { DOCKER_CONFIG: dir, HOME: tmp };
+      const store = new ImageStore(path.join(tmp, 'store-htpasswd'), { env });
+      const [rec] = await store.load(dockerArchive);
+      const ref = `${locked.host}/sealed/three:1`;
+      store.tag(rec.id, ref);
+      expect((await store.push(ref)).uploaded).toBe(4);
+      const anon = new ImageStore(path.join(tmp, 'store-htpasswd-anon'), { env: { DOCKER_CONFIG: path.join(tmp, 'none'), HOME: path.join(tmp, 'none') } });
+      await expectTscError(anon.pull(ref), 'IMAGE_AUTH');
+      const other = new ImageStore(path.join(tmp, 'store-htpasswd-back'), { env });
+      expect((await other.pull(ref)).id).toBe(rec.id);
+    } finally {
+      await locked.stop();
     }
   });
 
