@@ -3,7 +3,7 @@
  * 127.0.0.1 on a free port, storing in its own temp directory. `stop()` kills it and removes the
  * storage. Also a throttling TCP proxy in front of it, to make a pull slow enough to interrupt.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -43,7 +43,7 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${log()}`);
     try {
       const res = await fetch(`http://${host}/v2/`);
-      if (res.ok) return;
+      if (res.ok || res.status === 401) return;
     } catch {
       /* not yet */
     }
@@ -52,7 +52,23 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
   throw new Error(`docker-registry did not become ready on ${host}: ${log()}`);
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** the registry's own basic auth (`auth: htpasswd`) for this one user */
+  htpasswd?: { user: string; password: string };
+}
+
+/** A bcrypt htpasswd line from Debian's python3 (its crypt module has blowfish through libxcrypt); undefined without it. */
+export function htpasswdLine(user: string, password: string): string | undefined {
+  try {
+    const script = 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))';
+    const hash = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, password], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return hash.startsWith('$2') ? `${user}:${hash}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   if (!existsSync(REGISTRY_BIN)) throw new Error('docker-registry is not installed (apt-get install docker-registry); scripts/setup.sh installs it');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-registry-'));
   const storage = path.join(dir, 'storage');
@@ -74,9 +90,15 @@ export async function startRegistry(): Promise<TestRegistry> {
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(opts.htpasswd ? ['auth:', '  htpasswd:', '    realm: tsc-test', `    path: ${path.join(dir, 'htpasswd')}`] : []),
       '',
     ].join('\n'),
   );
+  if (opts.htpasswd) {
+    const line = htpasswdLine(opts.htpasswd.user, opts.htpasswd.password);
+    if (!line) throw new Error('cannot make a bcrypt htpasswd line: /usr/bin/python3 with crypt is missing');
+    writeFileSync(path.join(dir, 'htpasswd'), line + '\n');
+  }
   const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + String(d)).slice(-4000)));
@@ -169,6 +191,10 @@ export interface AuthProxy {
   host: string;
   /** token requests seen: their service and scope parameters */
   tokenRequests: { service: string | null; scope: string | null }[];
+  /** every scope parameter of each token request (a push asks for several) */
+  tokenScopes: string[][];
+  /** every registry request passed on (method, path, query and the registry's status), to count uploads */
+  requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -176,18 +202,29 @@ export interface AuthProxy {
  * A loopback front for the test registry that demands auth as real registries do. `bearer`: /v2/
  * answers 401 with a WWW-Authenticate Bearer challenge whose realm is this proxy's /token, which
  * hands out a token only for the given basic credentials. `basic`: /v2/ wants the credentials
- * directly.
+ * directly. `none`: no auth, only the recording of `requests`.
  */
-export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', user: string, password: string): Promise<AuthProxy> {
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+}
+
+export async function startAuthProxy(target: number, mode: 'bearer' | 'basic' | 'none', user = '', password = ''): Promise<AuthProxy> {
   const http = await import('node:http');
   const expectedBasic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const token = `tsc-token-${Math.random().toString(36).slice(2)}`;
   const tokenRequests: AuthProxy['tokenRequests'] = [];
+  const requests: RecordedRequest[] = [];
+  const tokenScopes: string[][] = [];
   let host = '';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     if (url.pathname === '/token') {
       tokenRequests.push({ service: url.searchParams.get('service'), scope: url.searchParams.get('scope') });
+      tokenScopes.push(url.searchParams.getAll('scope'));
       if (req.headers.authorization !== expectedBasic) {
         res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
         return;
@@ -195,7 +232,7 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
       return;
     }
-    const ok = mode === 'bearer' ? req.headers.authorization === `Bearer ${token}` : req.headers.authorization === expectedBasic;
+    const ok = mode === 'none' ? true : mode === 'bearer' ? req.headers.authorization === `Bearer ${token}` : req.headers.authorization === expectedBasic;
     if (!ok) {
       const repo = /^\/v2\/(.+)\/(?:manifests|blobs)\//.exec(url.pathname)?.[1];
       const challenge =
@@ -208,6 +245,7 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
     const headers = { ...req.headers };
     delete headers.authorization;
     const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers }, (ur) => {
+      requests.push({ method: req.method ?? '', path: url.pathname, query: url.search, headers: req.headers, status: ur.statusCode ?? 502 });
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
     });
@@ -219,6 +257,8 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
   return {
     host,
     tokenRequests,
+    tokenScopes,
+    requests,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

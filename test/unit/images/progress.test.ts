@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PullProgress } from '../../../src/images/progress.js';
+import { PullProgress, PushProgress } from '../../../src/images/progress.js';
 
 describe('PullProgress', () => {
   it('sums layer events into one status line', () => {
@@ -24,5 +24,26 @@ describe('PullProgress', () => {
     expect(p.update({ kind: 'unpack-done', digest: 'b' })).toBe('Finishing');
     expect(p.update({ kind: 'done', id: 'sha256:x', downloaded: true })).toBe('Pulled');
     expect(p.bytes()).toEqual({ current: 4_000_000, total: 4_000_000 });
+  });
+});
+
+describe('PushProgress', () => {
+  it('counts only the blobs that go up: present and mounted ones are skipped', () => {
+    const p = new PushProgress();
+    expect(p.text()).toBe('Preparing');
+    p.update({
+      kind: 'resolved',
+      ref: 'x',
+      layers: [
+        { digest: 'a', size: 1_000_000 },
+        { digest: 'b', size: 3_000_000 },
+        { digest: 'c', size: 2_000_000 },
+      ],
+    });
+    p.update({ kind: 'layer-exists', digest: 'a', size: 1_000_000 });
+    expect(p.update({ kind: 'layer-mounted', digest: 'c', size: 2_000_000, from: 'other/repo' })).toBe('Pushing 0% of 3.0 MB');
+    expect(p.update({ kind: 'upload-progress', digest: 'b', current: 1_500_000, total: 3_000_000 })).toBe('Pushing 50% of 3.0 MB');
+    expect(p.update({ kind: 'upload-done', digest: 'b', size: 3_000_000 })).toBe('Finishing');
+    expect(p.update({ kind: 'done', digest: 'm', size: 500 })).toBe('Pushed');
   });
 });
