@@ -1,22 +1,16 @@
 export { createNetns, deleteNetns, withNetns, openRtnlIn, isMounted } from './netns.js';
+export { ensureNetwork, removeNetwork, type NetworkOptions, type NetworkInfo } from './bridges.js';
 export {
-  ensureNetwork,
-  removeNetwork,
   attachContainer,
   detachContainer,
   detachContainers,
   connectContainer,
   disconnectContainer,
-  type ConnectOptions,
-  cleanupProject,
-  listProjectLinks,
-  projectNetnsDir,
-  type NetworkOptions,
-  type NetworkInfo,
   type AttachOptions,
   type Attachment,
-  type CleanupReport,
-} from './network.js';
+  type ConnectOptions,
+} from './attach.js';
+export { cleanupProject, listProjectLinks, projectNetnsDir, type CleanupReport } from './cleanup.js';
 export { firewallAdd, firewallSweep, firewallEntries, type FirewallEntry } from './firewall.js';
 export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
 export { readIpam, defaultPool, type IpamState } from './ipam.js';

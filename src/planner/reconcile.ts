@@ -25,132 +25,17 @@
  *   services have no edges between them and may run in parallel.
  */
 import { TscError } from '../common/errors.js';
-import { assertAcyclic, dependencyOrder, withDependencies, type DependencyGraph } from './graph.js';
-import { configHash, diffDefinitions } from './hash.js';
+import { assertAcyclic, dependencyOrder, withDependencies } from './graph.js';
+import { configHash } from './hash.js';
 import { orderActions, Plan } from './plan.js';
-import type { ActionKind, DesiredProject, DesiredService, ObservedContainer, PlanAction, PlanOptions } from './types.js';
+import { divergence, sharedResourceRefs } from './divergence.js';
+import { buildGraph, checkServices, cmp, containerNameFor, nameOf, unknownService } from './services.js';
+import type { ActionKind, DesiredProject, ObservedContainer, PlanAction, PlanOptions } from './types.js';
 
 type Policy = 'diverged' | 'force' | 'never';
 
 /** Actions that leave a container up (or deliberately as it is): dependents wait on these. */
 const UP_KINDS: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'recreate', 'start', 'unpause', 'noop']);
-
-function nameOf(c: ObservedContainer): string {
-  return c.name ?? c.id;
-}
-
-/** Compose's default container name: `<project>-<service>-<number>`. */
-export function containerNameFor(project: string, service: DesiredService, number: number): string {
-  return service.containerName ?? `${project}-${service.name}-${number}`;
-}
-
-export function shortDigest(d: string): string {
-  const m = /^([a-z0-9]+):([0-9a-f]+)$/.exec(d);
-  return m ? `${m[1]}:${m[2]!.slice(0, 12)}` : d;
-}
-
-function listFields(fields: string[]): string {
-  if (fields.length <= 4) return fields.join(', ');
-  return `${fields.slice(0, 4).join(', ')} and ${fields.length - 4} more`;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-interface Divergence {
-  reason: string;
-  changedFields?: string[];
-}
-
-/** Why a container no longer matches its service, or undefined when it matches. */
-export function divergence(service: DesiredService, desiredHash: string, c: ObservedContainer): Divergence | undefined {
-  const reasons: string[] = [];
-  let changedFields: string[] | undefined;
-  if (c.configHash !== desiredHash) {
-    if (c.definition === undefined) {
-      reasons.push('configuration changed (no recorded definition to compare)');
-    } else {
-      // A different hash over the same definition is drift (a hash or normal form from another
-      // tscompose version), not a change: compare the definitions themselves.
-      const fields = diffDefinitions(c.definition, service.definition, { tolerateNewEmptyFields: true });
-      if (fields.length) {
-        changedFields = fields;
-        reasons.push(`${listFields(fields)} changed`);
-      }
-    }
-  }
-  if (service.imageDigest && c.imageDigest && service.imageDigest !== c.imageDigest) {
-    reasons.push(`image digest changed from ${shortDigest(c.imageDigest)} to ${shortDigest(service.imageDigest)}`);
-  }
-  for (const kind of ['network', 'volume'] as const) {
-    const want = kind === 'network' ? service.networks : service.volumes;
-    const have = kind === 'network' ? c.networks : c.volumes;
-    if (!want || !have) continue;
-    for (const key of Object.keys(want).sort()) {
-      if (!(key in have)) reasons.push(`not attached to ${kind} "${key}"`);
-      else if (have[key] !== want[key]) reasons.push(`${kind} "${key}" was recreated`);
-    }
-  }
-  if (reasons.length === 0) return undefined;
-  return { reason: reasons.join('; '), changedFields };
-}
-
-function unknownService(name: string, services: Map<string, DesiredService>, disabled: Set<string>, what: string): TscError {
-  if (disabled.has(name)) {
-    return new TscError('NO_SUCH_SERVICE', `${what} "${name}" is disabled by its profiles`, {
-      hint: `enable one of its profiles with --profile or COMPOSE_PROFILES`,
-    });
-  }
-  const known = [...services.keys()].sort();
-  return new TscError('NO_SUCH_SERVICE', `${what} "${name}" is not defined in the project`, {
-    hint: known.length ? `services: ${known.join(', ')}` : 'the project defines no services',
-  });
-}
-
-/**
- * Services whose containers this definition uses directly: `network_mode`, `ipc` and `pid` of the
- * form `service:NAME`, and `volumes_from` entries naming a service. As [field, service] pairs.
- */
-export function sharedResourceRefs(definition: unknown): [string, string][] {
-  if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) return [];
-  const def = definition as Record<string, unknown>;
-  const out: [string, string][] = [];
-  for (const field of ['network_mode', 'ipc', 'pid']) {
-    const v = def[field];
-    if (typeof v === 'string' && v.startsWith('service:') && v.length > 8) out.push([field, v.slice(8)]);
-  }
-  if (Array.isArray(def.volumes_from)) {
-    for (const v of def.volumes_from) {
-      if (typeof v !== 'string' || v.startsWith('container:')) continue;
-      const name = v.split(':')[0];
-      if (name) out.push(['volumes_from', name]);
-    }
-  }
-  return out;
-}
-
-/**
- * The dependency graph: depends_on only. The loader already added the dependencies Compose
- * implies (links, `service:X` namespaces, volumes_from) to depends_on; they are not added here
- * a second time.
- */
-function buildGraph(desired: DesiredProject): DependencyGraph {
-  const graph: DependencyGraph = new Map();
-  for (const s of [...desired.services].sort((a, b) => cmp(a.name, b.name))) {
-    graph.set(s.name, Object.keys(s.dependsOn).sort());
-  }
-  return graph;
-}
-
-function checkServices(desired: DesiredProject): Map<string, DesiredService> {
-  const services = new Map<string, DesiredService>();
-  for (const s of desired.services) {
-    if (services.has(s.name)) throw new TscError('PLAN', `service "${s.name}" is given twice to the planner`);
-    services.set(s.name, s);
-  }
-  return services;
-}
 
 /** Plans `up` (and `create`): see the module comment for the rules. Pure and deterministic. */
 export function plan(desired: DesiredProject, observed: readonly ObservedContainer[], options: PlanOptions = {}): Plan {
@@ -419,77 +304,4 @@ export function plan(desired: DesiredProject, observed: readonly ObservedContain
   for (const a of actions) a.after.sort();
 
   return new Plan(project, orderActions(actions), warnings);
-}
-
-export interface DownOptions {
-  removeOrphans?: boolean;
-}
-
-/**
- * Plans `down`: every container of the project's services (one-off containers included) is
- * stopped and removed, dependents before their dependencies. Orphans are removed only with
- * `removeOrphans`, otherwise named in a warning. Networks and volumes are the caller's (after
- * every container is gone).
- */
-export function planDown(desired: DesiredProject, observed: readonly ObservedContainer[], options: DownOptions = {}): Plan {
-  const services = checkServices(desired);
-  const disabled = new Set(desired.disabledServices ?? []);
-  const graph = buildGraph(desired);
-  assertAcyclic(graph);
-  const dependents = new Map<string, string[]>();
-  for (const [s, deps] of graph) for (const d of deps) if (graph.has(d)) dependents.set(d, [...(dependents.get(d) ?? []), s]);
-
-  const actions: PlanAction[] = [];
-  const warnings: string[] = [];
-  const orphans: ObservedContainer[] = [];
-  const sorted = [...observed].sort((a, b) => cmp(a.service, b.service) || Number(a.oneOff) - Number(b.oneOff) || a.number - b.number || cmp(a.id, b.id));
-  const removals = new Map<string, string[]>();
-  for (const c of sorted) {
-    if (!services.has(c.service) && !disabled.has(c.service)) {
-      orphans.push(c);
-      continue;
-    }
-    const reason = c.state === 'running' || c.state === 'restarting' || c.state === 'paused' ? `${c.state}, stop and remove` : `${c.state}, remove`;
-    const a: PlanAction = {
-      id: `remove:${nameOf(c)}`,
-      kind: 'remove',
-      service: c.service,
-      container: nameOf(c),
-      containerId: c.id,
-      number: c.number,
-      reason: c.oneOff ? `one-off container, ${reason}` : reason,
-      after: [],
-    };
-    actions.push(a);
-    removals.set(c.service, [...(removals.get(c.service) ?? []), a.id]);
-  }
-  for (const a of actions) {
-    for (const t of dependents.get(a.service) ?? []) a.after.push(...(removals.get(t) ?? []));
-    a.after.sort();
-  }
-  if (orphans.length) {
-    if (options.removeOrphans) {
-      for (const c of orphans) {
-        actions.push({
-          id: `remove-orphan:${nameOf(c)}`,
-          kind: 'remove-orphan',
-          service: c.service,
-          container: nameOf(c),
-          containerId: c.id,
-          number: c.number,
-          reason: `service "${c.service}" is not in the project`,
-          after: [],
-        });
-      }
-    } else {
-      warnings.push(
-        `orphan containers found: ${orphans.map(nameOf).join(', ')} (services ${[...new Set(orphans.map((c) => c.service))].join(', ')} not in the project); run with --remove-orphans to remove them`,
-      );
-    }
-  }
-  // natural order: dependents first (reverse dependency order), then orphans
-  const order = dependencyOrder(graph).reverse();
-  const rank = new Map(order.map((s, i) => [s, i]));
-  const natural = [...actions].sort((a, b) => (rank.get(a.service) ?? order.length) - (rank.get(b.service) ?? order.length));
-  return new Plan(desired.project, orderActions(natural), warnings);
 }
