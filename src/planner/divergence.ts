@@ -1,5 +1,5 @@
 /** Whether a container still matches its service, and why not. */
-import { diffDefinitions } from './hash.js';
+import { diffDefinitions, isPlainObject } from './hash.js';
 import type { DesiredService, ObservedContainer } from './types.js';
 
 export function shortDigest(d: string): string {
@@ -53,17 +53,21 @@ export function divergence(service: DesiredService, desiredHash: string, c: Obse
 /**
  * Services whose containers this definition uses directly: `network_mode`, `ipc` and `pid` of the
  * form `service:NAME`, and `volumes_from` entries naming a service. As [field, service] pairs.
+ * The model (src/compose) keeps the keys tscompose does not act on itself (`ipc`, `pid`,
+ * `volumes_from`) under `unsupported`: each field is read there when it is not at the top level.
  */
 export function sharedResourceRefs(definition: unknown): [string, string][] {
-  if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) return [];
-  const def = definition as Record<string, unknown>;
+  if (!isPlainObject(definition)) return [];
+  const unsupported = isPlainObject(definition.unsupported) ? definition.unsupported : {};
+  const field = (name: string): unknown => definition[name] ?? unsupported[name];
   const out: [string, string][] = [];
-  for (const field of ['network_mode', 'ipc', 'pid']) {
-    const v = def[field];
-    if (typeof v === 'string' && v.startsWith('service:') && v.length > 8) out.push([field, v.slice(8)]);
+  for (const name of ['network_mode', 'ipc', 'pid']) {
+    const v = field(name);
+    if (typeof v === 'string' && v.startsWith('service:') && v.length > 8) out.push([name, v.slice(8)]);
   }
-  if (Array.isArray(def.volumes_from)) {
-    for (const v of def.volumes_from) {
+  const volumesFrom = field('volumes_from');
+  if (Array.isArray(volumesFrom)) {
+    for (const v of volumesFrom) {
       if (typeof v !== 'string' || v.startsWith('container:')) continue;
       const name = v.split(':')[0];
       if (name) out.push(['volumes_from', name]);
