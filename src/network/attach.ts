@@ -3,10 +3,9 @@
  * created directly inside the container's network namespace under its final name (eth0,
  * eth1...), its address from IPAM and the default route through the first non-internal network.
  */
-import { existsSync } from 'node:fs';
 import { allocateAddress, releaseAddress, releaseAddresses } from './ipam.js';
 import { containerMacFor, linkAlias, vethNameFor } from './names.js';
-import { closeNsFd, createNetns, deleteNetns, isMounted, openNsFd, withNetns } from './netns.js';
+import { closeNsFd, openNsFd, withNetns } from './netns.js';
 import { journalAdd, journalRemove } from './link-journal.js';
 import { Rtnl } from './rtnl.js';
 import type { NetworkInfo } from './bridges.js';
@@ -134,45 +133,4 @@ export function detachContainers(items: Array<{ network: NetworkInfo; container:
       mine.map((o) => ({ project: o.network.project, network: o.network.name, container: o.container })),
     );
   }
-}
-
-export interface ConnectOptions {
-  /** the container's netns file; created when missing (netnsPathFor(root, project, id)) */
-  netnsPath: string;
-  container: string;
-  /** in order: the first becomes eth0 and, unless internal, carries the default route */
-  networks: Array<{ network: NetworkInfo; address?: string }>;
-  mtu?: number;
-}
-
-/**
- * Gives a container its namespace and every network attachment at once. On any failure the
- * attachments made so far (and the namespace, if this call created it) are removed again.
- */
-export function connectContainer(o: ConnectOptions): Attachment[] {
-  const made = !existsSync(o.netnsPath) || !isMounted(o.netnsPath);
-  if (made) createNetns(o.netnsPath);
-  const done: Attachment[] = [];
-  try {
-    o.networks.forEach((n, i) => {
-      done.push(attachContainer({ netnsPath: o.netnsPath, network: n.network, container: o.container, ifName: `eth${i}`, address: n.address, mtu: o.mtu }));
-    });
-    return done;
-  } catch (e) {
-    for (let i = 0; i < done.length; i++) {
-      try {
-        detachContainer({ network: o.networks[i].network, container: o.container });
-      } catch {
-        /* the original failure is the one to report; cleanupProject removes the rest */
-      }
-    }
-    if (made) deleteNetns(o.netnsPath);
-    throw e;
-  }
-}
-
-/** Undoes connectContainer: detaches every network and removes the namespace file. */
-export function disconnectContainer(o: { netnsPath: string; container: string; networks: NetworkInfo[] }): void {
-  for (const network of o.networks) detachContainer({ network, container: o.container });
-  deleteNetns(o.netnsPath);
 }

@@ -2,7 +2,7 @@
 import { diffDefinitions, isPlainObject } from './hash.js';
 import type { DesiredService, ObservedContainer } from './types.js';
 
-export function shortDigest(d: string): string {
+function shortDigest(d: string): string {
   const m = /^([a-z0-9]+):([0-9a-f]+)$/.exec(d);
   return m ? `${m[1]}:${m[2]!.slice(0, 12)}` : d;
 }

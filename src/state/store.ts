@@ -4,7 +4,6 @@
  * leaves either the old or the new record, never a torn one. Changing a record is only safe
  * while holding the project lock (see lock.ts).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { atomicTempOf, writeFileAtomic } from '../sys/files.js';
@@ -24,7 +23,7 @@ const CORRUPT_HINT =
   'the file was changed outside tscompose or written by an incompatible version; move it aside to start over (containers it recorded may still be running: stop them first)';
 
 /** Validates parsed JSON as a project record; throws STATE_CORRUPT naming the file and the first problems. */
-export function parseProjectState(text: string, file: string, project?: string): ProjectState {
+function parseProjectState(text: string, file: string, project?: string): ProjectState {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -54,19 +53,6 @@ export async function readProjectState(root: string, project: string): Promise<P
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TscError('STATE_CORRUPT', `cannot read state file ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  return parseProjectState(text, file, project);
-}
-
-/** Synchronous variant of readProjectState (for processes that must not yield, e.g. at exit). */
-export function readProjectStateSync(root: string, project: string): ProjectState | undefined {
-  const file = stateFile(root, project);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TscError('STATE_CORRUPT', `cannot read state file ${file}: ${(e as Error).message}`, { cause: e });
@@ -116,17 +102,6 @@ export async function writeProjectState(root: string, state: ProjectState, now: 
     throw diskError(e, `cannot write state file ${file}`);
   }
   state.updated = next.updated;
-}
-
-/**
- * Read-modify-write: loads the record (or an empty one), lets `change` edit it in place and
- * writes it back. The caller must hold the project lock.
- */
-export async function updateProjectState(root: string, project: string, change: (state: ProjectState) => void | Promise<void>): Promise<ProjectState> {
-  const state = await loadProjectState(root, project);
-  await change(state);
-  await writeProjectState(root, state);
-  return state;
 }
 
 /** Removes the record (after `down` removed everything it named). Leaves the lock file in place. */

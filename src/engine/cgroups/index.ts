@@ -4,5 +4,5 @@
  */
 export { ContainerCgroup, type CgroupStats } from './cgroup.js';
 export { killCgroups } from './kill.js';
-export { sharesToWeight, type CgroupOptions } from './limits.js';
+export type { CgroupOptions } from './limits.js';
 export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type CgroupLayout } from './layout.js';

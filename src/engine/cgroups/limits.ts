@@ -35,7 +35,7 @@ const DEFAULT_DEVICE_RULES = [
 ];
 
 /** Docker's cpu_shares (2..262144) → cgroup v2 cpu.weight (1..10000), the runc/crun formula. */
-export function sharesToWeight(shares: number): number {
+function sharesToWeight(shares: number): number {
   if (shares <= 0) return 100;
   return 1 + Math.floor(((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
 }

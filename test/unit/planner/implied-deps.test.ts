@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { plan, planDown, sharedResourceRefs } from '../../../src/planner/index.js';
+import { sharedResourceRefs } from '../../../src/planner/divergence.js';
+import { plan, planDown } from '../../../src/planner/index.js';
 import type { DesiredProject } from '../../../src/planner/types.js';
 import { withProject } from '../compose/helpers.js';
 import { container, service } from './fixtures.js';
