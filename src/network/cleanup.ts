@@ -25,10 +25,6 @@ export function listProjectLinks(root: string, project: string): LinkInfo[] {
   }
 }
 
-export function projectNetnsDir(root: string, project: string): string {
-  return layout.netnsDir(root, project);
-}
-
 export interface CleanupReport {
   links: string[];
   netns: string[];
@@ -57,7 +53,7 @@ export function cleanupProject(root: string, project: string): CleanupReport {
   }
   // the rules of bridges just deleted (or deleted by a crashed run) go with them
   firewallSweep();
-  const dir = projectNetnsDir(root, project);
+  const dir = layout.netnsDir(root, project);
   let files: string[];
   try {
     files = readdirSync(dir);

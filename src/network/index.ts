@@ -1,7 +1,7 @@
 export { createNetns, deleteNetns, withNetns, isMounted } from './netns.js';
 export { ensureNetwork, removeNetwork, type NetworkOptions, type NetworkInfo } from './bridges.js';
 export { attachContainer, detachContainer, detachContainers, type AttachOptions, type Attachment } from './attach.js';
-export { cleanupProject, listProjectLinks, projectNetnsDir, type CleanupReport } from './cleanup.js';
+export { cleanupProject, listProjectLinks, type CleanupReport } from './cleanup.js';
 export { firewallAdd, firewallSweep } from './firewall.js';
 export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
 export { readIpam, defaultPool, type IpamState } from './ipam.js';

@@ -8,7 +8,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { atomicTempOf, writeFileAtomic } from '../sys/files.js';
 import { TscError } from '../common/errors.js';
-import { projectDir, projectsDir, stateFile, validateProjectName } from './paths.js';
+import { layout } from '../common/layout.js';
+import { projectDir, stateFile, validateProjectName } from './paths.js';
 import { projectStateSchema, STATE_VERSION, type ProjectState } from './schema.js';
 import { isPidAlive } from '../common/process.js';
 
@@ -125,10 +126,10 @@ export interface ProjectListing {
 export async function listProjects(root: string): Promise<ProjectListing[]> {
   let names: string[];
   try {
-    names = await fsp.readdir(projectsDir(root));
+    names = await fsp.readdir(layout.projects(root));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new TscError('STATE_CORRUPT', `cannot list projects in ${projectsDir(root)}: ${(e as Error).message}`, { cause: e });
+    throw new TscError('STATE_CORRUPT', `cannot list projects in ${layout.projects(root)}: ${(e as Error).message}`, { cause: e });
   }
   const out: ProjectListing[] = [];
   for (const name of names.sort()) {

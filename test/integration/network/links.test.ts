@@ -11,11 +11,11 @@ import {
   isMounted,
   listProjectLinks,
   netnsPathFor,
-  projectNetnsDir,
   readIpam,
   removeNetwork,
   withNetns,
 } from '../../../src/network/index.js';
+import { layout } from '../../../src/common/layout.js';
 import { journalAdd } from '../../../src/network/link-journal.js';
 import { UDP_ECHO, UDP_SEND, makeWorld, run, until, type World } from './fixture.js';
 
@@ -208,7 +208,7 @@ describe('crash cleanup', () => {
     const present = readdirSync('/sys/class/net').filter((n) => names.has(n));
     expect(present).toEqual([]);
     expect(listProjectLinks(w.root, w.project)).toEqual([]);
-    expect(existsSync(projectNetnsDir(w.root, w.project)) ? readdirSync(projectNetnsDir(w.root, w.project)) : []).toEqual([]);
+    expect(existsSync(layout.netnsDir(w.root, w.project)) ? readdirSync(layout.netnsDir(w.root, w.project)) : []).toEqual([]);
     expect(Object.keys(readIpam(w.root).networks)).toEqual([]);
     const mounts = (await run('cat', ['/proc/self/mountinfo'])).split('\n').filter((l) => l.includes(w.root));
     expect(mounts).toEqual([]);
@@ -257,7 +257,7 @@ describe('attachContainer on several networks', () => {
         .sort(),
     );
     expect(names).toEqual(['eth0', 'eth1', 'lo']);
-    detachContainers([n1, n2].map((network) => ({ network, container: 'm', withNetns: true })));
+    detachContainers([n1, n2].map((network) => ({ network, container: 'm' })));
     deleteNetns(f);
     expect(existsSync(f)).toBe(false);
 
