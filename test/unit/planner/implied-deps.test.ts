@@ -68,7 +68,7 @@ describe('services sharing namespaces or volumes follow a recreate', () => {
 
   it('a loaded project: ipc, pid and volumes_from of a recreated service recreate its users', async () => {
     await withProject(async (p) => {
-      const write = (env: string): void =>
+      const write = (env: string): string =>
         p.write(
           'compose.yaml',
           `services:\n  base:\n    image: x\n    environment: {V: "${env}"}\n  ipc:\n    image: x\n    ipc: service:base\n  pid:\n    image: x\n    pid: service:base\n  vols:\n    image: x\n    volumes_from: ["base:ro"]\n  alone:\n    image: x\n`,
