@@ -6,7 +6,6 @@
  *   <root>/images/                         the image store (blobs, layers, index)
  *   <root>/volumes/<name>/_data            named volumes
  *   <root>/network/                        IPAM, published ports, link journal
- *   <root>/locks/<name>.lock               machine-wide locks of short critical sections
  *   <root>/projects/<project>/             state.json, lock, supervisor.{sock,pid,log},
  *                                          supervised.json, containers/<id>/, netns/<id>
  */
@@ -20,7 +19,6 @@ export const layout = {
   volume: (root: string, name: string) => path.join(abs(root), 'volumes', name),
   volumeData: (root: string, name: string) => path.join(abs(root), 'volumes', name, '_data'),
   network: (root: string) => path.join(abs(root), 'network'),
-  lock: (root: string, name: string) => path.join(abs(root), 'locks', `${name}.lock`),
   projects: (root: string) => path.join(abs(root), 'projects'),
   project: (root: string, project: string) => path.join(abs(root), 'projects', project),
   stateFile: (root: string, project: string) => path.join(abs(root), 'projects', project, 'state.json'),

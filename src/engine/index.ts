@@ -21,7 +21,7 @@ export {
   type EngineOptions,
   type PreparedInitStage,
 } from './container.js';
-export { ContainerCgroup, killCgroups, detectLayout, parseLayout, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
+export { ContainerCgroup, killCgroups, type CgroupLayout, type CgroupStats } from './cgroups/index.js';
 export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';
 export { ensureVolume, populateVolume, removeVolume, listVolumes, inspectVolume, volumeDir, type VolumeInfo } from './volumes.js';
 export * from './spec.js';

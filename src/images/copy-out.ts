@@ -58,7 +58,7 @@ function lookup(layers: string[], name: string): Merged | undefined {
  * The layer directories that make up `target` in the image (top-most first), or undefined when
  * the image has no directory there. Symlinks on the way are followed inside the image's root.
  */
-export function imageDirLayers(lowerDirs: string[], target: string): string[] | undefined {
+function imageDirLayers(lowerDirs: string[], target: string): string[] | undefined {
   let todo = target.split('/').filter((c) => c && c !== '.');
   let layers = lowerDirs;
   let done: string[] = [];

@@ -20,13 +20,13 @@ export type { RemoveOptions, RemoveResult, PruneOptions, PruneResult } from './g
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
 export type { ImageRecord, ImageConfig, RootfsLayers, PullEvent, PushEvent } from './types.js';
-export { copyImageDir, imageDirLayers } from './copy-out.js';
+export { copyImageDir } from './copy-out.js';
 
-import path from 'node:path';
+import { layout } from '../common/layout.js';
 import { stateRoot } from '../common/paths.js';
 import { ImageStore, type ImageStoreOptions } from './store.js';
 
 /** The store under the state root: <root>/images. */
 export function openImageStore(root: string = stateRoot(), opts: ImageStoreOptions = {}): ImageStore {
-  return new ImageStore(path.join(root, 'images'), opts);
+  return new ImageStore(layout.images(root), opts);
 }

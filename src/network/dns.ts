@@ -286,25 +286,13 @@ export class DnsServer {
         hint: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another resolver listens on every address at port 53' : undefined,
       });
     try {
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(this.port, gateway, () => {
-          udp.off('error', reject);
-          resolve();
-        });
-      });
+      await listening(udp, (ready) => udp.bind(this.port, gateway, ready));
     } catch (e) {
       udp.close();
       throw fail(e, 'udp');
     }
     try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(this.port, gateway, () => {
-          tcp.off('error', reject);
-          resolve();
-        });
-      });
+      await listening(tcp, (ready) => tcp.listen(this.port, gateway, ready));
     } catch (e) {
       udp.close();
       throw fail(e, 'tcp');
@@ -381,4 +369,18 @@ export function dnsEntriesFor(o: {
     address: a.address,
     names: [o.service, o.container, ...(o.hostname ? [o.hostname] : []), ...(o.aliases?.[a.network] ?? [])],
   }));
+}
+
+/** Resolves when `start` calls back, rejects with the socket's first error before that. */
+function listening(
+  socket: { once(ev: 'error', f: (e: Error) => void): unknown; off(ev: 'error', f: (e: Error) => void): unknown },
+  start: (ready: () => void) => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    start(() => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
 }

@@ -204,8 +204,3 @@ function tableExists(): boolean {
   const nft = findProgram('nft');
   return !!nft && run(nft, ['list', 'table', 'ip', NFT_TABLE]).ok;
 }
-
-/** The host-wide record, for `tscompose` diagnostics and tests. */
-export function firewallEntries(): FirewallEntry[] {
-  return Object.values(readJson(RECORD, empty).entries);
-}

@@ -1,23 +1,8 @@
-export { createNetns, deleteNetns, withNetns, openRtnlIn, isMounted } from './netns.js';
-export {
-  ensureNetwork,
-  removeNetwork,
-  attachContainer,
-  detachContainer,
-  detachContainers,
-  connectContainer,
-  disconnectContainer,
-  type ConnectOptions,
-  cleanupProject,
-  listProjectLinks,
-  projectNetnsDir,
-  type NetworkOptions,
-  type NetworkInfo,
-  type AttachOptions,
-  type Attachment,
-  type CleanupReport,
-} from './network.js';
-export { firewallAdd, firewallSweep, firewallEntries, type FirewallEntry } from './firewall.js';
+export { createNetns, deleteNetns, withNetns, isMounted } from './netns.js';
+export { ensureNetwork, removeNetwork, type NetworkOptions, type NetworkInfo } from './bridges.js';
+export { attachContainer, detachContainer, detachContainers, type AttachOptions, type Attachment } from './attach.js';
+export { cleanupProject, listProjectLinks, type CleanupReport } from './cleanup.js';
+export { firewallAdd, firewallSweep } from './firewall.js';
 export { bridgeNameFor, vethNameFor, linkAlias, netnsPathFor } from './names.js';
 export { readIpam, defaultPool, type IpamState } from './ipam.js';
 export { parseCidr, cidrString } from './ip.js';

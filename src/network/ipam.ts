@@ -14,7 +14,8 @@
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { type Cidr, cidrSize, cidrString, contains, intToIp, ipToInt, overlaps, parseCidr } from './ip.js';
-import { networkDir, readJson, updateRegistry } from './registry.js';
+import { layout } from '../common/layout.js';
+import { readJson, updateRegistry } from './registry.js';
 
 export interface IpamNetwork {
   project: string;
@@ -39,7 +40,7 @@ export interface HostRoute {
 }
 
 export function ipamFile(root: string): string {
-  return path.join(networkDir(root), 'ipam.json');
+  return path.join(layout.network(root), 'ipam.json');
 }
 
 const empty = (): IpamState => ({ networks: {} });

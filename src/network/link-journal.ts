@@ -4,7 +4,8 @@
  * point (even between creating a link and labelling it with its alias) still finds it.
  */
 import path from 'node:path';
-import { networkDir, readJson, updateRegistry } from './registry.js';
+import { layout } from '../common/layout.js';
+import { readJson, updateRegistry } from './registry.js';
 
 interface Journal {
   /** link name → project */
@@ -14,7 +15,7 @@ interface Journal {
 const empty = (): Journal => ({ links: {} });
 
 export function journalFile(root: string): string {
-  return path.join(networkDir(root), 'links.json');
+  return path.join(layout.network(root), 'links.json');
 }
 
 export function journalAdd(root: string, project: string, name: string): void {

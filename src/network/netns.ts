@@ -127,7 +127,7 @@ export function closeNsFd(fd: number): void {
  * Opens an rtnetlink socket inside the namespace at `file` and runs `fn` with it. The thread
  * is back in its own namespace before `fn` runs; the socket keeps acting in the target one.
  */
-export function openRtnlIn(file: string): Rtnl {
+function openRtnlIn(file: string): Rtnl {
   const fd = openNsFd(file);
   hostNetns();
   try {

@@ -3,7 +3,8 @@
  * holds each host port, so a conflict can name the holder when it is one of ours.
  */
 import path from 'node:path';
-import { networkDir, readJson, updateRegistry } from './registry.js';
+import { layout } from '../common/layout.js';
+import { readJson, updateRegistry } from './registry.js';
 import { isPidAlive } from '../common/process.js';
 
 export type Proto = 'tcp' | 'udp';
@@ -28,7 +29,7 @@ interface PortState {
 const empty = (): PortState => ({ ports: [] });
 
 export function portsFile(root: string): string {
-  return path.join(networkDir(root), 'ports.json');
+  return path.join(layout.network(root), 'ports.json');
 }
 
 function clash(a: { proto: Proto; hostIp: string; hostPort: number }, b: PortEntry): boolean {

@@ -7,12 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
-import { layout } from '../common/layout.js';
 import { withLockSync, writeFileAtomicSync } from '../sys/files.js';
-
-export function networkDir(root: string): string {
-  return layout.network(root);
-}
 
 /** Runs `fn` holding an exclusive lock on `<file>.lock` (waits up to 10 s). */
 export function withFileLock<T>(file: string, fn: () => T): T {

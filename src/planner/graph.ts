@@ -9,8 +9,6 @@ import { findCycle } from '../common/graph.js';
 /** service → names of the services it depends on (only services present in the map count) */
 export type DependencyGraph = Map<string, string[]>;
 
-export { findCycle };
-
 /** Throws SPEC_REFERENCE naming the cycle when the graph has one. */
 export function assertAcyclic(graph: DependencyGraph): void {
   const cycle = findCycle(graph);
@@ -22,7 +20,7 @@ export function assertAcyclic(graph: DependencyGraph): void {
 }
 
 /** Level of every service: 0 without dependencies, else 1 + the highest level among them. The graph must be acyclic. */
-export function dependencyLevels(graph: DependencyGraph): Map<string, number> {
+function dependencyLevels(graph: DependencyGraph): Map<string, number> {
   const level = new Map<string, number>();
   const get = (n: string): number => {
     const known = level.get(n);

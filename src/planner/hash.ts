@@ -12,10 +12,9 @@
 import { createHash } from 'node:crypto';
 import { TscError } from '../common/errors.js';
 
-export const HASH_IGNORED_FIELDS: readonly string[] = ['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'deploy.replicas', 'extensions', 'x-*'];
 const IGNORED_TOP_LEVEL = new Set(['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'extensions']);
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -2,4 +2,3 @@ export * from './paths.js';
 export * from './schema.js';
 export * from './store.js';
 export * from './lock.js';
-export { ProjectStore } from './project-store.js';

@@ -13,8 +13,6 @@
  * checks that the path still names the inode it locked (src/sys/files.ts), so a process that
  * was waiting on the deleted file starts over instead of sharing the lock with a newcomer.
  */
-import { TscError } from '../common/errors.js';
-import { layout } from '../common/layout.js';
 import { type LockHolder, lockFile as takeLock, readLockHolder as readHolderFile } from '../sys/files.js';
 import { lockFile, projectDir } from './paths.js';
 
@@ -62,30 +60,4 @@ export async function acquireProjectLock(root: string, project: string, opts: Ac
   projectDir(root, project); // validates the name
   const lock = await takeLock(lockFile(root, project), { ...opts, what: `project "${project}"`, pollMs: opts.pollMs ?? 100 });
   return { project, path: lock.path, holder: lock.holder, release: (ro) => lock.release(ro) };
-}
-
-/**
- * A machine-wide lock under `<root>/locks/<name>.lock`, for short critical sections that span
- * projects (choosing a free subnet, claiming a host port): held only around the check-and-record
- * step, never for a whole command, so projects still do not wait on each other's work.
- */
-export async function acquireGlobalLock(root: string, name: string, opts: AcquireLockOptions): Promise<ProjectLock> {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new TscError('INTERNAL', `invalid lock name "${name}"`);
-  const lock = await takeLock(layout.lock(root, name), { ...opts, what: `the "${name}" lock`, pollMs: opts.pollMs ?? 100 });
-  return { project: name, path: lock.path, holder: lock.holder, release: () => lock.release() };
-}
-
-/** Who holds (or last held) a global lock. */
-export function readGlobalLockHolder(root: string, name: string): LockHolder | undefined {
-  return readHolderFile(layout.lock(root, name));
-}
-
-/** Runs `fn` while holding the project lock; releases it afterwards, whatever happens. */
-export async function withProjectLock<T>(root: string, project: string, opts: AcquireLockOptions, fn: (lock: ProjectLock) => Promise<T>): Promise<T> {
-  const lock = await acquireProjectLock(root, project, opts);
-  try {
-    return await fn(lock);
-  } finally {
-    lock.release();
-  }
 }

@@ -16,11 +16,6 @@ export function validateProjectName(project: string): void {
   }
 }
 
-/** `<root>/projects` */
-export function projectsDir(root: string): string {
-  return layout.projects(root);
-}
-
 /** `<root>/projects/<project>` (validates the name, so it can never escape the projects folder) */
 export function projectDir(root: string, project: string): string {
   validateProjectName(project);

@@ -4,12 +4,12 @@
  * leaves either the old or the new record, never a torn one. Changing a record is only safe
  * while holding the project lock (see lock.ts).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { atomicTempOf, writeFileAtomic } from '../sys/files.js';
 import { TscError } from '../common/errors.js';
-import { projectDir, projectsDir, stateFile, validateProjectName } from './paths.js';
+import { layout } from '../common/layout.js';
+import { projectDir, stateFile, validateProjectName } from './paths.js';
 import { projectStateSchema, STATE_VERSION, type ProjectState } from './schema.js';
 import { isPidAlive } from '../common/process.js';
 
@@ -24,7 +24,7 @@ const CORRUPT_HINT =
   'the file was changed outside tscompose or written by an incompatible version; move it aside to start over (containers it recorded may still be running: stop them first)';
 
 /** Validates parsed JSON as a project record; throws STATE_CORRUPT naming the file and the first problems. */
-export function parseProjectState(text: string, file: string, project?: string): ProjectState {
+function parseProjectState(text: string, file: string, project?: string): ProjectState {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -54,19 +54,6 @@ export async function readProjectState(root: string, project: string): Promise<P
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TscError('STATE_CORRUPT', `cannot read state file ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  return parseProjectState(text, file, project);
-}
-
-/** Synchronous variant of readProjectState (for processes that must not yield, e.g. at exit). */
-export function readProjectStateSync(root: string, project: string): ProjectState | undefined {
-  const file = stateFile(root, project);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TscError('STATE_CORRUPT', `cannot read state file ${file}: ${(e as Error).message}`, { cause: e });
@@ -118,17 +105,6 @@ export async function writeProjectState(root: string, state: ProjectState, now: 
   state.updated = next.updated;
 }
 
-/**
- * Read-modify-write: loads the record (or an empty one), lets `change` edit it in place and
- * writes it back. The caller must hold the project lock.
- */
-export async function updateProjectState(root: string, project: string, change: (state: ProjectState) => void | Promise<void>): Promise<ProjectState> {
-  const state = await loadProjectState(root, project);
-  await change(state);
-  await writeProjectState(root, state);
-  return state;
-}
-
 /** Removes the record (after `down` removed everything it named). Leaves the lock file in place. */
 export async function deleteProjectState(root: string, project: string): Promise<void> {
   await fsp.rm(stateFile(root, project), { force: true });
@@ -150,10 +126,10 @@ export interface ProjectListing {
 export async function listProjects(root: string): Promise<ProjectListing[]> {
   let names: string[];
   try {
-    names = await fsp.readdir(projectsDir(root));
+    names = await fsp.readdir(layout.projects(root));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new TscError('STATE_CORRUPT', `cannot list projects in ${projectsDir(root)}: ${(e as Error).message}`, { cause: e });
+    throw new TscError('STATE_CORRUPT', `cannot list projects in ${layout.projects(root)}: ${(e as Error).message}`, { cause: e });
   }
   const out: ProjectListing[] = [];
   for (const name of names.sort()) {

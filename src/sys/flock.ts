@@ -30,18 +30,6 @@ export function tryLockExclusive(fd: number, context: string): boolean {
   }
 }
 
-/** Tries to take a shared lock on `fd` without blocking (see tryLockExclusive). */
-export function tryLockShared(fd: number, context: string): boolean {
-  for (;;) {
-    const ret = flockFn(fd, LOCK_SH | LOCK_NB) as number;
-    if (ret === 0) return true;
-    const e = errno();
-    if (e === EWOULDBLOCK) return false;
-    if (e === EINTR) continue;
-    check(ret, 'flock', context);
-  }
-}
-
 /** Releases the lock held through `fd` (closing the descriptor also does). */
 export function unlock(fd: number, context: string): void {
   check(flockFn(fd, LOCK_UN) as number, 'flock', context);

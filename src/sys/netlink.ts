@@ -105,18 +105,7 @@ export class NetlinkSocket {
 
   /** Sends one request and waits for its ACK; throws NetlinkError when the kernel refuses. */
   request(type: number, flags: number, body: Buffer[], what: string): void {
-    const seq = ++this.seq >>> 0;
-    this.send(nlmsg(type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, body), what);
-    for (;;) {
-      for (const m of this.recv(what)) {
-        if (m.seq !== seq) continue;
-        if (m.type === NLMSG_ERROR) {
-          const err = parseError(m);
-          if (err.errno !== 0) throw new NetlinkError(err.errno, what, err.message);
-          return;
-        }
-      }
-    }
+    this.untilAck(type, flags, body, what);
   }
 
   /**
@@ -124,8 +113,13 @@ export class NetlinkSocket {
    * before the ACK (the kernel sends the object, then the ACK).
    */
   get(type: number, body: Buffer[], what: string): NlMessage[] {
+    return this.untilAck(type, 0, body, what);
+  }
+
+  /** Sends a request with NLM_F_ACK; returns the replies before the ACK, or throws its error. */
+  private untilAck(type: number, flags: number, body: Buffer[], what: string): NlMessage[] {
     const seq = ++this.seq >>> 0;
-    this.send(nlmsg(type, NLM_F_REQUEST | NLM_F_ACK, seq, body), what);
+    this.send(nlmsg(type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, body), what);
     const out: NlMessage[] = [];
     for (;;) {
       for (const m of this.recv(what)) {

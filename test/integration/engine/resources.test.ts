@@ -5,12 +5,12 @@ import {
   containerCgroup,
   removeCgroupTree,
   containerStats,
-  detectLayout,
   isOomKilled,
   removeContainer,
   startContainer,
   stopContainer,
 } from '../../../src/engine/index.js';
+import { detectLayout } from '../../../src/engine/cgroups/index.js';
 import { makeHarness, type Harness } from './harness.js';
 
 let h: Harness;

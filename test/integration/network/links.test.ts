@@ -3,20 +3,19 @@ import { existsSync, readdirSync } from 'node:fs';
 import {
   attachContainer,
   cleanupProject,
-  connectContainer,
   createNetns,
   deleteNetns,
   detachContainer,
-  disconnectContainer,
+  detachContainers,
   ensureNetwork,
   isMounted,
   listProjectLinks,
   netnsPathFor,
-  projectNetnsDir,
   readIpam,
   removeNetwork,
   withNetns,
 } from '../../../src/network/index.js';
+import { layout } from '../../../src/common/layout.js';
 import { journalAdd } from '../../../src/network/link-journal.js';
 import { UDP_ECHO, UDP_SEND, makeWorld, run, until, type World } from './fixture.js';
 
@@ -209,7 +208,7 @@ describe('crash cleanup', () => {
     const present = readdirSync('/sys/class/net').filter((n) => names.has(n));
     expect(present).toEqual([]);
     expect(listProjectLinks(w.root, w.project)).toEqual([]);
-    expect(existsSync(projectNetnsDir(w.root, w.project)) ? readdirSync(projectNetnsDir(w.root, w.project)) : []).toEqual([]);
+    expect(existsSync(layout.netnsDir(w.root, w.project)) ? readdirSync(layout.netnsDir(w.root, w.project)) : []).toEqual([]);
     expect(Object.keys(readIpam(w.root).networks)).toEqual([]);
     const mounts = (await run('cat', ['/proc/self/mountinfo'])).split('\n').filter((l) => l.includes(w.root));
     expect(mounts).toEqual([]);
@@ -237,12 +236,16 @@ describe('bridge address', () => {
   });
 });
 
-describe('connectContainer', () => {
-  it('attaches several networks as eth0, eth1 and rolls everything back on failure', async () => {
+describe('attachContainer on several networks', () => {
+  it('attaches eth0, eth1 (the default route on the first non-internal one) and rolls a failed attach back', async () => {
     const n1 = ensureNetwork({ root: w.root, project: w.project, name: 'front', internal: false });
     const n2 = ensureNetwork({ root: w.root, project: w.project, name: 'back', internal: true });
     const f = netnsPathFor(w.root, w.project, 'multi');
-    const atts = connectContainer({ netnsPath: f, container: 'm', networks: [{ network: n1 }, { network: n2 }] });
+    createNetns(f);
+    const atts = [
+      attachContainer({ netnsPath: f, network: n1, container: 'm', ifName: 'eth0' }),
+      attachContainer({ netnsPath: f, network: n2, container: 'm', ifName: 'eth1' }),
+    ];
     expect(atts.map((a) => [a.ifName, a.network, a.defaultRoute])).toEqual([
       ['eth0', 'front', true],
       ['eth1', 'back', false],
@@ -254,21 +257,22 @@ describe('connectContainer', () => {
         .sort(),
     );
     expect(names).toEqual(['eth0', 'eth1', 'lo']);
-    disconnectContainer({ netnsPath: f, container: 'm', networks: [n1, n2] });
+    detachContainers([n1, n2].map((network) => ({ network, container: 'm' })));
+    deleteNetns(f);
     expect(existsSync(f)).toBe(false);
 
-    // second network asks for an address outside its subnet: nothing stays behind
+    // an address outside the network's subnet: no link and no address stay behind
     const g = netnsPathFor(w.root, w.project, 'bad');
-    expect(() => connectContainer({ netnsPath: g, container: 'b', networks: [{ network: n1 }, { network: n2, address: '10.0.0.5' }] })).toThrow(
-      /not a usable host address/,
-    );
-    expect(existsSync(g)).toBe(false);
+    createNetns(g);
+    expect(() => attachContainer({ netnsPath: g, network: n2, container: 'b', ifName: 'eth0', address: '10.0.0.5' })).toThrow(/not a usable host address/);
+    deleteNetns(g);
     expect(
       listProjectLinks(w.root, w.project)
         .map((l) => l.name)
         .sort(),
     ).toEqual([n1.bridgeName, n2.bridgeName].sort());
     expect(readIpam(w.root).networks[`${w.project}/front`].addresses).toEqual({});
+    expect(readIpam(w.root).networks[`${w.project}/back`].addresses).toEqual({});
   });
 });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { distEntry } from '../../../src/common/paths.js';
 import { TscError } from '../../../src/common/errors.js';
-import { acquireGlobalLock, acquireProjectLock, readGlobalLockHolder, readLockHolder, readProjectState, type LockHolder } from '../../../src/state/index.js';
+import { acquireProjectLock, readLockHolder, readProjectState, type LockHolder } from '../../../src/state/index.js';
 
 let root: string;
 const children: ChildProcess[] = [];
@@ -178,22 +178,6 @@ describe('project lock across processes', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['other']);
   });
 
-  it('has machine-wide named locks that do not block project locks', async () => {
-    const ipam = await acquireGlobalLock(root, 'ipam', { wait: false, command: 'tscompose up' });
-    try {
-      expect(readGlobalLockHolder(root, 'ipam')).toMatchObject({ pid: process.pid, command: 'tscompose up' });
-      const e = await rejection(acquireGlobalLock(root, 'ipam', { wait: false }));
-      expect(e.message).toMatch(/^the "ipam" lock is locked by pid \d+ \(tscompose up\)/);
-      const other = await acquireGlobalLock(root, 'ports', { wait: false });
-      other.release();
-      const project = await acquireProjectLock(root, 'tscdemo', { wait: false });
-      project.release();
-    } finally {
-      ipam.release();
-    }
-    expect((await rejection(acquireGlobalLock(root, '../x', { wait: false }))).code).toBe('INTERNAL');
-  });
-
   it('still reports (and waits) when the holder record is unreadable', async () => {
     const first = await acquireProjectLock(root, 'tscdemo', { wait: false });
     try {
@@ -211,16 +195,19 @@ describe('project lock across processes', () => {
 
   it('keeps every change when processes update one record under the lock concurrently', async () => {
     const script = `
-      import { withProjectLock, updateProjectState } from ${JSON.stringify(distEntry('state/index.js'))};
+      import { acquireProjectLock, loadProjectState, writeProjectState } from ${JSON.stringify(distEntry('state/index.js'))};
       const [root, project, who] = process.argv.slice(1);
       for (let i = 0; i < 8; i++) {
-        await withProjectLock(root, project, { wait: true, pollMs: 5 }, () =>
-          updateProjectState(root, project, async (s) => {
-            await new Promise((r) => setTimeout(r, 2));
-            const id = who + '-' + i;
-            s.containers[id] = { id, name: id, service: who, number: i + 1, oneOff: false, configHash: 'h', definition: {}, image: 'busybox', imageId: 'sha256:x', created: new Date().toISOString() };
-          }),
-        );
+        const lock = await acquireProjectLock(root, project, { wait: true, pollMs: 5 });
+        try {
+          const s = await loadProjectState(root, project);
+          await new Promise((r) => setTimeout(r, 2));
+          const id = who + '-' + i;
+          s.containers[id] = { id, name: id, service: who, number: i + 1, oneOff: false, configHash: 'h', definition: {}, image: 'busybox', imageId: 'sha256:x', created: new Date().toISOString() };
+          await writeProjectState(root, s);
+        } finally {
+          lock.release();
+        }
       }
     `;
     const runs = ['a', 'b', 'c'].map((who) => {

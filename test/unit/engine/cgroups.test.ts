@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContainerCgroup, killCgroups, parseLayout, sharesToWeight, type CgroupLayout } from '../../../src/engine/cgroups/index.js';
+import { ContainerCgroup, killCgroups, parseLayout, type CgroupLayout } from '../../../src/engine/cgroups/index.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -207,9 +207,14 @@ describe('ContainerCgroup v2', () => {
     expect(cg.stats()).toMatchObject({ cpuUsageNs: 1_500_000, memoryBytes: 4096 });
   });
 
-  it('maps cpu shares to weights like runc', () => {
-    expect(sharesToWeight(1024)).toBe(39);
-    expect(sharesToWeight(2)).toBe(1);
-    expect(sharesToWeight(262144)).toBe(10000);
+  it('maps cpu shares to cpu.weight like runc', () => {
+    const l = v2Layout();
+    const cg = new ContainerCgroup('tscompose/p/w', l);
+    const weight = (cpuShares: number): string => {
+      cg.apply({ cpuShares }, { skipDeviceFilter: true });
+      return read(l.v2!, 'tscompose/p/w', 'cpu.weight');
+    };
+    cg.create({}, { skipDeviceFilter: true });
+    expect([weight(1024), weight(2), weight(262144)]).toEqual(['39', '1', '10000']);
   });
 });

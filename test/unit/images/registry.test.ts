@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { credentialsFor, parseChallenge } from '../../../src/images/registry.js';
+import { credentialsFor, parseChallenge } from '../../../src/images/auth.js';
 import { selectPlatform, parsePlatform } from '../../../src/images/platform.js';
 import { humanSize, imageRows } from '../../../src/cli/commands/image.js';
 

@@ -4,7 +4,8 @@
  * every plan is well formed (edges point backwards, ids unique, replica numbers unique).
  */
 import { describe, expect, it } from 'vitest';
-import { configHash, plan, withDependencies } from '../../../src/planner/index.js';
+import { withDependencies } from '../../../src/planner/graph.js';
+import { configHash, plan } from '../../../src/planner/index.js';
 import type { ContainerState, DesiredProject, DesiredService, ObservedContainer, PlanOptions } from '../../../src/planner/types.js';
 
 function prng(seed: number): () => number {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { plan, runPlan, type DesiredProject, type ObservedContainer } from '../../../src/planner/index.js';
-import { ProjectStore, readProjectState } from '../../../src/state/index.js';
+import { emptyProjectState, readProjectState, writeProjectState } from '../../../src/state/index.js';
 
 let root: string;
 
@@ -59,26 +59,26 @@ describe('plan → state record → plan', () => {
     const d = desired();
     const first = plan(d, []);
     expect(first.changes).toHaveLength(3);
-    const store = await ProjectStore.open(root, 'tscrt');
+    const record = emptyProjectState('tscrt');
     const result = await runPlan(first, async (a) => {
       const svc = d.services.find((s) => s.name === a.service)!;
-      await store.update((s) => {
-        s.containers[a.container] = {
-          id: a.container,
-          name: a.container,
-          service: a.service,
-          number: a.number!,
-          oneOff: false,
-          configHash: a.configHash!,
-          definition: svc.definition,
-          image: svc.image,
-          imageId: svc.imageDigest!,
-          created: new Date().toISOString(),
-          phase: 'created',
-        };
-      });
+      record.containers[a.container] = {
+        id: a.container,
+        name: a.container,
+        service: a.service,
+        number: a.number!,
+        oneOff: false,
+        configHash: a.configHash!,
+        definition: svc.definition,
+        image: svc.image,
+        imageId: svc.imageDigest!,
+        created: new Date().toISOString(),
+        phase: 'created',
+      };
+      await Promise.resolve();
     });
     expect(result.ok).toBe(true);
+    await writeProjectState(root, record);
 
     const state = await readProjectState(root, 'tscrt');
     const observed: ObservedContainer[] = Object.values(state!.containers).map((r) => ({
