@@ -29,8 +29,7 @@ import {
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
-import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/seccomp.js';
-import { deniedSyscalls } from './seccomp.js';
+import { installDefaultFilter } from './seccomp.js';
 import { capMask } from './caps.js';
 import type { ProcessSpec } from '../spec.js';
 
@@ -203,7 +202,8 @@ export function applyCredentials(
   want &= (1n << BigInt(lastCap + 1)) - 1n;
   // Installed while still holding CAP_SYS_ADMIN (no_new_privs is not required then).
   if ((seccomp ?? (privileged ? 'unconfined' : 'default')) === 'default') {
-    installFilter(buildDenyFilter(AUDIT_ARCH_X86_64, deniedSyscalls(privileged ? CAP_NAMES : caps)), 'install the default seccomp filter');
+    // Docker reads the profile's capability conditions against the bounding set: `want`.
+    installDefaultFilter(CAP_NAMES.filter((_, i) => want & (1n << BigInt(i))));
   }
   prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0, 'keep capabilities across setuid');
   setgroups(cred.groups, `setgroups ${cred.groups.join(',')}`);
