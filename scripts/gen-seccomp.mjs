@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/engine/seccomp/profile.generated.ts from two sources, so neither the policy nor
+// Generates src/engine/init/seccomp/profile.generated.ts from two sources, so neither the policy nor
 // a syscall number is ever typed by hand:
 // - scripts/seccomp/docker-default.json: a verbatim copy of Docker's default seccomp profile
 //   (moby/profiles seccomp/default.json, Apache-2.0; scripts/seccomp/README.md says which commit);
@@ -7,7 +7,7 @@
 //   x86_64 from <asm/unistd_64.h>, aarch64 from <asm-generic/unistd.h> expanded by the C
 //   preprocessor with the __ARCH_WANT_* switches arm64's <asm/unistd.h> sets.
 // Run `node scripts/gen-seccomp.mjs` after updating either; `--check` exits 1 when the checked-in
-// file differs from what would be generated (the unit suite runs it).
+// file differs from what would be generated.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const profilePath = path.join(root, 'scripts/seccomp/docker-default.json');
-const outPath = path.join(root, 'src/engine/seccomp/profile.generated.ts');
+const outPath = path.join(root, 'src/engine/init/seccomp/profile.generated.ts');
 
 /** `#define __NR_name value` lines after preprocessing `source` → { name: number }. */
 function syscallTable(source) {

@@ -1,7 +1,7 @@
 /**
  * Seccomp: the kernel's constants for a filter program (return values, architecture tags,
  * the layout of struct seccomp_data) and installing a program with prctl(PR_SET_SECCOMP).
- * The policy and the program belong to the caller (src/engine/seccomp).
+ * The policy and the program belong to the caller (src/engine/init/seccomp).
  */
 import { koffi, libc, check } from './libc.js';
 

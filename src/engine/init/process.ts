@@ -29,7 +29,7 @@ import {
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
-import { installDefaultFilter } from './seccomp.js';
+import { installDefaultFilter } from './seccomp/index.js';
 import { capMask } from './caps.js';
 import type { ProcessSpec } from '../spec.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
-import { BPF_MAXINSNS, RULES, SYSCALL_TABLES, defaultProgram, kernelVersion, ruleApplies, type SeccompArch } from '../../../src/engine/seccomp/index.js';
-import { Assembler, BPF_JEQ_K, BPF_LD_W_ABS, BPF_RET_K } from '../../../src/engine/seccomp/asm.js';
+import { BPF_MAXINSNS, RULES, SYSCALL_TABLES, defaultProgram, kernelVersion, ruleApplies, type SeccompArch } from '../../../src/engine/init/seccomp/index.js';
+import { Assembler, BPF_JEQ_K, BPF_LD_W_ABS, BPF_RET_K } from '../../../src/engine/init/seccomp/asm.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../../../src/engine/spec.js';
 
 const ALLOW = 0x7fff0000;

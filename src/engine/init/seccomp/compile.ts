@@ -18,7 +18,7 @@ import {
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   X32_SYSCALL_BIT,
-} from '../../sys/seccomp.js';
+} from '../../../sys/seccomp.js';
 import { Assembler, BPF_ALU_AND_K, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, BPF_LD_W_ABS, BPF_RET_K, type Label } from './asm.js';
 import type { ArgCondition } from './profile.js';
 import type { ConditionalRule, SeccompArch, SyscallPolicy, Verdict } from './select.js';
