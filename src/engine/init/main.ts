@@ -44,7 +44,7 @@ import type { InitConfig } from '../protocol.js';
 import { CONFIG_FD, CONFIG_FROM_FD, STATUS_FD } from '../protocol.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, maskPaths, mountVolumes } from './mounts.js';
 import { makeTarget } from './paths.js';
-import { applyCredentials, applyRlimits, ensureCwd, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials } from './process.js';
+import { applyCredentials, applyRlimits, ensureCwd, enterCwd, finalEnv, hideFromContainer, lookPath, prepareStdio, readCredentials } from './process.js';
 import { runReaper } from './reaper.js';
 import { reportFailure, send, step } from './report.js';
 import { bindEtcFiles, createDevices, mountCgroupViews, mountOverlay, mountSys, setupDev } from './rootfs.js';
@@ -166,6 +166,7 @@ function awaitConfigPath(): string {
 
 function main(): void {
   try {
+    hideFromContainer();
     setCloexec(STATUS_FD, true, 'status channel');
     const cfgPath = process.argv[2] === CONFIG_FROM_FD ? awaitConfigPath() : process.argv[2];
     if (!cfgPath) throw new StepError('init', 'usage: init <config.json>');
