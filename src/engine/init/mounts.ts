@@ -19,7 +19,7 @@ import {
   mount,
 } from '../../sys/syscalls.js';
 import type { BindMount, Mount, TmpfsMount } from '../spec.js';
-import { makeTarget, resolveInRoot } from './paths.js';
+import { atTarget, makeTarget, resolveInRoot } from './paths.js';
 import { StepError } from './step.js';
 
 export const DEFAULT_MASKED_PATHS = [
@@ -55,11 +55,13 @@ function mountBind(rootfs: string, m: BindMount): void {
     throw new StepError('volumes', `bind source ${m.source} does not exist (target ${m.target})`);
   }
   const target = makeTarget(rootfs, m.target, !st.isDirectory());
-  mount(m.source, target, null, MS_BIND | MS_REC, null, `bind ${m.source} on ${m.target}`);
+  atTarget(rootfs, target, (t) => mount(m.source, t, null, MS_BIND | MS_REC, null, `bind ${m.source} on ${m.target}`));
+  // opened again: the path now leads to the new mount
   if (m.readonly) {
-    mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null, `make ${m.target} read-only`);
+    atTarget(rootfs, target, (t) => mount(null, t, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null, `make ${m.target} read-only`));
   }
-  if (m.propagation) mount(null, target, null, PROPAGATION[m.propagation], null, `set ${m.propagation} on ${m.target}`);
+  const prop = m.propagation;
+  if (prop) atTarget(rootfs, target, (t) => mount(null, t, null, PROPAGATION[prop], null, `set ${prop} on ${m.target}`));
 }
 
 /** tmpfs flag options: the flag each sets (true) or clears (false). */
@@ -93,7 +95,7 @@ function mountTmpfs(rootfs: string, m: TmpfsMount): void {
     else if (/^(uid|gid|nr_inodes|nr_blocks)=\d+[kmg]?$/i.test(o)) opts.push(o);
     else throw new StepError('volumes', `unknown tmpfs option ${JSON.stringify(o)} (target ${m.target})`);
   }
-  mount('tmpfs', target, 'tmpfs', flags, opts.join(','), `mount tmpfs on ${m.target}`);
+  atTarget(rootfs, target, (t) => mount('tmpfs', t, 'tmpfs', flags, opts.join(','), `mount tmpfs on ${m.target}`));
 }
 
 export function maskPaths(rootfs: string, masked: string[], readonly: string[]): void {
