@@ -4,7 +4,8 @@
  * or the errno's name (EPERM, EACCES, EROFS, ENOSYS, ESRCH, ...).
  *
  *   probe all <host pid> <disk major:minor>   every probe below, in order
- *   probe exe-watch <dev:ino> <seconds>       report any /proc/<pid>/exe resolving to that file
+ *   probe exe-watch <dev:ino> <seconds>       report any /proc/<pid>/exe resolving to that file,
+ *                                             and count the processes whose exe is refused (EACCES)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -165,7 +166,7 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
 static int exe_watch(dev_t dev, ino_t ino, int seconds) {
   time_t end = time(NULL) + seconds;
   long checks = 0;
-  int last = 0;
+  int last = 0, last_hidden = 0, hidden = 0;
   while (time(NULL) < end) {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -175,7 +176,12 @@ static int exe_watch(dev_t dev, ino_t ino, int seconds) {
       struct stat st;
       snprintf(p, sizeof p, "/proc/%s/exe", e->d_name);
       checks++;
-      if (stat(p, &st) == 0 && st.st_dev == dev && st.st_ino == ino && atoi(e->d_name) != last) {
+      int r = stat(p, &st);
+      if (r != 0 && errno == EACCES && atoi(e->d_name) != last_hidden) {
+        last_hidden = atoi(e->d_name); /* a non-dumpable process: an exec stage before its execve */
+        hidden++;
+      }
+      if (r == 0 && st.st_dev == dev && st.st_ino == ino && atoi(e->d_name) != last) {
         last = atoi(e->d_name);
         int fd = open(p, O_WRONLY);
         printf("REACHABLE %s write=%s\n", e->d_name, fd >= 0 ? "OK" : strerrorname_np(errno));
@@ -184,7 +190,7 @@ static int exe_watch(dev_t dev, ino_t ino, int seconds) {
     }
     if (d) closedir(d);
   }
-  printf("watched %ld\n", checks);
+  printf("watched %ld hidden %d\n", checks, hidden);
   return 0;
 }
 
