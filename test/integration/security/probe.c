@@ -3,9 +3,11 @@
  * Each probe prints one line: "<name> <result>", the result being OK (the call succeeded)
  * or the errno's name (EPERM, EACCES, EROFS, ENOSYS, ESRCH, ...).
  *
- *   probe all <host pid> <disk major:minor>   every probe below, in order
- *   probe exe-watch <dev:ino> <seconds>       report any /proc/<pid>/exe resolving to that file,
- *                                             and count the processes whose exe is refused (EACCES)
+ *   probe all <host pid> <disk major:minor> <host pidns>   every probe below, in order
+ *   probe exe-watch <dev:ino> <seconds> <host pidns>       report any /proc/<pid>/exe resolving to that file,
+ *                                                          and count the processes whose exe is refused (EACCES)
+ * It refuses to run in the PID namespace whose inode is given last (the host's): the probes
+ * would otherwise act on the host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -123,7 +125,7 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
   report("init_module", syscall(SYS_init_module, "", 0, ""));
   int nullfd = open("/dev/null", O_RDONLY);
   report("finit_module", syscall(SYS_finit_module, nullfd, "", 0));
-  report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
+  report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0xffff0000)); /* invalid flags: EINVAL if ever let through */
 
   report("kill-host-pid", kill(host_pid, 0));
   report("ptrace-host-pid", ptrace(PTRACE_ATTACH, host_pid, 0, 0));
@@ -131,7 +133,10 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
   report("unshare-user", unshare(CLONE_NEWUSER));
   report("unshare-mount", unshare(CLONE_NEWNS));
   report("unshare-net", unshare(CLONE_NEWNET));
-  report("clone-newuser", syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0));
+  long child = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (child == 0) _exit(0);
+  report("clone-newuser", child);
+  if (child > 0) waitpid(child, NULL, 0);
   report("clone3", syscall(SYS_clone3, NULL, 0));
   report("setns", setns(0, 0));
 
@@ -145,7 +150,7 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
   report("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, 0));
   report("socket-vsock", syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0));
   report("personality-addr-no-randomize", syscall(SYS_personality, 0x0040000));
-  report("reboot", syscall(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, NULL));
+  report("reboot", syscall(SYS_reboot, 0, 0, 0, NULL)); /* no magic: EINVAL if ever let through */
   report("swapon", syscall(SYS_swapon, "/dev/null", 0));
   report("settimeofday", syscall(SYS_settimeofday, NULL, NULL));
   report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0));
@@ -195,16 +200,22 @@ static int exe_watch(dev_t dev, ino_t ino, int seconds) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && !strcmp(argv[1], "all")) {
+  /* a guard: never probe in the caller's own PID namespace (that would be the host) */
+  struct stat ns;
+  if (argc < 5 || stat("/proc/self/ns/pid", &ns) != 0 || (unsigned long)ns.st_ino == strtoul(argv[argc - 1], NULL, 10)) {
+    fprintf(stderr, "probe: refusing to run outside a container (give the host's PID namespace inode last)\n");
+    return 2;
+  }
+  if (argc == 5 && !strcmp(argv[1], "all")) {
     unsigned ma = 0, mi = 0;
     sscanf(argv[3], "%u:%u", &ma, &mi);
     return all(atoi(argv[2]), ma, mi);
   }
-  if (argc == 4 && !strcmp(argv[1], "exe-watch")) {
+  if (argc == 5 && !strcmp(argv[1], "exe-watch")) {
     unsigned long dev = 0, ino = 0;
     sscanf(argv[2], "%lu:%lu", &dev, &ino);
     return exe_watch(dev, ino, atoi(argv[3]));
   }
-  fprintf(stderr, "usage: probe all <host pid> <major:minor> | probe exe-watch <dev:ino> <seconds>\n");
+  fprintf(stderr, "usage: probe all <host pid> <major:minor> <host pidns> | probe exe-watch <dev:ino> <seconds> <host pidns>\n");
   return 2;
 }

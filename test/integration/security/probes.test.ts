@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInContainer } from '../../../src/engine/index.js';
 import { makeHarness, until, type Harness } from '../engine/harness.js';
 
+/** The test's own PID namespace (the host's): the probe refuses to run in it. */
+const HOST_PIDNS = String(statSync('/proc/self/ns/pid').ino);
+
 let h: Harness;
 let tools: string;
 const mounts = () => [{ type: 'bind' as const, source: tools, target: '/tools', readonly: true }];
@@ -115,7 +118,7 @@ function expected(): Record<string, string> {
 
 describe('escape probes in a default container', () => {
   it('refuses every probe with the reason Docker gives', async () => {
-    const r = await h.run(h.spec({ args: ['/tools/probe', 'all', String(process.pid), hostDisk()], mounts: mounts() }));
+    const r = await h.run(h.spec({ args: ['/tools/probe', 'all', String(process.pid), hostDisk(), HOST_PIDNS], mounts: mounts() }));
     expect(r.stderr).toBe('');
     const got = parse(r.stdout);
     // PID 1 is the probe itself here: its own file, not ours (the init: true case is below)
@@ -124,7 +127,7 @@ describe('escape probes in a default container', () => {
   });
 
   it("init: true: PID 1 is tscompose's reaper, and no container process can trace it or reach its binary", async () => {
-    const r = await h.run(h.spec({ args: ['/tools/probe', 'all', String(process.pid), hostDisk()], mounts: mounts(), process: { init: true } }));
+    const r = await h.run(h.spec({ args: ['/tools/probe', 'all', String(process.pid), hostDisk(), HOST_PIDNS], mounts: mounts(), process: { init: true } }));
     const got = parse(r.stdout);
     expect({ ptrace: got['ptrace-pid1'], readlink: got['readlink-pid1-exe'], write: got['open-pid1-exe-write'] }).toEqual({
       ptrace: 'EPERM',
@@ -135,7 +138,7 @@ describe('escape probes in a default container', () => {
 
   it("exec: the exec stage (tscompose's Node binary, inside the container until its execve) is never reachable through /proc/PID/exe", async () => {
     const node = statSync(process.execPath);
-    const s = h.spec({ args: ['/tools/probe', 'exe-watch', `${node.dev}:${node.ino}`, '6'], mounts: mounts(), process: { init: true } });
+    const s = h.spec({ args: ['/tools/probe', 'exe-watch', `${node.dev}:${node.ino}`, '6', HOST_PIDNS], mounts: mounts(), process: { init: true } });
     const c = await h.start(s);
     await until(() => existsSync(`/proc/${c.pid}/root/tools/probe`), 10_000, 'probe running');
     let execs = 0;

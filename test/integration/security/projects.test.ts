@@ -10,6 +10,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliProject, waitFor } from '../../support/cli.js';
 
+/** The test's own PID namespace (the host's): the probe refuses to run in it. */
+const HOST_PIDNS = String(statSync('/proc/self/ns/pid').ino);
+
 const httpd = (text: string) => `sh -c 'mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www'`;
 
 describe('two projects', () => {
@@ -29,7 +32,7 @@ services:
     command: ${httpd('peer-a')}
   client:
     image: busybox:latest
-    command: sh -c '/tools/probe exe-watch ${node.dev}:${node.ino} 6 > /tmp/watch.txt; exec sleep 3600'
+    command: sh -c '/tools/probe exe-watch ${node.dev}:${node.ino} 6 ${HOST_PIDNS} > /tmp/watch.txt; exec sleep 3600'
     volumes: ["./tools:/tools:ro"]
 `);
     mkdirSync(path.join(a.dir, 'tools'));
