@@ -4,7 +4,7 @@
 // - scripts/seccomp/docker-default.json: a verbatim copy of Docker's default seccomp profile
 //   (moby/profiles seccomp/default.json, Apache-2.0; scripts/seccomp/README.md says which commit);
 // - the kernel's syscall tables from the installed Linux headers (Debian's linux-libc-dev):
-//   x86_64 from <asm/unistd_64.h>, aarch64 from <asm-generic/unistd.h> expanded by the C
+//   x86_64 from <asm/unistd_64.h>, i386 from <asm/unistd_32.h>, aarch64 from <asm-generic/unistd.h> expanded by the C
 //   preprocessor with the __ARCH_WANT_* switches arm64's <asm/unistd.h> sets.
 // Run `node scripts/gen-seccomp.mjs` after updating either; `--check` exits 1 when the checked-in
 // file differs from what would be generated.
@@ -38,6 +38,8 @@ function syscallTable(source) {
 }
 
 const X86_64 = syscallTable('#include <asm/unistd_64.h>\n');
+// i386: the 32-bit calls an x86_64 kernel also takes (Docker's sub-architecture of x86_64)
+const I386 = syscallTable('#include <asm/unistd_32.h>\n');
 // arm64's <asm/unistd.h> (arch/arm64/include/uapi/asm/unistd.h) sets these, then includes the generic table.
 const AARCH64 = syscallTable(
   ['RENAMEAT', 'NEW_STAT', 'SET_GET_RLIMIT', 'TIME32_SYSCALLS', 'SYS_CLONE3', 'MEMFD_SECRET'].map((w) => `#define __ARCH_WANT_${w}\n`).join('') +
@@ -105,6 +107,8 @@ ${rules(profile).map(rule).join('\n')}
 
 /** syscall name → number, x86_64 (<asm/unistd_64.h>) */
 ${table('SYSCALLS_X86_64', X86_64)}
+/** syscall name → number, i386 (<asm/unistd_32.h>): 32-bit programs on x86_64 */
+${table('SYSCALLS_I386', I386)}
 /** syscall name → number, aarch64 (<asm-generic/unistd.h> as arm64 configures it) */
 ${table('SYSCALLS_AARCH64', AARCH64)}`;
 
@@ -117,6 +121,6 @@ if (process.argv.includes('--check')) {
 } else {
   writeFileSync(outPath, out);
   console.log(
-    `wrote ${path.relative(root, outPath)}: ${profile.syscalls.length} rules, ${Object.keys(X86_64).length} x86_64 and ${Object.keys(AARCH64).length} aarch64 syscalls`,
+    `wrote ${path.relative(root, outPath)}: ${profile.syscalls.length} rules, ${Object.keys(X86_64).length} x86_64, ${Object.keys(I386).length} i386 and ${Object.keys(AARCH64).length} aarch64 syscalls`,
   );
 }

@@ -18,6 +18,7 @@ export const SECCOMP_DATA_ARGS = 16;
 /** AUDIT_ARCH_* tags (<linux/audit.h>) */
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_AARCH64 = 0xc00000b7;
+export const AUDIT_ARCH_I386 = 0x40000003;
 /** x32 calls arrive on x86_64 with this bit set in the number */
 export const X32_SYSCALL_BIT = 0x40000000;
 

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
-import { BPF_MAXINSNS, RULES, SYSCALL_TABLES, defaultProgram, kernelVersion, ruleApplies, type SeccompArch } from '../../../src/engine/init/seccomp/index.js';
+import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
+import {
+  BPF_MAXINSNS,
+  RULES,
+  SYSCALL_TABLES,
+  defaultProgram,
+  kernelVersion,
+  ruleApplies,
+  type SeccompArch,
+  type SyscallTable,
+} from '../../../src/engine/init/seccomp/index.js';
 import { Assembler, BPF_JEQ_K, BPF_LD_W_ABS, BPF_RET_K } from '../../../src/engine/init/seccomp/asm.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../../../src/engine/spec.js';
 
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
 const ENOSYS = 0x00050026;
-const ARCH = { amd64: AUDIT_ARCH_X86_64, arm64: AUDIT_ARCH_AARCH64 };
+const ARCH = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, arm64: AUDIT_ARCH_AARCH64 };
 const KERNEL: [number, number] = [6, 18];
 
 /** Runs a classic-BPF seccomp program on one call, as the kernel does. */
@@ -33,18 +42,13 @@ function run(prog: Buffer, arch: number, nr: number, args: bigint[] = []): numbe
 }
 
 /** the highest number the profile names, per architecture */
-const LAST = {
-  amd64: Math.max(...RULES.flatMap((r) => r.names.map((n) => SYSCALL_TABLES.amd64[n] ?? -1))),
-  arm64: Math.max(...RULES.flatMap((r) => r.names.map((n) => SYSCALL_TABLES.arm64[n] ?? -1))),
-};
-const NAME_OF = {
-  amd64: new Map(Object.entries(SYSCALL_TABLES.amd64).map(([k, v]) => [v, k])),
-  arm64: new Map(Object.entries(SYSCALL_TABLES.arm64).map(([k, v]) => [v, k])),
-};
+const TABLES = ['amd64', 'x86', 'arm64'] as const;
+const LAST = Object.fromEntries(TABLES.map((t) => [t, Math.max(...RULES.flatMap((r) => r.names.map((n) => SYSCALL_TABLES[t][n] ?? -1)))]));
+const NAME_OF = Object.fromEntries(TABLES.map((t) => [t, new Map(Object.entries(SYSCALL_TABLES[t]).map(([k, v]) => [v, k]))]));
 /** The profile read the simple way, straight from Docker's rules: the oracle the program must agree with. */
-function reference(arch: SeccompArch, caps: readonly string[], nr: number, args: bigint[]): number {
-  if (nr > LAST[arch]) return ENOSYS;
-  const name = NAME_OF[arch].get(nr);
+function reference(arch: SeccompArch, table: SyscallTable, caps: readonly string[], nr: number, args: bigint[]): number {
+  if (nr > LAST[table]) return ENOSYS;
+  const name = NAME_OF[table].get(nr);
   const rules = RULES.filter((r) => name && r.names.includes(name) && ruleApplies(r, { arch, caps, kernel: KERNEL }));
   const verdict = (r: (typeof RULES)[number]) => (r.action === 'allow' ? ALLOW : 0x00050000 | (r.errno ?? 1));
   const plain = rules.find((r) => !r.args?.length);
@@ -81,16 +85,21 @@ const ARG_SAMPLES: bigint[] = [
 const nr = (arch: SeccompArch, name: string) => SYSCALL_TABLES[arch][name];
 
 describe('seccomp: Docker default profile as BPF', () => {
-  for (const arch of ['amd64', 'arm64'] as const) {
+  const numberings: Array<[SeccompArch, SyscallTable]> = [
+    ['amd64', 'amd64'],
+    ['amd64', 'x86'],
+    ['arm64', 'arm64'],
+  ];
+  for (const [arch, table] of numberings) {
     for (const [label, caps] of Object.entries(CAP_SETS)) {
-      it(`${arch}, ${label}: every syscall number and argument sample agrees with the profile`, () => {
+      it(`${arch} (${table} calls), ${label}: every syscall number and argument sample agrees with the profile`, () => {
         const prog = defaultProgram(arch, caps, KERNEL);
         expect(prog.length / 8).toBeLessThan(BPF_MAXINSNS);
         for (let n = 0; n < 520; n++) {
           for (const a of ARG_SAMPLES) {
             const args = [a, a, 0n, 0n, 0n, 0n];
-            const got = run(prog, ARCH[arch], n, args);
-            if (got !== reference(arch, caps, n, args)) throw new Error(`nr ${n} arg ${a}: got ${got.toString(16)}`);
+            const got = run(prog, ARCH[table], n, args);
+            if (got !== reference(arch, table, caps, n, args)) throw new Error(`nr ${n} arg ${a}: got ${got.toString(16)}`);
           }
         }
       });
@@ -118,7 +127,10 @@ describe('seccomp: Docker default profile as BPF', () => {
     expect(call('read')).toBe(ALLOW);
     expect(run(prog, AUDIT_ARCH_X86_64, 1000)).toBe(ENOSYS); // newer than the profile
     expect(run(prog, AUDIT_ARCH_X86_64, 0x40000000 + 1)).toBe(ENOSYS); // x32
-    expect(run(prog, 0x40000003, 1)).toBe(ENOSYS); // i386
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.read)).toBe(ALLOW); // 32-bit programs, as Docker
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.mount)).toBe(EPERM);
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.keyctl)).toBe(EPERM);
+    expect(run(prog, 0x40000028, 1)).toBe(ENOSYS); // 32-bit arm: no table
   });
 
   it('lets a granted capability enable its calls (cap_add: SYS_ADMIN enables mount, unshare, clone with namespace flags)', () => {

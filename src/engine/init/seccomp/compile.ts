@@ -2,7 +2,8 @@
  * Turns a container's syscall policy (select.ts) into the classic-BPF program the kernel runs
  * on every call:
  *
- *   arch != native            → ENOSYS (32-bit compat and x32 calls are not offered)
+ *   per architecture tag (x86_64 and its i386 calls; aarch64), others → ENOSYS
+ *   x32 calls on x86_64       → ENOSYS
  *   nr > lastKnown            → ENOSYS (a syscall newer than the profile)
  *   binary search over ranges of numbers with the same outcome → allow / errno / a block that
  *   tests the call's arguments (64-bit comparisons, two 32-bit halves each)
@@ -11,6 +12,7 @@
  */
 import {
   AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
@@ -21,10 +23,10 @@ import {
 } from '../../../sys/seccomp.js';
 import { Assembler, BPF_ALU_AND_K, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, BPF_LD_W_ABS, BPF_RET_K, type Label } from './asm.js';
 import type { ArgCondition } from './profile.js';
-import type { ConditionalRule, SeccompArch, SyscallPolicy, Verdict } from './select.js';
+import type { ConditionalRule, SyscallPolicy, SyscallTable, Verdict } from './select.js';
 
 const ENOSYS = 38;
-const AUDIT_ARCH: Record<SeccompArch, number> = { amd64: AUDIT_ARCH_X86_64, arm64: AUDIT_ARCH_AARCH64 };
+const AUDIT_ARCH: Record<SyscallTable, number> = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, arm64: AUDIT_ARCH_AARCH64 };
 
 const hi32 = (v: number) => Math.floor(v / 2 ** 32) >>> 0;
 const lo32 = (v: number) => v >>> 0;
@@ -35,7 +37,13 @@ interface Range {
   key: string;
 }
 
-export function compilePolicy(arch: SeccompArch, policy: SyscallPolicy): Buffer {
+/** One numbering's policy: the calls whose seccomp_data.arch is that numbering's. */
+export interface Section {
+  table: SyscallTable;
+  policy: SyscallPolicy;
+}
+
+export function compilePolicy(sections: Section[]): Buffer {
   const a = new Assembler();
   const returns = new Map<string, Label>();
   const ret = (v: Verdict): Label => {
@@ -46,12 +54,29 @@ export function compilePolicy(arch: SeccompArch, policy: SyscallPolicy): Buffer 
   };
   const enosys = ret({ action: 'errno', errno: ENOSYS });
 
-  const native = a.label();
+  const starts = sections.map(() => a.label());
   a.op(BPF_LD_W_ABS, SECCOMP_DATA_ARCH);
-  a.jump(BPF_JEQ_K, AUDIT_ARCH[arch], native, enosys);
-  a.bind(native);
+  sections.forEach((sec, i) => {
+    const next = a.label();
+    a.jump(BPF_JEQ_K, AUDIT_ARCH[sec.table], starts[i], next);
+    a.bind(next);
+  });
+  a.goto(enosys); // an architecture without a section
+  sections.forEach((sec, i) => {
+    a.bind(starts[i]);
+    section(a, sec, ret, enosys);
+  });
+  for (const [key, l] of returns) {
+    a.bind(l);
+    a.op(BPF_RET_K, key === 'allow' ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | (Number(key.slice(6)) & 0xffff));
+  }
+  return a.assemble();
+}
+
+/** The code for one numbering, entered with its calls: number checks, the search, the argument blocks. */
+function section(a: Assembler, { table, policy }: Section, ret: (v: Verdict) => Label, enosys: Label): void {
   a.op(BPF_LD_W_ABS, SECCOMP_DATA_NR);
-  if (arch === 'amd64') {
+  if (table === 'amd64') {
     const notX32 = a.label();
     a.jump(BPF_JGE_K, X32_SYSCALL_BIT, enosys, notX32);
     a.bind(notX32);
@@ -103,11 +128,6 @@ export function compilePolicy(arch: SeccompArch, policy: SyscallPolicy): Buffer 
     }
     a.goto(ret(policy.fallback));
   }
-  for (const [key, l] of returns) {
-    a.bind(l);
-    a.op(BPF_RET_K, key === 'allow' ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | (Number(key.slice(6)) & 0xffff));
-  }
-  return a.assemble();
 }
 
 /** Falls through when `arg <op> value` holds (64-bit, unsigned, as libseccomp), else jumps to `fail`. */

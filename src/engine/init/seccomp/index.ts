@@ -7,13 +7,13 @@ import { release } from 'node:os';
 import { installFilter } from '../../../sys/seccomp.js';
 import { StepError } from '../step.js';
 import { compilePolicy } from './compile.js';
-import { hostArch, selectPolicy, type SeccompArch } from './select.js';
+import { SUB_TABLES, hostArch, selectPolicy, type SeccompArch } from './select.js';
 
 export type { ArgCondition, ArgOp, ProfileRule, RuleCondition } from './profile.js';
 export { RULES, DEFAULT_ERRNO } from './profile.generated.js';
-export { SYSCALL_TABLES, hostArch, ruleApplies, selectPolicy } from './select.js';
-export type { ConditionalRule, SeccompArch, SelectOptions, SyscallPolicy, Verdict } from './select.js';
-export { compilePolicy } from './compile.js';
+export { SUB_TABLES, SYSCALL_TABLES, hostArch, ruleApplies, selectPolicy } from './select.js';
+export type { ConditionalRule, SeccompArch, SelectOptions, SyscallPolicy, SyscallTable, Verdict } from './select.js';
+export { compilePolicy, type Section } from './compile.js';
 export { BPF_MAXINSNS } from './asm.js';
 
 /** The running kernel's [major, minor] from a release string ("6.18.44-fc" → [6, 18]). */
@@ -24,7 +24,8 @@ export function kernelVersion(rel: string = release()): [number, number] {
 
 /** Docker's default profile as a BPF program for a container with bounding set `caps`. */
 export function defaultProgram(arch: SeccompArch, caps: readonly string[], kernel: [number, number] = kernelVersion()): Buffer {
-  return compilePolicy(arch, selectPolicy({ arch, caps, kernel }));
+  const o = { arch, caps, kernel };
+  return compilePolicy([arch, ...SUB_TABLES[arch]].map((table) => ({ table, policy: selectPolicy(o, table) })));
 }
 
 export function installDefaultFilter(caps: readonly string[]): void {

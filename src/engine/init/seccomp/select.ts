@@ -3,13 +3,23 @@
  * with this bounding set, on this kernel (moby's setupSeccomp: `includes` must all hold,
  * `excludes` none), and what each syscall number then does.
  */
-import { DEFAULT_ERRNO, RULES, SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './profile.generated.js';
+import { DEFAULT_ERRNO, RULES, SYSCALLS_AARCH64, SYSCALLS_I386, SYSCALLS_X86_64 } from './profile.generated.js';
 import type { ArgCondition, ProfileRule, RuleCondition } from './profile.js';
 
-/** The architectures the engine has a syscall table for, by Go's name (the profile's). */
+/** The native architectures the engine has a profile for, by Go's name (the profile's). */
 export type SeccompArch = 'amd64' | 'arm64';
 
-export const SYSCALL_TABLES: Record<SeccompArch, Readonly<Record<string, number>>> = { amd64: SYSCALLS_X86_64, arm64: SYSCALLS_AARCH64 };
+/** Syscall numberings: the native ones and i386 (32-bit calls on x86_64). */
+export type SyscallTable = SeccompArch | 'x86';
+
+export const SYSCALL_TABLES: Record<SyscallTable, Readonly<Record<string, number>>> = { amd64: SYSCALLS_X86_64, x86: SYSCALLS_I386, arm64: SYSCALLS_AARCH64 };
+
+/**
+ * The other numberings a native architecture's kernel takes and Docker's profile also
+ * allows (its archMap). arm64's 32-bit arm calls and x86_64's x32 calls have no table
+ * here: the filter answers them ENOSYS.
+ */
+export const SUB_TABLES: Record<SeccompArch, SyscallTable[]> = { amd64: ['x86'], arm64: [] };
 
 /** What a call gets: allowed, or refused with an errno. */
 export type Verdict = { action: 'allow' } | { action: 'errno'; errno: number };
@@ -65,12 +75,14 @@ export function ruleApplies(r: ProfileRule, o: SelectOptions): boolean {
 const verdictOf = (r: ProfileRule): Verdict => (r.action === 'allow' ? { action: 'allow' } : { action: 'errno', errno: r.errno ?? DEFAULT_ERRNO });
 
 /**
- * The policy for one container. A rule without argument conditions decides its syscalls
- * outright (as libseccomp, it wins over conditional rules for the same call); rules with
- * conditions are tried in profile order. Names this architecture lacks are skipped.
+ * The policy for one container, numbered by `numbering` (the native architecture's by
+ * default). As moby, the conditions are read for the native architecture whatever the
+ * numbering. A rule without argument conditions decides its syscalls outright (as libseccomp,
+ * it wins over conditional rules for the same call); rules with conditions are tried in
+ * profile order. Names the numbering lacks are skipped.
  */
-export function selectPolicy(o: SelectOptions, rules: readonly ProfileRule[] = RULES): SyscallPolicy {
-  const table = SYSCALL_TABLES[o.arch];
+export function selectPolicy(o: SelectOptions, numbering: SyscallTable = o.arch, rules: readonly ProfileRule[] = RULES): SyscallPolicy {
+  const table = SYSCALL_TABLES[numbering];
   const out = new Map<number, Verdict | ConditionalRule[]>();
   let lastKnown = 0;
   for (const r of rules) for (const n of r.names) if (table[n] !== undefined) lastKnown = Math.max(lastKnown, table[n]);
