@@ -49,6 +49,7 @@ export const MNT_DETACH = 2;
 
 // --- prctl ---------------------------------------------------------------------------------
 export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_DUMPABLE = 4;
 export const PR_SET_KEEPCAPS = 8;
 export const PR_CAPBSET_READ = 23;
 export const PR_CAPBSET_DROP = 24;

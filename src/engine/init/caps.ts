@@ -1,7 +1,4 @@
-/**
- * Capability names → the kernel's bit mask, for the init stage's capability set and its seccomp
- * policy (both need it: one module, so they do not import each other).
- */
+/** Capability names → the kernel's bit mask, for the init and exec stages' capability sets. */
 import { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
 import { StepError } from './step.js';
 

@@ -24,7 +24,7 @@ import {
   unshare,
 } from '../../sys/syscalls.js';
 import { STATUS_FD, type ExecConfig } from '../protocol.js';
-import { applyCredentials, applyRlimits, enterCwd, finalEnv, lookPath, prepareStdio, readCredentials } from './process.js';
+import { applyCredentials, applyRlimits, enterCwd, finalEnv, hideFromContainer, lookPath, prepareStdio, readCredentials } from './process.js';
 import { reportFailure, send, step } from './report.js';
 import { StepError } from './step.js';
 
@@ -77,6 +77,7 @@ function run(cfg: ExecConfig): never {
 
 function main(): void {
   try {
+    hideFromContainer();
     setCloexec(STATUS_FD, true, 'status channel');
     const cfgPath = process.argv[2];
     if (!cfgPath) throw new StepError('exec', 'usage: exec <config.json>');

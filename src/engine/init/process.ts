@@ -11,6 +11,7 @@ import {
   PR_CAPBSET_DROP,
   PR_CAP_AMBIENT,
   PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_SET_DUMPABLE,
   PR_SET_KEEPCAPS,
   PR_SET_NO_NEW_PRIVS,
   RLIMIT_RESOURCES,
@@ -29,8 +30,7 @@ import {
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
-import { AUDIT_ARCH_X86_64, buildDenyFilter, installFilter } from '../../sys/seccomp.js';
-import { deniedSyscalls } from './seccomp.js';
+import { installDefaultFilter } from './seccomp/index.js';
 import { capMask } from './caps.js';
 import type { ProcessSpec } from '../spec.js';
 
@@ -203,7 +203,8 @@ export function applyCredentials(
   want &= (1n << BigInt(lastCap + 1)) - 1n;
   // Installed while still holding CAP_SYS_ADMIN (no_new_privs is not required then).
   if ((seccomp ?? (privileged ? 'unconfined' : 'default')) === 'default') {
-    installFilter(buildDenyFilter(AUDIT_ARCH_X86_64, deniedSyscalls(privileged ? CAP_NAMES : caps)), 'install the default seccomp filter');
+    // Docker reads the profile's capability conditions against the bounding set: `want`.
+    installDefaultFilter(CAP_NAMES.filter((_, i) => want & (1n << BigInt(i))));
   }
   prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0, 'keep capabilities across setuid');
   setgroups(cred.groups, `setgroups ${cred.groups.join(',')}`);
@@ -213,6 +214,18 @@ export function applyCredentials(
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0, 'reset keep capabilities');
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 'clear ambient capabilities');
   if (noNewPrivileges) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'no_new_privileges');
+}
+
+/**
+ * Makes the stage non-dumpable (CVE-2019-5736 class): until its execve, and for good in an
+ * init: true reaper, the process is tscompose's Node binary inside the container's PID
+ * namespace. Non-dumpable, its /proc/PID/exe, fd/, mem, root and ptrace are refused to the
+ * container's processes (they lack CAP_SYS_PTRACE), so none can reach or rewrite the host's
+ * node binary or a host file the stage holds open. execve of the command makes it dumpable
+ * again, as any process.
+ */
+export function hideFromContainer(): void {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0, 'make the stage non-dumpable');
 }
 
 export function readCredentials(proc: ProcessSpec): Credentials {

@@ -1,45 +1,187 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_ARCH_X86_64, buildDenyFilter } from '../../../src/sys/seccomp.js';
-import { deniedSyscalls } from '../../../src/engine/init/seccomp.js';
-import { DEFAULT_CAPABILITIES } from '../../../src/engine/spec.js';
+import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
+import {
+  BPF_MAXINSNS,
+  RULES,
+  SYSCALL_TABLES,
+  defaultProgram,
+  kernelVersion,
+  ruleApplies,
+  type SeccompArch,
+  type SyscallTable,
+} from '../../../src/engine/init/seccomp/index.js';
+import { Assembler, BPF_JEQ_K, BPF_LD_W_ABS, BPF_RET_K } from '../../../src/engine/init/seccomp/asm.js';
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../../../src/engine/spec.js';
 
-function decode(buf: Buffer) {
-  const out: Array<[number, number, number, number]> = [];
-  for (let i = 0; i < buf.length; i += 8) out.push([buf.readUInt16LE(i), buf[i + 2], buf[i + 3], buf.readUInt32LE(i + 4)]);
-  return out;
-}
+const ALLOW = 0x7fff0000;
+const EPERM = 0x00050001;
+const ENOSYS = 0x00050026;
+const ARCH = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, arm64: AUDIT_ARCH_AARCH64 };
+const KERNEL: [number, number] = [6, 18];
 
-/** Runs the classic-BPF program on (arch, nr) the way the kernel would. */
-function evaluate(prog: ReturnType<typeof decode>, arch: number, nr: number): number {
+/** Runs a classic-BPF seccomp program on one call, as the kernel does. */
+function run(prog: Buffer, arch: number, nr: number, args: bigint[] = []): number {
+  const data = Buffer.alloc(64);
+  data.writeUInt32LE(nr, 0);
+  data.writeUInt32LE(arch, 4);
+  args.forEach((v, i) => data.writeBigUInt64LE(v, 16 + 8 * i));
   let acc = 0;
-  for (let pc = 0; pc < prog.length; pc++) {
-    const [code, jt, jf, k] = prog[pc];
-    if (code === 0x20) acc = k === 4 ? arch : nr;
+  for (let pc = 0, steps = 0; pc < prog.length / 8; pc++, steps++) {
+    const code = prog.readUInt16LE(pc * 8);
+    const [jt, jf, k] = [prog[pc * 8 + 2], prog[pc * 8 + 3], prog.readUInt32LE(pc * 8 + 4)];
+    if (code === 0x20) acc = data.readUInt32LE(k);
+    else if (code === 0x54) acc = (acc & k) >>> 0;
+    else if (code === 0x05) pc += k;
     else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x25) pc += acc > k ? jt : jf;
     else if (code === 0x35) pc += acc >= k ? jt : jf;
     else if (code === 0x06) return k;
+    else throw new Error(`unknown opcode ${code.toString(16)} at ${pc}`);
   }
   throw new Error('fell off the program');
 }
 
-describe('seccomp filter', () => {
-  it('refuses listed numbers with EPERM, other arches and x32 with ENOSYS, allows the rest', () => {
-    const prog = decode(buildDenyFilter(AUDIT_ARCH_X86_64, [165, 250, 101]));
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 165)).toBe(0x00050001);
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 101)).toBe(0x00050001);
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 250)).toBe(0x00050001);
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 0)).toBe(0x7fff0000);
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 59)).toBe(0x7fff0000);
-    expect(evaluate(prog, AUDIT_ARCH_X86_64, 0x40000000 + 1)).toBe(0x00050026);
-    expect(evaluate(prog, 0x40000003, 1)).toBe(0x00050026);
+/** the highest number the profile names, per architecture */
+const TABLES = ['amd64', 'x86', 'arm64'] as const;
+const LAST = Object.fromEntries(TABLES.map((t) => [t, Math.max(...RULES.flatMap((r) => r.names.map((n) => SYSCALL_TABLES[t][n] ?? -1)))]));
+const NAME_OF = Object.fromEntries(TABLES.map((t) => [t, new Map(Object.entries(SYSCALL_TABLES[t]).map(([k, v]) => [v, k]))]));
+/** The profile read the simple way, straight from Docker's rules: the oracle the program must agree with. */
+function reference(arch: SeccompArch, table: SyscallTable, caps: readonly string[], nr: number, args: bigint[]): number {
+  if (nr > LAST[table]) return ENOSYS;
+  const name = NAME_OF[table].get(nr);
+  const rules = RULES.filter((r) => name && r.names.includes(name) && ruleApplies(r, { arch, caps, kernel: KERNEL }));
+  const verdict = (r: (typeof RULES)[number]) => (r.action === 'allow' ? ALLOW : 0x00050000 | (r.errno ?? 1));
+  const plain = rules.find((r) => !r.args?.length);
+  if (plain) return verdict(plain);
+  const cmp = (a: bigint, op: string, v: bigint, v2: bigint) =>
+    ({ EQ: a === v, NE: a !== v, LT: a < v, LE: a <= v, GT: a > v, GE: a >= v, MASKED_EQ: (a & v) === v2 })[op];
+  for (const r of rules) if (r.args!.every((c) => cmp(args[c.index] ?? 0n, c.op, BigInt(c.value), BigInt(c.valueTwo)))) return verdict(r);
+  return EPERM;
+}
+
+const CAP_SETS: Record<string, readonly string[]> = {
+  default: DEFAULT_CAPABILITIES,
+  'SYS_ADMIN added': [...DEFAULT_CAPABILITIES, 'SYS_ADMIN'],
+  'SYS_PTRACE, SYS_TIME, DAC_READ_SEARCH added': [...DEFAULT_CAPABILITIES, 'SYS_PTRACE', 'SYS_TIME', 'DAC_READ_SEARCH'],
+  all: CAPABILITY_NAMES,
+};
+const ARG_SAMPLES: bigint[] = [
+  0n,
+  2n,
+  8n,
+  38n,
+  39n,
+  40n,
+  41n,
+  0x20000n,
+  0x20008n,
+  0xffffffffn,
+  0x100000000n,
+  0x10000000n,
+  0x11200n,
+  0x7e020000n,
+  2n ** 64n - 1n,
+];
+const nr = (arch: SeccompArch, name: string) => SYSCALL_TABLES[arch][name];
+
+describe('seccomp: Docker default profile as BPF', () => {
+  const numberings: Array<[SeccompArch, SyscallTable]> = [
+    ['amd64', 'amd64'],
+    ['amd64', 'x86'],
+    ['arm64', 'arm64'],
+  ];
+  for (const [arch, table] of numberings) {
+    for (const [label, caps] of Object.entries(CAP_SETS)) {
+      it(`${arch} (${table} calls), ${label}: every syscall number and argument sample agrees with the profile`, () => {
+        const prog = defaultProgram(arch, caps, KERNEL);
+        expect(prog.length / 8).toBeLessThan(BPF_MAXINSNS);
+        for (let n = 0; n < 520; n++) {
+          for (const a of ARG_SAMPLES) {
+            const args = [a, a, 0n, 0n, 0n, 0n];
+            const got = run(prog, ARCH[table], n, args);
+            if (got !== reference(arch, table, caps, n, args)) throw new Error(`nr ${n} arg ${a}: got ${got.toString(16)}`);
+          }
+        }
+      });
+    }
+  }
+
+  it('refuses what Docker refuses, with its errno', () => {
+    const prog = defaultProgram('amd64', DEFAULT_CAPABILITIES, KERNEL);
+    const call = (name: string, ...args: bigint[]) => run(prog, AUDIT_ARCH_X86_64, nr('amd64', name), args);
+    for (const name of ['mount', 'umount2', 'unshare', 'setns', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'userfaultfd']) {
+      expect(call(name), name).toBe(EPERM);
+    }
+    for (const name of ['init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load', 'open_by_handle_at', 'reboot', 'swapon']) {
+      expect(call(name), name).toBe(EPERM);
+    }
+    expect(call('clone3')).toBe(ENOSYS); // glibc falls back to clone
+    expect(call('clone', 0x11n)).toBe(ALLOW); // SIGCHLD | CLONE_VM-less fork
+    expect(call('clone', 0x20000n | 0x11n)).toBe(EPERM); // CLONE_NEWNS
+    expect(call('clone', 0x10000000n)).toBe(EPERM); // CLONE_NEWUSER
+    expect(call('socket', 2n)).toBe(ALLOW); // AF_INET
+    expect(call('socket', 40n)).toBe(EPERM); // AF_VSOCK
+    expect(call('personality', 0xffffffffn)).toBe(ALLOW); // query
+    expect(call('personality', 0x0040000n)).toBe(EPERM); // ADDR_NO_RANDOMIZE
+    expect(call('ptrace')).toBe(ALLOW); // kernel ≥ 4.8, as Docker
+    expect(call('read')).toBe(ALLOW);
+    expect(run(prog, AUDIT_ARCH_X86_64, 1000)).toBe(ENOSYS); // newer than the profile
+    expect(run(prog, AUDIT_ARCH_X86_64, 0x40000000 + 1)).toBe(ENOSYS); // x32
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.read)).toBe(ALLOW); // 32-bit programs, as Docker
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.mount)).toBe(EPERM);
+    expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.keyctl)).toBe(EPERM);
+    expect(run(prog, 0x40000028, 1)).toBe(ENOSYS); // 32-bit arm: no table
   });
 
-  it('lets a granted capability re-enable its syscalls', () => {
-    const base = deniedSyscalls(DEFAULT_CAPABILITIES);
-    expect(base).toContain(165); // mount
-    expect(base).toContain(250); // keyctl
-    const admin = deniedSyscalls([...DEFAULT_CAPABILITIES, 'SYS_ADMIN']);
-    expect(admin).not.toContain(165);
-    expect(admin).toContain(250);
+  it('lets a granted capability enable its calls (cap_add: SYS_ADMIN enables mount, unshare, clone with namespace flags)', () => {
+    const prog = defaultProgram('amd64', [...DEFAULT_CAPABILITIES, 'SYS_ADMIN'], KERNEL);
+    const call = (name: string, ...args: bigint[]) => run(prog, AUDIT_ARCH_X86_64, nr('amd64', name), args);
+    expect(call('mount')).toBe(ALLOW);
+    expect(call('unshare')).toBe(ALLOW);
+    expect(call('clone3')).toBe(ALLOW);
+    expect(call('clone', 0x20000n)).toBe(ALLOW);
+    expect(call('keyctl')).toBe(EPERM); // no capability enables it
+    expect(call('init_module')).toBe(EPERM);
+  });
+
+  it('keeps ptrace refused on kernels before 4.8 without SYS_PTRACE (minKernel)', () => {
+    const prog = defaultProgram('amd64', DEFAULT_CAPABILITIES, [4, 4]);
+    expect(run(prog, AUDIT_ARCH_X86_64, nr('amd64', 'ptrace'))).toBe(EPERM);
+  });
+
+  it('uses each architecture its own numbers (aarch64: arm-only calls allowed, arch_prctl unknown)', () => {
+    const prog = defaultProgram('arm64', DEFAULT_CAPABILITIES, KERNEL);
+    expect(run(prog, AUDIT_ARCH_AARCH64, nr('arm64', 'mount'))).toBe(EPERM);
+    expect(run(prog, AUDIT_ARCH_AARCH64, nr('arm64', 'openat'))).toBe(ALLOW);
+    expect(SYSCALL_TABLES.arm64.arch_prctl).toBeUndefined();
+    expect(run(prog, AUDIT_ARCH_X86_64, 0)).toBe(ENOSYS);
+  });
+
+  it('reads the running kernel version', () => {
+    expect(kernelVersion('6.18.44-fc-v1147')).toEqual([6, 18]);
+    expect(kernelVersion('garbage')).toEqual([0, 0]);
+  });
+});
+
+describe('seccomp assembler', () => {
+  it('rewrites a conditional jump over more than 255 instructions', () => {
+    const a = new Assembler();
+    const far = a.label();
+    const near = a.label();
+    a.op(BPF_LD_W_ABS, 0);
+    a.jump(BPF_JEQ_K, 7, far, near);
+    a.bind(near);
+    for (let i = 0; i < 300; i++) a.op(BPF_RET_K, EPERM);
+    a.bind(far);
+    a.op(BPF_RET_K, ALLOW);
+    const prog = a.assemble();
+    expect(run(prog, 0, 7)).toBe(ALLOW);
+    expect(run(prog, 0, 8)).toBe(EPERM);
+  });
+
+  it('refuses a program over the kernel limit', () => {
+    const a = new Assembler();
+    for (let i = 0; i <= BPF_MAXINSNS; i++) a.op(BPF_RET_K, ALLOW);
+    expect(() => a.assemble()).toThrow(/over the kernel's limit of 4096/);
   });
 });
