@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, s
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { bundledEntry } from '../common/paths.js';
+import { openAttachedRun, type AttachedRun, type AttachHandlers } from './attach-client.js';
 import { projectPaths, socketAddress } from './paths.js';
 import {
   checkResponse,
@@ -14,6 +15,7 @@ import {
   fromWireError,
   LineDecoder,
   toWireError,
+  type AttachOptions,
   type RemoveOutcome,
   type Request,
   type ResultMap,
@@ -46,6 +48,15 @@ export class SupervisorClient {
   /** Starts a container; resolves once it runs (its pid and start time are in the result). */
   run(config: RunConfig): Promise<ResultMap['run']> {
     return this.request<'run'>({ type: 'run', config });
+  }
+
+  /**
+   * Runs a container with its stdio relayed over one connection (an attached `run`); the
+   * result's `exit` settles with its exit. Hanging up leaves it running, or with autoRemove
+   * has it killed and removed.
+   */
+  runAttached(config: RunConfig, opts: AttachOptions, handlers: AttachHandlers): AttachedRun {
+    return openAttachedRun(this.socketPath, this.project, this.nextId++, config, opts, handlers);
   }
 
   /** Starts a stopped container again with its recorded run request. */
