@@ -98,15 +98,14 @@ describe('attached runs (host processes)', () => {
   it('relays a signal; a client that hangs up gets its autoRemove container killed and removed', async () => {
     const { client, cfg } = await setup();
     const trap = client.runAttached(cfg(['/bin/sh', '-c', 'trap "exit 42" INT; while :; do sleep 0.05; done']), {}, collect());
-    let pid = 0;
-    await until(async () => (pid = (await client.list())[0]?.pid ?? 0), 'the trap to run');
+    await until(async () => (await client.list())[0]?.pid, 'the trap to run');
     await new Promise((r) => setTimeout(r, 200));
     trap.signal('SIGINT');
     expect((await trap.exit).exitCode).toBe(42);
 
     const config = cfg(['/bin/sleep', '300']);
     const run = client.runAttached(config, { autoRemove: true }, collect());
-    pid = await until(async () => (await client.list()).find((s) => s.id === config.spec.id)?.pid, 'the sleeper to run');
+    const pid = await until(async () => (await client.list()).find((s) => s.id === config.spec.id)?.pid, 'the sleeper to run');
     run.hangUp();
     await expect(run.exit).rejects.toThrow(/detached/);
     await until(async () => !(await client.list()).some((s) => s.id === config.spec.id), 'its removal');
