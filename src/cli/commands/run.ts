@@ -85,6 +85,9 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
     refuseProviderServices([s, ...(o.deps !== false ? servicesInScope(rt.project, [serviceName]).filter((d) => d !== s) : [])], 'run');
     rt.checkNetworks();
     rt.reassertFirewall();
+    // the supervisor (a Node process to start when none runs) comes up while the container is prepared
+    const supervisor = rt.supervisor();
+    supervisor.catch(() => undefined);
     // what a killed `run --rm` left of its container (the supervisor removed the rest)
     await rt.pruneGoneOneOffs();
     // dependencies first, as `up` would start them
@@ -127,7 +130,7 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
     }
     const rec = await rt.createContainer(s, { ...create, start: false });
     try {
-      const sup = await rt.supervisor();
+      const sup = await supervisor;
       const exit = await runAttachedHere(sup, rt.runConfig(rec), { tty, autoRemove: o.rm === true });
       // an unknown exit code (the supervisor lost the container) is a failure
       return exit.exitCode ?? 1;
