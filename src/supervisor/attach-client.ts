@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
-import { socketAddress } from './paths.js';
+import { socketAddress, socketError } from './paths.js';
 import { checkResponse, encode, fromWireError, LineDecoder, type AttachedExit, type AttachInput, type AttachOptions } from './protocol.js';
 import type { RunConfig } from './types.js';
 
@@ -82,18 +82,7 @@ export function openAttachedRun(
   // written now: the socket keeps it, and any input sent before the connection is up, in order
   sock.write(encode({ type: 'run-attached', id, config, attach: opts }));
   sock.on('data', (chunk: string) => decoder.push(chunk));
-  sock.on('error', (err: NodeJS.ErrnoException) => {
-    const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
-    finish(
-      new TscError(
-        'SUPERVISOR',
-        notRunning
-          ? `the supervisor of project ${project} is not running (no one answers on ${socketPath})`
-          : `talking to the supervisor of project ${project} failed: ${err.message}`,
-        { cause: err },
-      ),
-    );
-  });
+  sock.on('error', (err: NodeJS.ErrnoException) => finish(socketError(project, socketPath, err)));
   sock.on('close', () =>
     finish(
       new TscError('SUPERVISOR', `the supervisor of project ${project} closed the connection before container ${config.spec.id} exited`, {

@@ -46,7 +46,7 @@ export class Attachment {
   readonly exited = new Promise<void>((r) => (this.exitSeen = r));
 
   constructor(
-    private readonly link: AttachLink,
+    readonly link: AttachLink,
     /** the run-attached request's id, echoed by every message */
     readonly requestId: number,
     readonly opts: AttachOptions,

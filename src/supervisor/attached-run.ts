@@ -45,21 +45,15 @@ export async function runAttached(
   });
   const unroute = link.route(requestId, (msg) => att.input(msg));
   try {
-    return await attachedRun(core, verbs, config, opts, link, requestId, att);
+    return await untilExit(core, verbs, config, att);
   } finally {
     unroute();
   }
 }
 
-async function attachedRun(
-  core: SupervisorCore,
-  verbs: AttachVerbs,
-  config: RunConfig,
-  opts: AttachOptions,
-  link: AttachLink,
-  requestId: number,
-  att: Attachment,
-): Promise<AttachedExit> {
+/** Starts the attached container and waits for its exit (and its removal with autoRemove). */
+async function untilExit(core: SupervisorCore, verbs: AttachVerbs, config: RunConfig, att: Attachment): Promise<AttachedExit> {
+  const { link, opts, requestId } = att;
   const id = config.spec.id;
   const removeIt = async (): Promise<boolean> => {
     try {

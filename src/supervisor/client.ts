@@ -8,7 +8,7 @@ import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { bundledEntry } from '../common/paths.js';
 import { openAttachedRun, type AttachedRun, type AttachHandlers } from './attach-client.js';
-import { projectPaths, socketAddress } from './paths.js';
+import { projectPaths, socketAddress, socketError } from './paths.js';
 import {
   checkResponse,
   encode,
@@ -209,18 +209,7 @@ export class SupervisorClient {
       );
       sock.on('connect', () => sock.write(encode(req)));
       sock.on('data', (chunk: string) => decoder.push(chunk));
-      sock.on('error', (err: NodeJS.ErrnoException) => {
-        const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
-        finish(
-          new TscError(
-            'SUPERVISOR',
-            notRunning
-              ? `the supervisor of project ${this.project} is not running (no one answers on ${this.socketPath})`
-              : `talking to the supervisor of project ${this.project} failed: ${err.message}`,
-            { cause: err, hint: notRunning ? 'commands that start containers start it again' : undefined },
-          ),
-        );
-      });
+      sock.on('error', (err: NodeJS.ErrnoException) => finish(socketError(this.project, this.socketPath, err)));
       sock.on('close', () =>
         finish(
           new TscError('SUPERVISOR', `the supervisor of project ${this.project} closed the connection before answering "${body.type}"`, {

@@ -15,9 +15,9 @@ import type { ExitStatus, StartedContainer } from './runtime.js';
 
 const BACKOFF_MAX_MS = 60_000;
 /**
- * An attached run's output is read until EOF, which comes as soon as the container's last
- * process is gone; this bounds only a silent writer that outlived it (a process of the
- * container's cgroup outside its PID namespace cannot exist, so this is a safety net).
+ * An attached run's output is read until EOF, which comes as soon as the last process holding
+ * the container's output is gone (they all die with its PID 1); this bounds only a silent
+ * holder of it that outlived them, a safety net (the wait goes on while the client is slow).
  */
 const ATTACHED_DRAIN_IDLE_MS = 2_000;
 /** uptime after which a restarted container's backoff starts again from BACKOFF_START_MS */
