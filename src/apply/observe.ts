@@ -16,11 +16,11 @@ export async function containerStatuses(ctx: RuntimeContext): Promise<Map<string
   const out = new Map<string, ContainerStatus>();
   let sup = await ctx.existingSupervisor();
   // containers outlive their supervisor: when it is gone, a new one re-adopts them (and records
-  // the exits it missed) before anyone reads a status that may be stale
-  // (one-off containers are left out: an attached `run` owns its container, no supervisor does)
-  if (!sup && Object.values(ctx.state.containers).some((r) => !r.oneOff && hasProcesses(ctx.name, r))) sup = await ctx.supervisor();
+  // the exits it missed) before anyone reads a status that may be stale (one-offs too: the
+  // supervisor runs every container, an attached `run`'s included)
+  if (!sup && Object.values(ctx.state.containers).some((r) => hasProcesses(ctx.name, r))) sup = await ctx.supervisor();
   if (sup) for (const st of await sup.list()) out.set(st.id, st);
-  // containers the supervisor does not own (an attached `run`, or no supervisor at all): their files
+  // containers no running supervisor knows: the status files a supervisor left
   for (const rec of Object.values(ctx.state.containers)) {
     if (out.has(rec.id)) continue;
     // no supervisor owns it, so none will restart it

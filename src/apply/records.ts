@@ -1,7 +1,7 @@
 /**
- * Record persistence: the project record's serialized writes, the files of a container's
- * bundle that apply writes or reads (run.json, status.json of a container it runs itself), and
- * forgetting a project whose containers are all gone.
+ * Record persistence: the project record's serialized writes, the file of a container's
+ * bundle that apply writes (run.json, the run request it hands the supervisor; status.json is
+ * the supervisor's alone), and forgetting a project whose containers are all gone.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { layout, PROJECT_RUNTIME_ENTRIES } from '../common/layout.js';
 import { cgroupPathFor, removeCgroupTree } from '../engine/index.js';
 import { deleteProjectState, writeProjectState, type ContainerRecord, type ProjectState } from '../state/index.js';
 import { bundleFiles } from '../supervisor/paths.js';
-import type { ContainerStatus, RunConfig } from '../supervisor/types.js';
+import type { RunConfig } from '../supervisor/types.js';
 import { writeFileAtomicSync } from '../sys/files.js';
 import type { RuntimeContext } from './context.js';
 
@@ -65,58 +65,6 @@ export function readRunConfig(ctx: Pick<RuntimeContext, 'root' | 'name'>, record
       hint: 'recreate it with `tscompose up --force-recreate`',
     });
   }
-}
-
-/**
- * Records the start of a container this process runs itself (an attached `run`), which the
- * supervisor, which records every other container, does not own.
- */
-export function recordStart(
-  ctx: Pick<RuntimeContext, 'root' | 'name'>,
-  record: ContainerRecord,
-  st: { pid: number; startTime: number; startedAt: string },
-): void {
-  writeStatus(ctx, record, {
-    state: 'running',
-    pid: st.pid,
-    startTime: st.startTime,
-    startedAt: st.startedAt,
-    finishedAt: null,
-    exitCode: null,
-    oomKilled: false,
-  });
-}
-
-/** Records the exit of a container this process ran itself (see recordStart). */
-export function recordExit(
-  ctx: Pick<RuntimeContext, 'root' | 'name'>,
-  record: ContainerRecord,
-  ex: { startedAt: string; exitCode: number; oomKilled: boolean },
-): void {
-  writeStatus(ctx, record, {
-    state: 'exited',
-    pid: null,
-    startTime: null,
-    startedAt: ex.startedAt,
-    finishedAt: new Date().toISOString(),
-    exitCode: ex.oomKilled ? 137 : ex.exitCode,
-    oomKilled: ex.oomKilled,
-  });
-}
-
-function writeStatus(
-  ctx: Pick<RuntimeContext, 'root' | 'name'>,
-  record: ContainerRecord,
-  part: Pick<ContainerStatus, 'state' | 'pid' | 'startTime' | 'startedAt' | 'finishedAt' | 'exitCode' | 'oomKilled'>,
-): void {
-  const status: ContainerStatus = { id: record.id, ...part, restartCount: 0, stoppedByUser: false };
-  try {
-    status.labels = readRunConfig(ctx, record).labels;
-  } catch {
-    /* no run configuration: the status alone */
-  }
-  // atomic, not fsynced (as the supervisor's status writes): a reader sees the old or the new
-  writeFileAtomicSync(bundleFiles(recordBundleDir(ctx, record)).status, JSON.stringify(status), { mode: 0o600, durable: false });
 }
 
 /**

@@ -3,13 +3,16 @@
  * did not know about (a crash mid-create): cgroups, links, netns files, bundles, anonymous
  * volumes, then the record. Removals asked for in the same turn of the event loop go together.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { TscError } from '../common/errors.js';
 import { cgroupPathFor, containerCgroup, removeVolume } from '../engine/index.js';
 import { deleteNetns, detachContainers } from '../network/index.js';
 import type { ContainerRecord } from '../state/index.js';
+import { bundleFiles } from '../supervisor/paths.js';
 import type { RuntimeContext } from './context.js';
 import { networkInfo } from './networks.js';
+import { recordBundleDir } from './records.js';
 import { hasProcesses, isUnknownContainer } from './supervisor-access.js';
 
 export interface RemoveOptions {
@@ -74,6 +77,26 @@ export class ContainerRemover {
       else resolve();
     }
   }
+}
+
+/**
+ * Removes what is left of one-off containers the supervisor has removed without this process
+ * (a `run --rm` whose CLI was killed: the supervisor killed and removed the container, and its
+ * record, network namespace, address and anonymous volumes are the project's to remove), or
+ * whose start never came (a crash between create and start). Such a one-off has no process
+ * and no status record. Call it holding the project lock, so no `run` is between the two.
+ * Returns the names removed.
+ */
+export async function pruneGoneOneOffs(ctx: RuntimeContext): Promise<string[]> {
+  const candidates = Object.values(ctx.state.containers).filter(
+    (r) => r.oneOff && !existsSync(bundleFiles(recordBundleDir(ctx, r)).status) && !hasProcesses(ctx.name, r),
+  );
+  if (!candidates.length) return [];
+  const sup = await ctx.existingSupervisor();
+  const known = new Set(sup ? (await sup.list()).map((st) => st.id) : []);
+  const gone = candidates.filter((r) => !known.has(r.id));
+  const failed = await destroyLocal(ctx, gone, { removeVolumes: true });
+  return gone.filter((r) => !failed.has(r.name)).map((r) => r.name);
 }
 
 /** Removes one container at once (no batching): what a failed create leaves behind. */

@@ -7,7 +7,7 @@
  * ProjectRuntime is a thin facade over the modules that do the work, one job each:
  *   containers.ts (create, start, stop), removal.ts (remove, batched), networks.ts,
  *   volumes.ts, observe.ts (statuses, the planner's view), records.ts (the record's writes,
- *   run.json, status files of containers run here, forgetting a project),
+ *   run.json, forgetting a project),
  *   supervisor-access.ts (one client, started once), service-image.ts.
  * They take the RuntimeContext (context.ts) it implements, never this class.
  */
@@ -22,8 +22,8 @@ import { containerName, createContainer, definitionOf, startRecorded, stopContai
 import type { RuntimeContext } from './context.js';
 import { checkNetworks, ensureProjectNetwork, networkInfo, reassertFirewall, removeProjectNetworks, serviceNetworkKeys } from './networks.js';
 import { containerStatuses, observeContainers } from './observe.js';
-import { bundleDirOf, forgetProject, readRunConfig, recordExit, recordStart, RecordSaver } from './records.js';
-import { ContainerRemover, type RemoveOptions } from './removal.js';
+import { bundleDirOf, forgetProject, readRunConfig, RecordSaver } from './records.js';
+import { ContainerRemover, pruneGoneOneOffs, type RemoveOptions } from './removal.js';
 import { localImage, requireImage, serviceImageRef } from './service-image.js';
 import { hasProcesses, SupervisorAccess } from './supervisor-access.js';
 import { ensureProjectVolume, removeNamedVolumes } from './volumes.js';
@@ -173,14 +173,12 @@ export class ProjectRuntime implements RuntimeContext {
     return this.remover.remove(record, opts);
   }
 
-  /** Records the start of a container this process runs itself (an attached `run`). */
-  recordStart(record: ContainerRecord, st: { pid: number; startTime: number; startedAt: string }): void {
-    recordStart(this, record, st);
-  }
-
-  /** Records the exit of a container this process ran itself (see recordStart). */
-  recordExit(record: ContainerRecord, ex: { startedAt: string; exitCode: number; oomKilled: boolean }): void {
-    recordExit(this, record, ex);
+  /**
+   * Removes the rest of one-off containers the supervisor removed on its own (a `run --rm`
+   * whose CLI was killed) or that never started; hold the project lock. Returns their names.
+   */
+  pruneGoneOneOffs(): Promise<string[]> {
+    return pruneGoneOneOffs(this);
   }
 
   // ---- observation ----------------------------------------------------------------------

@@ -7,13 +7,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, s
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
 import { bundledEntry } from '../common/paths.js';
-import { projectPaths, socketAddress } from './paths.js';
+import { openAttachedRun, type AttachedRun, type AttachHandlers } from './attach-client.js';
+import { projectPaths, socketAddress, socketError } from './paths.js';
 import {
   checkResponse,
   encode,
   fromWireError,
   LineDecoder,
   toWireError,
+  type AttachOptions,
   type RemoveOutcome,
   type Request,
   type ResultMap,
@@ -46,6 +48,15 @@ export class SupervisorClient {
   /** Starts a container; resolves once it runs (its pid and start time are in the result). */
   run(config: RunConfig): Promise<ResultMap['run']> {
     return this.request<'run'>({ type: 'run', config });
+  }
+
+  /**
+   * Runs a container with its stdio relayed over one connection (an attached `run`); the
+   * result's `exit` settles with its exit. Hanging up leaves it running, or with autoRemove
+   * has it killed and removed.
+   */
+  runAttached(config: RunConfig, opts: AttachOptions, handlers: AttachHandlers): AttachedRun {
+    return openAttachedRun(this.socketPath, this.project, this.nextId++, config, opts, handlers);
   }
 
   /** Starts a stopped container again with its recorded run request. */
@@ -198,18 +209,7 @@ export class SupervisorClient {
       );
       sock.on('connect', () => sock.write(encode(req)));
       sock.on('data', (chunk: string) => decoder.push(chunk));
-      sock.on('error', (err: NodeJS.ErrnoException) => {
-        const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
-        finish(
-          new TscError(
-            'SUPERVISOR',
-            notRunning
-              ? `the supervisor of project ${this.project} is not running (no one answers on ${this.socketPath})`
-              : `talking to the supervisor of project ${this.project} failed: ${err.message}`,
-            { cause: err, hint: notRunning ? 'commands that start containers start it again' : undefined },
-          ),
-        );
-      });
+      sock.on('error', (err: NodeJS.ErrnoException) => finish(socketError(this.project, this.socketPath, err)));
       sock.on('close', () =>
         finish(
           new TscError('SUPERVISOR', `the supervisor of project ${this.project} closed the connection before answering "${body.type}"`, {

@@ -3,7 +3,8 @@
  * supervisor and talk to it. The supervisor process itself is dist/bundle/supervisor.mjs (or dist/supervisor/main.js).
  */
 export { SupervisorClient, connectSupervisor, ensureSupervisor, type EnsureOptions, type LogsOptions } from './client.js';
-export type { WaitCondition, PingResult, RunResult, RemoveOutcome } from './protocol.js';
+export type { AttachedRun, AttachHandlers } from './attach-client.js';
+export type { WaitCondition, PingResult, RunResult, RemoveOutcome, AttachOptions, AttachedExit } from './protocol.js';
 export type { HookContext, SupervisorHook } from './hooks.js';
 export { projectPaths, type ProjectPaths } from './paths.js';
 export { logOptionsFromCompose, parseLogSize, parseRestartPolicy } from './restart.js';

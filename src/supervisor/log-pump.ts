@@ -19,15 +19,23 @@ export interface ContainerFifos {
   stdout: number;
   stderr: number;
   stdin?: number;
+  /** an attached run's terminal master: the one output to read */
+  terminal?: net.Socket;
   /** closes our copies once the container holds its own */
   close(): void;
 }
 
 /**
  * Makes the container's FIFOs and opens them read-write for it: a FIFO opened so never blocks
- * on open, and a write never raises SIGPIPE even when no supervisor is reading.
+ * on open, and a write never raises SIGPIPE even when no supervisor is reading. An attached
+ * run's stdin is its relay's (attach.ts); with a terminal, the pseudo-terminal is all three.
  */
 export function openContainerFifos(m: Managed): ContainerFifos {
+  const att = m.attach;
+  if (att?.opts.tty) {
+    const { slave, master } = att.openTerminal();
+    return { stdout: slave, stderr: slave, stdin: slave, terminal: master, close: () => closeSync(slave) };
+  }
   mkfifo(m.files.stdoutFifo);
   mkfifo(m.files.stderrFifo);
   const stdout = openSync(m.files.stdoutFifo, fsConstants.O_RDWR);
@@ -39,7 +47,8 @@ export function openContainerFifos(m: Managed): ContainerFifos {
   // container also holds for writing, so reading it waits forever instead of seeing EOF.
   let stdin: number | undefined;
   const p = m.config.spec.process;
-  if (p.openStdin || p.tty) {
+  if (att) stdin = att.openStdin(m.files.stdinFifo);
+  else if (p.openStdin || p.tty) {
     mkfifo(m.files.stdinFifo);
     stdin = openSync(m.files.stdinFifo, fsConstants.O_RDWR);
   }
@@ -55,16 +64,33 @@ export function openContainerFifos(m: Managed): ContainerFifos {
   };
 }
 
+/** The readers that pump a run's output into its log (and to an attached client). */
+export function openReaders(core: SupervisorCore, m: Managed, fifos: ContainerFifos): net.Socket[] {
+  const readers = fifos.terminal ? [pump(core, m, 'stdout', fifos.terminal)] : [openReader(core, m, 'stdout'), openReader(core, m, 'stderr')];
+  m.attach?.setReaders(readers);
+  return readers;
+}
+
 /** A reader of one output FIFO that writes each line to the container's log. */
 export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr'): net.Socket {
   const fifo = stream === 'stdout' ? m.files.stdoutFifo : m.files.stderrFifo;
   const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  const sock = new net.Socket({ fd, readable: true, writable: false });
+  return pump(core, m, stream, new net.Socket({ fd, readable: true, writable: false }));
+}
+
+function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): net.Socket {
   const splitter = new LineSplitter(stream, (e) => writeLog(core, m, e));
-  sock.on('data', (b: Buffer) => splitter.push(b));
+  const attach = m.attach;
+  sock.on('data', (b: Buffer) => {
+    splitter.push(b);
+    attach?.output(stream, b);
+  });
   sock.on('end', () => splitter.flush());
   sock.on('close', () => splitter.flush());
-  sock.on('error', (err) => core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`));
+  sock.on('error', (err: NodeJS.ErrnoException) => {
+    // a terminal's master reads EIO once the container's last process closed the slave: its EOF
+    if (err.code !== 'EIO') core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`);
+  });
   return sock;
 }
 
@@ -78,25 +104,36 @@ function writeLog(core: SupervisorCore, m: Managed, e: LogEntry): void {
   for (const f of m.followers) f(e);
 }
 
-/** Reads what the container wrote before it exited, up to EOF or DRAIN_MS. */
-export async function drain(run: RunHandle): Promise<void> {
+/**
+ * Reads what the container wrote before it exited, up to EOF or `idleMs` without output. While
+ * `held()` (an attached client is not reading yet) the wait goes on: its output is not lost.
+ */
+export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boolean = () => false): Promise<void> {
   await Promise.all(
     run.readers.map(
       (r) =>
         new Promise<void>((resolve) => {
           if (r.destroyed || r.readableEnded) return resolve();
-          const t = setTimeout(() => {
-            r.destroy();
-            resolve();
-          }, DRAIN_MS);
-          r.once('close', () => {
+          let t: NodeJS.Timeout;
+          const arm = (): void => {
             clearTimeout(t);
+            t = setTimeout(() => {
+              if (held()) return arm();
+              r.destroy();
+              done();
+            }, idleMs);
+          };
+          const done = (): void => {
+            clearTimeout(t);
+            r.off('data', arm);
             resolve();
-          });
+          };
+          arm();
+          r.on('data', arm);
+          r.once('close', done);
           r.once('end', () => {
-            clearTimeout(t);
             r.destroy();
-            resolve();
+            done();
           });
         }),
     ),

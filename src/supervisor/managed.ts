@@ -3,6 +3,7 @@
  * (`RunHandle`). Plain data: the behaviour is in the modules that take a SupervisorCore (core.ts).
  */
 import type net from 'node:net';
+import type { Attachment } from './attach.js';
 import type { HealthMonitor } from './health.js';
 import type { LogWriter } from './logs.js';
 import { bundleFiles, type BundleFiles } from './paths.js';
@@ -37,6 +38,8 @@ export interface Managed {
   starting: boolean;
   /** settles when that start has finished (either way) */
   startDone: Promise<unknown> | null;
+  /** an attached run's relay to its client (attach.ts): set for the run it was asked for */
+  attach: Attachment | null;
 }
 
 export function newManaged(config: RunConfig, status: ContainerStatus): Managed {
@@ -53,6 +56,7 @@ export function newManaged(config: RunConfig, status: ContainerStatus): Managed 
     removed: false,
     starting: false,
     startDone: null,
+    attach: null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
 
 /** Where a project's supervisor keeps its socket, pid/lock file, log and index (names from common/layout). */
@@ -67,4 +68,16 @@ export function socketAddress(socketPath: string): { address: string; release():
     address: `/proc/self/fd/${fd}/${path.basename(socketPath)}`,
     release: () => closeSync(fd),
   };
+}
+
+/** The error of a failed connection to the project's supervisor socket. */
+export function socketError(project: string, socketPath: string, err: NodeJS.ErrnoException): TscError {
+  const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+  return new TscError(
+    'SUPERVISOR',
+    notRunning
+      ? `the supervisor of project ${project} is not running (no one answers on ${socketPath})`
+      : `talking to the supervisor of project ${project} failed: ${err.message}`,
+    { cause: err, hint: notRunning ? 'commands that start containers start it again' : undefined },
+  );
 }

@@ -2,7 +2,10 @@
  * The supervisor's wire protocol: newline-delimited JSON over the project's unix socket. Every
  * request carries an `id`; every response echoes it. A request gets exactly one `result` or
  * `error` response, except `logs`, which streams `log` messages and ends with `end` (or
- * `error`), and `events`, which streams `event` messages until the client hangs up. Errors
+ * `error`), `events`, which streams `event` messages until the client hangs up, and
+ * `run-attached`, which streams `started` and `output` messages, takes the client's
+ * `AttachInput` messages (stdin, resize, signal) on the same connection, and ends with the
+ * exit as its `result`. Errors
  * cross as {code, message, hint} and become TscError again in the client. Both ends check
  * every message's shape (checkRequest, checkResponse) instead of trusting JSON.parse: a
  * malformed message is a SUPERVISOR error naming the field, never a crash.
@@ -16,6 +19,12 @@ export type WaitCondition = 'running' | 'healthy' | 'exited';
 export type Request =
   | { type: 'ping'; id: number }
   | { type: 'run'; id: number; config: RunConfig }
+  /**
+   * runs a container with its stdio relayed over this connection (an attached `run`): ends
+   * when it exited (and, with autoRemove, was removed); a client that hangs up first leaves it
+   * running, or, with autoRemove, has it killed and removed
+   */
+  | { type: 'run-attached'; id: number; config: RunConfig; attach: AttachOptions }
   /** starts a stopped container again with its recorded run request (compose start) */
   | { type: 'start'; id: number; container: string }
   | { type: 'stop'; id: number; container: string; signal?: string; timeoutMs?: number }
@@ -50,6 +59,32 @@ export type Request =
 
 export type RequestType = Request['type'];
 
+/** How an attached run is tied to its client. */
+export interface AttachOptions {
+  /** a pseudo-terminal of this size instead of pipes (the run's process.tty must be set) */
+  tty?: { rows: number; cols: number };
+  /** remove the container once it exited; kill and remove it when the client goes away first */
+  autoRemove?: boolean;
+}
+
+/** What the client of a `run-attached` sends on its connection while the container runs (`id` is the request's). */
+export type AttachInput =
+  /** bytes for the container's stdin, base64 */
+  | { type: 'stdin'; id: number; data: string }
+  /** end of the client's stdin: the container reads EOF (ignored with a terminal, as Docker does) */
+  | { type: 'stdin-close'; id: number }
+  | { type: 'resize'; id: number; rows: number; cols: number }
+  /** a signal for the container's first process (the client's Ctrl-C without a terminal) */
+  | { type: 'signal'; id: number; signal: string };
+
+/** The end of an attached run: its exit code (null when unknown) and last status. */
+export interface AttachedExit {
+  exitCode: number | null;
+  status: ContainerStatus;
+  /** the container was removed after its exit (autoRemove) */
+  removed: boolean;
+}
+
 export interface PingResult {
   pid: number;
   project: string;
@@ -67,6 +102,7 @@ export interface RunResult {
 export interface ResultMap {
   ping: PingResult;
   run: RunResult;
+  'run-attached': AttachedExit;
   start: RunResult;
   stop: ContainerStatus;
   kill: ContainerStatus;
@@ -99,7 +135,11 @@ export type Response =
   | { type: 'error'; id: number; error: WireError }
   | { type: 'log'; id: number; entry: LogEntry }
   | { type: 'event'; id: number; event: SupervisorEvent }
-  | { type: 'end'; id: number };
+  | { type: 'end'; id: number }
+  /** run-attached: the container runs */
+  | { type: 'started'; id: number; pid: number; startTime: number }
+  /** run-attached: bytes the container wrote, base64 (a terminal's output is `stdout`) */
+  | { type: 'output'; id: number; stream: 'stdout' | 'stderr'; data: string };
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof TscError) return { code: err.code, message: err.message, hint: err.hint };
@@ -146,7 +186,7 @@ export class LineDecoder {
   }
 }
 
-export function encode(msg: Request | Response): string {
+export function encode(msg: Request | Response | AttachInput): string {
   return JSON.stringify(msg) + '\n';
 }
 
@@ -202,6 +242,7 @@ const container = { container: nonEmpty };
 const REQUESTS: { [T in RequestType]: Check<unknown> } = {
   ping: obj({}),
   run: obj({ config: runConfig }),
+  'run-attached': obj({ config: runConfig, attach: obj({}, { tty: obj({ rows: int, cols: int }), autoRemove: bool }) }),
   start: obj(container),
   stop: obj(container, { signal: str, timeoutMs: num }),
   kill: obj(container, { signal: str }),
@@ -223,6 +264,7 @@ const entries = obj({ entries: int });
 const RESULTS: { [T in RequestType]: Check<unknown> } = {
   ping: obj<PingResult>({ pid: int, project: str, root: str, version: oneOf(1) }),
   run: runResult,
+  'run-attached': obj<AttachedExit>({ exitCode: nullable(int), status: containerStatus, removed: bool }),
   start: runResult,
   stop: containerStatus,
   kill: containerStatus,
@@ -252,7 +294,35 @@ const RESPONSES: { [T in Response['type']]: Check<unknown> } = {
   log: obj({ entry: logEntry }),
   event: obj({ event }),
   end: obj({}),
+  started: obj({ pid: int, startTime: num }),
+  output: obj({ stream: oneOf('stdout', 'stderr'), data: str }),
 };
+
+const INPUTS: { [T in AttachInput['type']]: Check<unknown> } = {
+  stdin: obj({ data: str }),
+  'stdin-close': obj({}),
+  resize: obj({ rows: int, cols: int }),
+  signal: obj({ signal: nonEmpty }),
+};
+
+/** Whether a message from a client is an attached run's input rather than a request. */
+export const isAttachInput = (raw: unknown): boolean => {
+  const t = (raw as { type?: unknown } | null)?.type;
+  return typeof t === 'string' && Object.hasOwn(INPUTS, t);
+};
+
+/** Checks an attached run's input message; throws a SUPERVISOR TscError naming the bad field. */
+export function checkAttachInput(raw: unknown): AttachInput {
+  const r = raw as { id?: unknown; type: AttachInput['type'] };
+  try {
+    obj({ id: int })(raw, '');
+    INPUTS[r.type](raw, '');
+  } catch (err) {
+    if (err instanceof WireShapeError) throw new TscError('SUPERVISOR', `invalid input for an attached run: "${r.type}": ${err.message}`);
+    throw err;
+  }
+  return raw as AttachInput;
+}
 
 const isRequestType = (t: unknown): t is RequestType => typeof t === 'string' && Object.hasOwn(REQUESTS, t);
 
@@ -278,7 +348,10 @@ export function checkRequest(raw: unknown): Request {
  */
 export function checkResponse(raw: unknown, requestType: RequestType): Response {
   try {
-    const env = obj<{ id: number; type: Response['type'] }>({ id: int, type: oneOf('result', 'error', 'log', 'event', 'end') })(raw, '');
+    const env = obj<{ id: number; type: Response['type'] }>({
+      id: int,
+      type: oneOf('result', 'error', 'log', 'event', 'end', 'started', 'output'),
+    })(raw, '');
     RESPONSES[env.type](raw, '');
     if (env.type === 'result') RESULTS[requestType]((raw as { result?: unknown }).result, 'result');
     return raw as Response;

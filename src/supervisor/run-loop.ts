@@ -8,12 +8,18 @@ import { startHealth } from './health-runner.js';
 import { beforeStartHooks, callHooks } from './hook-runner.js';
 import type { StatusPatch } from './lifecycle.js';
 import { LogWriter } from './logs.js';
-import { drain, openContainerFifos, openReader } from './log-pump.js';
+import { DRAIN_MS, drain, openContainerFifos, openReaders } from './log-pump.js';
 import { BACKOFF_START_MS, newRun, type Managed } from './managed.js';
 import type { SupervisorCore } from './core.js';
 import type { ExitStatus, StartedContainer } from './runtime.js';
 
 const BACKOFF_MAX_MS = 60_000;
+/**
+ * An attached run's output is read until EOF, which comes as soon as the last process holding
+ * the container's output is gone (they all die with its PID 1); this bounds only a silent
+ * holder of it that outlived them, a safety net (the wait goes on while the client is slow).
+ */
+const ATTACHED_DRAIN_IDLE_MS = 2_000;
 /** uptime after which a restarted container's backoff starts again from BACKOFF_START_MS */
 const BACKOFF_RESET_UPTIME_MS = 10_000;
 
@@ -32,7 +38,7 @@ export async function startRun(core: SupervisorCore, m: Managed, patch: StatusPa
   try {
     await beforeStartHooks(core, m);
     prepared = true;
-    run.readers = [openReader(core, m, 'stdout'), openReader(core, m, 'stderr')];
+    run.readers = openReaders(core, m, fifos);
     started = await core.runtime.start(spec, { stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr });
   } catch (err) {
     for (const r of run.readers) r.destroy();
@@ -96,7 +102,9 @@ export async function handleExit(core: SupervisorCore, m: Managed, token: number
   if (!run || run.token !== token) return;
   run.health?.stop();
   const uptime = m.status.startedAt ? Date.now() - Date.parse(m.status.startedAt) : 0;
-  await drain(run);
+  // an attached client gets everything the container wrote: its output is read to the end
+  const att = m.attach;
+  await drain(run, att ? ATTACHED_DRAIN_IDLE_MS : DRAIN_MS, () => att?.isHeld() ?? false);
   let oomKilled = false;
   // The engine's OOM flag covers the cgroup's life; a SIGKILL the user asked for is no OOM kill.
   if (st && st.exitCode === 137 && !m.status.stoppedByUser) {
@@ -118,7 +126,9 @@ export async function handleExit(core: SupervisorCore, m: Managed, token: number
   });
   core.bus.emit(m.status, 'die');
   await callHooks(core, 'onContainerExit', m, pid);
-  afterExit(core, m, st === null ? null : st.exitCode !== 0, uptime);
+  if (att) att.exit();
+  // an attached run is a one-off: no restart policy (docker compose run)
+  else afterExit(core, m, st === null ? null : st.exitCode !== 0, uptime);
   run.resolveDone();
   core.bus.notify();
 }

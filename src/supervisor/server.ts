@@ -6,7 +6,19 @@
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { TscError } from '../common/errors.js';
-import { checkRequest, encode, LineDecoder, toWireError, type Request, type Response, type ResultMap } from './protocol.js';
+import type { AttachLink } from './attach.js';
+import {
+  checkAttachInput,
+  checkRequest,
+  encode,
+  isAttachInput,
+  LineDecoder,
+  toWireError,
+  type AttachInput,
+  type Request,
+  type Response,
+  type ResultMap,
+} from './protocol.js';
 import { socketAddress } from './paths.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
@@ -71,9 +83,11 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     sockets.add(sock);
     const aborts = new Set<AbortController>();
     sock.setEncoding('utf8');
-    const send = (msg: Response): void => {
-      if (!sock.destroyed && sock.writable) sock.write(encode(msg));
+    const send = (msg: Response): boolean => {
+      if (sock.destroyed || !sock.writable) return true;
+      return sock.write(encode(msg));
     };
+    const link = connectionLink(sock, send);
     const decoder = new LineDecoder(
       (msg) => void handle(msg),
       (line) => send({ type: 'error', id: -1, error: { code: 'SUPERVISOR', message: `malformed request line: ${line.slice(0, 200)}` } }),
@@ -88,12 +102,18 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     async function handle(raw: unknown): Promise<void> {
       const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
       try {
+        if (isAttachInput(raw)) {
+          const input = checkAttachInput(raw);
+          link.routes.get(input.id)?.(input);
+          return;
+        }
         const req = checkRequest(raw);
         const result = await dispatch(
           req,
           (e) => send({ type: 'log', id, entry: e }),
           aborts,
           (event) => send({ type: 'event', id, event }),
+          link,
         );
         if (req.type === 'logs' || req.type === 'events') send({ type: 'end', id });
         else send({ type: 'result', id, result });
@@ -112,6 +132,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
     sendLog: Parameters<Supervisor['logs']>[2],
     aborts: Set<AbortController>,
     sendEvent: (e: SupervisorEvent) => void,
+    link: AttachLink,
   ): Promise<ResultMap[keyof ResultMap]> {
     switch (req.type) {
       case 'ping':
@@ -120,6 +141,8 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         const status = await sup.runContainer(req.config);
         return { pid: status.pid!, startTime: status.startTime!, status };
       }
+      case 'run-attached':
+        return sup.runAttached(req.config, req.attach, link, req.id);
       case 'start': {
         const status = await sup.start(req.container);
         return { pid: status.pid!, startTime: status.startTime!, status };
@@ -179,4 +202,41 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
   }
 
   return { supervisor: sup, closed, close };
+}
+
+/** A connection as attached runs see it (attach.ts), with where its input messages go, by request id. */
+function connectionLink(sock: net.Socket, send: (msg: Response) => boolean): AttachLink & { routes: Map<number, (msg: AttachInput) => void> } {
+  let paused = 0;
+  const routes = new Map<number, (msg: AttachInput) => void>();
+  return {
+    routes,
+    route(requestId, to) {
+      routes.set(requestId, to);
+      return () => routes.delete(requestId);
+    },
+    send,
+    onDrain(fn) {
+      if (sock.destroyed) return fn();
+      const done = (): void => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        fn();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    },
+    pauseInput() {
+      if (paused++ === 0) sock.pause();
+    },
+    resumeInput() {
+      if (paused > 0 && --paused === 0) sock.resume();
+    },
+    onClose(fn) {
+      if (sock.destroyed) fn();
+      else sock.once('close', fn);
+    },
+    get closed() {
+      return sock.destroyed;
+    },
+  };
 }

@@ -14,6 +14,8 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { AdoptedExits, adoptRecorded } from './adoption.js';
+import type { Attachment, AttachLink } from './attach.js';
+import { runAttached } from './attached-run.js';
 import { EventBus } from './bus.js';
 import { probeArgs } from './health.js';
 import { startHealth } from './health-runner.js';
@@ -24,7 +26,7 @@ import { DRAIN_MS } from './log-pump.js';
 import { cancelRestart, newManaged, type Managed, type RunHandle } from './managed.js';
 import type { SupervisorCore } from './core.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
-import { toWireError, type RemoveOutcome, type WaitCondition } from './protocol.js';
+import { toWireError, type AttachedExit, type AttachOptions, type RemoveOutcome, type WaitCondition } from './protocol.js';
 import { streamLogs, waitFor, type LogsQuery } from './queries.js';
 import { startRun, stopTimeoutError, whileStarting, wireOf, withTimeout } from './run-loop.js';
 import { signalNumber, type ContainerRuntime } from './runtime.js';
@@ -83,7 +85,8 @@ export class Supervisor {
 
   // ---- verbs ------------------------------------------------------------------------------
 
-  async runContainer(config: RunConfig): Promise<ContainerStatus> {
+  /** Starts a container (with `attach`, its stdio relayed to a client: attached-run.ts). */
+  async runContainer(config: RunConfig, attach?: Attachment): Promise<ContainerStatus> {
     this.assertOpen();
     const id = config.spec.id;
     if (config.healthcheck) probeArgs(config.healthcheck.test); // validate before starting
@@ -106,6 +109,7 @@ export class Supervisor {
       stoppedByUser: false,
       labels: config.labels,
     });
+    m.attach = attach ?? null;
     if (old) {
       assertTransition(id, old.status.state, 'created'); // its record is replaced by the new one below
       if (old.config.spec.bundleDir !== config.spec.bundleDir) old.writer?.close();
@@ -125,6 +129,12 @@ export class Supervisor {
       throw err;
     }
     return m.status;
+  }
+
+  /** Runs a container attached to a client's connection until it exits: see attached-run.ts. */
+  runAttached(config: RunConfig, opts: AttachOptions, link: AttachLink, requestId: number): Promise<AttachedExit> {
+    this.assertOpen();
+    return runAttached(this.core, this, config, opts, link, requestId);
   }
 
   /** Starts a stopped container again from its recorded run request (restart count reset). */

@@ -37,7 +37,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   top: async () => (await import('./ps.js')).registerPs,
   logs: async () => (await import('./logs.js')).registerLogs,
   exec: async () => (await import('./exec.js')).registerExec,
-  run: async () => (await import('./exec.js')).registerExec,
+  run: async () => (await import('./run.js')).registerRun,
   pull: async () => (await import('./pull.js')).registerPull,
   images: async () => (await import('./pull.js')).registerPull,
   push: async () => (await import('./push.js')).registerPush,

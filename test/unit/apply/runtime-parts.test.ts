@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { layout } from '../../../src/common/layout.js';
 import type { Project, Service } from '../../../src/compose/index.js';
-import { emptyProjectState, readProjectState, type ContainerRecord, type ProjectState } from '../../../src/state/index.js';
+import { emptyProjectState, readProjectState, type ProjectState } from '../../../src/state/index.js';
 import type { RuntimeContext } from '../../../src/apply/context.js';
 import { checkNetworks, portMappings, serviceNetworkKeys } from '../../../src/apply/networks.js';
-import { bundleDirOf, recordExit, recordStart, RecordSaver, writeRunConfig } from '../../../src/apply/records.js';
+import { bundleDirOf, RecordSaver, writeRunConfig } from '../../../src/apply/records.js';
 import { statusFromFile } from '../../../src/apply/status-file.js';
 
 const roots: string[] = [];
@@ -45,20 +45,22 @@ describe('RecordSaver', () => {
 });
 
 describe('bundle files', () => {
-  it('the bundle is named by layout; recordStart/recordExit write a status the status reader takes, atomically', () => {
+  it('the bundle is named by layout; apply writes the run request (run.json) and never a status record', () => {
     const root = tempRoot();
     const ctx = { root, name: 'demo' };
     const dir = bundleDirOf(ctx, 'demo-app-1');
     expect(dir).toBe(layout.container(root, 'demo', 'demo-app-1'));
-    const record = { id: 'demo-app-1', name: 'demo-app-1', bundleDir: dir } as ContainerRecord;
     writeRunConfig(dir, { spec: {}, labels: { a: 'b' } } as never);
-    recordStart(ctx, record, { pid: process.pid, startTime: 0, startedAt: '2026-01-01T00:00:00.000Z' });
-    recordExit(ctx, record, { startedAt: '2026-01-01T00:00:00.000Z', exitCode: 3, oomKilled: false });
-    const st = statusFromFile(dir)!;
-    expect(st).toMatchObject({ id: 'demo-app-1', state: 'exited', exitCode: 3, pid: null, labels: { a: 'b' } });
-    recordExit(ctx, record, { startedAt: '2026-01-01T00:00:00.000Z', exitCode: 0, oomKilled: true });
-    expect(JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'))).toMatchObject({ exitCode: 137, oomKilled: true });
-    expect(readdirSync(dir).sort()).toEqual(['run.json', 'status.json']);
+    expect(readdirSync(dir).sort()).toEqual(['run.json']);
+    expect(statusFromFile(dir, {})).toBeUndefined();
+  });
+
+  it('no module of src/apply writes a status record: the supervisor is its one writer (one-offs included)', () => {
+    const dir = path.resolve(__dirname, '../../../src/apply');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      expect({ f, writes: /writeFile\w*\([^;]*\.status\b/.test(text) }).toEqual({ f, writes: false });
+    }
   });
 });
 

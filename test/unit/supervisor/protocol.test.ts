@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TscError } from '../../../src/common/errors.js';
-import { LineDecoder, MAX_LINE_BYTES, checkRequest, checkResponse } from '../../../src/supervisor/protocol.js';
+import { LineDecoder, MAX_LINE_BYTES, checkAttachInput, checkRequest, checkResponse, isAttachInput } from '../../../src/supervisor/protocol.js';
 
 const status = {
   id: 'c1',
@@ -100,5 +100,38 @@ describe('line decoder', () => {
     d.push('x'.repeat(MAX_LINE_BYTES + 1));
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatch(/a line longer than/);
+  });
+});
+
+describe('supervisor protocol: attached runs', () => {
+  it('checks the run-attached request, its streamed answers and its result', () => {
+    expect(checkRequest({ type: 'run-attached', id: 4, config, attach: { tty: { rows: 30, cols: 100 }, autoRemove: true } })).toMatchObject({
+      attach: { autoRemove: true },
+    });
+    expect(refusal(() => checkRequest({ type: 'run-attached', id: 4, config, attach: { tty: { rows: '30', cols: 100 } } })).message).toBe(
+      'invalid supervisor request: "run-attached": attach.tty.rows: expected an integer, got "30"',
+    );
+    expect(refusal(() => checkRequest({ type: 'run-attached', id: 4, config })).message).toMatch(/attach: expected an object, got nothing/);
+    expect(checkResponse({ type: 'output', id: 4, stream: 'stderr', data: 'aGk=' }, 'run-attached')).toBeTruthy();
+    expect(checkResponse({ type: 'started', id: 4, pid: 9, startTime: 1 }, 'run-attached')).toBeTruthy();
+    expect(refusal(() => checkResponse({ type: 'output', id: 4, stream: 'stdin', data: '' }, 'run-attached')).message).toMatch(/stream: expected one of/);
+    const exit = { exitCode: 3, status: { ...status, state: 'exited' }, removed: true };
+    expect(checkResponse({ type: 'result', id: 4, result: exit }, 'run-attached')).toMatchObject({ result: exit });
+    expect(refusal(() => checkResponse({ type: 'result', id: 4, result: { ...exit, removed: 'yes' } }, 'run-attached')).message).toMatch(
+      /result\.removed: expected true or false/,
+    );
+  });
+
+  it("tells a client's input from a request, and checks it", () => {
+    for (const t of ['stdin', 'stdin-close', 'resize', 'signal']) expect(isAttachInput({ type: t, id: 1 })).toBe(true);
+    for (const t of ['run', 'run-attached', 'toString', undefined]) expect(isAttachInput({ type: t, id: 1 })).toBe(false);
+    expect(isAttachInput(null)).toBe(false);
+    expect(checkAttachInput({ type: 'stdin', id: 4, data: 'aGk=' })).toMatchObject({ data: 'aGk=' });
+    expect(checkAttachInput({ type: 'resize', id: 4, rows: 40, cols: 120 })).toMatchObject({ rows: 40 });
+    expect(refusal(() => checkAttachInput({ type: 'resize', id: 4, rows: 40 })).message).toBe(
+      'invalid input for an attached run: "resize": cols: expected an integer, got nothing',
+    );
+    expect(refusal(() => checkAttachInput({ type: 'signal', id: 4, signal: '' })).message).toMatch(/signal: expected a non-empty string/);
+    expect(refusal(() => checkAttachInput({ type: 'stdin-close' })).message).toMatch(/id: expected an integer/);
   });
 });

@@ -28,6 +28,8 @@ const DAEMON = [
   'runtime.ts',
   'engine-runtime.ts',
   'network-hooks.ts',
+  'attach.ts',
+  'attached-run.ts',
 ];
 
 function localImports(file: string): string[] {
