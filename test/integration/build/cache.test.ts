@@ -24,7 +24,8 @@ const DOCKERFILE = [
   'CMD ["sh"]',
 ].join('\n');
 
-const runs = (events: Array<{ kind: string; line?: string }>) => events.filter((e) => e.kind === 'step-output' && /^ran-/.test(e.line ?? '')).map((e) => e.line);
+const runs = (events: Array<{ kind: string; line?: string }>) =>
+  events.filter((e) => e.kind === 'step-output' && /^ran-/.test(e.line ?? '')).map((e) => e.line);
 
 describe('build cache', () => {
   it('reuses every step of an unchanged build, reruns from a changed COPY only, and runs all with noCache', async () => {
