@@ -172,15 +172,18 @@ export function splitRaw(s: string, esc = '\\'): string[] {
   let cur = '';
   let quote = '';
   let has = false;
+  let braces = 0; // inside ${...}, whitespace belongs to the word
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
+    if (!quote && c === '$' && s[i + 1] === '{') braces++;
+    else if (!quote && braces && c === '}') braces--;
     if (quote) {
       cur += c;
       if (c === esc && quote === '"' && i + 1 < s.length) cur += s[++i];
       else if (c === quote) quote = '';
       continue;
     }
-    if (/\s/.test(c)) {
+    if (/\s/.test(c) && !braces) {
       if (has) out.push(cur);
       cur = '';
       has = false;

@@ -3,7 +3,8 @@
  * directory), multi-stage COPY --from, ARG/ENV, USER and WORKDIR, .dockerignore, the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { makeBuildHarness, type BuildHarness } from './harness.js';
@@ -99,5 +100,67 @@ describe('build', () => {
       expect(readFileSync(path.join(root, 'tmp/pwd'), 'utf8')).toBe('/app/sub\n');
       expect(statSync(path.join(root, 'app/sub/mine')).uid).toBe(1000);
     });
+  });
+});
+
+describe('build instructions', () => {
+  it('runs heredocs, unpacks ADD archives, writes the runtime config, builds a target stage and FROM scratch', async () => {
+    const r = h.newRoot();
+    const ctx = h.context({
+      Dockerfile: [
+        'FROM busybox AS base',
+        'ENV NAME=world',
+        'RUN <<EOF',
+        'echo "hello $NAME" > /greeting',
+        'EOF',
+        'COPY <<EOT /etc/conf',
+        'name=${NAME}',
+        'EOT',
+        'ADD files.tar.gz /unpacked/',
+        'ADD plain.txt /plain.txt',
+        'EXPOSE 80 53/udp',
+        'VOLUME /data',
+        'HEALTHCHECK --interval=5s --retries=2 CMD wget -q -O- localhost || exit 1',
+        'STOPSIGNAL SIGQUIT',
+        'ENTRYPOINT ["/bin/sh"]',
+        'FROM scratch AS tiny',
+        'COPY --from=base /greeting /',
+        'FROM base',
+        'RUN echo not built',
+      ].join('\n'),
+      'plain.txt': 'plain\n',
+    });
+    execFileSync('sh', ['-c', `mkdir -p ${h.dir}/tarsrc/d && echo inner > ${h.dir}/tarsrc/d/f && tar -czf ${ctx}/files.tar.gz -C ${h.dir}/tarsrc d`]);
+    const base = await h.build(r, { context: ctx, target: 'base' });
+    const cfg = base.image.config;
+    expect(cfg.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {} });
+    expect(cfg.Volumes).toEqual({ '/data': {} });
+    expect(cfg.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'wget -q -O- localhost || exit 1'], Interval: 5e9, Retries: 2 });
+    expect(cfg.StopSignal).toBe('SIGQUIT');
+    expect(cfg.Entrypoint).toEqual(['/bin/sh']);
+    expect(cfg.Cmd ?? null).toBeNull();
+    h.withRoot(r.store, base.image.id, (root) => {
+      expect(readFileSync(path.join(root, 'greeting'), 'utf8')).toBe('hello world\n');
+      expect(readFileSync(path.join(root, 'etc/conf'), 'utf8')).toBe('name=world\n');
+      expect(readFileSync(path.join(root, 'unpacked/d/f'), 'utf8')).toBe('inner\n');
+      expect(readFileSync(path.join(root, 'plain.txt'), 'utf8')).toBe('plain\n');
+    });
+    const tiny = await h.build(r, { context: ctx, target: 'tiny' });
+    expect(tiny.image.diffIds).toHaveLength(1);
+    // the base stage comes from the cache; only the tiny stage's COPY runs
+    expect([tiny.ran, tiny.cached]).toEqual([1, 10]);
+    h.withRoot(r.store, tiny.image.id, (root) => expect(readdirSync(root)).toEqual(['greeting']));
+  });
+
+  it('refuses ONBUILD, ADD of a URL and an unknown target clearly', async () => {
+    const r = h.newRoot();
+    const refuse = async (df: string, re: RegExp, target?: string) => {
+      await expect(h.build(r, { context: h.context({ Dockerfile: df }), target })).rejects.toThrow(re);
+    };
+    await refuse('FROM busybox\nONBUILD RUN x\n', /^Dockerfile:2: ONBUILD RUN x: ONBUILD is not supported/);
+    await refuse('FROM busybox\nADD https://example.com/x /x\n', /^Dockerfile:2: ADD https:\/\/example.com\/x \/x: ADD of a URL/);
+    await refuse('FROM busybox\nCOPY missing.txt /\n', /^Dockerfile:2: COPY missing.txt \/: "missing.txt": not found in the build context/);
+    await refuse('FROM busybox AS a\n', /no stage named "b"/, 'b');
+    await refuse('FROM busybox\nENV Y=${Y:?Y is required}\n', /^Dockerfile:2: ENV .*Y: Y is required/);
   });
 });
