@@ -192,8 +192,9 @@ export async function build(req: BuildRequest, opts: BuildOptions): Promise<Buil
     const stage = df.stages[i]!;
     const stageLabel = stage.name ?? `stage-${i}`;
     const from = stage.from;
+    let mine = 0; // this stage's current step (a stage built on demand numbers its own)
     const start = (ins: Instr) => {
-      step++;
+      mine = ++step;
       emit({ kind: 'step-start', step, total, stage: stageLabel, text: ins.text, line: ins.line });
     };
     let state: StageImage;
@@ -228,7 +229,7 @@ export async function build(req: BuildRequest, opts: BuildOptions): Promise<Buil
     } catch (e) {
       throw lineError(df.file, from, e);
     }
-    emit({ kind: 'step-done', step, cached: false, ms: Date.now() - t });
+    emit({ kind: 'step-done', step: mine, cached: false, ms: Date.now() - t });
 
     const stageArgs = new Map<string, string>();
     const declared = new Set<string>();
@@ -286,12 +287,14 @@ export async function build(req: BuildRequest, opts: BuildOptions): Promise<Buil
       } catch (e) {
         throw lineError(df.file, ins, e);
       }
-      emit({ kind: 'step-done', step, cached: hit, ms: Date.now() - t1 });
+      emit({ kind: 'step-done', step: mine, cached: hit, ms: Date.now() - t1 });
     }
     return { state, key };
   };
 
   try {
+    // the stages the target needs, in file order, so progress reads top to bottom
+    for (const i of [...need].sort((a, b) => a - b)) await buildStage(i);
     const final = cloneStage((await buildStage(target)).state);
     if (Object.keys(req.labels).length) final.config.Labels = { ...(final.config.Labels ?? {}), ...req.labels };
     const doc = {
@@ -311,7 +314,11 @@ export async function build(req: BuildRequest, opts: BuildOptions): Promise<Buil
     emit({ kind: 'done', imageId: image.id, ms: Date.now() - t0 });
     return { image, ran, cached };
   } finally {
-    await releaseScratch(opts.root, scratch, req.network === 'default');
+    try {
+      network.cleanup();
+    } finally {
+      await releaseScratch(opts.root, scratch, false);
+    }
   }
 }
 

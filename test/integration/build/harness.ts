@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { buildImage, type BuildEvent, type BuildRequest, type BuildResult } from '../../../src/build/index.js';
 import { ImageStore } from '../../../src/images/index.js';
+import { rootTag } from '../../../src/network/names.js';
 import { archiveOf, buildOneLayer } from '../../support/images.js';
 
 export interface BuildHarness {
@@ -21,6 +22,7 @@ export interface BuildHarness {
     root: { root: string; store: ImageStore },
     req: Partial<BuildRequest> & { context: string },
     signal?: AbortSignal,
+    onEvent?: (e: BuildEvent) => void,
   ): Promise<BuildResult & { events: BuildEvent[] }>;
   /** mounts the image's layers read-only and calls fn with the mount point */
   withRoot<T>(store: ImageStore, id: string, fn: (dir: string) => T): T;
@@ -28,6 +30,21 @@ export interface BuildHarness {
 }
 
 let archive: string | undefined;
+
+/** The `build.<hex>` names of the builds made under each root (seen while they ran). */
+const tags = new Map<string, Set<string>>();
+function buildTags(root: string): Set<string> {
+  let t = tags.get(path.resolve(root));
+  if (!t) tags.set(path.resolve(root), (t = new Set()));
+  return t;
+}
+function noteScratch(root: string): void {
+  try {
+    for (const n of readdirSync(path.join(root, 'build', 'tmp'))) buildTags(root).add(`build.${n.split('.')[1]}`);
+  } catch {
+    /* not started yet */
+  }
+}
 
 export function makeBuildHarness(tag: string): BuildHarness {
   const dir = mkdtempSync(path.join(os.tmpdir(), `tsc-build-${tag}-`));
@@ -54,12 +71,12 @@ export function makeBuildHarness(tag: string): BuildHarness {
       }
       return ctx;
     },
-    async build(r, req, signal) {
+    async build(r, req, signal, onEvent) {
       if (!r.store.get('busybox')) await r.store.load(busybox);
       const events: BuildEvent[] = [];
       const res = await buildImage(
         { args: {}, labels: {}, network: 'none', noCache: false, pull: false, tags: [], additionalContexts: {}, ...req },
-        { root: r.root, images: r.store, onEvent: (e) => events.push(e), signal },
+        { root: r.root, images: r.store, onEvent: (e) => (noteScratch(r.root), events.push(e), onEvent?.(e)), signal },
       );
       return { ...res, events };
     },
@@ -83,10 +100,21 @@ export function makeBuildHarness(tag: string): BuildHarness {
   return h;
 }
 
-/** What a build might leave behind on the machine and under its state root. */
-export function leftovers(root: string): { links: number; mounts: number; cgroups: string[]; scratch: string[] } {
-  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).length;
+/**
+ * What a build might leave behind on the machine and under its state root: build links (their
+ * alias names a `build.<hex>` owner), mounts under the root (netns files), build cgroups and
+ * scratch directories. Other work on the machine does not change these counts.
+ */
+export function leftovers(root: string): { links: string[]; mounts: string[]; cgroups: string[]; scratch: string[] } {
+  const tag = rootTag(root);
+  const links = execFileSync('ip', ['-o', '-d', 'link'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`alias tscompose:${tag}:build.`))
+    .map((l) => l.split(':')[1]!.trim());
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(path.resolve(root) + '/'));
   const cgroups: string[] = [];
   for (const base of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
     let hier: string[];
@@ -98,7 +126,7 @@ export function leftovers(root: string): { links: number; mounts: number; cgroup
     for (const hname of [...hier, '']) {
       const t = path.join(base, hname, 'tscompose');
       try {
-        for (const p of readdirSync(t)) if (p.startsWith('build.')) cgroups.push(path.join(t, p));
+        for (const p of readdirSync(t)) if (buildTags(root).has(p)) cgroups.push(path.join(t, p));
       } catch {
         /* no tscompose cgroup in this hierarchy */
       }
