@@ -20,7 +20,7 @@ export type { RemoveOptions, RemoveResult, PruneOptions, PruneResult } from './g
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
 export type { ImageRecord, ImageConfig, RootfsLayers, PullEvent, PushEvent } from './types.js';
-export { copyImageDir } from './copy-out.js';
+export { copyImageDir, imageEntry } from './copy-out.js';
 
 import { layout } from '../common/layout.js';
 import { stateRoot } from '../common/paths.js';
