@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import type { Command } from 'commander';
-import { servicesInScope, applyUp, planUp, pullImages, refuseProviderServices } from '../../apply/up.js';
+import { servicesInScope, applyUp, planUp, refuseProviderServices } from '../../apply/up.js';
+import { buildModeFrom, ensureImages } from '../images.js';
 import { TscError } from '../../common/errors.js';
 import {
   containerCgroup,
@@ -174,6 +175,7 @@ export function registerExec(program: Command): void {
     .option('-T, --no-TTY', 'Disable pseudo-TTY allocation')
     .option('-i, --interactive', 'Keep STDIN open even if not attached', true)
     .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")', 'missing')
+    .option('--build', 'Build image before starting container')
     .passThroughOptions()
     .action(async (service: string, command: string[], o: RunFlags, cmd: Command) => {
       const code = await runOneOff(cmd, service, command, o);
@@ -193,6 +195,7 @@ interface RunFlags {
   publish?: string[];
   servicePorts?: boolean;
   pull?: string;
+  build?: boolean;
 }
 
 function openNull(): number {
@@ -247,7 +250,7 @@ async function runOneOffIn(
     const deps = Object.keys(s.depends_on).filter((d) => rt.project.services[d]);
     if (o.deps !== false && deps.length) {
       const opts = { services: deps, pull: (o.pull ?? 'missing') as 'missing' };
-      await pullImages(rt, servicesInScope(rt.project, deps), opts.pull, createProgress());
+      await ensureImages(rt, servicesInScope(rt.project, deps), { pull: opts.pull, build: buildModeFrom(o) });
       const plan = await planUp(rt, opts);
       if (!plan.isEmpty) {
         const progress = createProgress();
@@ -258,7 +261,7 @@ async function runOneOffIn(
         }
       }
     }
-    await pullImages(rt, [s], (o.pull ?? 'missing') as 'missing', createProgress());
+    await ensureImages(rt, [s], { pull: (o.pull ?? 'missing') as 'missing', build: buildModeFrom(o) });
     const ports = o.publish?.length ? parsePublish(serviceName, o.publish) : o.servicePorts ? portMappings(s) : [];
     const overrides = {
       command: command.length ? command : undefined,

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { ProjectRuntime } from '../../apply/runtime.js';
-import { applyUp, planUp, pullImages, refuseProviderServices, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
+import { applyUp, planUp, refuseProviderServices, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
 import type { Plan } from '../../planner/index.js';
 import type { ContainerRecord } from '../../state/index.js';
 import { LogPrinter, logName } from '../log-printer.js';
+import { buildModeFrom, ensureImages } from '../images.js';
 import { createProgress } from '../progress.js';
 import { collect, parseScale, secondsToMs, withProject } from '../session.js';
 
@@ -26,6 +27,7 @@ interface UpFlags {
   alwaysRecreateDeps?: boolean;
   quietPull?: boolean;
   noWait?: boolean;
+  build?: boolean; // --build / --no-build
 }
 
 export function planOptionsFrom(services: string[], f: UpFlags): UpOptions {
@@ -79,6 +81,8 @@ export function registerUp(program: Command): void {
       .option('-t, --timeout <seconds>', 'Use this timeout in seconds for container shutdown when containers are already running')
       .option('--dry-run', 'Print the plan and change nothing')
       .option('--quiet-pull', 'Pull without printing progress information')
+      .option('--build', 'Build images before starting containers')
+      .option('--no-build', "Don't build an image, even if it's missing")
       .option('--no-wait-lock', 'Fail at once when another tscompose is working on the project'),
   ).action(async (services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => {
     if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
@@ -93,17 +97,7 @@ export function registerUp(program: Command): void {
       if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
         throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
       }
-      if (!flags.dryRun) {
-        const pullItems = scope
-          .filter((s) => s.image && (opts.pull === 'always' || !rt.images.get(s.image)))
-          .map((s) => ({ id: `pull:${s.image}`, title: `Image ${s.image}` }));
-        const pp = createProgress([...new Map(pullItems.map((i) => [i.id, i])).values()], { quiet: flags.quietPull });
-        try {
-          await pullImages(rt, scope, opts.pull ?? 'missing', pp);
-        } finally {
-          await pp.finish();
-        }
-      }
+      if (!flags.dryRun) await ensureImages(rt, scope, { pull: opts.pull ?? 'missing', build: buildModeFrom(flags), quietPull: flags.quietPull });
       const plan = await planUp(rt, opts);
       if (flags.dryRun) {
         process.stdout.write(plan.toString() + '\n');
