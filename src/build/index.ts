@@ -2,7 +2,7 @@
  * The image builder's public surface: what apply and the CLI call to turn a build context and a
  * Dockerfile into an image in the local store. The builder itself lives beside this file.
  */
-import { TscError } from '../common/errors.js';
+import { build } from './builder.js';
 import type { ImageRecord, ImageStore } from '../images/index.js';
 
 /** One image to build, in the builder's terms (apply turns a service's `build:` into this). */
@@ -57,8 +57,10 @@ export interface BuildResult {
   cached: number;
 }
 
-/** Builds one image. Errors are TscErrors naming the Dockerfile line. */
+/**
+ * Builds one image. Errors are TscErrors naming the Dockerfile line (BUILD_FAILED:
+ * `Dockerfile:7: RUN make: exit code 2`); a failed or interrupted build leaves nothing behind.
+ */
 export async function buildImage(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
-  void opts;
-  throw new TscError('SPEC_UNSUPPORTED', `building ${req.label ?? req.context} is not available in this build of tscompose`);
+  return build(req, opts);
 }

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'STATE_LOCKED'
   | 'STATE_CORRUPT'
   | 'PLAN'
+  | 'BUILD_FAILED' // a Dockerfile that cannot be built: the message names the file and line
   | 'UP_CONDITION' // a depends_on condition failed
   | 'USAGE' // bad command line
   | 'FORMAT' // a --format template that cannot be evaluated (exit 1, as docker's template errors)

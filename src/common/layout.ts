@@ -7,6 +7,8 @@
  *   <root>/volumes/<name>/_data            named volumes
  *   <root>/network/                        IPAM, published ports, link journal
  *   <root>/locks/<name>.lock               machine-wide locks of short critical sections
+ *   <root>/build/cache/<key>.json          the builder's step cache (one file per step)
+ *   <root>/build/tmp/<pid>.<rand>/         a running build's scratch (bundles, upper dirs, layer tars)
  *   <root>/projects/<project>/             state.json, lock, supervisor.{sock,pid,log},
  *                                          supervised.json, containers/<id>/, netns/<id>
  */
@@ -20,6 +22,8 @@ export const layout = {
   volume: (root: string, name: string) => path.join(abs(root), 'volumes', name),
   volumeData: (root: string, name: string) => path.join(abs(root), 'volumes', name, '_data'),
   network: (root: string) => path.join(abs(root), 'network'),
+  buildCache: (root: string) => path.join(abs(root), 'build', 'cache'),
+  buildTmp: (root: string) => path.join(abs(root), 'build', 'tmp'),
   lock: (root: string, name: string) => path.join(abs(root), 'locks', `${name}.lock`),
   projects: (root: string) => path.join(abs(root), 'projects'),
   project: (root: string, project: string) => path.join(abs(root), 'projects', project),

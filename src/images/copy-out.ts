@@ -90,6 +90,23 @@ export function imageDirLayers(lowerDirs: string[], target: string): string[] | 
   return layers;
 }
 
+/**
+ * The entry at `target` in the image (symlinks followed in its parents, not in the last name):
+ * the top-most layer's copy and its stat, and for a directory the layers that make it up.
+ * Undefined when the image has nothing there.
+ */
+export function imageEntry(lowerDirs: string[], target: string): { path: string; st: Stats; layers: string[] } | undefined {
+  const parts = target.split('/').filter((c) => c && c !== '.');
+  if (parts.length === 0) {
+    const st = lstat(lowerDirs[0] ?? '');
+    return st ? { path: lowerDirs[0]!, st, layers: lowerDirs } : undefined;
+  }
+  const parent = imageDirLayers(lowerDirs, parts.slice(0, -1).join('/'));
+  if (!parent) return undefined;
+  const m = lookup(parent, parts[parts.length - 1]!);
+  return m ? { path: m.top.path, st: m.top.st, layers: m.dirs } : undefined;
+}
+
 /** Owner, mode, xattrs and times of `src` onto `dest` (chown before chmod: chown clears setuid). */
 function copyMeta(src: string, st: Stats, dest: string): void {
   lchownSync(dest, st.uid, st.gid);

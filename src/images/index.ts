@@ -17,7 +17,7 @@ export type { RemoveOptions, RemoveResult, PruneOptions, PruneResult } from './g
 export { parseReference, familiarName, isLoopbackRegistry, type ImageReference } from './reference.js';
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
 export type { ImageRecord, ImageConfig, RootfsLayers, PullEvent } from './types.js';
-export { copyImageDir, imageDirLayers } from './copy-out.js';
+export { copyImageDir, imageDirLayers, imageEntry } from './copy-out.js';
 
 import path from 'node:path';
 import { stateRoot } from '../common/paths.js';

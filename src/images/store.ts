@@ -8,8 +8,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { BlobStore } from './blobs.js';
+import { BlobStore, sha256 } from './blobs.js';
 import { ImageCommitter } from './commit.js';
+import { parseConfig } from './documents.js';
 import { pruneImages, removeImage, type GcContext, type PruneOptions, type PruneResult, type RemoveOptions, type RemoveResult } from './gc.js';
 import { ImageIndex, resolveImage, toRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
@@ -96,6 +97,42 @@ export class ImageStore {
    */
   async remove(refOrId: string, opts: RemoveOptions = {}): Promise<RemoveResult> {
     return removeImage(this.gc(), refOrId, opts);
+  }
+
+  /**
+   * Takes a layer made on this machine (a gzipped tar whose digests the caller computed while
+   * writing it) into the store: the file is moved into the blob store after its digest is
+   * checked, and unpacked into the layer store (its diff_id checked), as a pulled layer is.
+   */
+  async addLayer(file: string, layer: { diffId: string; digest: string }, what: string): Promise<void> {
+    if (!this.blobs.has(layer.digest)) await this.blobs.importFile(file, what, layer.digest);
+    await this.committer.ensureLayer(layer.diffId, layer.digest, what);
+  }
+
+  /**
+   * Records an image made on this machine from its config document (serialized here; the id is
+   * its digest) and layer blobs already in the store (addLayer), then moves `repoTags` onto it.
+   */
+  async recordImage(config: object, layerBlobs: string[], repoTags: string[], what: string): Promise<ImageRecord> {
+    const bytes = Buffer.from(JSON.stringify(config));
+    const configDigest = sha256(bytes);
+    const parsed = parseConfig(bytes, what, (why) => new TscError('INTERNAL', `the config made for ${what} ${why}`));
+    await this.blobs.writeBuffer(configDigest, bytes, `config of ${what}`);
+    return this.committer.commit({ config: parsed, configDigest, layerBlobs, manifestBlobs: [], repoTags, repoDigests: [], what });
+  }
+
+  /** The image's layer blob digests, bottom-most first (what a new image on top of it reuses). */
+  layerBlobs(imageId: string): string[] {
+    const idx = this.index.read();
+    const id = resolveImage(idx, imageId);
+    const im = id ? idx.images[id] : undefined;
+    if (!im) throw new TscError('IMAGE_NOT_FOUND', `image ${imageId} is not in the local store (${this.root})`);
+    return [...im.layerBlobs];
+  }
+
+  /** The image's config document as stored (history, rootfs, os), parsed as JSON. */
+  configDocument(imageId: string): Record<string, unknown> {
+    return JSON.parse(this.blobs.read(imageId).toString('utf8')) as Record<string, unknown>;
   }
 
   /** Removes untagged images (every unused one with `all`) and content no image references. */
