@@ -33,7 +33,8 @@ function seconds(ms: number): string {
 export function eventLines(e: BuildEvent): string[] {
   switch (e.kind) {
     case 'step-start':
-      return [`#${e.step} [${e.stage ? `${e.stage} ` : ''}${e.step}/${e.total}] ${e.text}`];
+      // a named stage shows as BuildKit shows it (`[build 2/4]`); an unnamed one (`stage-0`) does not
+      return [`#${e.step} [${e.stage && !/^stage-\d+$/.test(e.stage) ? `${e.stage} ` : ''}${e.step}/${e.total}] ${e.text}`];
     case 'step-output':
       return [`#${e.step} ${e.line}`];
     case 'step-done':

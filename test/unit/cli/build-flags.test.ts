@@ -48,7 +48,7 @@ describe('plain build progress', () => {
     const out = new PassThrough();
     const r = new PlainBuildReporter(out);
     r.begin('web', 'proj-web');
-    r.event('web', { kind: 'step-start', step: 2, total: 3, stage: '', text: 'RUN make', line: 2 });
+    r.event('web', { kind: 'step-start', step: 2, total: 3, stage: 'stage-0', text: 'RUN make', line: 2 });
     r.event('web', { kind: 'step-output', step: 2, line: 'cc -o app main.c' });
     r.event('web', { kind: 'step-done', step: 2, cached: false, ms: 1234 });
     r.event('web', { kind: 'step-start', step: 3, total: 3, stage: 'build', text: 'COPY . /src', line: 3 });
