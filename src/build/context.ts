@@ -34,7 +34,7 @@ export function ignorePatterns(text: string): string[] {
     if (!line) continue;
     const neg = line.startsWith('!');
     let p = neg ? line.slice(1).trim() : line;
-    p = path.posix.normalize(p.replace(/^\/+/, '')).replace(/^\/+/, '');
+    p = path.posix.normalize(p.replace(/^\/+/, '')).replace(/^\/+|\/+$/g, '');
     if (p === '.' || p === '') continue;
     out.push(neg ? `!${p}` : p);
   }

@@ -65,6 +65,21 @@ function jsonForm(args: string): string[] | undefined {
   return undefined;
 }
 
+/**
+ * The arguments on one line, as Docker's parser makes them: an escape character ending a line
+ * joins it to the next, and comment or empty lines inside the continuation are dropped.
+ */
+function joinContinuations(raw: string, esc: string): string {
+  const lines = raw.split(/\r?\n/);
+  let out = '';
+  for (const [n, line] of lines.entries()) {
+    if (n > 0 && (line.trimStart().startsWith('#') || line.trim() === '')) continue;
+    const t = line.replace(/\s+$/, '');
+    out += t.endsWith(esc) ? t.slice(0, -esc.length) : line;
+  }
+  return out;
+}
+
 interface WithFlags {
   getFlags(): Array<{ getName(): string; getValue(): string | null }>;
 }
@@ -75,7 +90,7 @@ interface WithHeredocs {
   }>;
 }
 
-function toInstr(i: Instruction, lines: string[]): Instr {
+function toInstr(i: Instruction, lines: string[], escapeChar: string): Instr {
   const line = i.getRange().start.line;
   const flags = new Map<string, string | null>();
   if (typeof (i as unknown as WithFlags).getFlags === 'function') {
@@ -102,7 +117,7 @@ function toInstr(i: Instruction, lines: string[]): Instr {
       heredocs.push({ name, content, quoted });
     }
   }
-  const args = i.getArgumentsContent() ?? '';
+  const args = heredocs.length ? (i.getArgumentsContent() ?? '') : joinContinuations(raw, escapeChar);
   return {
     keyword: i.getKeyword(),
     line: line + 1,
@@ -121,7 +136,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   const lines = text.split(/\r?\n/);
   const out: Dockerfile = { escape: df.getEscapeCharacter(), globalArgs: [], stages: [], file };
   for (const i of df.getInstructions()) {
-    const ins = toInstr(i, lines);
+    const ins = toInstr(i, lines, out.escape);
     const kw = ins.keyword;
     if (!/^[A-Z]+$/.test(kw)) throw fail(file, ins.line, `unknown instruction "${i.getInstruction()}"`);
     if (kw === 'FROM') {

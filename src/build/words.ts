@@ -10,6 +10,7 @@ export class WordError extends Error {}
 
 export type Vars = ReadonlyMap<string, string>;
 
+const SPLIT = '\u0000';
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
@@ -19,6 +20,8 @@ class Lexer {
     private readonly s: string,
     private readonly vars: Vars,
     private readonly esc: string,
+    /** mark whitespace of unquoted expansions with SPLIT, so processWords splits there as Docker does */
+    private readonly split = false,
   ) {}
 
   private peek(): string {
@@ -50,7 +53,8 @@ class Lexer {
         continue;
       }
       if (c === '$') {
-        out += this.dollar();
+        const v = this.dollar();
+        out += this.split ? v.replace(/[ \t\n]+/g, SPLIT) : v;
         continue;
       }
       out += c;
@@ -144,11 +148,16 @@ export function processWord(s: string, vars: Vars, esc = '\\'): string {
 
 /** Whitespace-separated words (quotes keep a word together), each processed as processWord. */
 export function processWords(s: string, vars: Vars, esc = '\\'): string[] {
-  const lx = new Lexer(s, vars, esc);
+  const lx = new Lexer(s, vars, esc, true);
   const out: string[] = [];
   lx.skipSpaces();
   while (!lx.done()) {
-    out.push(lx.word(' \t\n\r'));
+    out.push(
+      ...lx
+        .word(' \t\n\r')
+        .split(SPLIT)
+        .filter((w, i, all) => w !== '' || all.length === 1),
+    );
     lx.skipSpaces();
   }
   return out;

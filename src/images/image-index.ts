@@ -173,3 +173,22 @@ export function resolveImage(idx: IndexFile, refOrId: string): string | undefine
   }
   return idx.refs[ref.normalized];
 }
+
+/**
+ * Points the reference `target` (name[:tag], "latest" by default) at the image `source` names,
+ * moving it from any image it named before, as `docker tag` does. Returns the normalized tag.
+ */
+export function tagImage(index: ImageIndex, source: string, target: string): string {
+  const ref = parseReference(target);
+  if (ref.digest) {
+    throw new TscError('USAGE', `cannot tag with "${target}": a tag names an image by name and tag, not by digest`, {
+      hint: 'e.g. tscompose image tag busybox registry.example.com/team/busybox:v1',
+    });
+  }
+  return index.update((idx) => {
+    const id = resolveImage(idx, source);
+    if (!id) throw new TscError('IMAGE_NOT_FOUND', `no such image: ${source}`, { hint: 'tscompose image ls lists the images in the store' });
+    idx.refs[ref.normalized] = id;
+    return ref.normalized;
+  });
+}

@@ -1,6 +1,7 @@
 /**
- * A client for the OCI distribution API (pull side): manifests and blobs, with bearer-token auth
- * driven by WWW-Authenticate (realm, service, scope) and basic auth from the Docker config file.
+ * A client for the OCI distribution API: manifests and blobs, with bearer-token auth driven by
+ * WWW-Authenticate (realm, service, scope) and basic auth from the Docker config file. The pull
+ * side lives here; a push client (registry-push.ts) sends its uploads through `request`.
  * Loopback registries are reached over plain HTTP (as Docker does), every other one over HTTPS.
  */
 import { readFileSync } from 'node:fs';
@@ -70,16 +71,34 @@ export interface Fetched {
   digest?: string;
 }
 
+/** What a push asks of the registry's token service beyond pulling. */
+export interface PushAccess {
+  /** repositories of the same registry whose blobs may be mounted (asks for pull on them) */
+  mountFrom?: string[];
+}
+
+export interface RegistryRequest {
+  accept?: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** a 416 answer is returned rather than thrown (a resumed download) */
+  allowRangeError?: boolean;
+}
+
 export class RegistryClient {
   private authorization?: string;
-  private readonly base: string;
+  /** `https://<endpoint>/v2/<repository path>` */
+  readonly base: string;
   private readonly creds?: Credentials;
+  private readonly verb: 'pull' | 'push';
 
   constructor(
-    private readonly ref: ImageReference,
+    readonly ref: ImageReference,
     private readonly signal?: AbortSignal,
     env: NodeJS.ProcessEnv = process.env,
+    private readonly push?: PushAccess,
   ) {
+    this.verb = push ? 'push' : 'pull';
     const scheme = isLoopbackRegistry(ref.endpoint) ? 'http' : 'https';
     this.base = `${scheme}://${ref.endpoint}/v2/${ref.path}`;
     this.creds = credentialsFor(ref.domain, env);
@@ -90,11 +109,11 @@ export class RegistryClient {
     return this.ref.normalized;
   }
 
-  private unreachable(e: unknown): TscError {
+  unreachable(e: unknown): TscError {
     if (e instanceof TscError) return e;
     if (this.signal?.aborted || (e as Error)?.name === 'AbortError' || (e as Error)?.name === 'TimeoutError') {
       const timedOut = (this.signal?.reason as Error | undefined)?.name === 'TimeoutError' || (e as Error)?.name === 'TimeoutError';
-      return new TscError('IMAGE_REGISTRY', `pull of ${this.image} ${timedOut ? 'timed out' : 'was cancelled'}`, { cause: e });
+      return new TscError('IMAGE_REGISTRY', `${this.verb} of ${this.image} ${timedOut ? 'timed out' : 'was cancelled'}`, { cause: e });
     }
     const c = (e as { cause?: { code?: string; message?: string } })?.cause;
     const why = c?.code ?? c?.message ?? (e as Error)?.message ?? String(e);
@@ -106,10 +125,14 @@ export class RegistryClient {
 
   private async fetchToken(challenge: Record<string, string>): Promise<string> {
     const realm = challenge.realm;
-    if (!realm) throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} asked for a token without a realm (pulling ${this.image})`);
+    if (!realm) throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} asked for a token without a realm (${this.verb} of ${this.image})`);
     const url = new URL(realm);
     if (challenge.service) url.searchParams.set('service', challenge.service);
-    url.searchParams.set('scope', challenge.scope ?? `repository:${this.ref.path}:pull`);
+    if (this.push) {
+      // a registry challenges with the scope of the request at hand; a push needs more
+      url.searchParams.append('scope', `repository:${this.ref.path}:pull,push`);
+      for (const from of this.push.mountFrom ?? []) url.searchParams.append('scope', `repository:${from}:pull`);
+    } else url.searchParams.set('scope', challenge.scope ?? `repository:${this.ref.path}:pull`);
     const headers: Record<string, string> = {};
     if (this.creds) headers.authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
     let res: Response;
@@ -119,7 +142,7 @@ export class RegistryClient {
       throw this.unreachable(e);
     }
     if (!res.ok) {
-      throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused a pull token for ${this.image} (HTTP ${res.status})`, {
+      throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused a ${this.verb} token for ${this.image} (HTTP ${res.status})`, {
         hint: this.creds ? 'check the credentials in ~/.docker/config.json' : 'the image may be private: add credentials to ~/.docker/config.json',
       });
     }
@@ -141,16 +164,19 @@ export class RegistryClient {
     return token;
   }
 
-  /** GET with auth negotiation; returns a response with status 2xx or 404 (callers decide). */
-  private async get(url: string, accept?: string, extra: Record<string, string> = {}, allowRangeError = false): Promise<Response> {
+  /**
+   * A request with auth negotiation (the body is a buffer, so it can be sent again after a
+   * challenge); returns a response with status 2xx, 404 or, when allowed, 416 (callers decide).
+   */
+  async request(method: string, url: string, init: RegistryRequest = {}): Promise<Response> {
     let triedAuth = false;
     for (;;) {
-      const headers: Record<string, string> = { ...extra };
-      if (accept) headers.accept = accept;
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.accept) headers.accept = init.accept;
       if (this.authorization) headers.authorization = this.authorization;
       let res: Response;
       try {
-        res = await fetch(url, { headers, signal: this.signal, redirect: 'follow' });
+        res = await fetch(url, { method, headers, body: init.body as Uint8Array<ArrayBuffer> | undefined, signal: this.signal, redirect: 'follow' });
       } catch (e) {
         throw this.unreachable(e);
       }
@@ -169,7 +195,7 @@ export class RegistryClient {
       }
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
-        throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused access to ${this.image} (HTTP ${res.status})`, {
+        throw new TscError('IMAGE_AUTH', `registry ${this.ref.endpoint} refused ${this.verb} access to ${this.image} (HTTP ${res.status})`, {
           hint: this.creds
             ? 'check the credentials for this registry in ~/.docker/config.json'
             : 'the image may not exist or may be private: check the name, or add credentials to ~/.docker/config.json',
@@ -177,20 +203,27 @@ export class RegistryClient {
       }
       if (res.status === 429) {
         await res.body?.cancel();
-        throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} is rate-limiting pulls of ${this.image} (HTTP 429)`, {
-          hint: 'wait and try again, or log in to raise the limit',
-        });
+        throw new TscError(
+          'IMAGE_REGISTRY',
+          `registry ${this.ref.endpoint} is rate-limiting ${this.verb === 'pull' ? 'pulls' : 'pushes'} of ${this.image} (HTTP 429)`,
+          {
+            hint: 'wait and try again, or log in to raise the limit',
+          },
+        );
       }
-      if (!res.ok && res.status !== 404 && !(allowRangeError && res.status === 416)) {
+      if (!res.ok && res.status !== 404 && !(init.allowRangeError && res.status === 416)) {
         const text = (await res.text().catch(() => '')).slice(0, 200).trim();
-        throw new TscError('IMAGE_REGISTRY', `registry ${this.ref.endpoint} answered HTTP ${res.status} for ${this.image}${text ? `: ${text}` : ''}`);
+        throw new TscError(
+          'IMAGE_REGISTRY',
+          `registry ${this.ref.endpoint} answered HTTP ${res.status} to ${method} for ${this.image}${text ? `: ${text}` : ''}`,
+        );
       }
       return res;
     }
   }
 
   async manifest(reference: string): Promise<Fetched> {
-    const res = await this.get(`${this.base}/manifests/${reference}`, ACCEPT);
+    const res = await this.request('GET', `${this.base}/manifests/${reference}`, { accept: ACCEPT });
     if (res.status === 404) {
       await res.body?.cancel();
       throw new TscError(
@@ -214,7 +247,7 @@ export class RegistryClient {
 
   /** The blob's bytes as a stream. `from` asks for a byte range (resuming). */
   async blob(digest: string, from = 0): Promise<{ stream: AsyncIterable<Buffer>; partial: boolean }> {
-    const res = await this.get(`${this.base}/blobs/${digest}`, undefined, from > 0 ? { range: `bytes=${from}-` } : {}, from > 0);
+    const res = await this.request('GET', `${this.base}/blobs/${digest}`, { headers: from > 0 ? { range: `bytes=${from}-` } : {}, allowRangeError: from > 0 });
     if (res.status === 416) {
       // the kept part is not a prefix the registry can continue: start over
       await res.body?.cancel();

@@ -5,6 +5,7 @@
  * the rest of the product uses.
  */
 import { mkdirSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
@@ -12,10 +13,12 @@ import { BlobStore, sha256 } from './blobs.js';
 import { ImageCommitter } from './commit.js';
 import { parseConfig } from './documents.js';
 import { pruneImages, removeImage, type GcContext, type PruneOptions, type PruneResult, type RemoveOptions, type RemoveResult } from './gc.js';
-import { ImageIndex, resolveImage, toRecord } from './image-index.js';
+import { ImageIndex, resolveImage, tagImage, toRecord } from './image-index.js';
 import { LayerStore } from './layers.js';
 import { loadArchive } from './load.js';
 import { pullImage, type PullOptions } from './pull.js';
+import { pushImage, type PushOptions, type PushResult } from './push.js';
+import { saveImages } from './save.js';
 import type { ImageRecord, RootfsLayers } from './types.js';
 
 export interface ImageStoreOptions {
@@ -86,9 +89,24 @@ export class ImageStore {
     return pullImage({ blobs: this.blobs, layers: this.layers, index: this.index, committer: this.committer, env: this.opts.env }, refStr, opts);
   }
 
+  /** Pushes the image tagged `ref` to its registry (blobs it already has are not sent again). */
+  async push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
+    return pushImage({ blobs: this.blobs, index: this.index, env: this.opts.env }, ref, opts);
+  }
+
   /** Loads the images of an OCI image-layout archive or a `docker save` archive. */
   async load(archivePath: string): Promise<ImageRecord[]> {
     return loadArchive({ blobs: this.blobs, committer: this.committer }, archivePath);
+  }
+
+  /** Writes images (tags, ids, name@digest) to `out` as one `docker save` / OCI layout tar archive. */
+  async save(refs: string[], out: Writable): Promise<void> {
+    return saveImages({ blobs: this.blobs, index: this.index }, refs, out);
+  }
+
+  /** Points the reference `target` at the image `source` names (as `docker tag`); returns the normalized tag. */
+  tag(source: string, target: string): string {
+    return tagImage(this.index, source, target);
   }
 
   /**

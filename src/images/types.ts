@@ -57,3 +57,13 @@ export type PullEvent =
   | { kind: 'unpack-start'; digest: string }
   | { kind: 'unpack-done'; digest: string }
   | { kind: 'done'; id: string; downloaded: boolean };
+
+/** What a push reports as it goes (for progress lines). */
+export type PushEvent =
+  | { kind: 'resolved'; ref: string; layers: { digest: string; size: number }[] }
+  | { kind: 'layer-exists'; digest: string; size: number }
+  | { kind: 'layer-mounted'; digest: string; size: number; from: string }
+  | { kind: 'upload-start'; digest: string; size: number }
+  | { kind: 'upload-progress'; digest: string; current: number; total: number }
+  | { kind: 'upload-done'; digest: string; size: number }
+  | { kind: 'done'; digest: string; size: number };

@@ -169,6 +169,10 @@ export interface AuthProxy {
   host: string;
   /** token requests seen: their service and scope parameters */
   tokenRequests: { service: string | null; scope: string | null }[];
+  /** every scope parameter of each token request (a push asks for several) */
+  tokenScopes: string[][];
+  /** every registry request passed on (method, path, query and the registry's status), to count uploads */
+  requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -176,18 +180,29 @@ export interface AuthProxy {
  * A loopback front for the test registry that demands auth as real registries do. `bearer`: /v2/
  * answers 401 with a WWW-Authenticate Bearer challenge whose realm is this proxy's /token, which
  * hands out a token only for the given basic credentials. `basic`: /v2/ wants the credentials
- * directly.
+ * directly. `none`: no auth, only the recording of `requests`.
  */
-export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', user: string, password: string): Promise<AuthProxy> {
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+}
+
+export async function startAuthProxy(target: number, mode: 'bearer' | 'basic' | 'none', user = '', password = ''): Promise<AuthProxy> {
   const http = await import('node:http');
   const expectedBasic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const token = `tsc-token-${Math.random().toString(36).slice(2)}`;
   const tokenRequests: AuthProxy['tokenRequests'] = [];
+  const requests: RecordedRequest[] = [];
+  const tokenScopes: string[][] = [];
   let host = '';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     if (url.pathname === '/token') {
       tokenRequests.push({ service: url.searchParams.get('service'), scope: url.searchParams.get('scope') });
+      tokenScopes.push(url.searchParams.getAll('scope'));
       if (req.headers.authorization !== expectedBasic) {
         res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
         return;
@@ -195,7 +210,7 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
       return;
     }
-    const ok = mode === 'bearer' ? req.headers.authorization === `Bearer ${token}` : req.headers.authorization === expectedBasic;
+    const ok = mode === 'none' ? true : mode === 'bearer' ? req.headers.authorization === `Bearer ${token}` : req.headers.authorization === expectedBasic;
     if (!ok) {
       const repo = /^\/v2\/(.+)\/(?:manifests|blobs)\//.exec(url.pathname)?.[1];
       const challenge =
@@ -208,6 +223,7 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
     const headers = { ...req.headers };
     delete headers.authorization;
     const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers }, (ur) => {
+      requests.push({ method: req.method ?? '', path: url.pathname, query: url.search, headers: req.headers, status: ur.statusCode ?? 502 });
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
     });
@@ -219,6 +235,8 @@ export async function startAuthProxy(target: number, mode: 'bearer' | 'basic', u
   return {
     host,
     tokenRequests,
+    tokenScopes,
+    requests,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

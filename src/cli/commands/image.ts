@@ -1,11 +1,11 @@
 /**
- * `tscompose image ls|rm|prune|load|pull`: the local image store. Also exports what the
+ * `tscompose image ls|inspect|rm|prune|load|save|tag|pull` (push: push.ts): the local image store. Also exports what the
  * project-level `pull` and `images` commands reuse: progress display for pulls and the image
  * table.
  */
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Listr } from 'listr2';
@@ -13,6 +13,7 @@ import { Listr } from 'listr2';
 import { TscError } from '../../common/errors.js';
 import { stateRoot } from '../../common/paths.js';
 import { familiarName, openImageStore, parseReference, type ImageRecord, type ImageStore, type PullEvent } from '../../images/index.js';
+import { registerImagePush } from './push.js';
 
 export interface ImageCommandDeps {
   /** ids of images that containers use; `image rm` and `image prune` never remove them */
@@ -321,6 +322,45 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
     });
 
   image
+    .command('save')
+    .description('Save images to a tar archive (docker save layout, also an OCI image layout)')
+    .argument('<image...>', 'image references or ids')
+    .option('-o, --output <file>', 'Write to a file instead of standard output')
+    .action(async (refs: string[], opts: { output?: string }) => {
+      const s = store();
+      if (!opts.output) {
+        if (process.stdout.isTTY) {
+          throw new TscError('USAGE', 'image save refuses to write an archive to a terminal: give -o FILE or redirect standard output', {
+            hint: 'tscompose image save -o busybox.tar busybox',
+          });
+        }
+        return s.save(refs, process.stdout);
+      }
+      // written beside the target and renamed into place: an interrupted save leaves no half archive
+      const out = path.resolve(opts.output);
+      const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        await s.save(refs, createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
+        renameSync(tmp, out);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        const code = (e as NodeJS.ErrnoException)?.code;
+        if (e instanceof TscError || !code) throw e;
+        throw new TscError(code === 'ENOSPC' ? 'DISK_FULL' : 'IMAGE_ARCHIVE', `cannot write ${opts.output}: ${(e as Error).message}`, { cause: e });
+      }
+    });
+
+  image
+    .command('tag')
+    .description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+    .argument('<source>', 'image reference or id')
+    .argument('<target>', 'new reference, e.g. registry.example.com/team/app:v1')
+    .action((source: string, target: string) => {
+      requireRoot('tag');
+      store().tag(source, target);
+    });
+
+  image
     .command('pull')
     .description('Download an image from a registry')
     .argument('<image>', 'image reference, e.g. busybox or registry.example.com/app:v1')
@@ -336,4 +376,6 @@ export function registerImage(program: Command, deps: ImageCommandDeps = {}): vo
         console.log(`Status: ${familiarName(rec.repoTags[0] ?? ref)} is in the local store as ${rec.id.slice(7, 19)}`);
       }
     });
+
+  registerImagePush(image);
 }

@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./exec.js')).registerExec,
   pull: async () => (await import('./pull.js')).registerPull,
   images: async () => (await import('./pull.js')).registerPull,
+  push: async () => (await import('./push.js')).registerPush,
   events: async () => (await import('./events.js')).registerEvents,
   ls: async () => (await import('./ls.js')).registerLs,
 };

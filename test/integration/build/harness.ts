@@ -17,7 +17,11 @@ export interface BuildHarness {
   dir: string;
   newRoot(): { root: string; store: ImageStore };
   context(files: Record<string, string>): string;
-  build(root: { root: string; store: ImageStore }, req: Partial<BuildRequest> & { context: string }): Promise<BuildResult & { events: BuildEvent[] }>;
+  build(
+    root: { root: string; store: ImageStore },
+    req: Partial<BuildRequest> & { context: string },
+    signal?: AbortSignal,
+  ): Promise<BuildResult & { events: BuildEvent[] }>;
   /** mounts the image's layers read-only and calls fn with the mount point */
   withRoot<T>(store: ImageStore, id: string, fn: (dir: string) => T): T;
   cleanup(): void;
@@ -50,12 +54,12 @@ export function makeBuildHarness(tag: string): BuildHarness {
       }
       return ctx;
     },
-    async build(r, req) {
+    async build(r, req, signal) {
       if (!r.store.get('busybox')) await r.store.load(busybox);
       const events: BuildEvent[] = [];
       const res = await buildImage(
         { args: {}, labels: {}, network: 'none', noCache: false, pull: false, tags: [], additionalContexts: {}, ...req },
-        { root: r.root, images: r.store, onEvent: (e) => events.push(e) },
+        { root: r.root, images: r.store, onEvent: (e) => events.push(e), signal },
       );
       return { ...res, events };
     },
