@@ -69,7 +69,9 @@ function addPlanFlags(c: Command): Command {
 }
 
 export function registerUp(program: Command): void {
-  addPlanFlags(
+  // --build and --no-build set one value; which ones were given is seen as they are parsed
+  const buildFlags = new Set<string>();
+  const up = addPlanFlags(
     program
       .command('up')
       .description('Create and start containers (prints what it does and why)')
@@ -84,7 +86,10 @@ export function registerUp(program: Command): void {
       .option('--build', 'Build images before starting containers')
       .option('--no-build', "Don't build an image, even if it's missing")
       .option('--no-wait-lock', 'Fail at once when another tscompose is working on the project'),
-  ).action(async (services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => {
+  );
+  up.on('option:build', () => buildFlags.add('build')).on('option:no-build', () => buildFlags.add('no-build'));
+  up.action(async (services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => {
+    if (buildFlags.size > 1) throw new TscError('USAGE', '--build and --no-build are incompatible');
     if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
     if (flags.detach && flags.abortOnContainerExit) {
       throw new TscError('USAGE', '--abort-on-container-exit and --exit-code-from cannot be combined with -d/--detach');

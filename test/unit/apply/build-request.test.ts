@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { buildRequestFor, parseBuildArgs, refuseMissingBuiltImages, servicesToBuild } from '../../../src/apply/build.js';
-import { desiredProject } from '../../../src/apply/up.js';
+import { desiredProject, imagesToPull } from '../../../src/apply/up.js';
 import { TscError } from '../../../src/common/errors.js';
 import type { Project } from '../../../src/compose/index.js';
 import type { ImageRecord, ImageStore } from '../../../src/images/index.js';
@@ -128,6 +128,23 @@ describe('which services are built', () => {
     const e = thrown(() => refuseMissingBuiltImages(ctx, all));
     expect(e.message).toBe('--no-build was given and the image of service "built" (shop-built) is not in the local store');
     expect(() => refuseMissingBuiltImages(ctx, [proj.services.present!, proj.services.pulled!])).not.toThrow();
+  });
+});
+
+describe('which images are pulled', () => {
+  it('as Compose: build-only services never; buildable ones unless they will be built (--build, pull_policy build/never, --ignore-buildable)', async () => {
+    const proj = await load(
+      'services:\n  built:\n    build: .\n  both:\n    image: example/both:1\n    build: .\n  forced:\n    image: example/forced:1\n    build: .\n    pull_policy: build\n  plain:\n    image: busybox\n',
+    );
+    const all = Object.values(proj.services);
+    const rt = { images: store({ busybox: ID_OLD }) } as never;
+    const names = (m: Map<string, { name: string }[]>) => [...m.values()].flat().map((s) => s.name);
+    expect(names(imagesToPull(rt, all, 'missing'))).toEqual(['both']);
+    expect(names(imagesToPull(rt, all, 'always'))).toEqual(['both', 'plain']);
+    expect(names(imagesToPull(rt, all, 'always', { buildAll: true }))).toEqual(['plain']);
+    expect(names(imagesToPull(rt, all, 'always', { ignoreBuildable: true }))).toEqual(['plain']);
+    // never: a buildable service is built instead; one that is not is an error
+    expect(names(imagesToPull(rt, [proj.services.both!], 'never'))).toEqual([]);
   });
 });
 

@@ -41,6 +41,15 @@ describe('build flags', () => {
     expect(buildModeFrom((await parsed(registerExec, ['run', '--build', 'web', 'true'])).opts)).toBe('always');
     expect(buildModeFrom((await parsed(registerExec, ['run', 'web'])).opts)).toBe('missing');
   });
+
+  it('up --build --no-build is a usage error, before the project is loaded', async () => {
+    const program = new Command().exitOverride();
+    registerUp(program);
+    await expect(program.parseAsync(['up', '--build', '--no-build'], { from: 'user' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: '--build and --no-build are incompatible',
+    });
+  });
 });
 
 describe('plain build progress', () => {
