@@ -68,9 +68,15 @@ function addPlanFlags(c: Command): Command {
     .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")', 'missing');
 }
 
+/** `--build`/`--no-build` on `c`; the set holds which were given (they set one value, so both are seen as they are parsed). */
+function addBuildFlags(c: Command, what: string): Set<string> {
+  const given = new Set<string>();
+  c.option('--build', `Build images before ${what}`).option('--no-build', "Don't build an image, even if it's missing");
+  c.on('option:build', () => given.add('build')).on('option:no-build', () => given.add('no-build'));
+  return given;
+}
+
 export function registerUp(program: Command): void {
-  // --build and --no-build set one value; which ones were given is seen as they are parsed
-  const buildFlags = new Set<string>();
   const up = addPlanFlags(
     program
       .command('up')
@@ -83,48 +89,20 @@ export function registerUp(program: Command): void {
       .option('-t, --timeout <seconds>', 'Use this timeout in seconds for container shutdown when containers are already running')
       .option('--dry-run', 'Print the plan and change nothing')
       .option('--quiet-pull', 'Pull without printing progress information')
-      .option('--build', 'Build images before starting containers')
-      .option('--no-build', "Don't build an image, even if it's missing")
       .option('--no-wait-lock', 'Fail at once when another tscompose is working on the project'),
   );
-  up.on('option:build', () => buildFlags.add('build')).on('option:no-build', () => buildFlags.add('no-build'));
-  up.action(async (services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => {
-    if (buildFlags.size > 1) throw new TscError('USAGE', '--build and --no-build are incompatible');
-    if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
-    if (flags.detach && flags.abortOnContainerExit) {
-      throw new TscError('USAGE', '--abort-on-container-exit and --exit-code-from cannot be combined with -d/--detach');
-    }
-    const opts = planOptionsFrom(services, flags);
-    const detach = flags.detach || flags.wait || flags.dryRun;
-    const code = await withProject(cmd, { lock: !flags.dryRun, services, noWait: flags.waitLock === false }, async (rt) => {
-      const scope = servicesInScope(rt.project, opts.services, opts.noDeps);
-      refuseProviderServices(scope, 'up');
-      if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
-        throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
-      }
-      if (!flags.dryRun) await ensureImages(rt, scope, { pull: opts.pull ?? 'missing', build: buildModeFrom(flags), quietPull: flags.quietPull });
-      const plan = await planUp(rt, opts);
-      if (flags.dryRun) {
-        process.stdout.write(plan.toString() + '\n');
-        return 0;
-      }
-      const items = plan.actions.filter((a) => a.kind !== 'noop').map((a) => ({ id: a.id, title: `Container ${a.container}` }));
-      const progress = createProgress(items);
-      try {
-        await applyUp(rt, plan, opts, progress);
-      } finally {
-        await progress.finish();
-      }
-      if (detach) return 0;
-      return attach(
-        rt,
-        plan,
-        scope.map((s) => s.name),
-        flags,
-      );
-    });
-    process.exitCode = code;
-  });
+  const upBuild = addBuildFlags(up, 'starting containers');
+  up.action((services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => runUp(services, flags, upBuild, cmd));
+
+  // `create` is `up --no-start`: pull, build what is missing, create the containers, start none
+  const create = addPlanFlags(
+    program
+      .command('create')
+      .description('Creates containers for a service (up --no-start)')
+      .option('--quiet-pull', 'Pull without printing progress information'),
+  );
+  const createBuild = addBuildFlags(create, 'creating containers');
+  create.action((services: string[], flags: UpFlags, cmd: Command) => runUp(services, { ...flags, start: false, detach: true }, createBuild, cmd));
 
   addPlanFlags(program.command('plan').description('Print what `up` would do and why, and change nothing')).action(
     async (services: string[], flags: UpFlags, cmd: Command) => {
@@ -135,6 +113,44 @@ export function registerUp(program: Command): void {
       });
     },
   );
+}
+
+async function runUp(services: string[], flags: UpFlags & { waitLock?: boolean }, buildFlags: Set<string>, cmd: Command): Promise<void> {
+  if (buildFlags.size > 1) throw new TscError('USAGE', '--build and --no-build are incompatible');
+  if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
+  if (flags.detach && flags.abortOnContainerExit) {
+    throw new TscError('USAGE', '--abort-on-container-exit and --exit-code-from cannot be combined with -d/--detach');
+  }
+  const opts = planOptionsFrom(services, flags);
+  const detach = flags.detach || flags.wait || flags.dryRun;
+  const code = await withProject(cmd, { lock: !flags.dryRun, services, noWait: flags.waitLock === false }, async (rt) => {
+    const scope = servicesInScope(rt.project, opts.services, opts.noDeps);
+    refuseProviderServices(scope, 'up');
+    if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
+      throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
+    }
+    if (!flags.dryRun) await ensureImages(rt, scope, { pull: opts.pull ?? 'missing', build: buildModeFrom(flags), quietPull: flags.quietPull });
+    const plan = await planUp(rt, opts);
+    if (flags.dryRun) {
+      process.stdout.write(plan.toString() + '\n');
+      return 0;
+    }
+    const items = plan.actions.filter((a) => a.kind !== 'noop').map((a) => ({ id: a.id, title: `Container ${a.container}` }));
+    const progress = createProgress(items);
+    try {
+      await applyUp(rt, plan, opts, progress);
+    } finally {
+      await progress.finish();
+    }
+    if (detach) return 0;
+    return attach(
+      rt,
+      plan,
+      scope.map((s) => s.name),
+      flags,
+    );
+  });
+  process.exitCode = code;
 }
 
 /** Attached mode: stream the logs; Ctrl-C stops the stack (a second one kills it). */

@@ -42,13 +42,16 @@ describe('build flags', () => {
     expect(buildModeFrom((await parsed(registerExec, ['run', 'web'])).opts)).toBe('missing');
   });
 
-  it('up --build --no-build is a usage error, before the project is loaded', async () => {
+  it('up/create --build --no-build is a usage error, before the project is loaded', async () => {
     const program = new Command().exitOverride();
     registerUp(program);
-    await expect(program.parseAsync(['up', '--build', '--no-build'], { from: 'user' })).rejects.toMatchObject({
-      code: 'USAGE',
-      message: '--build and --no-build are incompatible',
-    });
+    for (const verb of ['up', 'create']) {
+      await expect(program.parseAsync([verb, '--build', '--no-build'], { from: 'user' })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: '--build and --no-build are incompatible',
+      });
+    }
+    expect(buildModeFrom((await parsed(registerUp, ['create', '--build', 'web'])).opts)).toBe('always');
   });
 });
 
