@@ -49,7 +49,7 @@ export function definitionOf(s: Service): { definition: unknown; hash: string } 
 
 /** Creates (and optionally starts) one container of a service. */
 export async function createContainer(ctx: RuntimeContext, s: Service, opts: CreateOptions): Promise<ContainerRecord> {
-  const image = requireImage(ctx.images, s);
+  const image = requireImage(ctx.images, s, ctx.name);
   const name = opts.name ?? containerName(ctx, s, opts.number, opts.oneOff);
   const bundleDir = bundleDirOf(ctx, name);
   const { definition, hash } = definitionOf(s);
@@ -67,7 +67,7 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     oneOff: opts.oneOff ?? false,
     configHash: hash,
     definition,
-    image: serviceImageRef(s),
+    image: serviceImageRef(s, ctx.name),
     imageId: image.id,
     created: new Date().toISOString(),
     netns: netnsPath,

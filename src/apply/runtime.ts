@@ -85,15 +85,15 @@ export class ProjectRuntime implements RuntimeContext {
   // ---- images ---------------------------------------------------------------------------
 
   serviceImageRef(s: Service): string {
-    return serviceImageRef(s);
+    return serviceImageRef(s, this.name);
   }
 
   localImage(s: Service): ImageRecord | undefined {
-    return localImage(this.images, s);
+    return localImage(this.images, s, this.name);
   }
 
   requireImage(s: Service): ImageRecord {
-    return requireImage(this.images, s);
+    return requireImage(this.images, s, this.name);
   }
 
   // ---- networks and volumes -------------------------------------------------------------

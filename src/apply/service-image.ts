@@ -3,24 +3,26 @@ import { TscError } from '../common/errors.js';
 import type { Service } from '../compose/index.js';
 import type { ImageRecord, ImageStore } from '../images/index.js';
 
-export function serviceImageRef(s: Service): string {
-  if (!s.image) {
-    throw new TscError('SPEC_UNSUPPORTED', `service "${s.name}" has no image: building images (build:) is not supported by tscompose yet`, {
-      hint: 'build the image elsewhere and load it with `tscompose image load -i FILE`, then set `image:`',
-    });
-  }
-  return s.image;
+/**
+ * The image a service runs: its `image:`, else the name Compose v2 gives a built image,
+ * `<project>-<service>` (a service with neither is refused by the loader).
+ */
+export function serviceImageRef(s: Service, project: string): string {
+  return s.image ?? `${project}-${s.name}`;
 }
 
-export function localImage(images: ImageStore, s: Service): ImageRecord | undefined {
-  return images.get(serviceImageRef(s));
+export function localImage(images: ImageStore, s: Service, project: string): ImageRecord | undefined {
+  return images.get(serviceImageRef(s, project));
 }
 
-export function requireImage(images: ImageStore, s: Service): ImageRecord {
-  const img = localImage(images, s);
+export function requireImage(images: ImageStore, s: Service, project: string): ImageRecord {
+  const img = localImage(images, s, project);
   if (!img) {
-    throw new TscError('IMAGE_NOT_FOUND', `image "${s.image}" of service "${s.name}" is not in the local store`, {
-      hint: 'run `tscompose pull` (or `up --pull missing`), or load it with `tscompose image load -i FILE`',
+    const ref = serviceImageRef(s, project);
+    throw new TscError('IMAGE_NOT_FOUND', `image "${ref}" of service "${s.name}" is not in the local store`, {
+      hint: s.build
+        ? `build it with \`tscompose build ${s.name}\` (or \`up --build\`)`
+        : 'run `tscompose pull` (or `up --pull missing`), or load it with `tscompose image load -i FILE`',
     });
   }
   return img;

@@ -4,16 +4,18 @@
  * executor decides nothing: every choice is in the plan.
  */
 import { TscError } from '../common/errors.js';
-import { PullProgress, type ImageRecord, type PullEvent } from '../images/index.js';
+import type { ImageRecord } from '../images/index.js';
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction } from '../planner/index.js';
 import type { Project, Service } from '../compose/index.js';
 import type { ContainerRecord } from '../state/index.js';
 import { checkPorts } from './ports-check.js';
-import type { Progress, PullPolicy, UpOptions } from './options.js';
+import type { Progress, UpOptions } from './options.js';
+import { serviceImageRef } from './service-image.js';
 import type { ProjectRuntime } from './runtime.js';
 import { waitForContainers, waitForDependencies } from './wait.js';
 
 export { waitForDependencies };
+export { imagesToPull, pullImages, type PullImagesOptions } from './pull.js';
 
 export { silentProgress, type Progress, type PullPolicy, type UpOptions } from './options.js';
 
@@ -24,7 +26,7 @@ export function desiredProject(project: Project, images: (s: Service) => ImageRe
     replicas: s.deploy?.replicas ?? 1,
     dependsOn: s.depends_on,
     definition: s,
-    image: s.image ?? '',
+    image: serviceImageRef(s, project.name),
     imageDigest: images(s)?.id,
     containerName: s.container_name,
     pullPolicy: s.pull_policy,
@@ -57,45 +59,6 @@ export function servicesInScope(project: Project, names: string[] | undefined, n
   return [...out.values()];
 }
 
-/** Pulls the images of `services` according to the policy (each service's pull_policy wins). */
-export async function pullImages(rt: ProjectRuntime, services: Service[], policy: PullPolicy, progress: Progress): Promise<void> {
-  const refs = new Map<string, string[]>();
-  for (const s of services) {
-    if (!s.image) continue;
-    const p = (s.pull_policy as PullPolicy | undefined) ?? policy;
-    const present = rt.images.get(s.image) !== undefined;
-    if (p === 'never' || p === 'build') {
-      if (!present) {
-        throw new TscError('IMAGE_NOT_FOUND', `image "${s.image}" of service "${s.name}" is not in the local store and the pull policy is "${p}"`, {
-          hint: 'load it with `tscompose image load -i FILE` or allow pulling with `--pull missing`',
-        });
-      }
-      continue;
-    }
-    if (p === 'missing' && present) continue;
-    refs.set(s.image, [...(refs.get(s.image) ?? []), s.name]);
-  }
-  await Promise.all(
-    [...refs].map(async ([ref, svcs]) => {
-      const id = `pull:${ref}`;
-      progress.begin(id, `Image ${ref}`);
-      const status = new PullProgress();
-      try {
-        await rt.images.pull(ref, {
-          onProgress: (ev: PullEvent) => progress.update(id, status.update(ev)),
-        });
-        progress.done(id, 'Pulled');
-      } catch (err) {
-        progress.fail(id, err instanceof Error ? err.message : String(err));
-        if (err instanceof TscError) {
-          throw new TscError(err.code, `pulling image "${ref}" for service ${svcs.join(', ')}: ${err.message}`, { hint: err.hint, cause: err });
-        }
-        throw err;
-      }
-    }),
-  );
-}
-
 /**
  * Refuses services managed by an external provider (Compose's `provider:`): tscompose has no
  * provider plugins, so it cannot create them. Called before anything is pulled or changed.
@@ -119,7 +82,7 @@ export function refuseProviderServices(services: Service[], verb: string): void 
 export async function planUp(rt: ProjectRuntime, opts: UpOptions): Promise<Plan> {
   refuseProviderServices(servicesInScope(rt.project, opts.services, opts.noDeps), 'up');
   const observed = await rt.observe();
-  const desired = desiredProject(rt.project, (s) => (s.image ? rt.images.get(s.image) : undefined));
+  const desired = desiredProject(rt.project, (s) => rt.localImage(s));
   return makePlan(desired, observed, opts);
 }
 

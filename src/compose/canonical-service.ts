@@ -6,6 +6,7 @@
 import { CAPABILITY_NAMES } from '../common/capabilities.js';
 import { bool, commandOf, duration, int, listOrDict, rawKept, resolveHostPath, specError, strings, type Obj, type Transformer } from './canonical-values.js';
 import { nearest } from './position.js';
+import { canonicalBuild } from './service-build.js';
 
 /** Linux capability names without the CAP_ prefix (the one list, in common). */
 export const CAPABILITIES = CAPABILITY_NAMES;
@@ -176,14 +177,7 @@ export const SERVICE_TRANSFORMERS: Record<string, Transformer> = {
       throw specError(ctx, p, `unknown restart policy ${JSON.stringify(r)}`, 'use "no", "always", "on-failure", "on-failure:N" or "unless-stopped"');
     return r;
   },
-  build: (v, ctx, p) => {
-    const b: Obj = typeof v === 'string' ? { context: v } : { ...(v as Obj) };
-    const context = String(b.context ?? '.');
-    b.context = /^[a-z]+:\/\//i.test(context) || context.startsWith('git@') ? context : resolveHostPath(context, ctx);
-    if (b.args !== undefined) b.args = listOrDict(b.args, ctx, [...p, 'args']);
-    if (b.labels !== undefined) b.labels = listOrDict(b.labels, ctx, [...p, 'labels']);
-    return b;
-  },
+  build: canonicalBuild,
   extends: (v) => (typeof v === 'string' ? { service: v } : v),
   secrets: references((source) => `/run/secrets/${source}`),
   configs: references(),

@@ -11,6 +11,7 @@ import type { LoadContext, LoadedModel, Obj, Path, ServiceFragment } from './loa
 import { unwrap } from './merge.js';
 import type { Service } from './schema.js';
 import { securityOptions } from './security-opt.js';
+import { finalizeBuild } from './service-build.js';
 
 /** Service keys tscompose acts on; any other Compose key is kept and reported as unsupported. */
 const SUPPORTED_KEYS = new Set([
@@ -166,22 +167,7 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
   if (s.env_file !== undefined) svc.env_file = s.env_file;
   if (Array.isArray(s.links)) svc.links = s.links.map((l) => parseLink(String(l)));
   if (s.provider !== undefined) svc.provider = s.provider;
-  if (s.build !== undefined) {
-    const b = { ...(s.build as Obj) };
-    // Compose's default, unless the Dockerfile is inline (the two are mutually exclusive)
-    if (b.dockerfile_inline === undefined) b.dockerfile ??= 'Dockerfile';
-    else if (ld.strict && b.dockerfile !== undefined)
-      throw specError(
-        ctx,
-        at('build', 'dockerfile_inline'),
-        `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline`,
-        'keep one of them',
-      );
-    svc.build = b;
-    ld.warnings.push(
-      `services.${name}.build: building images is not supported by tscompose yet; the build section is kept, and ${s.image ? `the image ${String(s.image)} must already be in the local image store` : 'the service cannot start until it has an image'}`,
-    );
-  }
+  if (s.build !== undefined) svc.build = finalizeBuild(name, s.build as Obj, ctx, ld);
   if (s.healthcheck !== undefined) {
     const h = { ...(s.healthcheck as Obj) };
     const test = h.test as string[] | undefined;

@@ -49,6 +49,7 @@ function serviceView(s: Service): Obj {
     }
     v.deploy = { ...s.deploy, resources: r };
   }
+  if (s.build?.shm_size !== undefined) v.build = { ...s.build, shm_size: String(s.build.shm_size) };
   // links print as written in Compose's short form
   if (s.links) v.links = s.links.map(formatLink);
   if (!isEmpty(s.extra_hosts)) v.extra_hosts = Object.entries(s.extra_hosts).flatMap(([h, ips]) => ips.map((ip) => `${h}=${ip}`));

@@ -104,9 +104,22 @@ const BuildSchema = z
   .object({
     /** absolute path (or a URL, kept as written) */
     context: z.string(),
+    /** relative to the context (as written), or absolute; "Dockerfile" unless dockerfile_inline is set */
     dockerfile: z.string().optional(),
+    dockerfile_inline: z.string().optional(),
+    /** null = declared without a value and unset in the environment */
     args: z.record(z.string(), z.string().nullable()).optional(),
     target: z.string().optional(),
+    labels: z.record(z.string(), z.string().nullable()).optional(),
+    /** name -> absolute directory, or a non-local context (`service:NAME`, `docker-image://...`) as written */
+    additional_contexts: z.record(z.string(), z.string()).optional(),
+    network: z.string().optional(),
+    no_cache: z.boolean().optional(),
+    pull: z.boolean().optional(),
+    tags: z.array(z.string()).optional(),
+    platforms: z.array(z.string()).optional(),
+    /** BYTES */
+    shm_size: z.number().int().optional(),
   })
   .catchall(z.unknown());
 

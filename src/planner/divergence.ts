@@ -35,7 +35,7 @@ export function divergence(service: DesiredService, desiredHash: string, c: Obse
     }
   }
   if (service.imageDigest && c.imageDigest && service.imageDigest !== c.imageDigest) {
-    reasons.push(`image digest changed from ${shortDigest(c.imageDigest)} to ${shortDigest(service.imageDigest)}`);
+    reasons.push(`image changed from ${shortDigest(c.imageDigest)} to ${shortDigest(service.imageDigest)}`);
   }
   for (const kind of ['network', 'volume'] as const) {
     const want = kind === 'network' ? service.networks : service.volumes;

@@ -22,8 +22,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
     const { registerImage } = await import('./image.js');
     return (program) => registerImage(program, { imagesInUse });
   },
+  build: async () => (await import('./build.js')).registerBuild,
   up: async () => (await import('./up.js')).registerUp,
   plan: async () => (await import('./up.js')).registerUp,
+  create: async () => (await import('./up.js')).registerUp,
   down: async () => (await import('./lifecycle.js')).registerLifecycle,
   start: async () => (await import('./lifecycle.js')).registerLifecycle,
   stop: async () => (await import('./lifecycle.js')).registerLifecycle,

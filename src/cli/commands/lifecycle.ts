@@ -72,6 +72,9 @@ export function registerLifecycle(program: Command): void {
       await withProject(cmd, { lock: true }, async (rt) => {
         const images = new Set(Object.values(rt.state.containers).map((c) => c.image));
         for (const s of Object.values(rt.project.services)) if (s.image) images.add(s.image);
+        // images built for services without `image:` (`<project>-<service>`) have no custom tag
+        const local = new Set(Object.values(rt.project.services).flatMap((s) => (s.build && !s.image ? [rt.serviceImageRef(s)] : [])));
+        for (const ref of local) if (rt.images.get(ref)) images.add(ref);
         const progress = createProgress();
         try {
           await down(rt, { volumes: o.volumes, removeOrphans: o.removeOrphans, timeoutMs: secondsToMs(o.timeout) }, progress);
@@ -80,8 +83,8 @@ export function registerLifecycle(program: Command): void {
         }
         if (o.rmi) {
           for (const ref of images) {
-            // "local": only images without a custom tag; images from a service's `image:` all have one
-            if (o.rmi === 'local') continue;
+            // "local": only images without a custom tag; images from a service's `image:` all have one, built `<project>-<service>` ones do not
+            if (o.rmi === 'local' && !local.has(ref)) continue;
             try {
               await rt.images.remove(ref);
               process.stderr.write(` ✔ Image ${ref}  Removed\n`);

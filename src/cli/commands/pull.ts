@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { pullImages, servicesInScope } from '../../apply/up.js';
+import { imagesToPull, pullImages, servicesInScope } from '../../apply/up.js';
 import { familiarName, parseReference } from '../../images/index.js';
 import { createProgress } from '../progress.js';
 import { withProject } from '../session.js';
@@ -12,25 +12,30 @@ export function registerPull(program: Command): void {
     .option('-q, --quiet', 'Pull without printing progress information')
     .option('--ignore-pull-failures', 'Pull what it can and ignores images with pull failures')
     .option('--include-deps', 'Also pull services declared as dependencies')
-    .action(async (services: string[], o: { quiet?: boolean; ignorePullFailures?: boolean; includeDeps?: boolean }, cmd: Command) => {
-      await withProject(cmd, { lock: false, services }, async (rt) => {
-        const scope = servicesInScope(rt.project, services, !o.includeDeps).filter((s) => s.image);
-        const refs = [...new Set(scope.map((s) => s.image!))];
-        const progress = createProgress(
-          refs.map((r) => ({ id: `pull:${r}`, title: `Image ${r}` })),
-          { quiet: o.quiet },
-        );
-        try {
-          if (o.ignorePullFailures) {
-            for (const s of scope) await pullImages(rt, [s], 'always', progress).catch(() => undefined);
-          } else {
-            await pullImages(rt, scope, 'always', progress);
+    .option('--ignore-buildable', 'Ignore images that can be built')
+    .action(
+      async (services: string[], o: { quiet?: boolean; ignorePullFailures?: boolean; includeDeps?: boolean; ignoreBuildable?: boolean }, cmd: Command) => {
+        await withProject(cmd, { lock: false, services }, async (rt) => {
+          // as Compose: services without an image (built ones) and pull_policy never/build are skipped
+          const scope = servicesInScope(rt.project, services, !o.includeDeps).filter((s) => s.image && s.pull_policy !== 'never' && s.pull_policy !== 'build');
+          const pullOpts = { ignoreBuildable: o.ignoreBuildable };
+          const refs = [...imagesToPull(rt, scope, 'always', pullOpts).keys()];
+          const progress = createProgress(
+            refs.map((r) => ({ id: `pull:${r}`, title: `Image ${r}` })),
+            { quiet: o.quiet },
+          );
+          try {
+            if (o.ignorePullFailures) {
+              for (const s of scope) await pullImages(rt, [s], 'always', progress, pullOpts).catch(() => undefined);
+            } else {
+              await pullImages(rt, scope, 'always', progress, pullOpts);
+            }
+          } finally {
+            await progress.finish();
           }
-        } finally {
-          await progress.finish();
-        }
-      });
-    });
+        });
+      },
+    );
 
   program
     .command('images')

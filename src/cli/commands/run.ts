@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { portMappings } from '../../apply/runtime.js';
-import { servicesInScope, applyUp, planUp, pullImages, refuseProviderServices } from '../../apply/up.js';
+import { servicesInScope, applyUp, planUp, refuseProviderServices } from '../../apply/up.js';
+import { buildModeFrom, ensureImages } from '../images.js';
 import { TscError } from '../../common/errors.js';
 import type { PortMapping } from '../../network/index.js';
 import { runAttachedHere } from '../attach.js';
@@ -28,6 +29,7 @@ export function registerRun(program: Command): void {
     .option('-T, --no-TTY', 'Disable pseudo-TTY allocation')
     .option('-i, --interactive', 'Keep STDIN open even if not attached', true)
     .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")', 'missing')
+    .option('--build', 'Build image before starting container')
     .passThroughOptions()
     .action(async (service: string, command: string[], o: RunFlags, cmd: Command) => {
       const code = await runOneOff(cmd, service, command, o);
@@ -49,6 +51,7 @@ interface RunFlags {
   tty?: boolean;
   TTY?: boolean;
   pull?: string;
+  build?: boolean;
 }
 
 function parsePublish(specs: string[]): PortMapping[] {
@@ -94,7 +97,7 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
     const deps = Object.keys(s.depends_on).filter((d) => rt.project.services[d]);
     if (o.deps !== false && deps.length) {
       const opts = { services: deps, pull: (o.pull ?? 'missing') as 'missing' };
-      await pullImages(rt, servicesInScope(rt.project, deps), opts.pull, createProgress());
+      await ensureImages(rt, servicesInScope(rt.project, deps), { pull: opts.pull, build: buildModeFrom(o) });
       const plan = await planUp(rt, opts);
       if (!plan.isEmpty) {
         const progress = createProgress();
@@ -105,7 +108,7 @@ async function runOneOff(cmd: Command, serviceName: string, command: string[], o
         }
       }
     }
-    await pullImages(rt, [s], (o.pull ?? 'missing') as 'missing', createProgress());
+    await ensureImages(rt, [s], { pull: (o.pull ?? 'missing') as 'missing', build: buildModeFrom(o) });
     const ports = o.publish?.length ? parsePublish(o.publish) : o.servicePorts ? portMappings(s) : [];
     const tty = !o.detach && wantsTty(o);
     const overrides = {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { ProjectRuntime } from '../../apply/runtime.js';
-import { applyUp, planUp, pullImages, refuseProviderServices, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
+import { applyUp, planUp, refuseProviderServices, servicesInScope, type PullPolicy, type UpOptions } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
 import type { Plan } from '../../planner/index.js';
 import type { ContainerRecord } from '../../state/index.js';
 import { LogPrinter, logName } from '../log-printer.js';
+import { buildModeFrom, ensureImages } from '../images.js';
 import { createProgress } from '../progress.js';
 import { collect, parseScale, secondsToMs, withProject } from '../session.js';
 
@@ -26,6 +27,7 @@ interface UpFlags {
   alwaysRecreateDeps?: boolean;
   quietPull?: boolean;
   noWait?: boolean;
+  build?: boolean; // --build / --no-build
 }
 
 export function planOptionsFrom(services: string[], f: UpFlags): UpOptions {
@@ -66,8 +68,16 @@ function addPlanFlags(c: Command): Command {
     .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")', 'missing');
 }
 
+/** `--build`/`--no-build` on `c`; the set holds which were given (they set one value, so both are seen as they are parsed). */
+function addBuildFlags(c: Command, what: string): Set<string> {
+  const given = new Set<string>();
+  c.option('--build', `Build images before ${what}`).option('--no-build', "Don't build an image, even if it's missing");
+  c.on('option:build', () => given.add('build')).on('option:no-build', () => given.add('no-build'));
+  return given;
+}
+
 export function registerUp(program: Command): void {
-  addPlanFlags(
+  const up = addPlanFlags(
     program
       .command('up')
       .description('Create and start containers (prints what it does and why)')
@@ -80,52 +90,19 @@ export function registerUp(program: Command): void {
       .option('--dry-run', 'Print the plan and change nothing')
       .option('--quiet-pull', 'Pull without printing progress information')
       .option('--no-wait-lock', 'Fail at once when another tscompose is working on the project'),
-  ).action(async (services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => {
-    if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
-    if (flags.detach && flags.abortOnContainerExit) {
-      throw new TscError('USAGE', '--abort-on-container-exit and --exit-code-from cannot be combined with -d/--detach');
-    }
-    const opts = planOptionsFrom(services, flags);
-    const detach = flags.detach || flags.wait || flags.dryRun;
-    const code = await withProject(cmd, { lock: !flags.dryRun, services, noWait: flags.waitLock === false }, async (rt) => {
-      const scope = servicesInScope(rt.project, opts.services, opts.noDeps);
-      refuseProviderServices(scope, 'up');
-      if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
-        throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
-      }
-      if (!flags.dryRun) {
-        const pullItems = scope
-          .filter((s) => s.image && (opts.pull === 'always' || !rt.images.get(s.image)))
-          .map((s) => ({ id: `pull:${s.image}`, title: `Image ${s.image}` }));
-        const pp = createProgress([...new Map(pullItems.map((i) => [i.id, i])).values()], { quiet: flags.quietPull });
-        try {
-          await pullImages(rt, scope, opts.pull ?? 'missing', pp);
-        } finally {
-          await pp.finish();
-        }
-      }
-      const plan = await planUp(rt, opts);
-      if (flags.dryRun) {
-        process.stdout.write(plan.toString() + '\n');
-        return 0;
-      }
-      const items = plan.actions.filter((a) => a.kind !== 'noop').map((a) => ({ id: a.id, title: `Container ${a.container}` }));
-      const progress = createProgress(items);
-      try {
-        await applyUp(rt, plan, opts, progress);
-      } finally {
-        await progress.finish();
-      }
-      if (detach) return 0;
-      return attach(
-        rt,
-        plan,
-        scope.map((s) => s.name),
-        flags,
-      );
-    });
-    process.exitCode = code;
-  });
+  );
+  const upBuild = addBuildFlags(up, 'starting containers');
+  up.action((services: string[], flags: UpFlags & { waitLock?: boolean }, cmd: Command) => runUp(services, flags, upBuild, cmd));
+
+  // `create` is `up --no-start`: pull, build what is missing, create the containers, start none
+  const create = addPlanFlags(
+    program
+      .command('create')
+      .description('Creates containers for a service (up --no-start)')
+      .option('--quiet-pull', 'Pull without printing progress information'),
+  );
+  const createBuild = addBuildFlags(create, 'creating containers');
+  create.action((services: string[], flags: UpFlags, cmd: Command) => runUp(services, { ...flags, start: false, detach: true }, createBuild, cmd));
 
   addPlanFlags(program.command('plan').description('Print what `up` would do and why, and change nothing')).action(
     async (services: string[], flags: UpFlags, cmd: Command) => {
@@ -136,6 +113,44 @@ export function registerUp(program: Command): void {
       });
     },
   );
+}
+
+async function runUp(services: string[], flags: UpFlags & { waitLock?: boolean }, buildFlags: Set<string>, cmd: Command): Promise<void> {
+  if (buildFlags.size > 1) throw new TscError('USAGE', '--build and --no-build are incompatible');
+  if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
+  if (flags.detach && flags.abortOnContainerExit) {
+    throw new TscError('USAGE', '--abort-on-container-exit and --exit-code-from cannot be combined with -d/--detach');
+  }
+  const opts = planOptionsFrom(services, flags);
+  const detach = flags.detach || flags.wait || flags.dryRun;
+  const code = await withProject(cmd, { lock: !flags.dryRun, services, noWait: flags.waitLock === false }, async (rt) => {
+    const scope = servicesInScope(rt.project, opts.services, opts.noDeps);
+    refuseProviderServices(scope, 'up');
+    if (flags.exitCodeFrom && !rt.project.services[flags.exitCodeFrom]) {
+      throw new TscError('NO_SUCH_SERVICE', `--exit-code-from names "${flags.exitCodeFrom}", which is not a service of the project`);
+    }
+    if (!flags.dryRun) await ensureImages(rt, scope, { pull: opts.pull ?? 'missing', build: buildModeFrom(flags), quietPull: flags.quietPull });
+    const plan = await planUp(rt, opts);
+    if (flags.dryRun) {
+      process.stdout.write(plan.toString() + '\n');
+      return 0;
+    }
+    const items = plan.actions.filter((a) => a.kind !== 'noop').map((a) => ({ id: a.id, title: `Container ${a.container}` }));
+    const progress = createProgress(items);
+    try {
+      await applyUp(rt, plan, opts, progress);
+    } finally {
+      await progress.finish();
+    }
+    if (detach) return 0;
+    return attach(
+      rt,
+      plan,
+      scope.map((s) => s.name),
+      flags,
+    );
+  });
+  process.exitCode = code;
 }
 
 /** Attached mode: stream the logs; Ctrl-C stops the stack (a second one kills it). */

@@ -149,7 +149,7 @@ describe('plan: recreate', () => {
   it('an image digest change recreates and says from what to what', () => {
     const web = service('web', { imageDigest: DIGEST_A });
     const p = plan(project(service('web', { imageDigest: DIGEST_B })), [container(P, web, 1)]);
-    expect(p.actions[0]!.reason).toBe('image digest changed from sha256:aaaaaaaaaaaa to sha256:bbbbbbbbbbbb');
+    expect(p.actions[0]!.reason).toBe('image changed from sha256:aaaaaaaaaaaa to sha256:bbbbbbbbbbbb');
     expect(p.actions[0]!.changedFields).toBeUndefined();
   });
 
