@@ -16,6 +16,7 @@ import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
 import { unpackLayer } from './unpack.js';
 import { fsFailure } from './errors.js';
+import { faultPoint } from '../sys/fault.js';
 
 export interface LayerInfo {
   diffId: string;
@@ -83,6 +84,7 @@ export class LayerStore {
       writeFileAtomicSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
       try {
         renameSync(tmp, path.join(this.dir, hex));
+        faultPoint(`commit layer ${hex}`);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.has(diffId)) {

@@ -7,6 +7,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, r
 import { StringDecoder } from 'node:string_decoder';
 import { TscError } from '../common/errors.js';
 import type { LogEntry, LogOptions } from './types.js';
+import { faultWrite } from '../sys/fault.js';
 
 const wallOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
@@ -50,6 +51,7 @@ export class LogWriter {
     const line = Buffer.from(JSON.stringify(entry) + '\n');
     if (this.opts.maxSize > 0 && this.size > 0 && this.size + line.length > this.opts.maxSize) this.rotate();
     try {
+      faultWrite(this.file);
       writeSync(this.fd, line);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

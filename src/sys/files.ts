@@ -20,6 +20,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { faultPoint, faultWrite } from './fault.js';
 import { tryLockExclusive, unlock } from './flock.js';
 
 export interface AtomicWriteOptions {
@@ -50,6 +51,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   try {
     const fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o644);
     try {
+      faultWrite(file);
       fs.writeFileSync(fd, data);
       if (durable) fs.fsyncSync(fd);
     } finally {
@@ -61,6 +63,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     throw e;
   }
   if (durable) fsyncDirSync(path.dirname(file));
+  faultPoint(`write ${file}`);
 }
 
 /** The asynchronous writeFileAtomicSync. */
@@ -71,6 +74,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   try {
     const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o644);
     try {
+      faultWrite(file);
       await fh.writeFile(data);
       if (durable) await fh.sync();
     } finally {
@@ -89,6 +93,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
       await dh.close();
     }
   }
+  faultPoint(`write ${file}`);
 }
 
 /** Whether `name` is a temp file of writeFileAtomic for `base`, and which pid made it. */

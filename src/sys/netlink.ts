@@ -6,6 +6,7 @@
  * container's namespace keeps acting there (src/network/netns.ts).
  */
 import { TscError, errnoName } from '../common/errors.js';
+import { faultPoint } from './fault.js';
 import { E } from './libc.js';
 import {
   AF_NETLINK,
@@ -113,6 +114,7 @@ export class NetlinkSocket {
         if (m.type === NLMSG_ERROR) {
           const err = parseError(m);
           if (err.errno !== 0) throw new NetlinkError(err.errno, what, err.message);
+          faultPoint(what);
           return;
         }
       }

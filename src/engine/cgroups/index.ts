@@ -11,6 +11,7 @@ import { TscError } from '../../common/errors.js';
 import type { Resources } from '../spec.js';
 import { attachDeviceFilter, parseDeviceRule } from '../../sys/bpf.js';
 import { ENGINE_CONTROLLERS, controllerVersion, detectLayout, type CgroupLayout } from './layout.js';
+import { faultPoint } from '../../sys/fault.js';
 
 export { detectLayout, parseLayout, controllerVersion, ENGINE_CONTROLLERS, type CgroupLayout } from './layout.js';
 
@@ -198,6 +199,7 @@ export class ContainerCgroup {
       }
     }
     this.apply(res, opts);
+    faultPoint(`cgroup ${this.relPath}`);
   }
 
   private mkdir(dir: string): void {
@@ -458,6 +460,7 @@ export class ContainerCgroup {
         }
       }
     }
+    faultPoint(`remove cgroup ${this.relPath}`);
   }
 }
 
