@@ -101,5 +101,5 @@ test(
     // a supervisor serving recreate, scale, run and exec must not keep descriptors
     expect(fdGrowth).toBeLessThanOrEqual(2);
   },
-  Math.max(120_000, CYCLES * 20_000),
+  Math.max(120_000, CYCLES * 60_000),
 );
