@@ -229,15 +229,35 @@ export interface LeakDiff {
   growth: Record<string, number>;
 }
 
-/** What changed between two snapshots (processes compared by command, not pid). */
+/**
+ * Items as compared: processes by command (not pid), and the random parts of names (64-hex
+ * container and volume ids, the subnets IPAM picked) replaced, so that a container recreated with a new id is the same
+ * item and an orphaned volume is one item too many.
+ */
+function comparable(k: string, s: string): string {
+  const t = k === 'processes' ? s.replace(/^\d+ /, '') : s;
+  return t.replace(/[0-9a-f]{64}/g, '<id>').replace(/\b\d{1,3}(\.\d{1,3}){3}(\/\d+)?\b/g, '<ipv4>');
+}
+
+/** Items of `a` beyond those of `b`, as multisets. */
+function minus(a: string[], b: string[]): string[] {
+  const left = new Map<string, number>();
+  for (const x of b) left.set(x, (left.get(x) ?? 0) + 1);
+  return a.filter((x) => {
+    const n = left.get(x) ?? 0;
+    if (n > 0) left.set(x, n - 1);
+    return n === 0;
+  });
+}
+
+/** What changed between two snapshots. */
 export function diff(before: Snapshot, after: Snapshot): LeakDiff {
   const res: LeakDiff = { added: {}, removed: {}, growth: {} };
   for (const k of CATEGORIES) {
-    const key = (s: string) => (k === 'processes' ? s.replace(/^\d+ /, '') : s);
-    const b = before.items[k].map(key);
-    const a = after.items[k].map(key);
-    const added = a.filter((x) => !b.includes(x));
-    const removed = b.filter((x) => !a.includes(x));
+    const b = before.items[k].map((s) => comparable(k, s));
+    const a = after.items[k].map((s) => comparable(k, s));
+    const added = minus(a, b);
+    const removed = minus(b, a);
     if (added.length) res.added[k] = added;
     if (removed.length) res.removed[k] = removed;
     res.growth[k] = a.length - b.length;
@@ -250,10 +270,13 @@ export function counts(s: Snapshot): Record<string, number> {
   return Object.fromEntries(CATEGORIES.map((k) => [k, s.items[k].length]));
 }
 
-/** A readable list of what `after` holds beyond `before` ('' when nothing). */
-export function describeLeaks(before: Snapshot, after: Snapshot): string {
+/**
+ * A readable list of what `after` holds beyond `before` ('' when nothing); with `exact`, also
+ * what it lacks (to compare a converged project with a reference one).
+ */
+export function describeLeaks(before: Snapshot, after: Snapshot, opts: { exact?: boolean } = {}): string {
   const d = diff(before, after);
-  return Object.entries(d.added)
-    .map(([k, v]) => `${k}: ${v.join('; ')}`)
-    .join('\n');
+  const lines = Object.entries(d.added).map(([k, v]) => `${k} +: ${v.join('; ')}`);
+  if (opts.exact) lines.push(...Object.entries(d.removed).map(([k, v]) => `${k} -: ${v.join('; ')}`));
+  return lines.join('\n');
 }
