@@ -19,7 +19,7 @@ import { destroyContainer } from './removal.js';
 import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
 import { requireImage, serviceImageRef } from './service-image.js';
 import { hasProcesses, isUnknownContainer } from './supervisor-access.js';
-import { prepareContainerVolumes } from './volumes.js';
+import { anonymousVolumeNames, prepareContainerVolumes } from './volumes.js';
 
 export interface CreateOptions {
   number: number;
@@ -54,7 +54,7 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
   const bundleDir = bundleDirOf(ctx, name);
   const { definition, hash } = definitionOf(s);
   const { netns, netnsPath, sharedHostname } = containerNetns(ctx, s, name);
-  const { volumePaths, anonymous, anonNames } = await prepareContainerVolumes(ctx, s, image, opts.reuseAnonymous);
+  const anonNames = anonymousVolumeNames(s, image, opts.reuseAnonymous);
 
   // record first: a crash from here on leaves something `down` can find
   const publicId = randomBytes(32).toString('hex');
@@ -72,13 +72,14 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     created: new Date().toISOString(),
     netns: netnsPath,
     bundleDir,
-    anonymousVolumes: anonNames,
+    anonymousVolumes: Object.values(anonNames),
     addresses: {},
   };
   ctx.state.containers[name] = record;
   await ctx.save();
 
   try {
+    const { volumePaths, anonymous } = await prepareContainerVolumes(ctx, s, image, anonNames);
     mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
     let attached: AttachedNetwork[] = [];
     if (netnsPath) {
