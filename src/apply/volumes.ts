@@ -9,7 +9,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
 import type { Service } from '../compose/index.js';
-import { ensureVolume, removeVolume, volumeDir } from '../engine/index.js';
+import { ensureVolume, inspectVolume, removeVolume, volumeDir } from '../engine/index.js';
 import type { ImageRecord } from '../images/index.js';
 import type { RuntimeContext } from './context.js';
 import { populateNewVolumes } from './volume-populate.js';
@@ -66,6 +66,24 @@ export function anonymousVolumeNames(s: Service, image: ImageRecord, reuseAnonym
   return names;
 }
 
+/** The label of an anonymous volume naming the container path it was made for. */
+const ANONYMOUS_TARGET = 'tscompose.volume.target';
+
+/**
+ * The host paths of recorded anonymous volumes, by the container path each was made for (from
+ * its label): what a recreate reuses when the replaced container's run config is gone (a kill
+ * during its removal).
+ */
+export function anonymousVolumesByLabel(root: string, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = inspectVolume(name, root);
+    const target = v?.labels[ANONYMOUS_TARGET];
+    if (v && target) out[target] = v.mountpoint;
+  }
+  return out;
+}
+
 /**
  * The volumes a new container of `s` mounts: its named volumes (made when missing) and the
  * anonymous ones named by anonymousVolumeNames (made when missing). New ones receive the image's
@@ -82,8 +100,10 @@ export async function prepareContainerVolumes(
     if (v.type === 'volume' && v.source !== undefined) volumePaths[v.source] = await ensureProjectVolume(ctx, v.source);
   }
   const anonymous: Record<string, string> = {};
-  const labels = { 'com.docker.compose.project': ctx.name, 'com.docker.volume.anonymous': '' };
-  for (const [target, name] of Object.entries(anonNames)) anonymous[target] = ensureVolume(name, { root: ctx.root, labels }).mountpoint;
+  for (const [target, name] of Object.entries(anonNames)) {
+    const labels = { 'com.docker.compose.project': ctx.name, 'com.docker.volume.anonymous': '', [ANONYMOUS_TARGET]: target };
+    anonymous[target] = ensureVolume(name, { root: ctx.root, labels }).mountpoint;
+  }
 
   // new volumes receive the image's content at their mount point (before anything runs)
   populateNewVolumes({ root: ctx.root, service: s, lowerDirs: ctx.images.rootfs(image.id).lowerDirs, volumePaths, anonymous });
