@@ -272,11 +272,28 @@ export function counts(s: Snapshot): Record<string, number> {
 
 /**
  * A readable list of what `after` holds beyond `before` ('' when nothing); with `exact`, also
- * what it lacks (to compare a converged project with a reference one).
+ * what it lacks (to compare a converged project with a reference one); `only` limits it to
+ * those categories.
  */
-export function describeLeaks(before: Snapshot, after: Snapshot, opts: { exact?: boolean } = {}): string {
+export function describeLeaks(before: Snapshot, after: Snapshot, opts: { exact?: boolean; only?: string[] } = {}): string {
   const d = diff(before, after);
+  if (opts.only) for (const k of Object.keys(d.added)) if (!opts.only.includes(k)) delete d.added[k];
+  if (opts.only) for (const k of Object.keys(d.removed)) if (!opts.only.includes(k)) delete d.removed[k];
   const lines = Object.entries(d.added).map(([k, v]) => `${k} +: ${v.join('; ')}`);
   if (opts.exact) lines.push(...Object.entries(d.removed).map(([k, v]) => `${k} -: ${v.join('; ')}`));
   return lines.join('\n');
+}
+
+/**
+ * describeLeaks against a fresh snapshot, polled for up to `timeoutMs` while it is not '': a
+ * supervisor told to shut down exits a moment after `down` returns, and a container's last
+ * process leaves its cgroup a moment after it is reaped.
+ */
+export async function settledLeaks(before: Snapshot, scope: LeakScope, opts: { exact?: boolean; only?: string[]; timeoutMs?: number } = {}): Promise<string> {
+  const end = Date.now() + (opts.timeoutMs ?? 5_000);
+  for (;;) {
+    const d = describeLeaks(before, snapshot(scope), opts);
+    if (!d || Date.now() > end) return d;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -13,7 +13,7 @@ import { appendFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runWithFault, stepsOf, sweep, isCleanError } from '../../support/faults.js';
 import { CliProject, type RunResult } from '../../support/cli.js';
-import { describeLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
+import { describeLeaks, settledLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
 
 const STRIDE = Number(process.env.FAULT_STRIDE ?? 6);
 const SAMPLE = Math.max(STRIDE, Number(process.env.FAULT_SAMPLE_STRIDE ?? STRIDE * 3));
@@ -62,7 +62,7 @@ describe('fault injection', () => {
   /** `down -v` after a fault leaves what a clean one leaves. */
   async function cleanDown(what: string): Promise<void> {
     must(await p.run(['down', '-v', '-t', '0']), `${what}: the next down`);
-    expect(describeLeaks(baseline, snapshot(scope())), `${what}: after down`).toBe('');
+    expect(await settledLeaks(baseline, scope()), `${what}: after down`).toBe('');
   }
 
   // each test its own project: the suite's afterEach brings down every project a test made
