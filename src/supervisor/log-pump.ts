@@ -60,22 +60,38 @@ export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 
   const fifo = stream === 'stdout' ? m.files.stdoutFifo : m.files.stderrFifo;
   const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   const sock = new net.Socket({ fd, readable: true, writable: false });
-  const splitter = new LineSplitter(stream, (e) => writeLog(core, m, e));
-  sock.on('data', (b: Buffer) => splitter.push(b));
-  sock.on('end', () => splitter.flush());
-  sock.on('close', () => splitter.flush());
+  // the lines of one read are written to the log in one batch
+  let batch: LogEntry[] = [];
+  const splitter = new LineSplitter(stream, (e) => batch.push(e));
+  const write = () => {
+    const entries = batch;
+    batch = [];
+    if (entries.length) writeLog(core, m, entries);
+  };
+  sock.on('data', (b: Buffer) => {
+    splitter.push(b);
+    write();
+  });
+  sock.on('end', () => {
+    splitter.flush();
+    write();
+  });
+  sock.on('close', () => {
+    splitter.flush();
+    write();
+  });
   sock.on('error', (err) => core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`));
   return sock;
 }
 
-function writeLog(core: SupervisorCore, m: Managed, e: LogEntry): void {
+function writeLog(core: SupervisorCore, m: Managed, entries: LogEntry[]): void {
   if (!m.writer || m.logOpts.driver === 'none') return;
   try {
-    m.writer.write(e);
+    m.writer.writeMany(entries);
   } catch (err) {
     core.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
   }
-  for (const f of m.followers) f(e);
+  for (const e of entries) for (const f of m.followers) f(e);
 }
 
 /** Reads what the container wrote before it exited, up to EOF or DRAIN_MS. */
