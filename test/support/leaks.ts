@@ -4,8 +4,9 @@
  * soak (scripts/soak.sh, test/integration/reliability) and the fault-injection sweep.
  *
  * Scoped, so that tests running at the same time under other state roots never count:
- * - links: host links whose alias is `tscompose:<roottag>:…` (names.ts), and tscompose-named
- *   links (tsc-*, tsv*) with no alias at all (a kill between creating a link and naming it);
+ * - links: host links whose alias is `tscompose:<roottag>:…` (names.ts), and the projects'
+ *   bridges (by their hashed names) with no alias (a kill between creating and naming one; a veth
+ *   without alias goes with its container's netns, which is counted);
  * - netns: files under <root>/projects/<p>/netns/, and nsfs mounts under the root;
  * - mounts: /proc/self/mountinfo entries under the root or a path naming one of the projects;
  * - cgroups: directories under tscompose/<project> in every v1 hierarchy and the v2 tree;
@@ -18,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { rootTag } from '../../src/network/names.js';
+import { bridgeNameFor, rootTag } from '../../src/network/names.js';
 
 export interface LeakScope {
   /** state roots (TSCOMPOSE_ROOT) to count */
@@ -55,14 +56,31 @@ function projectsOf(scope: LeakScope): string[] {
   return [...found];
 }
 
-function links(tags: string[]): string[] {
+/** The bridges the projects have or would have: their default network's and every recorded one. */
+function ownBridges(roots: string[], projects: string[]): Set<string> {
+  const names = new Set<string>();
+  for (const root of roots) {
+    for (const p of projects) {
+      names.add(bridgeNameFor(root, p, `${p}_default`));
+      try {
+        const state = JSON.parse(readFileSync(path.join(root, 'projects', p, 'state.json'), 'utf8')) as { networks?: Record<string, { bridge?: string }> };
+        for (const n of Object.values(state.networks ?? {})) if (n.bridge) names.add(n.bridge);
+      } catch {
+        /* no record */
+      }
+    }
+  }
+  return names;
+}
+
+function links(tags: string[], own: Set<string>): string[] {
   const out: string[] = [];
   // `ip -o -d link` prints "N: name@peer: <...> ... alias tscompose:..." per link
   for (const line of sh('ip', ['-o', 'link', 'show']).split('\n')) {
     const m = /^\d+:\s+([^:@\s]+)/.exec(line);
     if (!m) continue;
     const alias = /\balias (\S+)/.exec(line)?.[1];
-    if (alias ? tags.some((t) => alias.startsWith(`tscompose:${t}:`)) : /^(tsc-|tsv)/.test(m[1])) out.push(`${m[1]} ${alias ?? '(no alias)'}`);
+    if (alias ? tags.some((t) => alias.startsWith(`tscompose:${t}:`)) : own.has(m[1])) out.push(`${m[1]} ${alias ?? '(no alias)'}`);
   }
   return out;
 }
@@ -208,7 +226,7 @@ export function snapshot(scope: LeakScope): Snapshot {
   const { mounts, netns } = mountsAndNetns(roots, projects);
   const procs = processes(roots, projects);
   const items: Record<string, string[]> = {
-    links: links(tags),
+    links: links(tags, ownBridges(roots, projects)),
     netns,
     mounts,
     cgroups: cgroups(projects),
