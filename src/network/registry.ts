@@ -37,16 +37,7 @@ export function readJson<T>(file: string, empty: () => T): T {
  * 30 containers tens of them.
  */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  try {
-    writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600, durable: false });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
-    throw new TscError('DISK_FULL', `writing the network registry ${file}: no space left on the device`, {
-      cause: e,
-      hint: 'free some space; the previous registry is unchanged',
-    });
-  }
+  writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600, durable: false });
 }
 
 /** Read-modify-write a registry file under its lock. */

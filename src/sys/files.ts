@@ -34,6 +34,13 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** A full disk (or quota) as the product error naming the file; any other error as it is. */
+function writeError(e: unknown, file: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return new TscError('DISK_FULL', `writing ${file}: no space left on the device`, { cause: e, hint: 'free some space; the file is unchanged' });
+}
+
 function fsyncDirSync(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
@@ -60,7 +67,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(e, file);
   }
   if (durable) fsyncDirSync(path.dirname(file));
   faultPoint(`write ${file}`);
@@ -83,7 +90,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await fsp.rename(tmp, file);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
+    throw writeError(e, file);
   }
   if (durable) {
     const dh = await fsp.open(path.dirname(file), 'r');
