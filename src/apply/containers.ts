@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import type { Service } from '../compose/index.js';
-import type { NetnsSpec } from '../engine/index.js';
+import { removeVolume, type NetnsSpec } from '../engine/index.js';
 import { createNetns, netnsPathFor, type PortMapping } from '../network/index.js';
 import { configHash, hashableDefinition } from '../planner/index.js';
 import type { ContainerRecord } from '../state/index.js';
@@ -119,6 +120,9 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     return record;
   } catch (err) {
     await destroyContainer(ctx, record, { removeVolumes: false }).catch(() => undefined);
+    // the anonymous volumes made for this container hold nothing yet: no record names them now
+    const reused = new Set(Object.values(opts.reuseAnonymous ?? {}).map((dir) => path.basename(path.dirname(dir))));
+    for (const v of Object.values(anonNames)) if (!reused.has(v)) removeVolume(v, ctx.root);
     throw err;
   }
 }
