@@ -119,10 +119,16 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     if (opts.start) await startRecorded(ctx, record);
     return record;
   } catch (err) {
-    await destroyContainer(ctx, record, { removeVolumes: false }).catch(() => undefined);
-    // the anonymous volumes made for this container hold nothing yet: no record names them now
-    const reused = new Set(Object.values(opts.reuseAnonymous ?? {}).map((dir) => path.basename(path.dirname(dir))));
-    for (const v of Object.values(anonNames)) if (!reused.has(v)) removeVolume(v, ctx.root);
+    const destroyed = await destroyContainer(ctx, record, { removeVolumes: false }).then(
+      () => true,
+      () => false,
+    );
+    // the anonymous volumes made for this container hold nothing yet; once no record names them
+    // (else the next `up` or `down` finishes the removal and they go with the record)
+    if (destroyed && !ctx.state.containers[record.name]) {
+      const reused = new Set(Object.values(opts.reuseAnonymous ?? {}).map((dir) => path.basename(path.dirname(dir))));
+      for (const v of Object.values(anonNames)) if (!reused.has(v)) removeVolume(v, ctx.root);
+    }
     throw err;
   }
 }
