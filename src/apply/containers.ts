@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import type { Service } from '../compose/index.js';
-import type { NetnsSpec } from '../engine/index.js';
+import { removeVolume, type NetnsSpec } from '../engine/index.js';
 import { createNetns, netnsPathFor, type PortMapping } from '../network/index.js';
 import { configHash, hashableDefinition } from '../planner/index.js';
 import type { ContainerRecord } from '../state/index.js';
@@ -19,7 +20,7 @@ import { destroyContainer } from './removal.js';
 import { buildRunConfig, type AttachedNetwork, type RunOverrides } from './run-config.js';
 import { requireImage, serviceImageRef } from './service-image.js';
 import { hasProcesses, isUnknownContainer } from './supervisor-access.js';
-import { prepareContainerVolumes } from './volumes.js';
+import { anonymousVolumeNames, prepareContainerVolumes } from './volumes.js';
 
 export interface CreateOptions {
   number: number;
@@ -54,7 +55,7 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
   const bundleDir = bundleDirOf(ctx, name);
   const { definition, hash } = definitionOf(s);
   const { netns, netnsPath, sharedHostname } = containerNetns(ctx, s, name);
-  const { volumePaths, anonymous, anonNames } = await prepareContainerVolumes(ctx, s, image, opts.reuseAnonymous);
+  const anonNames = anonymousVolumeNames(s, image, opts.reuseAnonymous);
 
   // record first: a crash from here on leaves something `down` can find
   const publicId = randomBytes(32).toString('hex');
@@ -72,13 +73,14 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     created: new Date().toISOString(),
     netns: netnsPath,
     bundleDir,
-    anonymousVolumes: anonNames,
+    anonymousVolumes: Object.values(anonNames),
     addresses: {},
   };
   ctx.state.containers[name] = record;
   await ctx.save();
 
   try {
+    const { volumePaths, anonymous } = await prepareContainerVolumes(ctx, s, image, anonNames);
     mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
     let attached: AttachedNetwork[] = [];
     if (netnsPath) {
@@ -117,7 +119,16 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     if (opts.start) await startRecorded(ctx, record);
     return record;
   } catch (err) {
-    await destroyContainer(ctx, record, { removeVolumes: false }).catch(() => undefined);
+    const destroyed = await destroyContainer(ctx, record, { removeVolumes: false }).then(
+      () => true,
+      () => false,
+    );
+    // the anonymous volumes made for this container hold nothing yet; once no record names them
+    // (else the next `up` or `down` finishes the removal and they go with the record)
+    if (destroyed && !ctx.state.containers[record.name]) {
+      const reused = new Set(Object.values(opts.reuseAnonymous ?? {}).map((dir) => path.basename(path.dirname(dir))));
+      for (const v of Object.values(anonNames)) if (!reused.has(v)) removeVolume(v, ctx.root);
+    }
     throw err;
   }
 }

@@ -164,7 +164,9 @@ export async function attachServiceNetworks(ctx: RuntimeContext, s: Service, rec
   for (let idx = 0; idx < keys.length; idx++) {
     const key = keys[idx]!;
     const rec = ctx.state.networks[key];
-    const info = rec ? networkInfo(ctx, key, rec) : await ensureProjectNetwork(ctx, key);
+    // a recorded network whose bridge is gone (a kill during `down`) is made again
+    const live = rec && (rec.external || existsSync(`/sys/class/net/${rec.bridge}`));
+    const info = live ? networkInfo(ctx, key, rec) : await ensureProjectNetwork(ctx, key);
     const sn = s.networks[key];
     const att = attachContainer({ netnsPath, network: info, container: record.name, ifName: `eth${idx}`, address: sn?.ipv4_address });
     // Docker also answers to the short container id (the default hostname)

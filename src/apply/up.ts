@@ -12,6 +12,7 @@ import { checkPorts } from './ports-check.js';
 import type { Progress, UpOptions } from './options.js';
 import { serviceImageRef } from './service-image.js';
 import type { ProjectRuntime } from './runtime.js';
+import { anonymousVolumesByLabel } from './volumes.js';
 import { waitForContainers, waitForDependencies } from './wait.js';
 
 export { waitForDependencies };
@@ -198,20 +199,21 @@ async function executeAction(rt: ProjectRuntime, a: PlanAction, opts: UpOptions,
 
 /** The anonymous volumes of a container being replaced, by the container path they were mounted on. */
 function anonymousByTarget(rt: ProjectRuntime, record: ContainerRecord): Record<string, string> | undefined {
+  // from their labels, for when the run config is gone (a kill while removing the container)
+  const out: Record<string, string> = anonymousVolumesByLabel(rt.root, record.anonymousVolumes ?? []);
   try {
     const run = rt.runConfig(record);
     const names = new Set(record.anonymousVolumes ?? []);
-    const out: Record<string, string> = {};
     for (const m of run.spec.mounts) {
       if (m.type !== 'bind') continue;
       const parts = m.source.split('/');
       const vol = parts[parts.length - 2];
       if (vol && names.has(vol)) out[m.target] = m.source;
     }
-    return out;
   } catch {
-    return undefined;
+    /* no run config: the labels' answer */
   }
+  return out;
 }
 
 /** `down`: every container (dependents first), then networks; volumes only when asked. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
 import type { Service } from '../compose/index.js';
-import { ensureVolume, removeVolume, volumeDir } from '../engine/index.js';
+import { ensureVolume, inspectVolume, removeVolume, volumeDir } from '../engine/index.js';
 import type { ImageRecord } from '../images/index.js';
 import type { RuntimeContext } from './context.js';
 import { populateNewVolumes } from './volume-populate.js';
@@ -46,47 +46,68 @@ export interface ContainerVolumes {
   volumePaths: Record<string, string>;
   /** host paths of anonymous volumes, by container target path */
   anonymous: Record<string, string>;
-  /** names of the anonymous volumes (for the container's record) */
-  anonNames: string[];
 }
 
 /**
- * The volumes a new container of `s` mounts: its named volumes (made when missing) and its
- * anonymous ones (the service's and the image's VOLUMEs not covered), reused by target from
- * the container it replaces, else new. New ones receive the image's content at their mount
- * point, before anything runs.
+ * The anonymous volumes a new container of `s` mounts (the service's and the image's VOLUMEs not
+ * covered), by container target: the name of the one the replaced container had there, else a new
+ * name. Decided before the container is recorded, so that the record names every volume the
+ * container will have and a kill between making a volume and recording it orphans nothing.
+ */
+export function anonymousVolumeNames(s: Service, image: ImageRecord, reuseAnonymous?: Record<string, string>): Record<string, string> {
+  const targets = s.volumes.filter((v) => v.type === 'volume' && v.source === undefined).map((v) => v.target);
+  const covered = new Set(s.volumes.map((v) => v.target));
+  for (const target of Object.keys(image.config.Volumes ?? {})) if (!covered.has(target)) targets.push(target);
+  const names: Record<string, string> = {};
+  for (const target of targets) {
+    const dir = reuseAnonymous?.[target];
+    names[target] = dir && existsSync(dir) ? path.basename(path.dirname(dir)) : randomBytes(32).toString('hex');
+  }
+  return names;
+}
+
+/** The label of an anonymous volume naming the container path it was made for. */
+const ANONYMOUS_TARGET = 'tscompose.volume.target';
+
+/**
+ * The host paths of recorded anonymous volumes, by the container path each was made for (from
+ * its label): what a recreate reuses when the replaced container's run config is gone (a kill
+ * during its removal).
+ */
+export function anonymousVolumesByLabel(root: string, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = inspectVolume(name, root);
+    const target = v?.labels[ANONYMOUS_TARGET];
+    if (v && target) out[target] = v.mountpoint;
+  }
+  return out;
+}
+
+/**
+ * The volumes a new container of `s` mounts: its named volumes (made when missing) and the
+ * anonymous ones named by anonymousVolumeNames (made when missing). New ones receive the image's
+ * content at their mount point, before anything runs.
  */
 export async function prepareContainerVolumes(
   ctx: RuntimeContext,
   s: Service,
   image: ImageRecord,
-  reuseAnonymous?: Record<string, string>,
+  anonNames: Record<string, string>,
 ): Promise<ContainerVolumes> {
   const volumePaths: Record<string, string> = {};
-  const anonymous: Record<string, string> = {};
   for (const v of s.volumes) {
-    if (v.type !== 'volume') continue;
-    if (v.source !== undefined) volumePaths[v.source] = await ensureProjectVolume(ctx, v.source);
-    else anonymous[v.target] = reuseAnonymous?.[v.target] ?? '';
+    if (v.type === 'volume' && v.source !== undefined) volumePaths[v.source] = await ensureProjectVolume(ctx, v.source);
   }
-  const covered = new Set(s.volumes.map((v) => v.target));
-  for (const target of Object.keys(image.config.Volumes ?? {})) {
-    if (!covered.has(target)) anonymous[target] = reuseAnonymous?.[target] ?? '';
-  }
-  const anonNames: string[] = [];
-  for (const target of Object.keys(anonymous)) {
-    let dir = anonymous[target]!;
-    if (!dir || !existsSync(dir)) {
-      const volName = randomBytes(32).toString('hex');
-      dir = ensureVolume(volName, { root: ctx.root, labels: { 'com.docker.compose.project': ctx.name, 'com.docker.volume.anonymous': '' } }).mountpoint;
-    }
-    anonymous[target] = dir;
-    anonNames.push(path.basename(path.dirname(dir)));
+  const anonymous: Record<string, string> = {};
+  for (const [target, name] of Object.entries(anonNames)) {
+    const labels = { 'com.docker.compose.project': ctx.name, 'com.docker.volume.anonymous': '', [ANONYMOUS_TARGET]: target };
+    anonymous[target] = ensureVolume(name, { root: ctx.root, labels }).mountpoint;
   }
 
   // new volumes receive the image's content at their mount point (before anything runs)
   populateNewVolumes({ root: ctx.root, service: s, lowerDirs: ctx.images.rootfs(image.id).lowerDirs, volumePaths, anonymous });
-  return { volumePaths, anonymous, anonNames };
+  return { volumePaths, anonymous };
 }
 
 /** `down -v`: removes the project's named volumes (never external ones); the names removed. */

@@ -19,6 +19,7 @@ import { ContainerCgroup, killCgroups, type CgroupLayout, type CgroupStats } fro
 import { processAlive, processStartTime } from './procfs.js';
 import { CONFIG_FROM_FD, type StatusMessage } from './protocol.js';
 import type { ContainerSpec } from './spec.js';
+import { faultPoint } from '../sys/fault.js';
 
 export interface ContainerIO {
   stdin?: number | 'ignore';
@@ -204,6 +205,7 @@ export async function startContainer(spec: ContainerSpec, io: ContainerIO, opts:
       throw new TscError('ENGINE_SETUP', `container ${spec.id}: the init stage exited (${signal ?? `code ${code}`}) without reporting`);
     }
     const pid = child.pid!;
+    faultPoint(`start container ${spec.id}`);
     const startTime = processStartTime(pid);
     if (startTime === undefined) {
       // The command already ran and exited (and was reaped): its start time is gone with it.

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { layout } from '../common/layout.js';
 import { stateRoot } from '../common/paths.js';
+import { faultPoint } from '../sys/fault.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -59,6 +60,7 @@ export function ensureVolume(name: string, opts: { root?: string; labels?: Recor
     const info: VolumeInfo = { name, mountpoint: path.join(dir, '_data'), createdAt: new Date().toISOString(), labels: opts.labels ?? {} };
     writeFileSync(path.join(dir, 'volume.json'), JSON.stringify(info, null, 2) + '\n');
     mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
+    faultPoint(`volume ${name}`);
     return { ...info, created: true };
   } catch (e) {
     throw new TscError('ENGINE_SETUP', `cannot create volume ${name} in ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { fsFailure } from './errors.js';
 import { isPidAlive } from '../common/process.js';
+import { faultPoint } from '../sys/fault.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -135,6 +136,7 @@ export class BlobStore {
         throw new TscError('IMAGE_DIGEST', `${opts.what} has ${n} bytes but its descriptor says ${opts.size}`);
       }
       renameSync(tmp, this.path(digest));
+      faultPoint(`commit blob ${digest}`);
       return this.path(digest);
     } catch (e) {
       rmSync(tmp, { force: true });

@@ -16,6 +16,7 @@ import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
 import { unpackLayer } from './unpack.js';
 import { fsFailure } from './errors.js';
+import { faultPoint } from '../sys/fault.js';
 
 export interface LayerInfo {
   diffId: string;
@@ -69,6 +70,7 @@ export class LayerStore {
     // layers hold setuid files and device nodes of images: only root may walk into them
     if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.tmpDir, { recursive: true });
+    await this.removeDeadTemps();
     const tmp = path.join(this.tmpDir, `${hex}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
@@ -83,6 +85,7 @@ export class LayerStore {
       writeFileAtomicSync(path.join(tmp, 'layer.json'), JSON.stringify(info) + '\n');
       try {
         renameSync(tmp, path.join(this.dir, hex));
+        faultPoint(`commit layer ${hex}`);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.has(diffId)) {
@@ -95,6 +98,14 @@ export class LayerStore {
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw fsFailure(e, `unpacking ${what}`);
+    }
+  }
+
+  /** Half-unpacked layers (<hex>.<pid>.<rand>) of processes that died (a kill during a pull or load). */
+  private async removeDeadTemps(): Promise<void> {
+    for (const n of readdirSync(this.tmpDir)) {
+      const pid = Number(n.split('.')[1]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isPidAlive(pid)) await rm(path.join(this.tmpDir, n), { recursive: true, force: true });
     }
   }
 

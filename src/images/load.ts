@@ -5,7 +5,7 @@
  * stay inside it), every blob is checked against its digest, and the images are committed
  * through the same path as a pull.
  */
-import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { open, rm, symlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 import { TscError } from '../common/errors.js';
+import { isPidAlive } from '../common/process.js';
 import { sha256, type BlobStore } from './blobs.js';
 import type { ImageCommitter } from './commit.js';
 import { parseConfig, parseDockerSaveManifest, parseImageIndex, parseManifest, parseOciLayout, type Fail, type ParsedManifest } from './documents.js';
@@ -135,6 +136,11 @@ export interface LoadContext {
 /** Loads the images of an OCI image-layout archive or a `docker save` archive (gzipped or not). */
 export async function loadArchive(ctx: LoadContext, file: string): Promise<ImageRecord[]> {
   mkdirSync(ctx.blobs.tmpDir, { recursive: true });
+  // archives extracted by loads that were killed (load.<pid>.<rand>)
+  for (const n of readdirSync(ctx.blobs.tmpDir)) {
+    const pid = Number(/^load\.(\d+)\./.exec(n)?.[1]);
+    if (pid > 0 && pid !== process.pid && !isPidAlive(pid)) await rm(path.join(ctx.blobs.tmpDir, n), { recursive: true, force: true });
+  }
   const dir = path.join(ctx.blobs.tmpDir, `load.${process.pid}.${randomBytes(4).toString('hex')}`);
   mkdirSync(dir);
   try {

@@ -81,6 +81,9 @@ export function ensureNetwork(o: NetworkOptions): NetworkInfo {
         });
         created = true;
         link = rt.requireLink(bridgeName);
+      } else if (!link.alias) {
+        // made by a run killed before it named the bridge: name it, so crash cleanup finds it
+        rt.setAlias(bridgeName, linkAlias(o.root, o.project, o.name));
       }
       const addrs = rt.listAddresses().filter((a) => a.index === link!.index);
       if (!addrs.some((a) => a.address === alloc.gateway && a.prefixLen === prefixLen)) {

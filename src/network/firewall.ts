@@ -20,6 +20,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { type FirewallEntry, IPT_CHAIN, NFT_TABLE, checkEntry, iptablesRestoreScript, needsForwarding, nftScript } from './firewall-rules.js';
 import { readJson, updateRegistry, writeJsonAtomic } from './registry.js';
+import { faultPoint } from '../sys/fault.js';
 
 export type { FirewallEntry } from './firewall-rules.js';
 
@@ -170,6 +171,7 @@ function update(change: (rec: FirewallRecord) => void): void {
     // the flag is written again after apply changed it
     writeJsonAtomic(RECORD, rec);
     apply(rec);
+    faultPoint('firewall apply');
   });
 }
 

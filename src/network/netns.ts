@@ -12,6 +12,7 @@ import { koffi } from '../sys/libc.js';
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, O_CLOEXEC, O_RDONLY, nsys } from '../sys/netlink-ns.js';
 import { NetlinkSocket } from '../sys/netlink.js';
 import { Rtnl } from './rtnl.js';
+import { faultPoint } from '../sys/fault.js';
 
 let hostNetFd = -1;
 
@@ -84,6 +85,7 @@ export function createNetns(file: string): void {
     }
     throw failure;
   }
+  faultPoint(`netns ${file}`);
   const rt = new Rtnl(sock);
   try {
     const lo = rt.requireLink('lo');
@@ -110,6 +112,7 @@ export function deleteNetns(file: string): void {
       throw new TscError('NETWORK', `removing network namespace file ${file}: ${(e as Error).message}`, { cause: e });
     }
   }
+  faultPoint(`delete netns ${file}`);
 }
 
 /** Opens a descriptor on a namespace file (caller closes it with closeNsFd). */

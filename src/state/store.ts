@@ -68,7 +68,7 @@ export async function loadProjectState(root: string, project: string): Promise<P
 
 function diskError(e: unknown, what: string): TscError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'DISK_FULL') {
     return new TscError('DISK_FULL', `${what}: no space left on the device`, { cause: e, hint: 'free some space; the previous record is unchanged' });
   }
   return new TscError('STATE_CORRUPT', `${what}: ${(e as Error).message}`, { cause: e, hint: 'the previous record is unchanged' });

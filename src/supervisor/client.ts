@@ -23,6 +23,7 @@ import {
   type WaitCondition,
 } from './protocol.js';
 import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
+import { faultPoint } from '../sys/fault.js';
 
 type Body<T extends Request['type']> = Omit<Extract<Request, { type: T }>, 'id'>;
 
@@ -269,6 +270,7 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
     child.on('exit', (code, signal) => (exited = { code, signal }));
     child.on('error', () => (exited = { code: null, signal: null }));
     child.unref();
+    faultPoint('start supervisor');
   } finally {
     closeSync(logFd);
   }

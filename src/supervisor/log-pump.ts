@@ -79,14 +79,28 @@ export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 
 }
 
 function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): net.Socket {
-  const splitter = new LineSplitter(stream, (e) => writeLog(core, m, e));
+  // the lines of one read are written to the log in one batch
+  let batch: LogEntry[] = [];
+  const splitter = new LineSplitter(stream, (e) => batch.push(e));
+  const write = () => {
+    const entries = batch;
+    batch = [];
+    if (entries.length) writeLog(core, m, entries);
+  };
   const attach = m.attach;
   sock.on('data', (b: Buffer) => {
     splitter.push(b);
+    write();
     attach?.output(stream, b);
   });
-  sock.on('end', () => splitter.flush());
-  sock.on('close', () => splitter.flush());
+  sock.on('end', () => {
+    splitter.flush();
+    write();
+  });
+  sock.on('close', () => {
+    splitter.flush();
+    write();
+  });
   sock.on('error', (err: NodeJS.ErrnoException) => {
     // a terminal's master reads EIO once the container's last process closed the slave: its EOF
     if (err.code !== 'EIO') core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`);
@@ -94,14 +108,14 @@ function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', soc
   return sock;
 }
 
-function writeLog(core: SupervisorCore, m: Managed, e: LogEntry): void {
+function writeLog(core: SupervisorCore, m: Managed, entries: LogEntry[]): void {
   if (!m.writer || m.logOpts.driver === 'none') return;
   try {
-    m.writer.write(e);
+    m.writer.writeMany(entries);
   } catch (err) {
     core.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
   }
-  for (const f of m.followers) f(e);
+  for (const e of entries) for (const f of m.followers) f(e);
 }
 
 /**

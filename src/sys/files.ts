@@ -20,6 +20,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { faultPoint, faultWrite } from './fault.js';
 import { tryLockExclusive, unlock } from './flock.js';
 
 export interface AtomicWriteOptions {
@@ -31,6 +32,13 @@ export interface AtomicWriteOptions {
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** A full disk (or quota) as the product error naming the file; any other error as it is. */
+function writeError(e: unknown, file: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return new TscError('DISK_FULL', `writing ${file}: no space left on the device`, { cause: e, hint: 'free some space; the file is unchanged' });
 }
 
 function fsyncDirSync(dir: string): void {
@@ -50,6 +58,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   try {
     const fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o644);
     try {
+      faultWrite(file);
       fs.writeFileSync(fd, data);
       if (durable) fs.fsyncSync(fd);
     } finally {
@@ -58,9 +67,10 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(e, file);
   }
   if (durable) fsyncDirSync(path.dirname(file));
+  faultPoint(`write ${file}`);
 }
 
 /** The asynchronous writeFileAtomicSync. */
@@ -71,6 +81,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   try {
     const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o644);
     try {
+      faultWrite(file);
       await fh.writeFile(data);
       if (durable) await fh.sync();
     } finally {
@@ -79,7 +90,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await fsp.rename(tmp, file);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
+    throw writeError(e, file);
   }
   if (durable) {
     const dh = await fsp.open(path.dirname(file), 'r');
@@ -89,6 +100,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
       await dh.close();
     }
   }
+  faultPoint(`write ${file}`);
 }
 
 /** Whether `name` is a temp file of writeFileAtomic for `base`, and which pid made it. */

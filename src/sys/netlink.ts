@@ -6,6 +6,7 @@
  * container's namespace keeps acting there (src/network/netns.ts).
  */
 import { TscError, errnoName } from '../common/errors.js';
+import { faultPoint } from './fault.js';
 import { E } from './libc.js';
 import {
   AF_NETLINK,
@@ -106,6 +107,7 @@ export class NetlinkSocket {
   /** Sends one request and waits for its ACK; throws NetlinkError when the kernel refuses. */
   request(type: number, flags: number, body: Buffer[], what: string): void {
     this.untilAck(type, flags, body, what);
+    faultPoint(what);
   }
 
   /**

@@ -12,6 +12,7 @@ import { cgErr, readOr, writeFile } from './files.js';
 import { killCgroups } from './kill.js';
 import { ENGINE_CONTROLLERS, controllerVersion, detectLayout, type CgroupLayout } from './layout.js';
 import { writeLimits, type CgroupOptions } from './limits.js';
+import { faultPoint } from '../../sys/fault.js';
 
 export interface CgroupStats {
   memoryBytes?: number;
@@ -140,6 +141,7 @@ export class ContainerCgroup {
       }
     }
     this.apply(res, opts);
+    faultPoint(`cgroup ${this.relPath}`);
   }
 
   private mkdir(dir: string): void {
@@ -330,5 +332,6 @@ export class ContainerCgroup {
         }
       }
     }
+    faultPoint(`remove cgroup ${this.relPath}`);
   }
 }

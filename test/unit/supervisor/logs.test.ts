@@ -88,4 +88,22 @@ describe('LogWriter rotation and readLogs', () => {
       cleanup();
     }
   });
+
+  it('writes a batch in one go, split only where the file rotates', () => {
+    const { root, cleanup } = tempRoot();
+    try {
+      const file = path.join(root, 'c.log');
+      const w = new LogWriter(file, { maxSize: 1000, maxFile: 2 });
+      const entries: LogEntry[] = Array.from({ length: 30 }, (_, i) => ({ log: `line ${i}\n`, stream: 'stdout', time: nowRfc3339Nano() }));
+      w.writeMany(entries);
+      w.close();
+      for (const f of [file, `${file}.1`]) expect(readFileSync(f).length).toBeLessThanOrEqual(1000);
+      expect(existsSync(`${file}.2`)).toBe(false);
+      const back = readLogs(file, 2).map((e) => e.log);
+      expect(back.at(-1)).toBe('line 29\n');
+      expect(back).toEqual(entries.slice(30 - back.length).map((e) => e.log));
+    } finally {
+      cleanup();
+    }
+  });
 });
