@@ -79,7 +79,7 @@ function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
 function addImpliedDependencies(name: string, s: Obj, dependsOn: Record<string, DependsOn>): Map<string, ImpliedDependency> {
   const origins = new Map<string, ImpliedDependency>();
   for (const d of impliedDependencies(name, s)) {
-    if (d.service in dependsOn) continue;
+    if (Object.hasOwn(dependsOn, d.service)) continue;
     dependsOn[d.service] = d.spec;
     origins.set(d.service, d);
   }

@@ -1,6 +1,7 @@
 /** Compose file loading: discover, parse, interpolate, merge, validate and normalize. */
 export { loadProject, type LoadOptions } from './loader.js';
 export { normalizeProjectName } from './project-name.js';
+export { LIMITS } from './limits.js';
 export { DISCOVERY_NAMES } from './discover.js';
 export { findCycle } from '../common/graph.js';
 export {
