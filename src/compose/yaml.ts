@@ -78,8 +78,8 @@ export function parseComposeYaml(text: string, file: string, budget: NodeBudget 
     if (isAlias(node)) {
       if (!targets.has(node)) targets.set(node, (node as Alias).resolve(doc) as Node | undefined);
       const target = targets.get(node);
-      if (!target) throw new TscError('SPEC_PARSE', `${file}: unknown YAML alias *${(node as Alias).source}`);
-      if (seen.has(target as Node)) throw new TscError('SPEC_PARSE', `${file}: YAML alias *${(node as Alias).source} refers to itself`);
+      if (!target) throw new TscError('SPEC_PARSE', `${at(node)}: unknown YAML alias *${(node as Alias).source}`);
+      if (seen.has(target as Node)) throw new TscError('SPEC_PARSE', `${at(node)}: YAML alias *${(node as Alias).source} refers to itself`);
       seen.add(target as Node);
       try {
         return convert(target, path);
@@ -114,7 +114,7 @@ export function parseComposeYaml(text: string, file: string, budget: NodeBudget 
           const v = convert(pair.value, path);
           for (const m of Array.isArray(v) ? v : [v]) {
             if (m && typeof m === 'object' && !Array.isArray(m)) merged.push(m as Record<string, unknown>);
-            else throw new TscError('SPEC_PARSE', `${file}: a YAML merge key (<<) must refer to a mapping or a list of mappings`);
+            else throw new TscError('SPEC_PARSE', `${at(keyNode)}: a YAML merge key (<<) must refer to a mapping or a list of mappings`);
           }
           continue;
         }
