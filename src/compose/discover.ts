@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 
-export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 
 function findComposeFiles(workingDir: string, warnings: string[]): string[] {

@@ -9,12 +9,10 @@
  *
  * An explicit depends_on entry for the same service wins (it is left as written).
  */
+import type { Obj, Path } from './canonical-values.js';
 import type { LoadedModel } from './load-context.js';
 import { unwrap } from './merge.js';
 import type { DependsOn, Service } from './schema.js';
-
-type Obj = Record<string, unknown>;
-type Path = (string | number)[];
 
 /** One `links` entry: the service linked to and the host name it is known by (the service name when no alias is given). */
 export interface Link {

@@ -1,6 +1,7 @@
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 import { TscError } from '../common/errors.js';
+import type { Path } from './canonical-values.js';
 import { LIMITS, spend, type NodeBudget } from './limits.js';
 import { formatPath, nearest, SourceMap } from './position.js';
 
@@ -17,8 +18,6 @@ export interface ParsedFile {
   data: Record<string, unknown>;
   positions: SourceMap;
 }
-
-type Path = (string | number)[];
 
 /**
  * Parses one compose file's text into plain values (mappings → objects, sequences → arrays),

@@ -1,6 +1,6 @@
 /** Runs a generated Compose case in-process: the loader, the renderers and --scale, as `config` and `plan` would. */
 import { parseScale } from '../../src/cli/session.js';
-import { configView, loadProject, renderConfig, renderEnvironment, type LoadOptions } from '../../src/compose/index.js';
+import { loadProject, renderConfig, renderEnvironment, type LoadOptions } from '../../src/compose/index.js';
 import { classifyError, materialize, type Result } from './classify.js';
 import type { ComposeCase } from './compose-gen.js';
 
@@ -69,9 +69,9 @@ export async function runComposeInProcess(c: ComposeCase, dir: string): Promise<
     if (scale.length) parseScale(scale);
     const project = await loadProject(opts);
     renderConfig(project, 'yaml');
-    renderConfig(project, 'json');
+    const json = renderConfig(project, 'json');
     renderEnvironment(project);
-    const problem = prototypeProblem(project) ?? prototypeProblem(configView(project));
+    const problem = prototypeProblem(project) ?? prototypeProblem(JSON.parse(json));
     if (problem) return { outcome: 'internal error', detail: problem };
     return { outcome: 'accepted', detail: '' };
   } catch (e) {

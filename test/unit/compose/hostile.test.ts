@@ -83,14 +83,14 @@ describe('stack depth', () => {
     await withProject(async (p) => {
       await fails(p, R.extendsChain(), /services\.s100\.extends: extends chain longer than 100 services \(from compose\.yaml#s0\)/);
     });
-  });
+  }, 60_000);
 
   it('10,000 services in one depends_on cycle: the cycle, shortened', async () => {
     await withProject(async (p) => {
       const msg = await fails(p, R.dependsOnChain(10_000, true), /dependency cycle between services: s0 -> s9999 -> .* \(9991 more\) -> /);
       expect(msg.length).toBeLessThan(400);
     });
-  });
+  }, 60_000);
 });
 
 describe('files that are not regular files', () => {

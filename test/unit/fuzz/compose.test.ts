@@ -1,6 +1,6 @@
 /**
  * Fuzzing the Compose loader in-process: FUZZ_CASES generated projects and command lines
- * (default 300) from FUZZ_SEED (default 14); any outcome but a clean error or an accepted file
+ * (default 200) from FUZZ_SEED (default 14); any outcome but a clean error or an accepted file
  * fails, printing the seed, the case number and the case. scripts/fuzz.sh runs longer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { runComposeInProcess } from '../../fuzz/compose-run.js';
 import { caseSeed, Rng } from '../../fuzz/rng.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 14);
-const cases = Number(process.env.FUZZ_CASES ?? 300);
+const cases = Number(process.env.FUZZ_CASES ?? 200);
 
 describe('compose loader fuzzing', () => {
   it(`${cases} cases from seed ${seed}: only clean errors and accepted files`, async () => {
