@@ -21,6 +21,8 @@ describe('compose loader fuzzing', () => {
     const outcomes: Outcome[] = [];
     const bad: string[] = [];
     for (let i = 0; i < cases; i++) {
+      // let the test runner's messages through between cases
+      await new Promise((r) => setImmediate(r));
       const c = composeCase(new Rng(caseSeed(seed, i)));
       const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-fuzz-'));
       const started = Date.now();
