@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ProjectRuntime } from '../apply/runtime.js';
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
-import type { Project } from '../compose/index.js';
+import { LIMITS, type Project } from '../compose/index.js';
 import { existsSync } from 'node:fs';
 import { acquireProjectLock, describeHolder, stateFile } from '../state/index.js';
 import { loadCliProject } from './project.js';
@@ -58,7 +58,13 @@ export function parseScale(values: string[] | undefined): Record<string, number>
   for (const v of values ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(v);
     if (!m) throw new TscError('USAGE', `invalid --scale value "${v}"`, { hint: 'use --scale SERVICE=NUMBER' });
-    out[m[1]!] = Number(m[2]);
+    const n = Number(m[2]);
+    if (n > LIMITS.replicas) {
+      throw new TscError('USAGE', `invalid --scale value "${v}": tscompose runs at most ${LIMITS.replicas} replicas of one service`, {
+        hint: `use a number from 0 to ${LIMITS.replicas}`,
+      });
+    }
+    out[m[1]!] = n;
   }
   return out;
 }

@@ -9,7 +9,7 @@ export type Graph = ReadonlyMap<string, readonly string[]> | Readonly<Record<str
 
 /** The first cycle found walking in sorted order, as a closed path ["a", "b", "a"], or undefined. */
 export function findCycle(graph: Graph): string[] | undefined {
-  const map: ReadonlyMap<string, readonly string[]> = graph instanceof Map ? graph : new Map(Object.entries(graph));
+  const map = asMap(graph);
   const state = new Map<string, 'open' | 'done'>();
   for (const root of [...map.keys()].sort()) {
     if (state.has(root)) continue;
@@ -34,4 +34,52 @@ export function findCycle(graph: Graph): string[] | undefined {
     }
   }
   return undefined;
+}
+
+function asMap(graph: Graph): ReadonlyMap<string, readonly string[]> {
+  return graph instanceof Map ? graph : new Map(Object.entries(graph));
+}
+
+/**
+ * Level of every name: 0 without dependencies, else 1 + the highest level among them. The
+ * graph must be acyclic. Iterative, like findCycle.
+ */
+export function dependencyLevels(graph: Graph): Map<string, number> {
+  const map = asMap(graph);
+  const level = new Map<string, number>();
+  for (const root of map.keys()) {
+    if (level.has(root)) continue;
+    const stack: string[] = [root];
+    while (stack.length) {
+      const n = stack[stack.length - 1]!;
+      let l = 0;
+      let waiting = false;
+      for (const d of map.get(n) ?? []) {
+        if (!map.has(d)) continue;
+        const dl = level.get(d);
+        if (dl === undefined) {
+          stack.push(d);
+          waiting = true;
+        } else l = Math.max(l, dl + 1);
+      }
+      if (waiting) continue;
+      level.set(n, l);
+      stack.pop();
+    }
+  }
+  return level;
+}
+
+/** Every name reachable from `roots` through dependencies (the roots included), names not in the graph left out. */
+export function reachable(graph: Graph, roots: Iterable<string>): Set<string> {
+  const map = asMap(graph);
+  const out = new Set<string>();
+  const stack = [...roots];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (out.has(n) || !map.has(n)) continue;
+    out.add(n);
+    stack.push(...(map.get(n) ?? []));
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 
 import type { TscError } from '../common/errors.js';
+import { spend } from './limits.js';
 import { int, isObj, rawKept, specError, type CanonContext, type Obj, type Path, type Transformer } from './canonical-values.js';
 
 function splitRange(s: string): [number, number] | undefined {
@@ -60,6 +61,8 @@ function parsePortShort(raw: string | number, ctx: CanonContext, p: Path): Obj[]
     }
     throw specError(ctx, p, `invalid port ${JSON.stringify(raw)}: the host range and the container range differ in size`);
   }
+  const pos = ctx.positions.find(p);
+  spend(ctx.budget, count, pos ? `${pos.file}:${pos.line}:${pos.col}` : ctx.file, 'port ranges are expanded');
   for (let i = 0; i < count; i++) {
     const e: Obj = { target: cr[0] + i };
     if (hr) e.published = String(hr[0] + i);

@@ -1,5 +1,5 @@
 /** Canonical resource keys of a service: memory and CPU limits, `deploy` (replicas, resources) and `ulimits`. */
-import { bytes, int, isObj, listOrDict, num, specError, type Obj, type Transformer } from './canonical-values.js';
+import { bytes, int, intIn, isObj, listOrDict, num, replicas, specError, type Obj, type Transformer } from './canonical-values.js';
 
 export const RESOURCE_TRANSFORMERS: Record<string, Transformer> = {
   mem_limit: bytes,
@@ -11,11 +11,11 @@ export const RESOURCE_TRANSFORMERS: Record<string, Transformer> = {
   cpu_quota: int,
   cpu_period: int,
   pids_limit: int,
-  oom_score_adj: int,
+  oom_score_adj: intIn(-1000, 1000, 'the range of oom_score_adj'),
   mem_swappiness: int,
   deploy: (v, ctx, p) => {
     const d = { ...(v as Obj) };
-    if (d.replicas !== undefined) d.replicas = int(d.replicas, ctx, [...p, 'replicas']);
+    if (d.replicas !== undefined) d.replicas = replicas(d.replicas, ctx, [...p, 'replicas']);
     if (isObj(d.resources)) {
       const r: Obj = { ...d.resources };
       for (const which of ['limits', 'reservations']) {

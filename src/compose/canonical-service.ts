@@ -4,7 +4,20 @@
  * secrets and configs.
  */
 import { CAPABILITY_NAMES } from '../common/capabilities.js';
-import { bool, commandOf, duration, int, listOrDict, rawKept, resolveHostPath, specError, strings, type Obj, type Transformer } from './canonical-values.js';
+import {
+  bool,
+  commandOf,
+  duration,
+  int,
+  listOrDict,
+  rawKept,
+  replicas,
+  resolveHostPath,
+  specError,
+  strings,
+  type Obj,
+  type Transformer,
+} from './canonical-values.js';
 import { nearest } from './position.js';
 import { canonicalBuild } from './service-build.js';
 
@@ -158,7 +171,7 @@ export const SERVICE_TRANSFORMERS: Record<string, Transformer> = {
     return out;
   },
   healthcheck,
-  scale: int,
+  scale: replicas,
   init: bool,
   read_only: bool,
   privileged: bool,

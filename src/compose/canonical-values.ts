@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
+import { LIMITS, type NodeBudget } from './limits.js';
 import { formatPath, type SourceMap } from './position.js';
 import { splitShellWords } from './shell.js';
 import { isIntString, parseBytes, parseDuration, toBoolean } from './units.js';
@@ -28,6 +29,8 @@ export interface CanonContext {
   raw?: boolean;
   /** --no-path-resolution: host paths are kept as written */
   keepPaths?: boolean;
+  /** the load's budget, for what canonicalization expands (port ranges) */
+  budget?: NodeBudget;
 }
 
 /** In raw mode a typed value still holding a variable is kept as its text. */
@@ -71,6 +74,18 @@ export function int(v: unknown, ctx: CanonContext, p: Path): number {
   throw specError(ctx, p, `expected an integer, got ${JSON.stringify(v)}`);
 }
 
+/** A transformer for an integer within [min, max]: `what` names the bound in the message ("the range of oom_score_adj"). */
+export function intIn(min: number, max: number, what: string): Transformer {
+  return (v, ctx, p) => {
+    const n = int(v, ctx, p);
+    if (!rawKept(v, ctx) && (n < min || n > max)) throw specError(ctx, p, `${n} is outside ${what}, ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** `scale` and `deploy.replicas`: at most LIMITS.replicas containers of one service. */
+export const replicas = intIn(0, LIMITS.replicas, 'the replicas tscompose runs for one service');
+
 export function num(v: unknown, ctx: CanonContext, p: Path): number {
   if (rawKept(v, ctx)) return v as unknown as number;
   if (typeof v === 'number') return v;
@@ -109,7 +124,10 @@ export function listOrDict(v: unknown, ctx: CanonContext, p: Path, sep = '='): R
       else out[s.slice(0, at)] = s.slice(at + 1);
     });
   } else if (isObj(v)) {
-    for (const [k, val] of Object.entries(v)) out[k] = scalarString(val);
+    for (const [k, val] of Object.entries(v)) {
+      if (k === '') throw specError(ctx, p, 'an entry with an empty name');
+      out[k] = scalarString(val);
+    }
   }
   return out;
 }

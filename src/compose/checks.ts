@@ -7,6 +7,7 @@ import { TscError } from '../common/errors.js';
 import { findCycle } from '../common/graph.js';
 import { isObj, specError } from './canonical-values.js';
 import type { ImpliedDependency } from './implied.js';
+import { LIMITS } from './limits.js';
 import { hintFor, posText, type LoadContext, type LoadedModel, type Obj, type Path, type ServiceFragment } from './load-context.js';
 import { formatPath, nearest } from './position.js';
 import type { Network, Service, Volume } from './schema.js';
@@ -34,7 +35,7 @@ export function checkDependencies(
 
   for (const s of Object.values(all)) {
     for (const dep of Object.keys(s.depends_on)) {
-      if (!(dep in all) && ld.strict) {
+      if (!Object.hasOwn(all, dep) && ld.strict) {
         const origin = implied.get(s.name)?.get(dep);
         const what = origin
           ? `${origin.field} refers to undefined service ${JSON.stringify(dep)}`
@@ -48,10 +49,16 @@ export function checkDependencies(
   const cycle = findCycle(Object.fromEntries(Object.values(all).map((s) => [s.name, Object.keys(s.depends_on)])));
   if (cycle) {
     const first = edgePath(cycle[0], cycle[1]);
-    throw new TscError('SPEC_REFERENCE', `${posText(fragOf(cycle[0]), first)}${formatPath(first)}: dependency cycle between services: ${cycle.join(' -> ')}`, {
+    throw new TscError('SPEC_REFERENCE', `${posText(fragOf(cycle[0]), first)}${formatPath(first)}: dependency cycle between services: ${cycleText(cycle)}`, {
       hint: 'remove one of these dependencies (depends_on, links, volumes_from or a service: namespace)',
     });
   }
+}
+
+/** A cycle as `a -> b -> a`, its middle left out when it is long. */
+function cycleText(cycle: string[]): string {
+  if (cycle.length <= 12) return cycle.join(' -> ');
+  return `${cycle.slice(0, 5).join(' -> ')} -> ... (${cycle.length - 10} more) -> ${cycle.slice(-5).join(' -> ')}`;
 }
 
 /** The networks and named volumes each service uses are declared; container_name goes with a single replica. */
@@ -66,8 +73,8 @@ export function checkReferences(
   const fragOf = (n: string): ServiceFragment => model.services[n];
   for (const s of Object.values(all)) {
     for (const net of Object.keys(s.networks)) {
-      if (net === 'default' && !(net in networks)) continue;
-      if (!(net in networks) && ld.strict) {
+      if (net === 'default' && !Object.hasOwn(networks, net)) continue;
+      if (!Object.hasOwn(networks, net) && ld.strict) {
         throw new TscError(
           'SPEC_REFERENCE',
           `${posText(fragOf(s.name), ['services', s.name, 'networks', net])}service ${JSON.stringify(s.name)} refers to undefined network ${JSON.stringify(net)}`,
@@ -78,7 +85,7 @@ export function checkReferences(
       }
     }
     s.volumes.forEach((v, i) => {
-      if (ld.strict && v.type === 'volume' && v.source !== undefined && !(v.source in volumes)) {
+      if (ld.strict && v.type === 'volume' && v.source !== undefined && !Object.hasOwn(volumes, v.source)) {
         throw new TscError(
           'SPEC_REFERENCE',
           `${posText(fragOf(s.name), ['services', s.name, 'volumes', i])}service ${JSON.stringify(s.name)} refers to undefined volume ${JSON.stringify(v.source)}`,
@@ -101,5 +108,26 @@ export function checkReferences(
         'remove container_name or set deploy.replicas to 1',
       );
     }
+  }
+}
+
+/** At most LIMITS.services services and LIMITS.containers containers (replicas summed) in one project. */
+export function checkSize(all: Record<string, Service>, files: string[]): void {
+  const services = Object.keys(all).length;
+  if (services > LIMITS.services) {
+    throw new TscError('SPEC_INVALID', `${files.join(', ')}: ${services} services, more than the ${LIMITS.services} tscompose runs in one project`, {
+      hint: 'split the project',
+    });
+  }
+  let containers = 0;
+  for (const s of Object.values(all)) containers += typeof s.deploy?.replicas === 'number' ? s.deploy.replicas : 1;
+  if (containers > LIMITS.containers) {
+    throw new TscError(
+      'SPEC_INVALID',
+      `${files.join(', ')}: the services ask for ${containers} containers, more than the ${LIMITS.containers} tscompose runs in one project`,
+      {
+        hint: 'lower scale or deploy.replicas, or split the project',
+      },
+    );
   }
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
 
-export const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+const DISCOVERY_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 
 function findComposeFiles(workingDir: string, warnings: string[]): string[] {
@@ -52,11 +52,18 @@ export function discoverFiles(
   if (opts.files && opts.files.length > 0) {
     files = opts.files.map((f) => path.resolve(workingDir, f));
   } else if (lookupValue('COMPOSE_FILE')) {
-    const sep = lookupValue('COMPOSE_PATH_SEPARATOR') ?? ':';
-    files = lookupValue('COMPOSE_FILE')!
+    // an empty COMPOSE_PATH_SEPARATOR would split the value into characters: the default then
+    const sep = lookupValue('COMPOSE_PATH_SEPARATOR') || ':';
+    const value = lookupValue('COMPOSE_FILE')!;
+    files = value
       .split(sep)
-      .filter(Boolean)
+      .filter((f) => f.trim() !== '')
       .map((f) => path.resolve(startDir, f));
+    if (files.length === 0) {
+      throw new TscError('SPEC_NOT_FOUND', `COMPOSE_FILE=${JSON.stringify(value)} names no compose file (separator ${JSON.stringify(sep)})`, {
+        hint: 'set COMPOSE_FILE to one or more paths separated by COMPOSE_PATH_SEPARATOR (default ":"), or unset it',
+      });
+    }
   } else {
     files = findComposeFiles(startDir, warnings);
   }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-
 import { TscError } from '../common/errors.js';
+import { readUserFile } from './user-file.js';
 import { substitute, type InterpolationContext, type ResolvedVariable } from './interpolate.js';
 
 /**
@@ -97,23 +96,12 @@ export function parseEnvFile(text: string, file: string, outer: (name: string) =
 }
 
 export function readEnvFile(file: string, outer?: (name: string) => string | undefined): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TscError('SPEC_NOT_FOUND', `cannot read env file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
-  return parseEnvFile(text, file, outer);
+  return parseEnvFile(readUserFile(file, 'env file'), file, outer);
 }
 
 /** `env_file` with `format: raw`: KEY=VALUE lines taken literally (no quotes, no expansion); # lines are comments. */
 export function readRawEnvFile(file: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TscError('SPEC_NOT_FOUND', `cannot read env file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
+  const text = readUserFile(file, 'env file');
   const vars: Record<string, string> = {};
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;

@@ -2,10 +2,10 @@
  * Stage "environment": the variables interpolation sees. The shell always wins; `--env-file`
  * files replace the project's `.env`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseEnvFile, readEnvFile } from './dotenv.js';
+import { readEnvFile } from './dotenv.js';
 import type { ResolvedVariable } from './interpolate.js';
 
 export interface Environment {
@@ -28,8 +28,9 @@ export function readEnvironment(shell: Record<string, string | undefined>, envFi
     }
   } else {
     const f = path.join(dir, '.env');
-    if (existsSync(f) && statSync(f).isFile()) {
-      const vars = parseEnvFile(readFileSync(f, 'utf8'), f, shellValue);
+    // a .env that is a directory is no env file (as in Compose); any other kind is read, or refused, by readEnvFile
+    if (existsSync(f) && !statSync(f).isDirectory()) {
+      const vars = readEnvFile(f, shellValue);
       for (const [k, v] of Object.entries(vars)) dotenv[k] = { value: v, source: 'dotenv' };
     }
   }

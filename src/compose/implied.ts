@@ -9,12 +9,10 @@
  *
  * An explicit depends_on entry for the same service wins (it is left as written).
  */
+import type { Obj, Path } from './canonical-values.js';
 import type { LoadedModel } from './load-context.js';
 import { unwrap } from './merge.js';
 import type { DependsOn, Service } from './schema.js';
-
-type Obj = Record<string, unknown>;
-type Path = (string | number)[];
 
 /** One `links` entry: the service linked to and the host name it is known by (the service name when no alias is given). */
 export interface Link {
@@ -79,7 +77,7 @@ function impliedDependencies(name: string, s: Obj): ImpliedDependency[] {
 function addImpliedDependencies(name: string, s: Obj, dependsOn: Record<string, DependsOn>): Map<string, ImpliedDependency> {
   const origins = new Map<string, ImpliedDependency>();
   for (const d of impliedDependencies(name, s)) {
-    if (d.service in dependsOn) continue;
+    if (Object.hasOwn(dependsOn, d.service)) continue;
     dependsOn[d.service] = d.spec;
     origins.set(d.service, d);
   }

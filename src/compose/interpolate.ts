@@ -1,4 +1,5 @@
 import { TscError } from '../common/errors.js';
+import { LIMITS } from './limits.js';
 import { Tagged } from './yaml.js';
 
 /** Where a variable's value came from, in Compose's precedence order (shell wins). */
@@ -71,8 +72,17 @@ function closingBrace(s: string, start: number): number {
  * a `${` that does not hold a valid expression is an error.
  * `where` names the place for error messages and the environment report.
  */
-export function substitute(input: string, ctx: InterpolationContext, where: string): string {
+export function substitute(input: string, ctx: InterpolationContext, where: string, depth = 0): string {
   if (!input.includes('$')) return input;
+  if (depth > LIMITS.interpolationDepth) {
+    throw new TscError(
+      'SPEC_INTERPOLATION',
+      `invalid interpolation format in ${where}: \${...} expressions nest deeper than ${LIMITS.interpolationDepth} levels`,
+      {
+        hint: 'no value needs that many nested defaults; write it out',
+      },
+    );
+  }
   let out = '';
   let i = 0;
   while (i < input.length) {
@@ -92,7 +102,7 @@ export function substitute(input: string, ctx: InterpolationContext, where: stri
       const end = closingBrace(input, i + 2);
       if (end < 0) throw invalid(input, where, 'a "${" is never closed by "}"');
       const body = input.slice(i + 2, end);
-      out += expand(body, input, ctx, where);
+      out += expand(body, input, ctx, where, depth);
       i = end + 1;
       continue;
     }
@@ -124,7 +134,7 @@ function invalid(input: string, where: string, why: string): TscError {
   });
 }
 
-function expand(body: string, whole: string, ctx: InterpolationContext, where: string): string {
+function expand(body: string, whole: string, ctx: InterpolationContext, where: string, depth: number): string {
   const m = NAME.exec(body);
   if (!m) throw invalid(whole, where, `"\${${body}}" does not start with a variable name`);
   const name = m[0];
@@ -151,7 +161,7 @@ function expand(body: string, whole: string, ctx: InterpolationContext, where: s
         record(ctx, name, v!.value, v!.source, where);
         return v!.value;
       }
-      const d = substitute(arg, ctx, where);
+      const d = substitute(arg, ctx, where, depth + 1);
       record(ctx, name, d, 'default', where);
       return d;
     }
@@ -161,7 +171,7 @@ function expand(body: string, whole: string, ctx: InterpolationContext, where: s
         record(ctx, name, v!.value, v!.source, where);
         return v!.value;
       }
-      const msg = substitute(arg, ctx, where);
+      const msg = substitute(arg, ctx, where, depth + 1);
       throw new TscError(
         'SPEC_INTERPOLATION',
         `required variable ${name} is ${v === undefined ? 'missing a value' : 'empty'} (used in ${where})${msg ? `: ${msg}` : ''}`,
@@ -172,7 +182,7 @@ function expand(body: string, whole: string, ctx: InterpolationContext, where: s
       // :+ and +: the alternative when set, else empty.
       if (v) record(ctx, name, v.value, v.source, where);
       else record(ctx, name, null, 'unset', where);
-      return isSet ? substitute(arg, ctx, where) : '';
+      return isSet ? substitute(arg, ctx, where, depth + 1) : '';
     }
   }
 }

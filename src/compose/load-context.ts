@@ -2,6 +2,7 @@
 import type { Obj, Path } from './canonical-values.js';
 import type { InterpolationContext } from './interpolate.js';
 import { nearest, type SourceMap } from './position.js';
+import type { NodeBudget } from './limits.js';
 
 export type { Obj, Path };
 
@@ -36,6 +37,8 @@ export interface LoadContext {
   lookupValue: (name: string) => string | undefined;
   /** parsed+interpolated+validated files by absolute path */
   cache: Map<string, { data: Obj; positions: SourceMap }>;
+  /** YAML nodes parsed so far by this load, shared with included sub-projects (LIMITS.nodes) */
+  budget: NodeBudget;
   /** set when any file read has a top-level key (Compose rejects a project of empty files) */
   nonEmpty?: boolean;
 }

@@ -3,7 +3,7 @@
  * its `include` entries loaded as sub-projects and its `extends` resolved (extends.ts); then the
  * files merged in order (merge.ts).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
@@ -15,12 +15,13 @@ import { resolveExtends } from './extends.js';
 import type { ResolvedVariable } from './interpolate.js';
 import type { LoadContext, LoadedModel, Obj } from './load-context.js';
 import { mergeModels } from './merge.js';
+import { LIMITS } from './limits.js';
 import { loadRawFile } from './parse-file.js';
 
 /** Loads one file into canonical fragments (include and extends resolved). */
 function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: string[]): LoadedModel {
   const { data, positions } = loadRawFile(file, ld);
-  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths };
+  const ctx: CanonContext = { baseDir, file, positions, env: ld.lookupValue, raw: ld.raw, keepPaths: ld.keepPaths, budget: ld.budget };
   // included files are loaded from their resolved paths whatever the display mode
   const loadCtx: CanonContext = { ...ctx, keepPaths: false };
   const model: LoadedModel = { services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, models: {}, extensions: {}, files: [file] };
@@ -31,6 +32,9 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
     const e = typeof entry === 'string' ? { path: entry } : (stripTags(entry) as Obj);
     const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => resolveHostPath(String(p), loadCtx));
     const projDir = e.project_directory !== undefined ? resolveHostPath(String(e.project_directory), loadCtx) : path.dirname(paths[0]);
+    if (includeStack.length > LIMITS.includeDepth) {
+      throw specError(ctx, ['include', i], `include nests deeper than ${LIMITS.includeDepth} files`, 'no project needs that many levels of include');
+    }
     for (const p of paths) {
       if (includeStack.includes(p)) throw specError(ctx, ['include', i], `include cycle: ${[...includeStack, p].join(' -> ')}`);
     }
@@ -39,7 +43,7 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
     const envFiles =
       e.env_file !== undefined
         ? (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => resolveHostPath(String(f), loadCtx))
-        : [path.join(projDir, '.env')].filter((f) => existsSync(f));
+        : [path.join(projDir, '.env')].filter((f) => existsSync(f) && !statSync(f).isDirectory());
     const incVars: Record<string, string> = {};
     for (const f of envFiles) Object.assign(incVars, readEnvFile(f, ld.lookupValue));
     const incLookup = (n: string): ResolvedVariable | undefined =>
@@ -53,7 +57,7 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
     if (!sub) return;
     for (const kind of ['services', 'networks', 'volumes'] as const) {
       for (const [k, v] of Object.entries(sub[kind])) {
-        if (k in model[kind] && (kind === 'services' || !sameValue(model[kind][k], v))) {
+        if (Object.hasOwn(model[kind], k) && (kind === 'services' || !sameValue(model[kind][k], v))) {
           throw specError(ctx, ['include', i], `${kind}.${k} is defined by two included files`);
         }
         (model[kind] as Obj)[k] = v;
@@ -68,7 +72,7 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
   const resolved = new Map<string, Obj>();
   for (const n of Object.keys(canon)) {
     const svc = resolveExtends(n, canon, file, ld, [], resolved);
-    if (n in model.services) {
+    if (Object.hasOwn(model.services, n)) {
       throw specError(
         ctx,
         ['services', n],
@@ -87,7 +91,7 @@ function loadFile(file: string, baseDir: string, ld: LoadContext, includeStack: 
       // secrets/configs from a file: the path is resolved like every host path (compose-go resolves secrets.*.file, configs.*.file)
       if ((kind === 'secrets' || kind === 'configs') && isObj(cfg) && typeof cfg.file === 'string') cfg = { ...cfg, file: resolveHostPath(cfg.file, ctx) };
       if (kind === 'networks' || kind === 'volumes') {
-        if (k in model[kind] && !sameValue(model[kind][k], cfg ?? null)) {
+        if (Object.hasOwn(model[kind], k) && !sameValue(model[kind][k], cfg ?? null)) {
           throw specError(ctx, [kind, k], `${kind}.${k} is defined both here and in an included file`);
         }
       }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
-import { checkDependencies, checkReferences } from './checks.js';
+import { checkDependencies, checkReferences, checkSize } from './checks.js';
 import { discoverFiles } from './discover.js';
 import { readEnvironment } from './environment.js';
 import { finalizeServices } from './finalize-service.js';
@@ -77,6 +77,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     warnings,
     lookupValue: env.lookupValue,
     cache: new Map(),
+    budget: { nodes: 0 },
   };
   const model = loadFiles(files, projectDir, ld);
   // 5. project name
@@ -84,6 +85,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
 
   // 6. defaults, 7. implied dependencies, 8. dependency checks
   const all = finalizeServices(model, ld);
+  checkSize(all, model.files);
   const implied = addAllImpliedDependencies(model, all);
   checkDependencies(all, implied, model, ld);
 

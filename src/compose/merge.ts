@@ -4,14 +4,9 @@
  * (by host_ip + published + target + protocol) and `volumes` (by target) merge by their unique
  * key, and `!reset` / `!override` remove or replace a value outright.
  */
+import { isObj, type Obj } from './canonical-values.js';
 import type { LoadedModel, ServiceFragment } from './load-context.js';
 import { Tagged } from './yaml.js';
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tagged);
-}
 
 const REPLACED = new Set(['command', 'entrypoint', 'healthcheck.test', 'extra_hosts.*', 'networks.*.aliases']);
 

@@ -2,33 +2,18 @@
  * Stage "per file" (first half): parse (yaml.ts), interpolate (interpolate.ts) and validate
  * (validate.ts) one compose file, once per load: the result is cached by absolute path.
  */
-import { readFileSync, statSync } from 'node:fs';
-
 import { TscError } from '../common/errors.js';
 import { interpolateTree } from './interpolate.js';
 import type { LoadContext, Obj, Path } from './load-context.js';
 import { formatPath, type SourceMap } from './position.js';
 import { checkUnknownKeys, validateFile } from './validate.js';
+import { readUserFile } from './user-file.js';
 import { parseComposeYaml } from './yaml.js';
-
-function readText(file: string, what: string): string {
-  try {
-    if (statSync(file).isDirectory()) throw new TscError('SPEC_NOT_FOUND', `${what} ${file} is a directory, not a compose file`);
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof TscError) throw e;
-    throw new TscError(
-      'SPEC_NOT_FOUND',
-      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`,
-      { cause: e },
-    );
-  }
-}
 
 export function loadRawFile(file: string, ld: LoadContext): { data: Obj; positions: SourceMap } {
   const hit = ld.cache.get(file);
   if (hit) return hit;
-  const parsed = parseComposeYaml(readText(file, 'compose file'), file);
+  const parsed = parseComposeYaml(readUserFile(file, 'compose file'), file, ld.budget);
   const label = (p: Path): string => {
     const pos = parsed.positions.find(p);
     return `${pos ? `${file}:${pos.line}:${pos.col}` : file} ${formatPath(p) || '(top level)'}`;

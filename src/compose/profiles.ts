@@ -21,11 +21,11 @@ export function selectServices(
     if (s.profiles.length === 0 || active.includes('*') || s.profiles.some((p) => active.includes(p))) enabled.add(s.name);
   }
   for (const want of services ?? []) {
-    if (!(want in all)) throw new TscError('NO_SUCH_SERVICE', `no such service: ${want}`, { hint: hintFor(want, Object.keys(all)) });
+    if (!Object.hasOwn(all, want)) throw new TscError('NO_SUCH_SERVICE', `no such service: ${want}`, { hint: hintFor(want, Object.keys(all)) });
     const queue = [want];
     while (queue.length) {
       const n = queue.shift()!;
-      if ((enabled.has(n) && n !== want) || !all[n]) continue;
+      if ((enabled.has(n) && n !== want) || !Object.hasOwn(all, n)) continue;
       enabled.add(n);
       for (const d of Object.keys(all[n].depends_on)) if (!enabled.has(d)) queue.push(d);
     }
@@ -39,7 +39,7 @@ export function withDeps(names: string[], all: Record<string, Service>): Set<str
   const queue = [...names];
   while (queue.length) {
     const n = queue.shift()!;
-    if (out.has(n) || !all[n]) continue;
+    if (out.has(n) || !Object.hasOwn(all, n)) continue;
     out.add(n);
     queue.push(...Object.keys(all[n].depends_on));
   }

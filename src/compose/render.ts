@@ -4,11 +4,10 @@
  */
 import { stringify } from 'yaml';
 
+import type { Obj } from './canonical-values.js';
 import type { Project, Service } from './schema.js';
 import { formatLink } from './implied.js';
 import { formatDuration } from './units.js';
-
-type Obj = Record<string, unknown>;
 
 function isEmpty(v: unknown): boolean {
   if (v === undefined) return true;
@@ -58,7 +57,7 @@ function serviceView(s: Service): Obj {
 }
 
 /** The object `config` prints (also the JSON form). */
-export function configView(p: Project): Obj {
+function configView(p: Project): Obj {
   const out: Obj = { name: p.name };
   out.services = Object.fromEntries(
     Object.keys(p.services)

@@ -70,6 +70,7 @@ export function topLevelResources(model: LoadedModel, project: string): { networ
 export function addDefaultNetwork(all: Record<string, Service>, enabled: Set<string>, networks: Record<string, Network>, project: string): void {
   for (const s of Object.values(all)) {
     if (Object.keys(s.networks).length === 0 && s.network_mode === undefined) s.networks = { default: null };
-    if ('default' in s.networks && !('default' in networks) && enabled.has(s.name)) networks.default = finalizeNetwork('default', null, project);
+    if (Object.hasOwn(s.networks, 'default') && !Object.hasOwn(networks, 'default') && enabled.has(s.name))
+      networks.default = finalizeNetwork('default', null, project);
   }
 }

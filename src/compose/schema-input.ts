@@ -11,7 +11,7 @@ const strictObjects = new WeakSet<z.ZodType>();
 /** An object that rejects unknown keys except `x-*` extensions, as the Compose schema does. */
 function ext<S extends z.ZodRawShape>(shape: S) {
   const schema = z.looseObject(shape).superRefine((v, ctx) => {
-    const bad = Object.keys(v).filter((k) => !(k in shape) && !k.startsWith('x-'));
+    const bad = Object.keys(v).filter((k) => !Object.hasOwn(shape, k) && !k.startsWith('x-'));
     if (bad.length > 0) ctx.addIssue({ code: 'unrecognized_keys', keys: bad, input: v });
   });
   strictObjects.add(schema);
@@ -42,7 +42,10 @@ function uniq<T extends z.ZodType>(item: T) {
 const strList = z.array(z.string());
 const uniqStrList = uniq(z.string());
 const stringOrList = z.union([z.string(), uniqStrList]);
-const listOrDict = z.union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), uniqStrList]);
+const listOrDict = z.union([
+  z.record(z.string().min(1, 'an empty name is not allowed'), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  uniqStrList,
+]);
 const command = z.union([z.null(), z.string(), strList]);
 const any = z.unknown();
 
@@ -230,7 +233,7 @@ const serviceShape = {
   models: any.optional(),
   networks: z.union([uniqStrList, z.record(name, serviceNetwork)]).optional(),
   oom_kill_disable: boolish.optional(),
-  oom_score_adj: intStr.optional(),
+  oom_score_adj: z.union([z.number().int().min(-1000).max(1000), z.string()]).optional(),
   pid: z.union([z.string(), z.null()]).optional(),
   pids_limit: numStr.optional(),
   platform: z.string().optional(),

@@ -5,8 +5,8 @@ import { TscError } from '../common/errors.js';
 import { formatPath, nearest, type SourceMap } from './position.js';
 import { ComposeFileSchema } from './schema-input.js';
 import { stripTags } from './canonical.js';
+import type { Path } from './canonical-values.js';
 
-type Path = (string | number)[];
 type Issue = z.core.$ZodIssue;
 // zod's internal definition object, read to find the keys an object accepts.
 type Def = {

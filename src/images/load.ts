@@ -35,6 +35,8 @@ async function extract(file: string, dest: string): Promise<void> {
   const what = `archive ${file}`;
   let head: Buffer;
   try {
+    // stat first: opening a FIFO would block until a writer comes, a device never ends
+    if (!statSync(file).isFile()) throw archiveError(file, 'it is not a regular file (a pipe, a device or a directory)');
     const fh = await open(file, 'r');
     try {
       head = Buffer.alloc(4);
@@ -44,6 +46,7 @@ async function extract(file: string, dest: string): Promise<void> {
       await fh.close();
     }
   } catch (e) {
+    if (e instanceof TscError) throw e;
     throw archiveError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (e as Error).message, e);
   }
   let stream: Readable = createReadStream(file, { highWaterMark: 256 * 1024 });

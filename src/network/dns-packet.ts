@@ -28,6 +28,11 @@ export interface Query {
 
 export class DnsFormatError extends Error {}
 
+/** Throws DnsFormatError unless `n` bytes from `off` are inside the message. */
+function need(buf: Buffer, off: number, n: number, what: string): void {
+  if (off < 0 || off + n > buf.length) throw new DnsFormatError(`${what} runs past the message`);
+}
+
 /** Reads a possibly compressed name at `off`; returns it (lower-case, no trailing dot) and the offset after it. */
 export function readName(buf: Buffer, off: number): { name: string; next: number } {
   const labels: string[] = [];
@@ -135,6 +140,7 @@ export function formErr(buf: Buffer): Buffer | undefined {
 
 /** Parses the A answers of a response (used by tests and by forwarding checks). */
 export function parseAnswers(buf: Buffer): { rcode: number; answers: Answer[] } {
+  need(buf, 0, 12, 'header');
   const rcode = buf.readUInt16BE(2) & 0xf;
   const qd = buf.readUInt16BE(4);
   const an = buf.readUInt16BE(6);
@@ -143,9 +149,11 @@ export function parseAnswers(buf: Buffer): { rcode: number; answers: Answer[] } 
   const answers: Answer[] = [];
   for (let i = 0; i < an; i++) {
     off = readName(buf, off).next;
+    need(buf, off, 10, 'answer');
     const type = buf.readUInt16BE(off);
     const ttl = buf.readUInt32BE(off + 4);
     const len = buf.readUInt16BE(off + 8);
+    need(buf, off + 10, len, 'answer data');
     const rdata = buf.subarray(off + 10, off + 10 + len);
     const data = type === TYPE_A ? [...rdata].join('.') : type === TYPE_PTR ? readName(buf, off + 10).name : rdata.toString('hex');
     answers.push({ type, ttl, data });
@@ -170,13 +178,16 @@ export function buildQuery(id: number, name: string, type: number): Buffer {
  * to at most `max` bytes of whole records and sets the TC flag.
  */
 export function truncateAnswer(reply: Buffer, max: number): Buffer {
+  need(reply, 0, 12, 'header');
   const qd = reply.readUInt16BE(4);
   const an = reply.readUInt16BE(6);
   let off = 12;
   for (let i = 0; i < qd; i++) off = readName(reply, off).next + 4;
+  need(reply, 0, off, 'question');
   let kept = 0;
   for (let i = 0; i < an; i++) {
     const next = readName(reply, off).next;
+    need(reply, next, 10, 'answer');
     const end = next + 10 + reply.readUInt16BE(next + 8);
     if (end > max) break;
     off = end;

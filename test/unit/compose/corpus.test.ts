@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { configView, loadProject, type LoadOptions } from '../../../src/compose/index.js';
+import { loadProject, renderConfig, type LoadOptions } from '../../../src/compose/index.js';
 
 const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/corpus');
 const update = process.env.CORPUS_UPDATE === '1';
@@ -64,7 +64,7 @@ async function outcome(c: Case): Promise<{ config?: unknown; error?: { code: str
   // a fixed HOME: `~` in a path expands to it, whoever runs the tests
   const opts: LoadOptions = { workingDir: path.join(corpus, c.dir), files: c.files, env: { HOME: '/home/user', ...c.env }, services: c.services };
   try {
-    return { config: portable(configView(await loadProject(opts))) };
+    return { config: portable(configViewOf(await loadProject(opts))) };
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (!err.code) throw e;
@@ -91,3 +91,8 @@ describe('conformance corpus (awesome-compose, compose-go testdata)', () => {
     expect(got).toEqual(want);
   });
 });
+
+/** What `config --format json` prints, as an object. */
+function configViewOf(p: Awaited<ReturnType<typeof loadProject>>): Record<string, unknown> {
+  return JSON.parse(renderConfig(p, 'json')) as Record<string, unknown>;
+}

@@ -743,7 +743,8 @@ describe('security_opt', () => {
 
 describe('names, separators and the project directory', () => {
   it('normalizes directory names as Compose does', async () => {
-    const { normalizeProjectName, findCycle } = await import('../../../src/compose/index.js');
+    const { normalizeProjectName } = await import('../../../src/compose/project-name.js');
+    const { findCycle } = await import('../../../src/common/graph.js');
     expect(normalizeProjectName('My App.v2')).toBe('myappv2');
     expect(normalizeProjectName('_-Web_1')).toBe('web_1');
     expect(normalizeProjectName('###')).toBe('');
