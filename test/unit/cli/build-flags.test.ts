@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { PlainBuildReporter, eventLines } from '../../../src/cli/build-progress.js';
 import { registerBuild } from '../../../src/cli/commands/build.js';
-import { registerExec } from '../../../src/cli/commands/exec.js';
+import { registerRun } from '../../../src/cli/commands/run.js';
 import { registerUp } from '../../../src/cli/commands/up.js';
 import { buildModeFrom } from '../../../src/cli/images.js';
 
@@ -38,8 +38,8 @@ describe('build flags', () => {
     expect(buildModeFrom((await parsed(registerUp, ['up', '--build'])).opts)).toBe('always');
     expect(buildModeFrom((await parsed(registerUp, ['up', '--no-build', '-d'])).opts)).toBe('never');
     expect(buildModeFrom((await parsed(registerUp, ['up'])).opts)).toBe('missing');
-    expect(buildModeFrom((await parsed(registerExec, ['run', '--build', 'web', 'true'])).opts)).toBe('always');
-    expect(buildModeFrom((await parsed(registerExec, ['run', 'web'])).opts)).toBe('missing');
+    expect(buildModeFrom((await parsed(registerRun, ['run', '--build', 'web', 'true'])).opts)).toBe('always');
+    expect(buildModeFrom((await parsed(registerRun, ['run', 'web'])).opts)).toBe('missing');
   });
 
   it('up/create --build --no-build is a usage error, before the project is loaded', async () => {
