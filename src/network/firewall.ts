@@ -149,10 +149,8 @@ function apply(rec: FirewallRecord): void {
     for (const f of hostFilters(nft, entries.length ? 'apply' : 'remove')) applyIptables(f, entries);
   }
   if (needsForwarding(entries)) {
-    if (readForward() === '0') {
-      writeFileSync(IP_FORWARD, '1');
-      rec.forwardingSetByUs = true;
-    }
+    // update() recorded the flag before this write, so a kill right after it still knows
+    if (rec.forwardingSetByUs && readForward() === '0') writeFileSync(IP_FORWARD, '1');
   } else if (rec.forwardingSetByUs) {
     writeFileSync(IP_FORWARD, '0');
     rec.forwardingSetByUs = false;
@@ -167,8 +165,11 @@ function update(change: (rec: FirewallRecord) => void): void {
   updateRegistry(RECORD, empty, (rec) => {
     change(rec);
     for (const [bridge] of Object.entries(rec.entries)) if (!bridgeExists(bridge)) delete rec.entries[bridge];
+    // ip_forward is ours to set only when it is 0: the flag is recorded before the sysctl is
+    // written, so a kill between the two cannot leave forwarding on with nobody owning it
+    if (needsForwarding(Object.values(rec.entries)) && readForward() === '0') rec.forwardingSetByUs = true;
     // written with the new entries first, so a crash in apply is converged by the next call;
-    // the flag is written again after apply changed it
+    // updateRegistry writes it again after apply (which clears the flag when it turns forwarding off)
     writeJsonAtomic(RECORD, rec);
     apply(rec);
     faultPoint('firewall apply');

@@ -134,6 +134,8 @@ function firewall(tags: string[]): string[] {
     .split('\n')
     .filter((l) => l.includes('-j TSCOMPOSE-FORWARD')).length;
   for (let i = 1; i < jumps; i++) out.push(`iptables extra jump ${i}`);
+  // forwarding left on (it is host-wide: counted only as a change from the first snapshot)
+  if (sh('cat', ['/proc/sys/net/ipv4/ip_forward']).trim() === '1') out.push('ip_forward 1');
   try {
     const rec = JSON.parse(readFileSync('/run/tscompose/firewall.json', 'utf8')) as { entries: Record<string, { owner: string }> };
     for (const [bridge, e] of Object.entries(rec.entries)) if (ours(e.owner + ':')) out.push(`record ${bridge} ${e.owner}`);
