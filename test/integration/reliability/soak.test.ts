@@ -5,7 +5,7 @@
  * leak counter (test/support/leaks.ts) must find exactly what it found after the first cycle:
  * zero growth of links, netns, mounts, cgroups, firewall rules, processes and state files.
  *
- * CI runs SOAK_CYCLES (default 6, a killed supervisor every 3rd); scripts/soak.sh N runs N and prints one line
+ * CI runs SOAK_CYCLES (default 30, a killed supervisor every 10th); scripts/soak.sh N runs N and prints one line
  * per cycle; SOAK_REPORT=file writes the figures as JSON.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { CliProject } from '../../support/cli.js';
 import { CATEGORIES, counts, settledLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
 
 const EMPTY: Snapshot = { items: Object.fromEntries(CATEGORIES.map((k) => [k, []])), supervisors: {} };
-const CYCLES = Number(process.env.SOAK_CYCLES ?? 6);
-const KILL_EVERY = Number(process.env.SOAK_KILL_EVERY ?? (CYCLES >= 50 ? 50 : 3));
+const CYCLES = Number(process.env.SOAK_CYCLES ?? 30);
+const KILL_EVERY = Number(process.env.SOAK_KILL_EVERY ?? (CYCLES >= 50 ? 50 : 10));
 
 const compose = (cycle: number) => `
 services:
