@@ -241,6 +241,18 @@ export interface EnsureOptions {
 }
 
 /**
+ * The environment a new supervisor starts with: what it reads (PATH for the firewall programs,
+ * the TSCOMPOSE_* switches, the locale and time zone), not the whole of the caller's. It is a
+ * long-lived daemon that outlives the shell that started it, and Node options such as
+ * NODE_OPTIONS must not follow it there (no project file can set them: the CLI never puts a
+ * project's variables into its own environment).
+ */
+export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const keep = (k: string) => k === 'PATH' || k === 'TZ' || k === 'LANG' || k.startsWith('LC_') || k.startsWith('TSCOMPOSE_');
+  return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && keep(k)));
+}
+
+/**
  * Returns a client for the project's supervisor, starting one when none answers. The new
  * process is detached (its own session), writes to supervisor.log and outlives the caller.
  * Two concurrent callers end up with the same supervisor: the loser of the lock race exits.
@@ -265,7 +277,7 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
-      env: { ...process.env, ...opts.env },
+      env: { ...daemonEnv(process.env), ...opts.env },
     });
     child.on('exit', (code, signal) => (exited = { code, signal }));
     child.on('error', () => (exited = { code: null, signal: null }));
