@@ -241,14 +241,14 @@ export interface EnsureOptions {
 }
 
 /**
- * The environment a new supervisor starts with: what it reads (PATH for the firewall programs,
+ * The environment a new supervisor starts with: what it reads (PATH for the firewall programs, TMPDIR,
  * the TSCOMPOSE_* switches, the locale and time zone), not the whole of the caller's. It is a
  * long-lived daemon that outlives the shell that started it, and Node options such as
  * NODE_OPTIONS must not follow it there (no project file can set them: the CLI never puts a
  * project's variables into its own environment).
  */
 export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const keep = (k: string) => k === 'PATH' || k === 'TZ' || k === 'LANG' || k.startsWith('LC_') || k.startsWith('TSCOMPOSE_');
+  const keep = (k: string) => k === 'PATH' || k === 'TMPDIR' || k === 'TZ' || k === 'LANG' || k.startsWith('LC_') || k.startsWith('TSCOMPOSE_');
   return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && keep(k)));
 }
 
