@@ -2,8 +2,10 @@
  * Applies tscompose's packet-filter rules (firewall-rules.ts) on the host and keeps the one
  * host-wide record of them. The rules of every tscompose network on the machine, whatever its
  * state root, live in one nftables table and one iptables chain, so the record is host-wide
- * too: `/run/tscompose/firewall.json` (under /run because the kernel's ruleset and sysctls do
- * not survive a reboot either), read and written under a flock.
+ * too: `/run/tscompose/firewall.net-<inode>.json` (under /run because the kernel's ruleset and
+ * sysctls do not survive a reboot either), read and written under a flock. The ruleset and
+ * ip_forward belong to a network namespace, and so does the record, named by the namespace's
+ * inode: tscompose run in another one (in a container, under `unshare --net`) keeps its own.
  *
  * Every change is: lock, read the record, change it, drop entries whose bridge is gone (a
  * crashed `up` or `down` of any project), write the record, then rewrite our table and chain
@@ -15,7 +17,7 @@
  * network only when it was tscompose that turned it on.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { type FirewallEntry, IPT_CHAIN, NFT_TABLE, checkEntry, iptablesRestoreScript, needsForwarding, nftScript } from './firewall-rules.js';
@@ -25,8 +27,34 @@ import { faultPoint } from '../sys/fault.js';
 export type { FirewallEntry } from './firewall-rules.js';
 
 const RUN_DIR = '/run/tscompose';
-const RECORD = path.join(RUN_DIR, 'firewall.json');
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+const LEGACY_RECORD = path.join(RUN_DIR, 'firewall.json');
+let record: string | undefined;
+
+/**
+ * The record of this network namespace's rules, named by the namespace's inode. The ruleset and
+ * ip_forward are per namespace: two namespaces sharing one record would each drop the other's
+ * entries (their bridges are not visible across) and turn ip_forward on or off in the wrong one.
+ * A record of an older tscompose (`firewall.json`, one per host) with entries is taken over by
+ * the namespace that sees all of their bridges.
+ */
+export function firewallRecordPath(): string {
+  if (record) return record;
+  const own = path.join(RUN_DIR, `firewall.net-${statSync('/proc/self/ns/net').ino}.json`);
+  if (!existsSync(own) && existsSync(LEGACY_RECORD)) {
+    const legacy = readJson(LEGACY_RECORD, empty);
+    const bridges = Object.keys(legacy.entries);
+    if (bridges.length && bridges.every(bridgeExists)) {
+      try {
+        renameSync(LEGACY_RECORD, own);
+      } catch {
+        /* another process took it over first */
+      }
+    }
+  }
+  record = own;
+  return record;
+}
 
 interface FirewallRecord {
   version: 1;
@@ -162,7 +190,7 @@ function bridgeExists(bridge: string): boolean {
 }
 
 function update(change: (rec: FirewallRecord) => void): void {
-  updateRegistry(RECORD, empty, (rec) => {
+  updateRegistry(firewallRecordPath(), empty, (rec) => {
     change(rec);
     for (const [bridge] of Object.entries(rec.entries)) if (!bridgeExists(bridge)) delete rec.entries[bridge];
     // ip_forward is ours to set only when it is 0: the flag is recorded before the sysctl is
@@ -170,7 +198,7 @@ function update(change: (rec: FirewallRecord) => void): void {
     if (needsForwarding(Object.values(rec.entries)) && readForward() === '0') rec.forwardingSetByUs = true;
     // written with the new entries first, so a crash in apply is converged by the next call;
     // updateRegistry writes it again after apply (which clears the flag when it turns forwarding off)
-    writeJsonAtomic(RECORD, rec);
+    writeJsonAtomic(firewallRecordPath(), rec);
     apply(rec);
     faultPoint('firewall apply');
   });
@@ -197,7 +225,7 @@ export function firewallRemove(bridges: string[]): void {
 
 /** Drops the rules of every bridge that no longer exists (crash cleanup); cheap when nothing changed. */
 export function firewallSweep(): void {
-  const rec = readJson(RECORD, empty);
+  const rec = readJson(firewallRecordPath(), empty);
   const stale = Object.keys(rec.entries).some((b) => !bridgeExists(b));
   const leftover = !Object.keys(rec.entries).length && (rec.forwardingSetByUs || tableExists());
   if (stale || leftover) update(() => undefined);

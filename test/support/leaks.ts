@@ -11,7 +11,7 @@
  * - mounts: /proc/self/mountinfo entries under the root or a path naming one of the projects;
  * - cgroups: directories under tscompose/<project> in every v1 hierarchy and the v2 tree;
  * - firewall: rules of `ip tscompose` and of iptables' TSCOMPOSE-FORWARD whose comment names the
- *   root's tag, entries of /run/tscompose/firewall.json owned by it, and extra jumps to the chain;
+ *   root's tag, entries of the firewall record (/run/tscompose/firewall.net-<inode>.json) owned by it, and extra jumps to the chain;
  * - processes: supervisors of the root (by command line), and every process in a cgroup of one
  *   of the projects (init stages, containers), plus each supervisor's open fds and RSS;
  * - files: every file and folder under the root (images/ counted, not listed).
@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { bridgeNameFor, rootTag } from '../../src/network/names.js';
+import { firewallRecordPath } from '../../src/network/firewall.js';
 
 export interface LeakScope {
   /** state roots (TSCOMPOSE_ROOT) to count */
@@ -137,7 +138,7 @@ function firewall(tags: string[]): string[] {
   // forwarding left on (it is host-wide: counted only as a change from the first snapshot)
   if (sh('cat', ['/proc/sys/net/ipv4/ip_forward']).trim() === '1') out.push('ip_forward 1');
   try {
-    const rec = JSON.parse(readFileSync('/run/tscompose/firewall.json', 'utf8')) as { entries: Record<string, { owner: string }> };
+    const rec = JSON.parse(readFileSync(firewallRecordPath(), 'utf8')) as { entries: Record<string, { owner: string }> };
     for (const [bridge, e] of Object.entries(rec.entries)) if (ours(e.owner + ':')) out.push(`record ${bridge} ${e.owner}`);
   } catch {
     /* no record */
