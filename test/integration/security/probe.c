@@ -33,7 +33,8 @@
 #include <unistd.h>
 
 #if defined(__x86_64__)
-void i386_probes(void (*report)(const char *, long), int *err);
+/* probe32.c, when linked in (weak: the exe-watch uses build the probe without it) */
+void i386_probes(void (*report)(const char *, long), int *err) __attribute__((weak));
 #endif
 
 static void report(const char *name, long ret) {
@@ -162,7 +163,7 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
 
 #if defined(__x86_64__)
   /* 32-bit programs: Docker's profile takes i386 and x32 calls by the same rules */
-  i386_probes(report, &errno);
+  if (i386_probes) i386_probes(report, &errno);
   const long x32 = 0x40000000; /* __X32_SYSCALL_BIT; x32's numbers for these are x86_64's (<asm/unistd_x32.h>) */
   report("x32-getpid", syscall(x32 | SYS_getpid));
   report("x32-mount", syscall(x32 | SYS_mount, "none", "/tmp/mnt", "tmpfs", 0, NULL));

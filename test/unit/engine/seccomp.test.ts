@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
 import {
@@ -155,6 +157,12 @@ describe('seccomp: Docker default profile as BPF', () => {
     expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.getpid)).toBe(ALLOW); // 32-bit arm programs, as Docker
     expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.set_tls)).toBe(ALLOW); // an ARM-private call
     expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.mount)).toBe(EPERM);
+  });
+
+  it('the generated profile and tables are what scripts/gen-seccomp.mjs makes from the JSON and the installed headers', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../../../scripts/gen-seccomp.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('reads the running kernel version', () => {
