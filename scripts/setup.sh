@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in busybox-static docker-registry skopeo umoci iproute2 procps util-linux ca-certificates gcc libc6-dev nftables iptables; do
+# linux-libc-dev-armhf-cross: 32-bit arm's syscall table for scripts/gen-seccomp.mjs (its --check runs in the unit suite)
+for pkg in busybox-static docker-registry skopeo umoci iproute2 procps util-linux ca-certificates gcc libc6-dev linux-libc-dev-armhf-cross nftables iptables; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

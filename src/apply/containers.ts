@@ -92,6 +92,7 @@ export async function createContainer(ctx: RuntimeContext, s: Service, opts: Cre
     const run = buildRunConfig({
       root: ctx.root,
       project: ctx.name,
+      projectDir: ctx.project.workingDir,
       service: s,
       image,
       lowerDirs: ctx.images.rootfs(image.id).lowerDirs,

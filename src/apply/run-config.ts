@@ -8,11 +8,13 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
+import { checkSeccompProfile } from '../engine/index.js';
 import {
   CAPABILITY_NAMES,
   DEFAULT_CAPABILITIES,
   cgroupPathFor,
   type ContainerSpec,
+  type SeccompMode,
   type Mount,
   type NetnsSpec,
   type Resources,
@@ -20,7 +22,7 @@ import {
 } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, parseTmpfsEntry, securityOptions, type Service } from '../compose/index.js';
+import { parseBytes, parseTmpfsEntry, readUserFile, securityOptions, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -58,6 +60,8 @@ export interface RunOverrides {
 export interface RunConfigInput {
   root: string;
   project: string;
+  /** the project directory: the base of a relative seccomp profile path (security_opt) */
+  projectDir: string;
   service: Service;
   image: ImageRecord;
   /** image layer directories, top-most first */
@@ -115,6 +119,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
   const cwd = o.workingDir ?? s.working_dir ?? (cfg.WorkingDir || '/');
   const tty = o.tty ?? s.tty ?? false;
 
+  const caps = capabilities(s);
   const spec: ContainerSpec = {
     id: i.name,
     bundleDir: i.bundleDir,
@@ -130,7 +135,7 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       tty,
       openStdin: o.openStdin ?? s.stdin_open ?? false,
       noNewPrivileges: securityOpt(s).noNewPrivileges,
-      capabilities: capabilities(s),
+      capabilities: caps,
       rlimits: rlimits(s),
       init: s.init ?? false,
     },
@@ -143,7 +148,8 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
     privileged: s.privileged ?? false,
   };
   // unset keeps the engine's choice: the default filter, none when privileged
-  if (securityOpt(s).seccompUnconfined) spec.seccomp = 'unconfined';
+  const seccomp = seccompMode(s, i.projectDir, caps);
+  if (seccomp) spec.seccomp = seccomp;
   const shm = s.unsupported?.shm_size;
   if (shm !== undefined) spec.shmSize = typeof shm === 'number' ? shm : parseBytes(String(shm));
 
@@ -185,6 +191,15 @@ export function buildEnv(imageEnv: string[], environment: Record<string, string 
 /** What the service's security_opt asks for (the loader keeps it in `unsupported`). */
 function securityOpt(s: Service) {
   return securityOptions(s.unsupported?.security_opt ?? s.extensions?.security_opt);
+}
+
+/** security_opt seccomp=unconfined, or seccomp=<file>: the profile read and checked (relative to the project directory, as Compose). */
+function seccompMode(s: Service, projectDir: string, caps: string[]): SeccompMode | undefined {
+  const o = securityOpt(s);
+  if (o.seccompUnconfined) return 'unconfined';
+  if (o.seccompProfile === undefined || s.privileged) return undefined;
+  const file = path.resolve(projectDir, o.seccompProfile);
+  return { file, profile: checkSeccompProfile(readUserFile(file, `seccomp profile of service "${s.name}"`), file, caps) };
 }
 
 function capName(c: string): string {

@@ -198,17 +198,11 @@ function finalizeService(name: string, frag: ServiceFragment, ld: LoadContext): 
     else if (!SUPPORTED_KEYS.has(k)) {
       (svc.unsupported as Obj)[k] = v;
       if (k === 'security_opt') {
-        // no-new-privileges and seccomp=unconfined are applied (read from unsupported.security_opt); other options are not.
+        // no-new-privileges and seccomp=unconfined|<profile file> are applied (read from unsupported.security_opt); other options are not.
         const { ignored } = securityOptions(v);
-        const profiles = ignored.filter((o) => /^seccomp[:=]/.test(o));
-        const other = ignored.filter((o) => !profiles.includes(o));
-        for (const o of profiles)
+        if (ignored.length > 0)
           ld.warnings.push(
-            `services.${name}.security_opt: ${JSON.stringify(o)}: seccomp profile files are not supported by tscompose and ignored; the default seccomp filter applies (seccomp=unconfined turns it off)`,
-          );
-        if (other.length > 0)
-          ld.warnings.push(
-            `services.${name}.security_opt: ${other.map((o) => JSON.stringify(o)).join(', ')} ${other.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges and seccomp=unconfined are)`,
+            `services.${name}.security_opt: ${ignored.map((o) => JSON.stringify(o)).join(', ')} ${ignored.length > 1 ? 'are' : 'is'} not supported by tscompose yet and ignored (only no-new-privileges and seccomp= are)`,
           );
         continue;
       }

@@ -16,4 +16,5 @@ export { type EnvironmentEntry, type VariableSource } from './interpolate.js';
 export { parseBytes } from './units.js';
 export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
 export { securityOptions, type SecurityOptions } from './security-opt.js';
+export { readUserFile } from './user-file.js';
 export { renderConfig, renderEnvironment } from './render.js';

@@ -1,6 +1,7 @@
 /**
  * The one way the loader reads a file a user named or a project points at (compose files,
- * `include`, `extends.file`, `.env`, `--env-file`, `env_file`): only a regular file (symlinks
+ * `include`, `extends.file`, `.env`, `--env-file`, `env_file`; the apply layer's seccomp
+ * profile files too): only a regular file (symlinks
  * followed), opened without blocking so a FIFO cannot hang the load, at most LIMITS.fileBytes,
  * and without raw control characters, which no Compose file or env file holds.
  */

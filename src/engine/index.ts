@@ -25,3 +25,4 @@ export { ContainerCgroup, killCgroups, type CgroupLayout, type CgroupStats } fro
 export { execInContainer, type ExecTarget, type ExecProcessSpec } from './exec.js';
 export { ensureVolume, populateVolume, removeVolume, listVolumes, inspectVolume, volumeDir, type VolumeInfo } from './volumes.js';
 export * from './spec.js';
+export { checkProfile as checkSeccompProfile } from './init/seccomp/index.js';

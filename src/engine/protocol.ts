@@ -5,7 +5,7 @@
  * lines. The channel is close-on-exec, so EOF after an `exec` message means the container's
  * command is running; an `error` message names the failing step.
  */
-import type { ContainerSpec, ProcessSpec } from './spec.js';
+import type { ContainerSpec, ProcessSpec, SeccompMode } from './spec.js';
 
 /** File descriptor number of the status channel in the init and exec stages. */
 export const STATUS_FD = 3;
@@ -45,7 +45,7 @@ export type ExecProcessSpec = Pick<ProcessSpec, 'args' | 'env' | 'tty'> &
     /** every capability, as for a privileged container */
     privileged?: boolean;
     /** as ContainerSpec.seccomp (pass the container's) */
-    seccomp?: 'default' | 'unconfined';
+    seccomp?: SeccompMode;
   };
 
 export interface ExecConfig {

@@ -4,6 +4,8 @@
  * absolute host paths, bytes, microseconds, numeric signals.
  */
 
+import type { DockerSeccompProfile } from './init/seccomp/profile.js';
+
 export interface BindMount {
   type: 'bind';
   /** Absolute host path (a named volume is its _data directory under the state root). */
@@ -32,6 +34,9 @@ export interface TmpfsMount {
 }
 
 export type Mount = BindMount | TmpfsMount;
+
+/** A container's seccomp filter (ContainerSpec.seccomp); `file` names a profile in messages. */
+export type SeccompMode = 'default' | 'unconfined' | { file: string; profile: DockerSeccompProfile };
 
 /** A host device made available in the container (Compose `devices:`). */
 export interface DeviceMapping {
@@ -127,9 +132,10 @@ export interface ContainerSpec {
   privileged: boolean;
   /**
    * 'default' (when unset and not privileged): refuse the syscalls Docker's default profile
-   * refuses without the matching capability; 'unconfined': no filter (security_opt seccomp=unconfined).
+   * refuses without the matching capability; 'unconfined': no filter (security_opt seccomp=unconfined);
+   * a profile of Docker's format (security_opt seccomp=<file>), checked with `checkSeccompProfile`.
    */
-  seccomp?: 'default' | 'unconfined';
+  seccomp?: SeccompMode;
   readonlyPaths?: string[];
   maskedPaths?: string[];
 }

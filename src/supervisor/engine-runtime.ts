@@ -65,6 +65,7 @@ export function engineRuntime(opts: engine.EngineOptions = {}): ContainerRuntime
           noNewPrivileges: p.noNewPrivileges,
           capabilities: p.capabilities,
           privileged: spec.privileged,
+          seccomp: spec.seccomp,
         },
         { stdin: 'ignore', stdout: io.stdout, stderr: io.stderr },
         opts,

@@ -89,6 +89,7 @@ export function registerExec(program: Command): void {
               noNewPrivileges: p.noNewPrivileges,
               capabilities: o.privileged ? ['ALL'] : p.capabilities,
               privileged: o.privileged || run.spec.privileged,
+              seccomp: o.privileged ? undefined : run.spec.seccomp,
             },
             o.detach ? { stdin: 'ignore', stdout: openNull(), stderr: openNull() } : { stdin: 0, stdout: 1, stderr: 2 },
           );

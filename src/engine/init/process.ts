@@ -30,9 +30,9 @@ import {
 } from '../../sys/syscalls.js';
 import { StepError } from './step.js';
 import { E, hasErrno } from '../../sys/libc.js';
-import { installDefaultFilter } from './seccomp/index.js';
+import { installProfileFilter } from './seccomp/index.js';
 import { capMask } from './caps.js';
-import type { ProcessSpec } from '../spec.js';
+import type { ProcessSpec, SeccompMode } from '../spec.js';
 
 export { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
 import { CAPABILITY_NAMES as CAP_NAMES } from '../spec.js';
@@ -184,7 +184,7 @@ export function applyCredentials(
   caps: readonly string[],
   privileged: boolean,
   noNewPrivileges: boolean,
-  seccomp: 'default' | 'unconfined' | undefined,
+  seccomp: SeccompMode | undefined,
 ): void {
   const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   const available = capget().permitted;
@@ -202,9 +202,13 @@ export function applyCredentials(
   }
   want &= (1n << BigInt(lastCap + 1)) - 1n;
   // Installed while still holding CAP_SYS_ADMIN (no_new_privs is not required then).
-  if ((seccomp ?? (privileged ? 'unconfined' : 'default')) === 'default') {
+  const mode = seccomp ?? (privileged ? 'unconfined' : 'default');
+  if (mode !== 'unconfined') {
     // Docker reads the profile's capability conditions against the bounding set: `want`.
-    installDefaultFilter(CAP_NAMES.filter((_, i) => want & (1n << BigInt(i))));
+    installProfileFilter(
+      CAP_NAMES.filter((_, i) => want & (1n << BigInt(i))),
+      mode === 'default' ? undefined : mode.profile,
+    );
   }
   prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0, 'keep capabilities across setuid');
   setgroups(cred.groups, `setgroups ${cred.groups.join(',')}`);

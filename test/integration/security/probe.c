@@ -3,7 +3,8 @@
  * Each probe prints one line: "<name> <result>", the result being OK (the call succeeded)
  * or the errno's name (EPERM, EACCES, EROFS, ENOSYS, ESRCH, ...).
  *
- *   probe all <host pid> <disk major:minor> <host pidns>   every probe below, in order
+ *   probe all <host pid> <disk major:minor> <host pidns>   every probe below, in order (with probe32.c's
+ *                                                          i386 and x32 calls on x86_64)
  *   probe exe-watch <dev:ino> <seconds> <host pidns>       report any /proc/<pid>/exe resolving to that file,
  *                                                          and count the processes whose exe is refused (EACCES)
  * It refuses to run in the PID namespace whose inode is given last (the host's): the probes
@@ -30,6 +31,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+/* probe32.c, when linked in (weak: the exe-watch uses build the probe without it) */
+void i386_probes(void (*report)(const char *, long), int *err) __attribute__((weak));
+#endif
 
 static void report(const char *name, long ret) {
   printf("%s%s%s\n", name, *name ? " " : "", ret >= 0 ? "OK" : strerrorname_np(errno));
@@ -154,6 +160,16 @@ static int all(pid_t host_pid, unsigned disk_major, unsigned disk_minor) {
   report("swapon", syscall(SYS_swapon, "/dev/null", 0));
   report("settimeofday", syscall(SYS_settimeofday, NULL, NULL));
   report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0));
+
+#if defined(__x86_64__)
+  /* 32-bit programs: Docker's profile takes i386 and x32 calls by the same rules */
+  if (i386_probes) i386_probes(report, &errno);
+  const long x32 = 0x40000000; /* __X32_SYSCALL_BIT; x32's numbers for these are x86_64's (<asm/unistd_x32.h>) */
+  report("x32-getpid", syscall(x32 | SYS_getpid));
+  report("x32-mount", syscall(x32 | SYS_mount, "none", "/tmp/mnt", "tmpfs", 0, NULL));
+  report("x32-unshare", syscall(x32 | SYS_unshare, CLONE_NEWNS));
+  report("x32-keyctl", syscall(x32 | SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+#endif
 
   /* ptrace of the container's own PID 1 (an init: true reaper is tscompose's code: refused) */
   long traced = ptrace(PTRACE_ATTACH, 1, 0, 0);

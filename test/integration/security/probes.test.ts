@@ -6,7 +6,9 @@
  * without sysrq, /proc/kcore, uevent_helper) are expected to be absent (ENOENT) instead.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInContainer } from '../../../src/engine/index.js';
@@ -23,7 +25,9 @@ beforeAll(() => {
   h = makeHarness('probe');
   tools = path.join(h.dir, 'tools');
   mkdirSync(tools);
-  execFileSync('gcc', ['-static', '-O1', '-o', path.join(tools, 'probe'), path.join(__dirname, 'probe.c')]);
+  // on x86_64 with probe32.c: i386 calls (int $0x80) and x32 calls from the same 64-bit program
+  const sources = ['probe.c', ...(process.arch === 'x64' ? ['probe32.c'] : [])].map((f) => path.join(__dirname, f));
+  execFileSync('gcc', ['-static', '-O1', '-o', path.join(tools, 'probe'), ...sources]);
 });
 afterAll(async () => {
   await h?.cleanup();
@@ -49,6 +53,38 @@ function hostDisk(): string {
 }
 
 const present = (p: string, yes: string) => (existsSync(p) ? yes : 'ENOENT');
+
+/** The running kernel's build configuration (/proc/config.gz, else /boot/config-<release>), or undefined. */
+function kernelConfig(): string | undefined {
+  try {
+    return gunzipSync(readFileSync('/proc/config.gz')).toString();
+  } catch {
+    return existsSync(`/boot/config-${os.release()}`) ? readFileSync(`/boot/config-${os.release()}`, 'utf8') : undefined;
+  }
+}
+
+/**
+ * 32-bit calls on x86_64: i386 by `int $0x80`, x32 by `syscall` with bit 30. The filter takes
+ * both by Docker's rules. A kernel built without the x32 ABI (CONFIG_X86_X32_ABI unset) answers
+ * an x32 call the filter lets through with ENOSYS; the filter still runs first, so its refusals
+ * (EPERM) show. Where the configuration cannot be read, getpid may be either.
+ */
+function expected32(): Record<string, string | RegExp> {
+  if (process.arch !== 'x64') return {};
+  const cfg = kernelConfig();
+  const x32 = cfg === undefined ? /^(OK|ENOSYS)$/ : /^CONFIG_X86_X32_ABI=y$/m.test(cfg) ? 'OK' : 'ENOSYS';
+  return {
+    'i386-getpid': 'OK',
+    'i386-write': 'OK',
+    'i386-mount': 'EPERM',
+    'i386-unshare': 'EPERM',
+    'i386-keyctl': 'EPERM',
+    'x32-getpid': x32,
+    'x32-mount': 'EPERM',
+    'x32-unshare': 'EPERM',
+    'x32-keyctl': 'EPERM',
+  };
+}
 
 /** What Docker's defaults give each probe (the README's "Isolation probes" table). */
 function expected(): Record<string, string> {
@@ -123,7 +159,23 @@ describe('escape probes in a default container', () => {
     const got = parse(r.stdout);
     // PID 1 is the probe itself here: its own file, not ours (the init: true case is below)
     for (const k of ['ptrace-pid1', 'readlink-pid1-exe', 'open-pid1-exe-write']) delete got[k];
+    const abi32 = expected32();
+    for (const [k, want] of Object.entries(abi32)) {
+      if (want instanceof RegExp) expect(got[k], k).toMatch(want);
+      else expect(got[k], k).toBe(want);
+      delete got[k];
+    }
     expect(got).toEqual(expected());
+  });
+
+  it('unconfined: the same 32-bit calls reach the kernel (keyctl answered; x32 refused only by a kernel built without it)', async () => {
+    if (process.arch !== 'x64') return;
+    const r = await h.run(h.spec({ args: ['/tools/probe', 'all', String(process.pid), hostDisk(), HOST_PIDNS], mounts: mounts(), seccomp: 'unconfined' }));
+    const got = parse(r.stdout);
+    expect(got['i386-getpid']).toBe('OK');
+    expect(got['i386-keyctl']).toBe('OK'); // no filter: the session keyring's id
+    const x32 = /^CONFIG_X86_X32_ABI=y$/m.test(kernelConfig() ?? '');
+    if (kernelConfig() !== undefined) expect(got['x32-keyctl']).toBe(x32 ? 'OK' : 'ENOSYS');
   });
 
   it("init: true: PID 1 is tscompose's reaper, and no container process can trace it or reach its binary", async () => {
@@ -134,6 +186,19 @@ describe('escape probes in a default container', () => {
       readlink: 'EACCES',
       write: 'EACCES',
     });
+  });
+
+  it('init: true: every thread of the reaper (Node and its helper threads) runs under the filter (TSYNC)', async () => {
+    const c = await h.start(h.spec({ args: ['sleep', '30'], process: { init: true } }));
+    try {
+      await until(() => existsSync(`/proc/${c.pid}/task`) && readdirSync(`/proc/${c.pid}/task`).length > 1, 10_000, 'reaper threads');
+      const modes = readdirSync(`/proc/${c.pid}/task`).map((t) => /^Seccomp:\s+(\d)/m.exec(readFileSync(`/proc/${c.pid}/task/${t}/status`, 'utf8'))?.[1]);
+      expect(modes.length).toBeGreaterThan(1);
+      expect(new Set(modes)).toEqual(new Set(['2']));
+    } finally {
+      process.kill(c.pid, 'SIGKILL');
+      await c.wait(15_000);
+    }
   });
 
   it("exec: the exec stage (tscompose's Node binary, inside the container until its execve) is never reachable through /proc/PID/exe", async () => {

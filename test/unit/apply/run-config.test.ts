@@ -43,6 +43,7 @@ function build(s: Service, img: ImageRecord = image({ Cmd: ['sh'] }), more: Part
   return buildRunConfig({
     root: '/state',
     project: 'demo',
+    projectDir: '/project',
     service: s,
     image: img,
     lowerDirs: ['/state/images/layers/x/diff'],
@@ -161,7 +162,30 @@ describe('buildRunConfig: capabilities, privileges, resources', () => {
     const both = build(await svc('security_opt: [no-new-privileges, "seccomp:unconfined"]')).spec;
     expect(both.seccomp).toBe('unconfined');
     expect(both.process.noNewPrivileges).toBe(true);
-    expect(build(await svc('security_opt: [seccomp=/etc/profile.json, apparmor=unconfined]')).spec.seccomp).toBeUndefined();
+    expect(build(await svc('security_opt: [apparmor=unconfined]')).spec.seccomp).toBeUndefined();
+  });
+
+  it('seccomp=<file>: the profile read relative to the project directory and checked; a bad or missing file is one clear error', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsc-seccomp-'));
+    try {
+      const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+      writeFileSync(path.join(dir, 'no-mkdir.json'), JSON.stringify(profile));
+      writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'] }] }));
+      const at = { projectDir: dir };
+      expect(build(await svc('security_opt: ["seccomp=./no-mkdir.json"]'), undefined, at).spec.seccomp).toEqual({
+        file: path.join(dir, 'no-mkdir.json'),
+        profile,
+      });
+      // the last seccomp entry wins, as in Docker; privileged runs unconfined whatever the profile
+      expect(build(await svc('security_opt: ["seccomp=no-mkdir.json", seccomp=unconfined]'), undefined, at).spec.seccomp).toBe('unconfined');
+      expect(build(await svc('privileged: true\nsecurity_opt: ["seccomp=no-mkdir.json"]'), undefined, at).spec.seccomp).toBeUndefined();
+      const bad = await svc('security_opt: ["seccomp=bad.json"]');
+      expect(() => build(bad, undefined, at)).toThrow(`seccomp profile ${path.join(dir, 'bad.json')}: syscalls[0].action: is missing`);
+      const missing = await svc('security_opt: ["seccomp:missing.json"]');
+      expect(() => build(missing, undefined, at)).toThrow(`cannot read seccomp profile of service "app" ${path.join(dir, 'missing.json')}: no such file`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('memory (swap = 2 × memory unless memswap_limit), cpus, pids', async () => {

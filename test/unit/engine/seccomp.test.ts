@@ -1,56 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
+import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from '../../../src/sys/seccomp.js';
 import {
   BPF_MAXINSNS,
   RULES,
   SYSCALL_TABLES,
-  defaultProgram,
+  profileProgram as defaultProgram,
   kernelVersion,
   ruleApplies,
   type SeccompArch,
   type SyscallTable,
 } from '../../../src/engine/init/seccomp/index.js';
+import { runFilter } from './seccomp-run.js';
 import { Assembler, BPF_JEQ_K, BPF_LD_W_ABS, BPF_RET_K } from '../../../src/engine/init/seccomp/asm.js';
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../../../src/engine/spec.js';
 
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
 const ENOSYS = 0x00050026;
-const ARCH = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, arm64: AUDIT_ARCH_AARCH64 };
+const run = runFilter;
+const ARCH = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, x32: AUDIT_ARCH_X86_64, arm64: AUDIT_ARCH_AARCH64, arm: AUDIT_ARCH_ARM };
+/** where a numbering's calls start (x32's carry bit 30) */
+const BASE: Partial<Record<SyscallTable, number>> = { x32: 0x40000000 };
 const KERNEL: [number, number] = [6, 18];
 
-/** Runs a classic-BPF seccomp program on one call, as the kernel does. */
-function run(prog: Buffer, arch: number, nr: number, args: bigint[] = []): number {
-  const data = Buffer.alloc(64);
-  data.writeUInt32LE(nr, 0);
-  data.writeUInt32LE(arch, 4);
-  args.forEach((v, i) => data.writeBigUInt64LE(v, 16 + 8 * i));
-  let acc = 0;
-  for (let pc = 0, steps = 0; pc < prog.length / 8; pc++, steps++) {
-    const code = prog.readUInt16LE(pc * 8);
-    const [jt, jf, k] = [prog[pc * 8 + 2], prog[pc * 8 + 3], prog.readUInt32LE(pc * 8 + 4)];
-    if (code === 0x20) acc = data.readUInt32LE(k);
-    else if (code === 0x54) acc = (acc & k) >>> 0;
-    else if (code === 0x05) pc += k;
-    else if (code === 0x15) pc += acc === k ? jt : jf;
-    else if (code === 0x25) pc += acc > k ? jt : jf;
-    else if (code === 0x35) pc += acc >= k ? jt : jf;
-    else if (code === 0x06) return k;
-    else throw new Error(`unknown opcode ${code.toString(16)} at ${pc}`);
-  }
-  throw new Error('fell off the program');
-}
-
-/** the highest number the profile names, per architecture */
-const TABLES = ['amd64', 'x86', 'arm64'] as const;
-const LAST = Object.fromEntries(TABLES.map((t) => [t, Math.max(...RULES.flatMap((r) => r.names.map((n) => SYSCALL_TABLES[t][n] ?? -1)))]));
+const TABLES = ['amd64', 'x86', 'x32', 'arm64', 'arm'] as const;
 const NAME_OF = Object.fromEntries(TABLES.map((t) => [t, new Map(Object.entries(SYSCALL_TABLES[t]).map(([k, v]) => [v, k]))]));
+const LAST = new Map<string, number>();
 /** The profile read the simple way, straight from Docker's rules: the oracle the program must agree with. */
 function reference(arch: SeccompArch, table: SyscallTable, caps: readonly string[], nr: number, args: bigint[]): number {
-  if (nr > LAST[table]) return ENOSYS;
+  const applied = RULES.filter((r) => ruleApplies(r, { arch, caps, kernel: KERNEL }));
+  // the highest number the container's rules name in this numbering (runc's ENOSYS for newer calls)
+  const key = `${arch} ${table} ${caps.join()}`;
+  if (!LAST.has(key)) LAST.set(key, Math.max(...applied.flatMap((r) => r.names.map((n) => SYSCALL_TABLES[table][n] ?? -1))));
+  if (nr > LAST.get(key)!) return ENOSYS;
   const name = NAME_OF[table].get(nr);
-  const rules = RULES.filter((r) => name && r.names.includes(name) && ruleApplies(r, { arch, caps, kernel: KERNEL }));
-  const verdict = (r: (typeof RULES)[number]) => (r.action === 'allow' ? ALLOW : 0x00050000 | (r.errno ?? 1));
+  const rules = applied.filter((r) => name && r.names.includes(name));
+  const verdict = (r: (typeof RULES)[number]) => (r.verdict.action === 'allow' ? ALLOW : 0x00050000 | (r.verdict.action === 'errno' ? r.verdict.errno : 0));
   const plain = rules.find((r) => !r.args?.length);
   if (plain) return verdict(plain);
   const cmp = (a: bigint, op: string, v: bigint, v2: bigint) =>
@@ -83,19 +70,28 @@ const ARG_SAMPLES: bigint[] = [
   2n ** 64n - 1n,
 ];
 const nr = (arch: SeccompArch, name: string) => SYSCALL_TABLES[arch][name];
+const SYSCALLS_X32 = SYSCALL_TABLES.x32;
 
 describe('seccomp: Docker default profile as BPF', () => {
   const numberings: Array<[SeccompArch, SyscallTable]> = [
     ['amd64', 'amd64'],
     ['amd64', 'x86'],
+    ['amd64', 'x32'],
     ['arm64', 'arm64'],
+    ['arm64', 'arm'],
+  ];
+  // every number up to 600 from the numbering's base; arm's private calls (0xf0000 + n) and beyond
+  const numbers = (t: SyscallTable) => [
+    ...Array.from({ length: 600 }, (_, i) => (BASE[t] ?? 0) + i),
+    ...(t === 'arm' ? Array.from({ length: 10 }, (_, i) => 0xf0000 + i) : []),
+    0xffffffff,
   ];
   for (const [arch, table] of numberings) {
     for (const [label, caps] of Object.entries(CAP_SETS)) {
       it(`${arch} (${table} calls), ${label}: every syscall number and argument sample agrees with the profile`, () => {
         const prog = defaultProgram(arch, caps, KERNEL);
         expect(prog.length / 8).toBeLessThan(BPF_MAXINSNS);
-        for (let n = 0; n < 520; n++) {
+        for (const n of numbers(table)) {
           for (const a of ARG_SAMPLES) {
             const args = [a, a, 0n, 0n, 0n, 0n];
             const got = run(prog, ARCH[table], n, args);
@@ -126,11 +122,14 @@ describe('seccomp: Docker default profile as BPF', () => {
     expect(call('ptrace')).toBe(ALLOW); // kernel ≥ 4.8, as Docker
     expect(call('read')).toBe(ALLOW);
     expect(run(prog, AUDIT_ARCH_X86_64, 1000)).toBe(ENOSYS); // newer than the profile
-    expect(run(prog, AUDIT_ARCH_X86_64, 0x40000000 + 1)).toBe(ENOSYS); // x32
+    expect(run(prog, AUDIT_ARCH_X86_64, SYSCALLS_X32.write)).toBe(ALLOW); // x32, as Docker
+    expect(run(prog, AUDIT_ARCH_X86_64, SYSCALLS_X32.mount)).toBe(EPERM);
+    expect(run(prog, AUDIT_ARCH_X86_64, SYSCALLS_X32.keyctl)).toBe(EPERM);
+    expect(run(prog, AUDIT_ARCH_X86_64, 0x40000000 + 1000)).toBe(ENOSYS); // newer than the profile
     expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.read)).toBe(ALLOW); // 32-bit programs, as Docker
     expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.mount)).toBe(EPERM);
     expect(run(prog, AUDIT_ARCH_I386, SYSCALL_TABLES.x86.keyctl)).toBe(EPERM);
-    expect(run(prog, 0x40000028, 1)).toBe(ENOSYS); // 32-bit arm: no table
+    expect(run(prog, AUDIT_ARCH_ARM, 1)).toBe(ENOSYS); // 32-bit arm calls never reach an x86_64 kernel: no section
   });
 
   it('lets a granted capability enable its calls (cap_add: SYS_ADMIN enables mount, unshare, clone with namespace flags)', () => {
@@ -155,6 +154,15 @@ describe('seccomp: Docker default profile as BPF', () => {
     expect(run(prog, AUDIT_ARCH_AARCH64, nr('arm64', 'openat'))).toBe(ALLOW);
     expect(SYSCALL_TABLES.arm64.arch_prctl).toBeUndefined();
     expect(run(prog, AUDIT_ARCH_X86_64, 0)).toBe(ENOSYS);
+    expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.getpid)).toBe(ALLOW); // 32-bit arm programs, as Docker
+    expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.set_tls)).toBe(ALLOW); // an ARM-private call
+    expect(run(prog, AUDIT_ARCH_ARM, SYSCALL_TABLES.arm.mount)).toBe(EPERM);
+  });
+
+  it('the generated profile and tables are what scripts/gen-seccomp.mjs makes from the JSON and the installed headers', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../../../scripts/gen-seccomp.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('reads the running kernel version', () => {

@@ -2,31 +2,41 @@
  * Turns a container's syscall policy (select.ts) into the classic-BPF program the kernel runs
  * on every call:
  *
- *   per architecture tag (x86_64 and its i386 calls; aarch64), others → ENOSYS
- *   x32 calls on x86_64       → ENOSYS
- *   nr > lastKnown            → ENOSYS (a syscall newer than the profile)
- *   binary search over ranges of numbers with the same outcome → allow / errno / a block that
+ *   per architecture tag (x86_64, i386, aarch64, arm), a tag without a section → ENOSYS
+ *   x86_64's tag: numbers with bit 30 set are x32 calls (x32's section, else ENOSYS)
+ *   nr > lastKnown            → ENOSYS (a syscall newer than the profile), where runc checks it
+ *   binary search over ranges of numbers with the same outcome → the verdict, or a block that
  *   tests the call's arguments (64-bit comparisons, two 32-bit halves each)
  *
  * A search instead of one comparison per syscall keeps a call's path to about ten instructions.
  */
 import {
   AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
   SECCOMP_DATA_NR,
-  SECCOMP_RET_ALLOW,
+  SECCOMP_RET,
   SECCOMP_RET_ERRNO,
   X32_SYSCALL_BIT,
 } from '../../../sys/seccomp.js';
 import { Assembler, BPF_ALU_AND_K, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, BPF_LD_W_ABS, BPF_RET_K, type Label } from './asm.js';
-import type { ArgCondition } from './profile.js';
-import type { ConditionalRule, SyscallPolicy, SyscallTable, Verdict } from './select.js';
+import type { ArgCondition, Verdict } from './profile.js';
+import type { ConditionalRule, SyscallPolicy, SyscallTable } from './select.js';
 
 const ENOSYS = 38;
-const AUDIT_ARCH: Record<SyscallTable, number> = { amd64: AUDIT_ARCH_X86_64, x86: AUDIT_ARCH_I386, arm64: AUDIT_ARCH_AARCH64 };
+/** x32 calls arrive with x86_64's tag; a section's numbers start at its base */
+const AUDIT_ARCH: Record<SyscallTable, number> = {
+  amd64: AUDIT_ARCH_X86_64,
+  x32: AUDIT_ARCH_X86_64,
+  x86: AUDIT_ARCH_I386,
+  arm64: AUDIT_ARCH_AARCH64,
+  arm: AUDIT_ARCH_ARM,
+};
+const BASE: Partial<Record<SyscallTable, number>> = { x32: X32_SYSCALL_BIT };
+const verdictKey = (v: Verdict): string => (v.action === 'errno' ? `errno:${v.errno}` : v.action);
 
 const hi32 = (v: number) => Math.floor(v / 2 ** 32) >>> 0;
 const lo32 = (v: number) => v >>> 0;
@@ -47,59 +57,75 @@ export function compilePolicy(sections: Section[]): Buffer {
   const a = new Assembler();
   const returns = new Map<string, Label>();
   const ret = (v: Verdict): Label => {
-    const key = v.action === 'allow' ? 'allow' : `errno:${v.errno}`;
+    const key = verdictKey(v);
     let l = returns.get(key);
     if (!l) returns.set(key, (l = a.label()));
     return l;
   };
   const enosys = ret({ action: 'errno', errno: ENOSYS });
+  const starts = new Map(sections.map((sec) => [sec.table, a.label()]));
 
-  const starts = sections.map(() => a.label());
+  // one test per tag; x86_64's tag carries both x86_64 and x32 calls, told apart by bit 30
+  const tags = [...new Set(sections.map((sec) => AUDIT_ARCH[sec.table]))];
+  const tagBlocks = tags.map(() => a.label());
   a.op(BPF_LD_W_ABS, SECCOMP_DATA_ARCH);
-  sections.forEach((sec, i) => {
+  tags.forEach((tag, i) => {
     const next = a.label();
-    a.jump(BPF_JEQ_K, AUDIT_ARCH[sec.table], starts[i], next);
+    a.jump(BPF_JEQ_K, tag, tagBlocks[i], next);
     a.bind(next);
   });
   a.goto(enosys); // an architecture without a section
-  sections.forEach((sec, i) => {
-    a.bind(starts[i]);
-    section(a, sec, ret, enosys);
+  tags.forEach((tag, i) => {
+    a.bind(tagBlocks[i]);
+    if (tag !== AUDIT_ARCH_X86_64) return a.goto(starts.get(sections.find((sec) => AUDIT_ARCH[sec.table] === tag)!.table)!);
+    const low = a.label();
+    a.op(BPF_LD_W_ABS, SECCOMP_DATA_NR);
+    a.jump(BPF_JGE_K, X32_SYSCALL_BIT, starts.get('x32') ?? enosys, low);
+    a.bind(low);
+    a.goto(starts.get('amd64') ?? enosys);
   });
+  for (const sec of sections) {
+    a.bind(starts.get(sec.table)!);
+    section(a, sec, ret, enosys);
+  }
   for (const [key, l] of returns) {
     a.bind(l);
-    a.op(BPF_RET_K, key === 'allow' ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | (Number(key.slice(6)) & 0xffff));
+    a.op(BPF_RET_K, key.startsWith('errno:') ? SECCOMP_RET_ERRNO | (Number(key.slice(6)) & 0xffff) : SECCOMP_RET[key as keyof typeof SECCOMP_RET]);
   }
   return a.assemble();
 }
 
 /** The code for one numbering, entered with its calls: number checks, the search, the argument blocks. */
 function section(a: Assembler, { table, policy }: Section, ret: (v: Verdict) => Label, enosys: Label): void {
+  const base = BASE[table] ?? 0;
+  const end = policy.lastKnown ?? 0xffffffff;
   a.op(BPF_LD_W_ABS, SECCOMP_DATA_NR);
-  if (table === 'amd64') {
-    const notX32 = a.label();
-    a.jump(BPF_JGE_K, X32_SYSCALL_BIT, enosys, notX32);
-    a.bind(notX32);
+  if (policy.lastKnown !== undefined) {
+    const known = a.label();
+    a.jump(BPF_JGT_K, policy.lastKnown, enosys, known);
+    a.bind(known);
   }
-  const known = a.label();
-  a.jump(BPF_JGT_K, policy.lastKnown, enosys, known);
-  a.bind(known);
 
-  // Ranges of equal outcome over 0..lastKnown; each conditional syscall is a range of its own.
+  // Ranges of equal outcome over base..end; each conditional syscall is a range of its own.
   const blocks = new Map<number, Label>();
   const keyOf = (nr: number): string => {
     const r = policy.rules.get(nr) ?? policy.fallback;
-    if (Array.isArray(r)) return `cond:${nr}`;
-    return r.action === 'allow' ? 'allow' : `errno:${r.errno}`;
+    return Array.isArray(r) ? `cond:${nr}` : verdictKey(r);
   };
   const ranges: Range[] = [];
-  for (let nr = 0; nr <= policy.lastKnown; nr++) {
-    const key = keyOf(nr);
-    if (!ranges.length || ranges[ranges.length - 1].key !== key || key.startsWith('cond:')) ranges.push({ start: nr, key });
+  const push = (start: number, key: string) => {
+    const last = ranges[ranges.length - 1];
+    if (!last || last.key !== key || key.startsWith('cond:')) ranges.push({ start, key });
+  };
+  let next = base;
+  for (const nr of [...policy.rules.keys()].filter((n) => n >= base && n <= end).sort((x, y) => x - y)) {
+    if (nr > next) push(next, verdictKey(policy.fallback));
+    push(nr, keyOf(nr));
+    next = nr + 1;
   }
+  if (next <= end) push(next, verdictKey(policy.fallback));
   const target = (key: string): Label => {
-    if (key === 'allow') return ret({ action: 'allow' });
-    if (key.startsWith('errno:')) return ret({ action: 'errno', errno: Number(key.slice(6)) });
+    if (!key.startsWith('cond:')) return ret(key.startsWith('errno:') ? { action: 'errno', errno: Number(key.slice(6)) } : ({ action: key } as Verdict));
     const nr = Number(key.slice(5));
     let l = blocks.get(nr);
     if (!l) blocks.set(nr, (l = a.label()));

@@ -3,26 +3,50 @@
  * with this bounding set, on this kernel (moby's setupSeccomp: `includes` must all hold,
  * `excludes` none), and what each syscall number then does.
  */
-import { DEFAULT_ERRNO, RULES, SYSCALLS_AARCH64, SYSCALLS_I386, SYSCALLS_X86_64 } from './profile.generated.js';
-import type { ArgCondition, ProfileRule, RuleCondition } from './profile.js';
+import { DOCKER_DEFAULT, SYSCALLS_AARCH64, SYSCALLS_ARM, SYSCALLS_I386, SYSCALLS_X32, SYSCALLS_X86_64 } from './profile.generated.js';
+import { readProfile, type ArgCondition, type ProfileRule, type RuleCondition, type SeccompProfile, type Verdict } from './profile.js';
 
 /** The native architectures the engine has a profile for, by Go's name (the profile's). */
 export type SeccompArch = 'amd64' | 'arm64';
 
-/** Syscall numberings: the native ones and i386 (32-bit calls on x86_64). */
-export type SyscallTable = SeccompArch | 'x86';
+/** Syscall numberings by Go's name: the native ones, i386 and x32 on x86_64, 32-bit arm on aarch64. */
+export type SyscallTable = SeccompArch | 'x86' | 'x32' | 'arm';
 
-export const SYSCALL_TABLES: Record<SyscallTable, Readonly<Record<string, number>>> = { amd64: SYSCALLS_X86_64, x86: SYSCALLS_I386, arm64: SYSCALLS_AARCH64 };
+export const SYSCALL_TABLES: Record<SyscallTable, Readonly<Record<string, number>>> = {
+  amd64: SYSCALLS_X86_64,
+  x86: SYSCALLS_I386,
+  x32: SYSCALLS_X32,
+  arm64: SYSCALLS_AARCH64,
+  arm: SYSCALLS_ARM,
+};
+
+/** libseccomp's names of the numberings (a profile's archMap and architectures). */
+const SCMP_ARCH: Record<string, SyscallTable> = {
+  SCMP_ARCH_X86_64: 'amd64',
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'arm64',
+  SCMP_ARCH_ARM: 'arm',
+};
+
+/** The numberings a native architecture's kernel takes besides its own. */
+const KERNEL_TAKES: Record<SeccompArch, SyscallTable[]> = { amd64: ['x86', 'x32'], arm64: ['arm'] };
+
+/** Docker's default profile, read. */
+export const DEFAULT_PROFILE: SeccompProfile = readProfile(DOCKER_DEFAULT);
+export const RULES: readonly ProfileRule[] = DEFAULT_PROFILE.rules;
 
 /**
- * The other numberings a native architecture's kernel takes and Docker's profile also
- * allows (its archMap). arm64's 32-bit arm calls and x86_64's x32 calls have no table
- * here: the filter answers them ENOSYS.
+ * The numberings the filter takes on `native`, native first: moby's reading of the profile (the
+ * archMap entry of the native architecture, or the `architectures` list) plus the native one
+ * (runc adds it). Those this kernel cannot receive (another machine's) are left out.
  */
-export const SUB_TABLES: Record<SeccompArch, SyscallTable[]> = { amd64: ['x86'], arm64: [] };
-
-/** What a call gets: allowed, or refused with an errno. */
-export type Verdict = { action: 'allow' } | { action: 'errno'; errno: number };
+export function numberingsFor(profile: SeccompProfile, native: SeccompArch): SyscallTable[] {
+  const listed =
+    profile.architectures ?? profile.archMap.filter((m) => SCMP_ARCH[m.architecture] === native).flatMap((m) => [m.architecture, ...m.subArchitectures]);
+  const tables = new Set(listed.map((a) => SCMP_ARCH[a]));
+  return [native, ...KERNEL_TAKES[native].filter((t) => tables.has(t))];
+}
 
 /** One syscall's rules in profile order: the first whose argument conditions all hold decides. */
 export interface ConditionalRule {
@@ -33,14 +57,15 @@ export interface ConditionalRule {
 export interface SyscallPolicy {
   /** syscall number → its verdict, or its conditional rules (then `fallback` when none holds) */
   rules: Map<number, Verdict | ConditionalRule[]>;
-  /** for a number no rule names up to `lastKnown` (the profile's defaultErrnoRet: EPERM) */
+  /** for a number no rule decides (the profile's default action: EPERM in Docker's) */
   fallback: Verdict;
   /**
-   * The highest syscall number the profile names on this architecture. Above it a call is one
-   * the profile does not know (a newer kernel's): ENOSYS, so the C library falls back to an
-   * older call, as runc does for Docker.
+   * The highest syscall number the container's rules name in this numbering. Above it a call is
+   * one the profile does not know (a newer kernel's): ENOSYS, so the C library falls back to an
+   * older call, as runc does. Unset where runc adds no such check: a default action that allows
+   * or already answers ENOSYS, or no rule naming a call of this numbering.
    */
-  lastKnown: number;
+  lastKnown?: number;
 }
 
 export interface SelectOptions {
@@ -72,7 +97,7 @@ export function ruleApplies(r: ProfileRule, o: SelectOptions): boolean {
   return true;
 }
 
-const verdictOf = (r: ProfileRule): Verdict => (r.action === 'allow' ? { action: 'allow' } : { action: 'errno', errno: r.errno ?? DEFAULT_ERRNO });
+const ENOSYS = 38;
 
 /**
  * The policy for one container, numbered by `numbering` (the native architecture's by
@@ -81,27 +106,31 @@ const verdictOf = (r: ProfileRule): Verdict => (r.action === 'allow' ? { action:
  * it wins over conditional rules for the same call); rules with conditions are tried in
  * profile order. Names the numbering lacks are skipped.
  */
-export function selectPolicy(o: SelectOptions, numbering: SyscallTable = o.arch, rules: readonly ProfileRule[] = RULES): SyscallPolicy {
+export function selectPolicy(o: SelectOptions, numbering: SyscallTable = o.arch, profile: SeccompProfile = DEFAULT_PROFILE): SyscallPolicy {
   const table = SYSCALL_TABLES[numbering];
   const out = new Map<number, Verdict | ConditionalRule[]>();
-  let lastKnown = 0;
-  for (const r of rules) for (const n of r.names) if (table[n] !== undefined) lastKnown = Math.max(lastKnown, table[n]);
-  for (const r of rules) {
+  let lastKnown: number | undefined;
+  for (const r of profile.rules) {
     if (!ruleApplies(r, o)) continue;
     for (const n of r.names) {
       const nr = table[n];
-      if (nr === undefined) continue;
+      if (nr === undefined) continue; // a name this numbering lacks (libseccomp skips it too)
+      lastKnown = Math.max(lastKnown ?? 0, nr);
       const cur = out.get(nr);
       if (!r.args?.length) {
-        if (!Array.isArray(cur) && cur && cur.action !== r.action) throw new Error(`seccomp profile: conflicting actions for ${n}`);
-        out.set(nr, verdictOf(r));
+        if (!Array.isArray(cur) && cur && !sameVerdict(cur, r.verdict)) throw new Error(`the seccomp profile gives ${n} two different actions`);
+        out.set(nr, r.verdict);
       } else if (cur === undefined || Array.isArray(cur)) {
-        out.set(nr, [...(cur ?? []), { args: r.args, verdict: verdictOf(r) }]);
+        out.set(nr, [...(cur ?? []), { args: r.args, verdict: r.verdict }]);
       }
     }
   }
-  return { rules: out, fallback: { action: 'errno', errno: DEFAULT_ERRNO }, lastKnown };
+  const fallback = profile.defaultVerdict;
+  const permissive = fallback.action === 'allow' || fallback.action === 'log' || (fallback.action === 'errno' && fallback.errno === ENOSYS);
+  return { rules: out, fallback, lastKnown: permissive ? undefined : lastKnown };
 }
+
+const sameVerdict = (a: Verdict, b: Verdict): boolean => a.action === b.action && (a.action !== 'errno' || a.errno === (b as { errno: number }).errno);
 
 /** The Go name of the architecture Node runs on, or undefined when the engine has no table for it. */
 export function hostArch(nodeArch: string = process.arch): SeccompArch | undefined {
