@@ -17,3 +17,4 @@ export { parseBytes } from './units.js';
 export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
 export { securityOptions, type SecurityOptions } from './security-opt.js';
 export { renderConfig, renderEnvironment } from './render.js';
+export { restoreProject, restoreService, type KeptResource } from './restore.js';
