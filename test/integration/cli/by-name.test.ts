@@ -40,7 +40,7 @@ function noStack(text: string): void {
 }
 
 describe('verbs on a project by name, without its compose file (as docker compose -p NAME)', () => {
-  it('ps, logs, stop, start, restart and down -v from an empty directory work from the record, even with the file gone', async () => {
+  it('ps, logs, stop, start, restart, exec, top, images, pause, kill, rm and down -v from an empty directory work from the record, even with the file gone', async () => {
     p = await CliProject.create(COMPOSE);
     await p.ok(['up', '-d']);
     const volumes = (): string[] => (existsSync(path.join(p!.root, 'volumes')) ? readdirSync(path.join(p!.root, 'volumes')) : []);
@@ -70,6 +70,18 @@ describe('verbs on a project by name, without its compose file (as docker compos
       expect(rows((await byName(['ps', '--format', 'json'])).stdout).map((r) => r.State)).toEqual(['running', 'running']);
       await byName(['restart', '-t', '0', 'app']);
       expect(rows((await byName(['ps', '--format', 'json'])).stdout).map((r) => r.State)).toEqual(['running', 'running']);
+
+      // the other verbs Compose runs by name
+      expect((await byName(['exec', '-T', 'db', 'echo', 'inside'])).stdout).toBe('inside\n');
+      expect((await byName(['top', 'db'])).stdout).toMatch(new RegExp(`^${p.name}-db-1\n.*sleep 3600`, 's'));
+      expect((await byName(['images', '--format', 'json'])).stdout).toContain('"Repository":"busybox"');
+      await byName(['pause', 'db']);
+      expect(rows((await byName(['ps', '--format', 'json'])).stdout).map((r) => r.State)).toEqual(['running', 'paused']);
+      await byName(['unpause']);
+      await byName(['kill', 'app']);
+      await waitFor(async () => rows((await byName(['ps', '-a', '--format', 'json'])).stdout)[0]?.State === 'exited', 30_000, 'app killed');
+      await byName(['rm', '-f', 'app']);
+      expect(rows((await byName(['ps', '-a', '--format', 'json'])).stdout).map((r) => [r.Service, r.State])).toEqual([['db', 'running']]);
 
       // a service the record does not know is the usual error
       const unknown = await p.run(['-p', p.name, 'stop', 'nosuch'], { cwd: elsewhere });
