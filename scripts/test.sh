@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# the linter and the formatter first (eslint.config.js: typescript-eslint's rules and the import
-# direction of src/; .prettierrc.json: the code's layout; `npm run format` rewrites it)
-npm run --silent lint || { echo "lint: failed (npm run lint lists the problems; npm run format fixes the layout)"; exit 1; }
+# the linter, the formatter and the type check first (eslint.config.js: typescript-eslint's rules
+# and the import direction of src/; .prettierrc.json: the code's layout, `npm run format` rewrites
+# it; tsconfig.test.json: src/ and test/ type-checked together)
+npm run --silent lint || { echo "lint: failed (npm run lint lists the problems, type errors of src/ and test/ included; npm run format fixes the layout)"; exit 1; }
 
 plain=$(mktemp -t tscompose-test-XXXXXX.json)
 hostile=$(mktemp -t tscompose-test-XXXXXX.json)

@@ -22,7 +22,7 @@ import {
 } from '../engine/spec.js';
 import type { ImageRecord } from '../images/types.js';
 import { hostsFile, resolvConf } from '../network/index.js';
-import { parseBytes, parseTmpfsEntry, readUserFile, securityOptions, type Service } from '../compose/index.js';
+import { parseBytes, parseTmpfsEntry, readUserFile, securityOptions, type DependsOn, type Service } from '../compose/index.js';
 import { logOptionsFromCompose, parseRestartPolicy } from '../supervisor/index.js';
 import type { HealthcheckConfig, RunConfig } from '../supervisor/types.js';
 
@@ -165,14 +165,37 @@ export function buildRunConfig(i: RunConfigInput): RunConfig {
       'com.docker.compose.service': s.name,
       'com.docker.compose.container-number': String(i.number),
       'com.docker.compose.oneoff': i.oneOff ? 'True' : 'False',
-      'com.docker.compose.depends_on': Object.entries(s.depends_on)
-        .map(([dep, d]) => `${dep}:${d.condition}:${d.restart === true}`)
-        .sort()
-        .join(','),
+      [DEPENDS_ON_LABEL]: dependsOnLabel(s.depends_on),
       ...i.composeLabels,
       ...s.labels,
     },
   };
+}
+
+/** Compose's label of a container's dependencies: `service:condition:restart`, comma-separated, sorted. */
+export const DEPENDS_ON_LABEL = 'com.docker.compose.depends_on';
+
+export function dependsOnLabel(dependsOn: Service['depends_on']): string {
+  return Object.entries(dependsOn)
+    .map(([dep, d]) => `${dep}:${d.condition}:${d.restart === true}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * The dependencies a label names. The label does not say whether one is required; as Compose
+ * does for a project known by its containers, none is (a dependency whose containers are gone is
+ * no error). An unknown condition is read as `service_started`.
+ */
+export function parseDependsOnLabel(text: string | undefined): Record<string, DependsOn> {
+  const out: Record<string, DependsOn> = {};
+  for (const entry of (text ?? '').split(',')) {
+    const [dep, condition, restart] = entry.split(':');
+    if (!dep) continue;
+    const known = condition === 'service_healthy' || condition === 'service_completed_successfully';
+    out[dep] = { condition: known ? condition : 'service_started', restart: restart !== 'false', required: false };
+  }
+  return out;
 }
 
 export function buildEnv(imageEnv: string[], environment: Record<string, string | null>, extra: Record<string, string>, hostname: string): string[] {

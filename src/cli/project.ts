@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-
 import { TscError } from '../common/errors.js';
 import { stateRoot } from '../common/paths.js';
 import { loadProject, type LoadOptions, type Project } from '../compose/index.js';
-import { readProjectState } from '../state/index.js';
+import { recordedProject } from '../apply/recorded-project.js';
+import { validateProjectName } from '../state/index.js';
 import type { GlobalOptions } from './context.js';
 
 /** Turns the global flags, the environment and the current directory into LoadOptions. */
@@ -39,11 +37,13 @@ export function globalOptionsOf(cmd: Command): GlobalOptions {
 
 /**
  * Loads the project for a command. Warnings (unsupported keys, unset variables) go to
- * `onWarning` (the CLI prints them on stderr).
+ * `onWarning` (the CLI prints them on stderr). With `byName`, a verb that Compose lets act on a
+ * project by name alone gets the project from its record when no compose file is found and
+ * none was named (see projectName below).
  */
 export async function loadCliProject(
   cmd: Command,
-  extra: { services?: string[]; interpolate?: boolean; consistency?: boolean; resolvePaths?: boolean } = {},
+  extra: { services?: string[]; interpolate?: boolean; consistency?: boolean; resolvePaths?: boolean; byName?: boolean } = {},
   onWarning: (w: string) => void = (w) => process.stderr.write(`warning: ${w}\n`),
 ): Promise<Project> {
   const global = globalOptionsOf(cmd);
@@ -52,40 +52,38 @@ export async function loadCliProject(
   try {
     project = await loadProject(opts);
   } catch (err) {
-    const recorded = await recordedFiles(err, global, opts);
-    if (!recorded) throw err;
-    project = await loadProject({ ...opts, ...recorded });
+    const name = extra.byName ? nameWithoutFile(err, global, opts) : undefined;
+    if (!name) throw err;
+    return projectFromRecord(stateRoot(), name);
   }
   for (const w of project.warnings) onWarning(w);
   return project;
 }
 
+const fromRecords = new WeakSet<Project>();
+
+/** The project as its record describes it (src/apply/recorded-project.ts). */
+export async function projectFromRecord(root: string, name: string): Promise<Project> {
+  const project = await recordedProject(root, name);
+  fromRecords.add(project);
+  return project;
+}
+
+/** Whether the project was made from its record (no compose file was found). */
+export function fromRecord(project: Project): boolean {
+  return fromRecords.has(project);
+}
+
 /**
- * `tscompose -p NAME down` from anywhere, as with Compose: when no compose file is found and
- * none was named, a project name given with -p (or COMPOSE_PROJECT_NAME) whose record lists
- * the files it was brought up from loads those files, from that project's directory.
+ * `tscompose -p NAME down` from any directory, as Compose's projectOrName: when no compose
+ * file is found and none is named (-f, COMPOSE_FILE), the project name given with -p (or
+ * COMPOSE_PROJECT_NAME). Compose then works from the project's containers, tscompose from its
+ * record; a project without one is an empty project (each verb does nothing, as Compose's).
  */
-async function recordedFiles(err: unknown, global: GlobalOptions, opts: LoadOptions): Promise<Partial<LoadOptions> | undefined> {
+function nameWithoutFile(err: unknown, global: GlobalOptions, opts: LoadOptions): string | undefined {
   if (!(err instanceof TscError) || err.code !== 'SPEC_NOT_FOUND' || global.file?.length || opts.env.COMPOSE_FILE) return undefined;
   const name = global.projectName ?? opts.env.COMPOSE_PROJECT_NAME;
-  if (!name || !/^[a-z0-9][a-z0-9_-]*$/.test(name)) return undefined;
-  let state;
-  try {
-    state = await readProjectState(stateRoot(), name);
-  } catch {
-    return undefined;
-  }
-  const files = state?.configFiles ?? [];
-  if (!state || files.length === 0) return undefined;
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length) {
-    throw new TscError(
-      'SPEC_NOT_FOUND',
-      `${err.message}; project ${name} was brought up from ${files.join(', ')}, but ${missing.join(', ')} no longer exists`,
-      {
-        hint: 'name the compose files with -f, or run tscompose in the project directory',
-      },
-    );
-  }
-  return { files, projectDirectory: global.projectDirectory ?? state.workingDir ?? path.dirname(files[0]!) };
+  if (!name) return undefined;
+  validateProjectName(name);
+  return name;
 }

@@ -9,7 +9,7 @@ import { stateRoot } from '../common/paths.js';
 import { LIMITS, type Project } from '../compose/index.js';
 import { existsSync } from 'node:fs';
 import { acquireProjectLock, describeHolder, stateFile } from '../state/index.js';
-import { loadCliProject } from './project.js';
+import { fromRecord, loadCliProject, projectFromRecord } from './project.js';
 
 export interface SessionOptions {
   /** take the project lock (commands that change state) */
@@ -18,6 +18,11 @@ export interface SessionOptions {
   services?: string[];
   /** fail at once when another tscompose holds the lock */
   noWait?: boolean;
+  /**
+   * the verb works on a project by name alone, from its record, when no compose file is found
+   * (`-p NAME down`, as Compose: see loadCliProject)
+   */
+  byName?: boolean;
 }
 
 export function requireRoot(): void {
@@ -29,16 +34,19 @@ export function requireRoot(): void {
 }
 
 export async function withProject<T>(cmd: Command, opts: SessionOptions, fn: (rt: ProjectRuntime, project: Project) => Promise<T>): Promise<T> {
-  const project = await loadCliProject(cmd, { services: opts.services });
+  let project = await loadCliProject(cmd, { services: opts.services, byName: opts.byName });
   const root = stateRoot();
   requireRoot();
+  const name = project.name;
   const lock = opts.lock
-    ? await acquireProjectLock(root, project.name, {
+    ? await acquireProjectLock(root, name, {
         wait: !opts.noWait,
-        onWait: (holder) => process.stderr.write(`waiting for another tscompose on project ${project.name} to finish (${describeHolder(holder)})\n`),
+        onWait: (holder) => process.stderr.write(`waiting for another tscompose on project ${name} to finish (${describeHolder(holder)})\n`),
       })
     : undefined;
   try {
+    // a project known by its record is read again once the lock is held: what it had then may have changed
+    if (lock && fromRecord(project)) project = await projectFromRecord(root, name);
     const rt = await ProjectRuntime.open(root, project);
     try {
       return await fn(rt, project);
@@ -48,7 +56,7 @@ export async function withProject<T>(cmd: Command, opts: SessionOptions, fn: (rt
   } finally {
     // a project without a record (after down, or never up) keeps no lock file: it is deleted
     // while still held, and a process waiting on it re-opens the path (src/sys/files.ts)
-    lock?.release({ remove: !existsSync(stateFile(root, project.name)) });
+    lock?.release({ remove: !existsSync(stateFile(root, name)) });
   }
 }
 

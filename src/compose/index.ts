@@ -18,3 +18,4 @@ export { parseTmpfsEntry, type TmpfsEntry } from './canonical-volumes.js';
 export { securityOptions, type SecurityOptions } from './security-opt.js';
 export { readUserFile } from './user-file.js';
 export { renderConfig, renderEnvironment } from './render.js';
+export { restoreProject, restoreService, type KeptResource } from './restore.js';

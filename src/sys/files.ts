@@ -209,18 +209,6 @@ function heldIfLinked(fd: number, file: string, context: string, command: string
   return undefined;
 }
 
-/** Tries `once` until it gets a lock on the file the path names; `timeoutMs` spans the tries. */
-function retrying<T>(o: LockOptions, defaultTimeout: number | undefined, once: (o: LockOptions) => T | undefined): T {
-  const started = Date.now();
-  const total = o.timeoutMs ?? defaultTimeout;
-  for (let attempt = 0; ; attempt++) {
-    const timeoutMs = total === undefined ? undefined : Math.max(1, total - (Date.now() - started));
-    const got = once({ ...o, timeoutMs });
-    if (got !== undefined) return got;
-    if (attempt >= 1000) throw new TscError('STATE_LOCKED', `cannot lock ${o.what}: its lock file keeps being removed`);
-  }
-}
-
 function held(fd: number, file: string, context: string, command: string): HeldLock {
   const me: LockHolder = { pid: process.pid, command, since: new Date().toISOString(), hostname: os.hostname() };
   const buf = Buffer.from(JSON.stringify(me) + '\n');
@@ -301,22 +289,36 @@ class Waiter {
   }
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Takes the lock, blocking the thread while it waits (for short critical sections in synchronous code). */
-export function lockFileSync(file: string, o: LockOptions): HeldLock {
-  return retrying(o, 10_000, (oo) => lockFileSyncOnce(file, oo));
+/**
+ * Taking the lock, once for both variants: yields each pause to wait before the next try (the
+ * caller waits, blocking or not, and throws the reason into it when it stops waiting) and
+ * returns the lock. A lock taken on a file that was unlinked meanwhile is let go and the path
+ * tried again; `timeoutMs` (else `defaultTimeout`) spans all the tries.
+ */
+function* locking(file: string, o: LockOptions, defaultTimeout: number | undefined): Generator<number, HeldLock, void> {
+  const started = Date.now();
+  const total = o.timeoutMs ?? defaultTimeout;
+  for (let attempt = 0; ; attempt++) {
+    const timeoutMs = total === undefined ? undefined : Math.max(1, total - (Date.now() - started));
+    const got = yield* lockingOnce(file, { ...o, timeoutMs });
+    if (got) return got;
+    if (attempt >= 1000) throw new TscError('STATE_LOCKED', `cannot lock ${o.what}: its lock file keeps being removed`);
+  }
 }
 
-function lockFileSyncOnce(file: string, o: LockOptions): HeldLock | undefined {
+function* lockingOnce(file: string, o: LockOptions): Generator<number, HeldLock | undefined, void> {
   const fd = openLock(file, o.what);
   if (fd < 0) return undefined;
   const context = `locking ${o.what} (${file})`;
   try {
     if (!tryLockExclusive(fd, context)) {
-      const w = new Waiter(file, o, o.timeoutMs ?? 10_000);
+      const w = new Waiter(file, o, o.timeoutMs);
       for (;;) {
-        Atomics.wait(sleeper, 0, 0, w.next());
+        try {
+          yield w.next();
+        } catch (reason) {
+          throw w.stopped(reason);
+        }
         if (tryLockExclusive(fd, context)) break;
         w.failed();
       }
@@ -325,6 +327,17 @@ function lockFileSyncOnce(file: string, o: LockOptions): HeldLock | undefined {
   } catch (e) {
     fs.closeSync(fd);
     throw e;
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Takes the lock, blocking the thread while it waits (for short critical sections in synchronous code). */
+export function lockFileSync(file: string, o: LockOptions): HeldLock {
+  const steps = locking(file, o, 10_000);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    Atomics.wait(sleeper, 0, 0, step.value);
   }
 }
 
@@ -345,36 +358,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Takes the lock, waiting on the event loop. The descriptor is close-on-exec (children never inherit it). */
 export async function lockFile(file: string, o: LockOptions): Promise<HeldLock> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    const timeoutMs = o.timeoutMs === undefined ? undefined : Math.max(1, o.timeoutMs - (Date.now() - started));
-    const got = await lockFileOnce(file, { ...o, timeoutMs });
-    if (got) return got;
-    if (attempt >= 1000) throw new TscError('STATE_LOCKED', `cannot lock ${o.what}: its lock file keeps being removed`);
-  }
-}
-
-async function lockFileOnce(file: string, o: LockOptions): Promise<HeldLock | undefined> {
-  const fd = openLock(file, o.what);
-  if (fd < 0) return undefined;
-  const context = `locking ${o.what} (${file})`;
-  try {
-    if (!tryLockExclusive(fd, context)) {
-      const w = new Waiter(file, o, o.timeoutMs);
-      for (;;) {
-        try {
-          await sleep(w.next(), o.signal);
-        } catch (reason) {
-          throw w.stopped(reason);
-        }
-        if (tryLockExclusive(fd, context)) break;
-        w.failed();
-      }
+  const steps = locking(file, o, undefined);
+  for (let step = steps.next(); ;) {
+    if (step.done) return step.value;
+    try {
+      await sleep(step.value, o.signal);
+    } catch (reason) {
+      step = steps.throw(reason);
+      continue;
     }
-    return heldIfLinked(fd, file, context, o.command ?? defaultCommand());
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
+    step = steps.next();
   }
 }
 

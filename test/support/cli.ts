@@ -75,12 +75,13 @@ export class CliProject {
     writeFileSync(p, text);
   }
 
+  /** The runner's environment without its Compose variables; a test's own (`extra`) are kept. */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, TSCOMPOSE_ROOT: this.root, ...extra };
+    const env: NodeJS.ProcessEnv = { ...process.env, TSCOMPOSE_ROOT: this.root };
     delete env.COMPOSE_FILE;
     delete env.COMPOSE_PROJECT_NAME;
     delete env.COMPOSE_PROFILES;
-    return env;
+    return { ...env, ...extra };
   }
 
   /** Runs the CLI asynchronously (a synchronous spawn would stall the test runner's own messages). */

@@ -62,7 +62,7 @@ export function registerExec(program: Command): void {
         o: { detach?: boolean; env?: string[]; user?: string; workdir?: string; tty?: boolean; index: string; privileged?: boolean },
         cmd: Command,
       ) => {
-        const code = await withProject(cmd, { lock: false }, async (rt) => {
+        const code = await withProject(cmd, { lock: false, byName: true }, async (rt) => {
           if (!rt.project.services[service]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${service}`);
           const rec = Object.values(rt.state.containers).find((c) => c.service === service && !c.oneOff && c.number === Number(o.index));
           if (!rec) throw new TscError('ENGINE_NOT_RUNNING', `service "${service}" is not running (no container number ${o.index})`);

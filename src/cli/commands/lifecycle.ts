@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { down, waitForDependencies } from '../../apply/up.js';
 import { TscError } from '../../common/errors.js';
-import type { ContainerRecord } from '../../state/index.js';
+import { existsSync } from 'node:fs';
+import { stateFile, type ContainerRecord } from '../../state/index.js';
 import { createProgress } from '../progress.js';
+import { fromRecord } from '../project.js';
 import { secondsToMs, withProject } from '../session.js';
 import type { ProjectRuntime } from '../../apply/runtime.js';
 
@@ -13,6 +15,11 @@ function selected(rt: ProjectRuntime, services: string[], opts: { oneOff?: boole
   return Object.values(rt.state.containers)
     .filter((c) => (services.length === 0 || services.includes(c.service)) && (opts.oneOff || !c.oneOff))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Whether the project has a record (it was brought up and not brought down since). */
+function hasRecord(rt: ProjectRuntime): boolean {
+  return existsSync(stateFile(rt.root, rt.name));
 }
 
 /** Dependency order of services (dependencies first). */
@@ -69,11 +76,14 @@ export function registerLifecycle(program: Command): void {
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
     .action(async (o: { volumes?: boolean; removeOrphans?: boolean; rmi?: string; timeout?: string }, cmd: Command) => {
       if (o.rmi && o.rmi !== 'local' && o.rmi !== 'all') throw new TscError('USAGE', `invalid --rmi "${o.rmi}"`, { hint: 'use local or all' });
-      await withProject(cmd, { lock: true }, async (rt) => {
+      await withProject(cmd, { lock: true, byName: true }, async (rt) => {
+        // as Compose: nothing to remove is no error (a project given by -p that does not exist, a second down)
+        if (!hasRecord(rt)) process.stderr.write(`warning: no resource found to remove for project "${rt.name}"\n`);
         const images = new Set(Object.values(rt.state.containers).map((c) => c.image));
         for (const s of Object.values(rt.project.services)) if (s.image) images.add(s.image);
-        // images built for services without `image:` (`<project>-<service>`) have no custom tag
-        const local = new Set(Object.values(rt.project.services).flatMap((s) => (s.build && !s.image ? [rt.serviceImageRef(s)] : [])));
+        // images built for services without `image:` (`<project>-<service>`) have no custom tag; a
+        // service without `image:` has `build:` (a project known by its record keeps no `build:`)
+        const local = new Set(Object.values(rt.project.services).flatMap((s) => (!s.image ? [rt.serviceImageRef(s)] : [])));
         for (const ref of local) if (rt.images.get(ref)) images.add(ref);
         const progress = createProgress();
         try {
@@ -102,7 +112,7 @@ export function registerLifecycle(program: Command): void {
     .argument('[services...]')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
     .action(async (services: string[], o: { timeout?: string }, cmd: Command) => {
-      await withProject(cmd, { lock: true, services }, async (rt) => {
+      await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
         const recs = order(rt, selected(rt, services), true);
         await each(recs, 'Stopping', 'Stopped', (r) => rt.stopContainer(r, secondsToMs(o.timeout)));
       });
@@ -113,7 +123,13 @@ export function registerLifecycle(program: Command): void {
     .description('Start services')
     .argument('[services...]')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
-      await withProject(cmd, { lock: true, services }, async (rt) => {
+      await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
+        // as Compose's start of a project known only by name: nothing to start is an error
+        if (fromRecord(rt.project) && Object.keys(rt.state.containers).length === 0) {
+          throw new TscError('ENGINE_NOT_RUNNING', `no container found for project "${rt.name}"`, {
+            hint: 'check the name with `tscompose ls -a`, or create the containers with `tscompose up -d` in the project directory',
+          });
+        }
         const statuses = await rt.statuses();
         const all = selected(rt, services);
         for (const s of services) {
@@ -137,7 +153,7 @@ export function registerLifecycle(program: Command): void {
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
     .option('--no-deps', "Don't restart dependent services")
     .action(async (services: string[], o: { timeout?: string }, cmd: Command) => {
-      await withProject(cmd, { lock: true, services }, async (rt) => {
+      await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
         const recs = order(rt, selected(rt, services), false);
         await each(recs, 'Restarting', 'Started', async (r) => {
           await rt.stopContainer(r, secondsToMs(o.timeout));
@@ -155,7 +171,7 @@ export function registerLifecycle(program: Command): void {
       .description(verb === 'pause' ? 'Pause services' : 'Unpause services')
       .argument('[services...]')
       .action(async (services: string[], _o: unknown, cmd: Command) => {
-        await withProject(cmd, { lock: true, services }, async (rt) => {
+        await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
           const statuses = await rt.statuses();
           const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === want);
           if (recs.length === 0) {
@@ -178,7 +194,7 @@ export function registerLifecycle(program: Command): void {
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .action(async (services: string[], o: { signal: string }, cmd: Command) => {
       const signal = /^\d+$/.test(o.signal) ? o.signal : o.signal.toUpperCase().startsWith('SIG') ? o.signal.toUpperCase() : `SIG${o.signal.toUpperCase()}`;
-      await withProject(cmd, { lock: true, services }, async (rt) => {
+      await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
         const statuses = await rt.statuses();
         const recs = selected(rt, services).filter((r) => statuses.get(r.id)?.state === 'running');
         if (recs.length === 0) {
@@ -200,7 +216,7 @@ export function registerLifecycle(program: Command): void {
     .option('-s, --stop', 'Stop the containers, if required, before removing')
     .option('-v, --volumes', 'Remove any anonymous volumes attached to containers')
     .action(async (services: string[], o: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command) => {
-      await withProject(cmd, { lock: true, services }, async (rt) => {
+      await withProject(cmd, { lock: true, services, byName: true }, async (rt) => {
         const statuses = await rt.statuses();
         let recs = selected(rt, services, { oneOff: true });
         const running = recs.filter((r) => ['running', 'restarting'].includes(statuses.get(r.id)?.state ?? ''));

@@ -23,7 +23,7 @@ export function registerLogs(program: Command): void {
         const tail = o.tail === 'all' ? undefined : Number(o.tail);
         if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new TscError('USAGE', `invalid --tail "${o.tail}"`);
         const since = o.since ? parseSince(o.since) : undefined;
-        await withProject(cmd, { lock: false, services }, async (rt) => {
+        await withProject(cmd, { lock: false, services, byName: true }, async (rt) => {
           for (const s of services) if (!rt.project.services[s]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${s}`);
           const recs = Object.values(rt.state.containers)
             .filter((c) => (services.length === 0 || services.includes(c.service)) && !c.oneOff)

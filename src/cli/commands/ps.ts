@@ -13,7 +13,7 @@ interface Row {
 }
 
 async function rowsOf(cmd: Command, services: string[], all: boolean, trunc: boolean): Promise<Row[]> {
-  return withProject(cmd, { lock: false, services }, async (rt) => {
+  return withProject(cmd, { lock: false, services, byName: true }, async (rt) => {
     const statuses = await rt.statuses();
     const now = Date.now();
     return Object.values(rt.state.containers)
@@ -79,7 +79,7 @@ export function registerPs(program: Command): void {
       const [portText, protoFromArg] = priv.split('/');
       const proto = protoFromArg ?? o.protocol;
       const port = Number(portText);
-      await withProject(cmd, { lock: false }, async (rt) => {
+      await withProject(cmd, { lock: false, byName: true }, async (rt) => {
         if (!rt.project.services[service]) throw new TscError('NO_SUCH_SERVICE', `no such service: ${service}`);
         const rec = Object.values(rt.state.containers).find((c) => c.service === service && !c.oneOff && c.number === Number(o.index));
         if (!rec) throw new TscError('ENGINE_NOT_RUNNING', `service "${service}" has no container number ${o.index}`);
@@ -94,7 +94,7 @@ export function registerPs(program: Command): void {
     .description('Display the running processes')
     .argument('[services...]')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
-      await withProject(cmd, { lock: false, services }, async (rt) => {
+      await withProject(cmd, { lock: false, services, byName: true }, async (rt) => {
         const statuses = await rt.statuses();
         const { cgroupPathFor, containerCgroup } = await import('../../engine/index.js');
         for (const rec of Object.values(rt.state.containers)) {

@@ -44,7 +44,7 @@ export function registerPull(program: Command): void {
     .option('-q, --quiet', 'Only display IDs')
     .option('--format <format>', 'Format the output: table or json', 'table')
     .action(async (services: string[], o: { quiet?: boolean; format: string }, cmd: Command) => {
-      await withProject(cmd, { lock: false, services }, async (rt) => {
+      await withProject(cmd, { lock: false, services, byName: true }, async (rt) => {
         const rows = Object.values(rt.state.containers)
           .filter((c) => services.length === 0 || services.includes(c.service))
           .sort((a, b) => a.name.localeCompare(b.name))

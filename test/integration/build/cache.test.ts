@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { BuildEvent } from '../../../src/build/index.js';
 import { makeBuildHarness, type BuildHarness } from './harness.js';
 
 let h: BuildHarness;
@@ -24,8 +25,8 @@ const DOCKERFILE = [
   'CMD ["sh"]',
 ].join('\n');
 
-const runs = (events: Array<{ kind: string; line?: string }>) =>
-  events.filter((e) => e.kind === 'step-output' && /^ran-/.test(e.line ?? '')).map((e) => e.line);
+/** The output lines of RUN steps that ran (a cached step prints nothing). */
+const runs = (events: BuildEvent[]) => events.flatMap((e) => (e.kind === 'step-output' && /^ran-/.test(e.line) ? [e.line] : []));
 
 describe('build cache', () => {
   it('reuses every step of an unchanged build, reruns from a changed COPY only, and runs all with noCache', async () => {

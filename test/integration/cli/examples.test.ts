@@ -32,7 +32,7 @@ describe('examples', () => {
   it('multi-network: names resolve only on shared networks; the internal network has no default route', async () => {
     p = await example('multi-network');
     await p.ok(['-p', p.name, 'up', '-d']);
-    const sh = (svc: string, cmd: string) => p!.run(['-p', p.name, 'exec', '-T', svc, 'sh', '-c', cmd]);
+    const sh = (svc: string, cmd: string) => p!.run(['-p', p!.name, 'exec', '-T', svc, 'sh', '-c', cmd]);
     expect((await sh('proxy', 'nslookup api.internal')).code).toBe(0);
     expect((await sh('proxy', 'ping -c 1 -W 2 api')).code).toBe(0);
     expect((await sh('front', 'ping -c 1 -W 2 proxy')).code).toBe(0);

@@ -64,7 +64,7 @@ services:
     );
     const d = await p.ok(['run', '-d', '--name', `${p.name}-bg`, 'web', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done']);
     expect(d.stdout.trim()).toBe(`${p.name}-bg`);
-    const bg = (await p.ps()).find((c) => c.Name === `${p.name}-bg`)!;
+    const bg = (await p.ps()).find((c) => c.Name === `${p!.name}-bg`)!;
     expect(bg.State).toBe('running');
 
     const port = 20000 + Math.floor(Math.random() * 20000);

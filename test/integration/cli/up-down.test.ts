@@ -111,7 +111,7 @@ volumes:
     expect((await p.ok(['exec', 'db', 'cat', '/data/file'])).stdout.trim()).toBe('kept');
     await p.ok(['down', '-t', '0', '-v']);
     await p.ok(['up', '-d']);
-    expect(await p.run(['exec', 'db', 'cat', '/data/file']).code).not.toBe(0);
+    expect((await p.run(['exec', 'db', 'cat', '/data/file'])).code).not.toBe(0);
   });
 
   it('starts a dependent only after its dependency is healthy, and reports a failed condition', async () => {

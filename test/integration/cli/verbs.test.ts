@@ -153,7 +153,7 @@ services:
     expect((await p.ok(['ls', '-a', '-q'])).stdout).toBe('');
   });
 
-  it('-p NAME works from any directory, with the compose files the project was brought up from', async () => {
+  it('-p NAME works from any directory, from the project record', async () => {
     p = await CliProject.create(TWO, { '.env': 'X=1\n' });
     await p.ok(['up', '-d']);
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'tsc-elsewhere-'));

@@ -12,7 +12,8 @@ import { DEFAULT_CAPABILITIES, removeContainer, startContainer, type ContainerSp
 export interface Harness {
   dir: string;
   rootfs: string;
-  spec(over?: Partial<ContainerSpec> & { args?: string[]; process?: Partial<ContainerSpec['process']> }): ContainerSpec;
+  /** A spec with the harness's defaults; `process` fields given replace the default's one by one. */
+  spec(over?: Omit<Partial<ContainerSpec>, 'process'> & { args?: string[]; process?: Partial<ContainerSpec['process']> }): ContainerSpec;
   start(spec: ContainerSpec): Promise<Running>;
   run(spec: ContainerSpec, timeoutMs?: number): Promise<Result>;
   cleanup(): Promise<void>;

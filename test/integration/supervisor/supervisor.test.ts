@@ -262,7 +262,7 @@ describe('supervisor with the real engine', () => {
   it('stop sends SIGTERM, then SIGKILL after the grace period (sleep as PID 1 ignores SIGTERM)', async () => {
     const c = cfg(['/bin/sleep', '1000']);
     const r = await client.run(c);
-    expect(alive(r.pid)).toBe(true);
+    expect(alive(r.pid!)).toBe(true);
     const t0 = Date.now();
     const st = await client.stop(c.spec.id, { timeoutMs: 700 });
     const took = Date.now() - t0;
@@ -284,7 +284,7 @@ describe('supervisor with the real engine', () => {
     process.kill(oldPid, 'SIGKILL');
     await until(() => !alive(oldPid), 'supervisor death');
     await new Promise((res) => setTimeout(res, 300));
-    expect(engine.processAlive(r.pid, r.startTime)).toBe(true);
+    expect(engine.processAlive(r.pid!, r.startTime!)).toBe(true);
 
     client = await ensureSupervisor(root, project);
     expect((await client.ping()).pid).not.toBe(oldPid);
@@ -303,7 +303,7 @@ describe('supervisor with the real engine', () => {
     const stopped = await client.stop(c.spec.id, { timeoutMs: 500 });
     expect(stopped).toMatchObject({ state: 'exited', exitCode: 137, stoppedByUser: true });
     expect(stopped.exitReason).toBeUndefined();
-    expect(engine.processAlive(r.pid)).toBe(false);
+    expect(engine.processAlive(r.pid!)).toBe(false);
     expect(containerCgroup(c.spec).pids()).toEqual([]);
     await client.remove(c.spec.id);
   });
@@ -319,7 +319,7 @@ describe('supervisor with the real engine', () => {
     await until(() => !alive(oldPid), 'supervisor death');
     client = await ensureSupervisor(root, project);
     expect(await client.inspect(c.spec.id)).toMatchObject({ state: 'running', pid: r.pid });
-    process.kill(r.pid, 'SIGUSR1');
+    process.kill(r.pid!, 'SIGUSR1');
     // exit code 5 is a failure: on-failure:1 starts it once more, as a new process
     const again = await until(async () => {
       const st = await client.inspect(c.spec.id);

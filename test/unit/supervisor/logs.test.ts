@@ -63,7 +63,7 @@ describe('LogWriter rotation and readLogs', () => {
     const { root, cleanup } = tempRoot();
     try {
       const file = path.join(root, 'c.log');
-      const w = new LogWriter(file, { maxSize: 1000, maxFile: 3 });
+      const w = new LogWriter(file, { driver: 'json-file', maxSize: 1000, maxFile: 3 });
       const entries: LogEntry[] = [];
       for (let i = 0; i < 100; i++) {
         const e: LogEntry = { log: `line ${i}\n`, stream: 'stdout', time: nowRfc3339Nano() };
@@ -93,7 +93,7 @@ describe('LogWriter rotation and readLogs', () => {
     const { root, cleanup } = tempRoot();
     try {
       const file = path.join(root, 'c.log');
-      const w = new LogWriter(file, { maxSize: 1000, maxFile: 2 });
+      const w = new LogWriter(file, { driver: 'json-file', maxSize: 1000, maxFile: 2 });
       const entries: LogEntry[] = Array.from({ length: 30 }, (_, i) => ({ log: `line ${i}\n`, stream: 'stdout', time: nowRfc3339Nano() }));
       w.writeMany(entries);
       w.close();

@@ -321,7 +321,7 @@ describe('supervisor (host processes)', () => {
     const c = cfg(['/bin/sleep', '30'], { restart: { name: 'always' } });
     const r = await client.run(c);
     await server.close();
-    process.kill(r.pid, 'SIGKILL');
+    process.kill(r.pid!, 'SIGKILL');
     await until(() => !existsSync(`/proc/${r.pid}`) || readFileSync(`/proc/${r.pid}/stat`, 'utf8').includes(') Z'), 'death');
     await new Promise((res) => setTimeout(res, 50));
     await start();
@@ -543,7 +543,7 @@ describe('supervisor (host processes)', () => {
       [done.spec.id, 'exited', 5],
       [live.spec.id, 'running', null],
     ]);
-    process.kill(r.pid, 'SIGKILL');
+    process.kill(r.pid!, 'SIGKILL');
     await until(() => readRecordedStatuses(root, 'tscp')[1].state === 'exited', 'exit seen from disk');
     sts = readRecordedStatuses(root, 'tscp');
     expect(sts[1]).toMatchObject({ exitCode: null, exitReason: expect.stringMatching(/unknown/) });
