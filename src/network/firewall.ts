@@ -17,11 +17,11 @@
  * network only when it was tscompose that turned it on.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { type FirewallEntry, IPT_CHAIN, NFT_TABLE, checkEntry, iptablesRestoreScript, needsForwarding, nftScript } from './firewall-rules.js';
-import { readJson, updateRegistry, writeJsonAtomic } from './registry.js';
+import { readJson, withFileLock, writeJsonAtomic } from './registry.js';
 import { faultPoint } from '../sys/fault.js';
 
 export type { FirewallEntry } from './firewall-rules.js';
@@ -190,17 +190,22 @@ function bridgeExists(bridge: string): boolean {
 }
 
 function update(change: (rec: FirewallRecord) => void): void {
-  updateRegistry(firewallRecordPath(), empty, (rec) => {
+  const file = firewallRecordPath();
+  withFileLock(file, () => {
+    const rec = readJson(file, empty);
     change(rec);
     for (const [bridge] of Object.entries(rec.entries)) if (!bridgeExists(bridge)) delete rec.entries[bridge];
     // ip_forward is ours to set only when it is 0: the flag is recorded before the sysctl is
     // written, so a kill between the two cannot leave forwarding on with nobody owning it
     if (needsForwarding(Object.values(rec.entries)) && readForward() === '0') rec.forwardingSetByUs = true;
-    // written with the new entries first, so a crash in apply is converged by the next call;
-    // updateRegistry writes it again after apply (which clears the flag when it turns forwarding off)
-    writeJsonAtomic(firewallRecordPath(), rec);
+    // written with the new entries first, so a crash in apply is converged by the next call
+    writeJsonAtomic(file, rec);
     apply(rec);
     faultPoint('firewall apply');
+    // apply clears the flag when it turns forwarding off; a record left empty goes, so the
+    // records of namespaces that are gone do not pile up (their inode numbers are reused)
+    if (Object.keys(rec.entries).length || rec.forwardingSetByUs) writeJsonAtomic(file, rec);
+    else rmSync(file, { force: true });
   });
 }
 
