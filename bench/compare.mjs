@@ -29,7 +29,23 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { busyboxArchives, fmt, have, hostDirs, log, must, peerCgroups, repo, rotate, run, sleep, stats, tail, removeLeftovers } from './harness.mjs';
+import {
+  busyboxArchives,
+  fmt,
+  have,
+  hostDirs,
+  log,
+  must,
+  peerCgroups,
+  repo,
+  rotate,
+  run,
+  sleep,
+  stats,
+  tail,
+  removeLeftovers,
+  runThenClean,
+} from './harness.mjs';
 import { containersConfig, crunNote, startDockerd } from './peers.mjs';
 import { profileRun, profileUp } from './profile.mjs';
 
@@ -579,19 +595,8 @@ async function cleanupAll() {
       }
     }
   }
-  // unmount anything left below the work dir, remove the peers' new cgroups, then remove it
+  // unmount anything left below the work dir, remove the peers' new cgroups, then the dir
   removeLeftovers(tmp, cgroupsBefore, hostDirsBefore);
-  if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
-  else rmSync(tmp, { recursive: true, force: true });
 }
 
-let code = 0;
-try {
-  await main();
-} catch (e) {
-  log(`error: ${e.message}`);
-  code = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runThenClean(main, cleanupAll);

@@ -100,7 +100,10 @@ function removeCgroupTree(dir) {
 const HOST_DIRS = ['/run/docker', '/run/containers', '/run/libpod', '/run/buildah', '/var/lib/docker', '/var/lib/containers', '/etc/docker'];
 export const hostDirs = () => new Set(HOST_DIRS.filter((d) => existsSync(d)));
 
-/** Unmounts what is left below `tmp` (deepest first), removes the peers' new cgroups and host directories. */
+/**
+ * Unmounts what is left below `tmp` (deepest first), removes the peers' new cgroups and host
+ * directories, then `tmp` itself (kept when TSC_BENCH_KEEP is set).
+ */
 export function removeLeftovers(tmp, cgroupsBefore, hostDirsBefore) {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -110,4 +113,20 @@ export function removeLeftovers(tmp, cgroupsBefore, hostDirsBefore) {
   for (const m of mounts) run('umount', ['-l', m]);
   for (const dir of peerCgroups()) if (!cgroupsBefore.has(dir)) removeCgroupTree(dir);
   for (const dir of hostDirs()) if (!hostDirsBefore.has(dir)) rmSync(dir, { recursive: true, force: true });
+  if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Runs the benchmark, then its cleanup whatever happened; exits 1 if the benchmark failed. */
+export async function runThenClean(main, cleanup) {
+  let code = 0;
+  try {
+    await main();
+  } catch (e) {
+    log(`error: ${e.message}`);
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
 }
