@@ -19,7 +19,23 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { busyboxArchives, fmt, have, hostDirs, log, must, peerCgroups, repo, rotate, run, stats, tail, removeLeftovers, runThenClean } from './harness.mjs';
+import {
+  busyboxArchives,
+  fmt,
+  have,
+  hostPaths,
+  log,
+  must,
+  peerCgroups,
+  repo,
+  rotate,
+  run,
+  stats,
+  tail,
+  privateNetns,
+  removeLeftovers,
+  runThenClean,
+} from './harness.mjs';
 import { containersConfig, crunNote, startDockerd } from './peers.mjs';
 
 const argv = process.argv.slice(2);
@@ -30,7 +46,7 @@ const OUT = opt('--out', '');
 
 const tmp = mkdtempSync('/tmp/tsc-bench-');
 const cgroupsBefore = new Set(peerCgroups());
-const hostDirsBefore = hostDirs();
+const hostPathsBefore = hostPaths();
 const cleanups = [];
 const notes = [];
 const TAG = 'bench/app:1';
@@ -251,10 +267,8 @@ const loadavg = () =>
     .map((x) => x.toFixed(2))
     .join(', ');
 
-// bench/netns-enter.sh's namespace (only loopback, seen through its own sysfs), never the host's:
-// the cleanup ends every process left in it. Checked before any tool adds a device.
+// In bench/netns-enter.sh's namespace only (privateNetns): the cleanup ends every process left in it.
 const netns = readlinkSync('/proc/self/ns/net');
-const privateNetns = readdirSync('/sys/class/net').join(',') === 'lo';
 
 async function main() {
   if (!privateNetns) throw new Error('not in a private network namespace holding only loopback: run it through bench/run.sh --build');
@@ -313,7 +327,7 @@ async function cleanupAll() {
       /* exited meanwhile */
     }
   }
-  removeLeftovers(tmp, cgroupsBefore, hostDirsBefore);
+  removeLeftovers(tmp, cgroupsBefore, hostPathsBefore);
 }
 
 await runThenClean(main, cleanupAll);

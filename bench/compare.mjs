@@ -33,7 +33,7 @@ import {
   busyboxArchives,
   fmt,
   have,
-  hostDirs,
+  hostPaths,
   log,
   must,
   peerCgroups,
@@ -120,7 +120,7 @@ function memoryOf(groups) {
 // ------------------------------------------------------------------ work dir, image, compose files
 
 const cgroupsBefore = new Set(peerCgroups());
-const hostDirsBefore = hostDirs();
+const hostPathsBefore = hostPaths();
 
 const tmp = mkdtempSync('/tmp/tsc-bench-');
 let archive; // the busybox image, as an OCI archive and a docker-save archive (busyboxArchives)
@@ -596,7 +596,7 @@ async function cleanupAll() {
     }
   }
   // unmount anything left below the work dir, remove the peers' new cgroups, then the dir
-  removeLeftovers(tmp, cgroupsBefore, hostDirsBefore);
+  removeLeftovers(tmp, cgroupsBefore, hostPathsBefore);
 }
 
 await runThenClean(main, cleanupAll);

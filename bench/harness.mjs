@@ -2,7 +2,7 @@
 // and timing it, medians, the one busybox image every tool loads, and the cleanup of what the
 // peers leave below the run's temp dir and in the cgroup hierarchies.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,18 +93,34 @@ function removeCgroupTree(dir) {
   }
 }
 
-// Directories on the host that dockerd, podman and buildah use whatever their configured roots
-// (dockerd's plugin dir /run/docker/plugins; netavark's IPAM database and lock in
-// /run/containers/networks, fixed for root in podman 4.3). Those that did not exist before the run
-// are the run's own and are removed with their contents.
-const HOST_DIRS = ['/run/docker', '/run/containers', '/run/libpod', '/run/buildah', '/var/lib/docker', '/var/lib/containers', '/etc/docker'];
-export const hostDirs = () => new Set(HOST_DIRS.filter((d) => existsSync(d)));
+/**
+ * True in bench/netns-enter.sh's namespace (only loopback, seen through its own sysfs), never in
+ * the host's. Checked when the module loads, before any tool adds a device.
+ */
+export const privateNetns = readdirSync('/sys/class/net').join(',') === 'lo';
+
+// Paths on the host that the tools use whatever their configured roots: dockerd's plugin dir
+// /run/docker/plugins; netavark's IPAM database and lock in /run/containers/networks (fixed for
+// root in podman 4.3); tscompose's firewall record of the run's network namespace, which dies
+// with the run. Those that did not exist before the run are the run's own and are removed.
+const netnsRecord = `/run/tscompose/firewall.net-${statSync('/proc/self/ns/net').ino}.json`;
+const HOST_PATHS = [
+  '/run/docker',
+  '/run/containers',
+  '/run/libpod',
+  '/run/buildah',
+  '/var/lib/docker',
+  '/var/lib/containers',
+  '/etc/docker',
+  ...(privateNetns ? [netnsRecord, `${netnsRecord}.lock`] : []),
+];
+export const hostPaths = () => new Set(HOST_PATHS.filter((d) => existsSync(d)));
 
 /**
  * Unmounts what is left below `tmp` (deepest first), removes the peers' new cgroups and host
- * directories, then `tmp` itself (kept when TSC_BENCH_KEEP is set).
+ * paths, then `tmp` itself (kept when TSC_BENCH_KEEP is set).
  */
-export function removeLeftovers(tmp, cgroupsBefore, hostDirsBefore) {
+export function removeLeftovers(tmp, cgroupsBefore, hostPathsBefore) {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
@@ -112,7 +128,7 @@ export function removeLeftovers(tmp, cgroupsBefore, hostDirsBefore) {
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) run('umount', ['-l', m]);
   for (const dir of peerCgroups()) if (!cgroupsBefore.has(dir)) removeCgroupTree(dir);
-  for (const dir of hostDirs()) if (!hostDirsBefore.has(dir)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of hostPaths()) if (!hostPathsBefore.has(dir)) rmSync(dir, { recursive: true, force: true });
   if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 }
