@@ -13,7 +13,6 @@
 // Everything it creates lives under one temp dir (/tmp/tsc-bench-XXXX): tscompose's state root,
 // dockerd's data and exec roots, podman's storage, network and config files. It removes all of
 // it at the end, stops the dockerd it started, and brings every project down even on failure.
-import { spawnSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -27,14 +26,28 @@ import {
   copyFileSync,
   writeFileSync,
   chmodSync,
-  rmdirSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  busyboxArchives,
+  fmt,
+  have,
+  hostPaths,
+  log,
+  must,
+  peerCgroups,
+  repo,
+  rotate,
+  run,
+  sleep,
+  stats,
+  tail,
+  removeLeftovers,
+  runThenClean,
+} from './harness.mjs';
+import { containersConfig, crunNote, startDockerd } from './peers.mjs';
 import { profileRun, profileUp } from './profile.mjs';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // ------------------------------------------------------------------ options
 
@@ -51,50 +64,6 @@ const DEFAULT_DOWN_SIZES = opt('--default-down-sizes', '1').split(',').filter(Bo
 const TOOLS = opt('--tools', 'tscompose,docker,podman').split(',');
 const OUT = opt('--out', '');
 const PROFILE = !flag('--no-profile');
-
-const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
-
-// ------------------------------------------------------------------ process helpers
-
-/** Runs a command to completion; returns wall seconds, exit status and output tails. */
-function run(cmd, args, { env = {}, cwd, timeoutMs = 600_000 } = {}) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const ok = r.status === 0 && !r.error;
-  return { ok, secs, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-}
-
-function must(cmd, args, o) {
-  const r = run(cmd, args, o);
-  if (!r.ok) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (status ${r.status}): ${tail(r.stderr || r.stdout || String(r.error))}`);
-  }
-  return r;
-}
-
-function tail(s, n = 400) {
-  s = String(s).trim().replace(/\s+/g, ' ');
-  return s.length > n ? '…' + s.slice(-n) : s;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const have = (bin) => run('sh', ['-c', `command -v ${bin}`]).ok;
-
-// ------------------------------------------------------------------ stats
-
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
-}
 
 // ------------------------------------------------------------------ memory
 
@@ -148,37 +117,14 @@ function memoryOf(groups) {
   return res;
 }
 
-// ------------------------------------------------------------------ cgroups the peers create
-
-// dockerd (cgroupfs driver) and podman (cgroupfs manager) create parent cgroups `docker` and
-// `libpod_parent` in every hierarchy and leave them when their last container goes. Those that
-// did not exist before the run are removed at the end (rmdir only removes empty cgroups), as are
-// tscompose project cgroups of this run's projects (tscb*) if any survived.
-const CG = '/sys/fs/cgroup';
-function peerCgroupParents() {
-  const out = [];
-  for (const h of readdirSync(CG)) {
-    for (const p of ['docker', 'libpod_parent']) if (existsSync(path.join(CG, h, p))) out.push(path.join(CG, h, p));
-    const t = path.join(CG, h, 'tscompose');
-    if (existsSync(t)) for (const d of readdirSync(t)) if (d.startsWith('tscb')) out.push(path.join(t, d));
-  }
-  return out;
-}
-const cgroupsBefore = new Set(peerCgroupParents());
-function removeCgroupTree(dir) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
-  try {
-    rmdirSync(dir);
-  } catch (e) {
-    log(`cleanup: cannot remove cgroup ${dir}: ${e.code}`);
-  }
-}
-
 // ------------------------------------------------------------------ work dir, image, compose files
 
+const cgroupsBefore = new Set(peerCgroups());
+const hostPathsBefore = hostPaths();
+
 const tmp = mkdtempSync('/tmp/tsc-bench-');
-const archive = path.join(tmp, 'busybox-oci.tar');
-const dockerArchive = path.join(tmp, 'busybox-docker.tar');
+let archive; // the busybox image, as an OCI archive and a docker-save archive (busyboxArchives)
+let dockerArchive;
 const notes = [];
 const cleanups = [];
 
@@ -234,7 +180,13 @@ const tools = {
     running(dir, project) {
       const r = this.compose(dir, project, ['ps', '--format', 'json']);
       try {
-        return JSON.parse(r.stdout).filter((c) => c.State === 'running').length;
+        // one JSON object per line, as `docker compose ps --format json` prints
+        if (!r.ok) return -1;
+        return r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+          .filter((c) => c.State === 'running').length;
       } catch {
         return -1;
       }
@@ -262,7 +214,6 @@ const tools = {
     env: {},
     available: false,
     reason: 'not set up',
-    daemon: null,
     compose(dir, project, args) {
       return run('docker-compose', ['-p', project, '-f', path.join(dir, 'compose.yaml'), ...args], { env: this.env, cwd: dir });
     },
@@ -281,46 +232,8 @@ const tools = {
       'docker-proxy': (p) => p.comm === 'docker-proxy',
     }),
     async setup() {
-      for (const b of ['/usr/bin/docker', 'dockerd', 'docker-compose']) {
-        if (!have(b)) throw new Error(`${b} is not installed (Debian packages docker.io, docker-compose)`);
-      }
-      const d = path.join(tmp, 'docker');
-      mkdirSync(d, { recursive: true });
-      const sock = path.join(d, 'docker.sock');
-      this.env = { DOCKER_HOST: `unix://${sock}`, COMPOSE_INTERACTIVE_NO_CLI: '1', DOCKER_CONFIG: path.join(d, 'config') };
-      // Never NAT, never forward: containers only need their bridge. The whole run is inside a
-      // private network namespace anyway (bench/netns-enter.sh).
-      const args = [
-        `--data-root=${d}/data`,
-        `--exec-root=${d}/exec`,
-        `--pidfile=${d}/dockerd.pid`,
-        `--host=unix://${sock}`,
-        '--iptables=false',
-        '--ip-masq=false',
-        '--ip-forward=false',
-        '--userland-proxy=false',
-        '--exec-opt=native.cgroupdriver=cgroupfs',
-        '--storage-driver=overlay2',
-        '--log-level=error',
-      ];
-      const logFd = path.join(d, 'dockerd.log');
-      const out = await import('node:fs').then((fs) => fs.openSync(logFd, 'a'));
-      this.daemon = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: false });
-      const daemon = this.daemon;
-      cleanups.push(async () => {
-        if (daemon.exitCode !== null) return;
-        daemon.kill('SIGTERM');
-        for (let i = 0; i < 200 && daemon.exitCode === null; i++) await sleep(100);
-        if (daemon.exitCode === null) daemon.kill('SIGKILL');
-      });
-      for (let i = 0; ; i++) {
-        if (run('/usr/bin/docker', ['version'], { env: this.env }).ok) break;
-        if (daemon.exitCode !== null || i > 300) {
-          throw new Error(`dockerd did not come up: ${tail(readFileSync(logFd, 'utf8'), 600)}`);
-        }
-        await sleep(100);
-      }
-      must('/usr/bin/docker', ['load', '-i', dockerArchive], { env: this.env });
+      if (!have('docker-compose')) throw new Error('docker-compose is not installed (Debian package docker-compose)');
+      this.env = (await startDockerd(path.join(tmp, 'docker'), dockerArchive, cleanups)).env;
     },
     async teardown() {
       // Remove whatever is left (a failed measurement), then stop the daemon.
@@ -355,61 +268,16 @@ const tools = {
       for (const b of ['podman', 'podman-compose']) {
         if (!have(b)) throw new Error(`${b} is not installed (Debian packages podman, podman-compose)`);
       }
-      const d = path.join(tmp, 'podman');
-      mkdirSync(path.join(d, 'networks'), { recursive: true });
-      mkdirSync(path.join(d, 'tmp'), { recursive: true });
-      // This machine: hard limit nofile 20000 and no CAP_SYS_RESOURCE, so podman's default
-      // nofile=1048576 fails in setrlimit; cgroupfs because there is no systemd; runc because
-      // crun rejects the hybrid layout while cgroup2 offers hugetlb (checked below).
-      const limits = readFileSync('/proc/self/limits', 'utf8');
-      const hard = (name) => new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1] ?? 'unlimited';
-      const nofile = hard('Max open files');
-      // podman 4.3 lowers its own RLIMIT_NPROC to 32768 when it starts (seen in conmon's
-      // /proc/PID/limits), so a container's nproc above that fails in runc's setrlimit too.
-      const nprocHard = hard('Max processes');
-      const nproc = nprocHard === 'unlimited' ? '32768' : String(Math.min(Number(nprocHard), 32768));
-      const ulimits = [nofile !== 'unlimited' && `"nofile=${nofile}:${nofile}"`, `"nproc=${nproc}:${nproc}"`].filter(Boolean);
-      notes.push(
-        `podman: default_ulimits = [${ulimits.join(', ')}] (this machine's hard limits; podman's defaults exceed them and CAP_SYS_RESOURCE is absent).`,
-      );
-      writeFileSync(
-        path.join(d, 'containers.conf'),
-        `[containers]
-default_ulimits = [${ulimits.join(', ')}]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${d}/events.log"
-runtime = "runc"
-tmp_dir = "${d}/tmp"
-[network]
-network_backend = "netavark"
-network_config_dir = "${d}/networks"
-`,
-      );
-      writeFileSync(path.join(d, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${d}/root"\nrunroot = "${d}/run"\n`);
-      writeFileSync(path.join(d, 'registries.conf'), 'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "disabled"\n');
-      this.env = {
-        CONTAINERS_CONF: path.join(d, 'containers.conf'),
-        CONTAINERS_STORAGE_CONF: path.join(d, 'storage.conf'),
-        CONTAINERS_REGISTRIES_CONF: path.join(d, 'registries.conf'),
-      };
+      const conf = containersConfig(path.join(tmp, 'podman'));
+      notes.push(`podman: ${conf.note}.`);
+      this.env = conf.env;
       cleanups.push(async () => {
         run('podman', ['rm', '-af', '-t', '0'], { env: this.env });
         run('podman', ['network', 'prune', '-f'], { env: this.env });
         run('podman', ['system', 'reset', '-f'], { env: this.env });
       });
       must('podman', ['load', '-i', archive], { env: this.env });
-      // Record why crun is not used, as measured now.
-      const c = run('podman', ['--runtime', 'crun', 'run', '--rm', '--network', 'none', 'busybox:latest', 'true'], {
-        env: this.env,
-        timeoutMs: 60_000,
-      });
-      notes.push(
-        c.ok
-          ? 'podman with crun worked in this run; runc is used anyway so that runs stay comparable.'
-          : `podman with crun fails here: \`${tail(c.stderr, 200)}\`; podman runs with runc (containers.conf runtime = "runc").`,
-      );
+      notes.push(crunNote(this.env));
     },
     async teardown() {
       run('podman', ['rm', '-af', '-t', '0'], { env: this.env });
@@ -431,9 +299,10 @@ function record(key, tool, value, error) {
 }
 
 function order(rep) {
-  const active = TOOLS.filter((t) => tools[t].available);
-  const k = rep % active.length;
-  return [...active.slice(k), ...active.slice(0, k)];
+  return rotate(
+    TOOLS.filter((t) => tools[t].available),
+    rep,
+  );
 }
 
 function projectName(tool, what) {
@@ -551,8 +420,6 @@ async function measureFirstRequest(rep) {
 
 // ------------------------------------------------------------------ report
 
-const fmt = (x) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toFixed(4));
-
 function table() {
   const peers = TOOLS.filter((t) => t !== 'tscompose');
   const cols = [...TOOLS, 'floor'];
@@ -617,8 +484,7 @@ async function main() {
 
   // The same image for every tool: one OCI archive, converted for dockerd 20.10 (whose
   // `docker load` reads only the docker-save format) by skopeo, offline.
-  must(node, [path.join(repo, 'scripts/build-busybox-image.mjs'), archive]);
-  must('skopeo', ['copy', '--quiet', `oci-archive:${archive}`, `docker-archive:${dockerArchive}:docker.io/library/busybox:latest`]);
+  ({ oci: archive, docker: dockerArchive } = busyboxArchives(tmp));
   // The floor's rootfs: busybox and its `true` applet.
   mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
   copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
@@ -729,25 +595,8 @@ async function cleanupAll() {
       }
     }
   }
-  // unmount anything left below the work dir (deepest first), then remove it
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(tmp + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) run('umount', ['-l', m]);
-  for (const dir of peerCgroupParents()) if (!cgroupsBefore.has(dir)) removeCgroupTree(dir);
-  if (process.env.TSC_BENCH_KEEP) log(`kept ${tmp}`);
-  else rmSync(tmp, { recursive: true, force: true });
+  // unmount anything left below the work dir, remove the peers' new cgroups, then the dir
+  removeLeftovers(tmp, cgroupsBefore, hostPathsBefore);
 }
 
-let code = 0;
-try {
-  await main();
-} catch (e) {
-  log(`error: ${e.message}`);
-  code = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runThenClean(main, cleanupAll);

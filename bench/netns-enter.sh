@@ -10,6 +10,9 @@
 # are carried over onto it so that all three tools still find their cgroups.
 set -euo pipefail
 ip link set lo up
+# A new namespace copies net.ipv4.ip_forward from the host's; the benchmark starts from 0 in its
+# own namespace whatever the host's is (this writes only this namespace's copy).
+echo 0 > /proc/sys/net/ipv4/ip_forward
 keep=$(mktemp -d /tmp/tsc-bench-cgroup.XXXXXX)
 mount --rbind /sys/fs/cgroup "$keep"
 mount -t sysfs sysfs /sys

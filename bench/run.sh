@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# One command for the side-by-side benchmark (run as root on Debian 12):
+# One command for the side-by-side benchmarks (run as root on Debian 12):
 #
 #   sudo bench/run.sh [--reps N] [--run-reps N] [--sizes 1,10,30] [--tools tscompose,docker,podman]
 #                     [--default-down-sizes 1] [--out FILE] [--no-profile]
+#   sudo bench/run.sh --build [--runs N] [--tools tscompose,docker-buildkit,docker-legacy,podman,buildah]
+#                     [--out FILE]
 #
 # 1. installs the peers and tools from Debian (docker.io, docker-compose, podman, podman-compose,
-#    netavark, aardvark-dns, runc, busybox-static, skopeo, umoci, docker-registry, hyperfine,
-#    strace) without letting the packages start any service;
-# 2. builds tscompose (npm ci, tsc);
-# 3. runs bench/compare.mjs inside a private network and mount namespace that holds only
-#    loopback (bench/netns-enter.sh): dockerd (started by the benchmark with --iptables=false
+#    buildah, netavark, aardvark-dns, runc, busybox-static, skopeo, umoci, docker-registry,
+#    hyperfine, strace) without letting the packages start any service;
+# 2. builds tscompose (npm ci, npm run build: the bundled CLI, as users run it);
+# 3. runs bench/compare.mjs (with --build: bench/build.mjs, image builds) inside a private
+#    network and mount namespace that holds only loopback (bench/netns-enter.sh): dockerd (started by the benchmark with --iptables=false
 #    --ip-masq=false --ip-forward=false), podman's netavark and tscompose all build their bridges
 #    in there, so no container can reach beyond this machine and the host's forwarding and NAT
 #    settings are never touched.
@@ -19,7 +21,13 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then echo "bench/run.sh: run as root" >&2; exit 1; fi
 
-pkgs=(docker.io docker-compose podman podman-compose netavark aardvark-dns runc busybox-static
+script=bench/compare.mjs
+args=()
+for a in "$@"; do
+  if [ "$a" = --build ]; then script=bench/build.mjs; else args+=("$a"); fi
+done
+
+pkgs=(docker.io docker-compose podman podman-compose buildah netavark aardvark-dns runc busybox-static
       skopeo umoci docker-registry hyperfine strace iproute2 util-linux)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
@@ -43,6 +51,8 @@ done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-fund --no-audit --loglevel=error
 fi
-npx tsc -p .
+# The whole build (tsc, then the bundles): after a bare tsc the CLI would run the unbundled
+# output, which starts slower than what users run (bin/tscompose.js picks the newer of the two).
+npm run --silent build
 
-exec unshare --net --mount --propagation private bench/netns-enter.sh node bench/compare.mjs "$@"
+exec unshare --net --mount --propagation private bench/netns-enter.sh node "$script" ${args[@]+"${args[@]}"}
