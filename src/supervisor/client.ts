@@ -14,6 +14,8 @@ import {
   encode,
   fromWireError,
   LineDecoder,
+  startupErrorOf,
+  STARTUP_ERROR_EXIT,
   toWireError,
   type AttachOptions,
   type RemoveOutcome,
@@ -289,11 +291,9 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
     // exit code 3: another supervisor holds the lock (a concurrent start): keep pinging it
     const ex = exited as { code: number | null; signal: string | null } | null;
     if (ex && ex.code !== 3) {
-      throw new TscError(
-        'SUPERVISOR',
-        `the supervisor of project ${project} exited while starting (${ex.signal ? `signal ${ex.signal}` : `exit code ${ex.code}`})`,
-        { hint: `its log ${paths.logFile} ends with:\n${tail(paths.logFile, 10)}` },
-      );
+      const log = tail(paths.logFile, 10);
+      if (ex.code === STARTUP_ERROR_EXIT) throw startupErrorOf(log) ?? exitedWhileStarting(project, ex, paths.logFile, log);
+      throw exitedWhileStarting(project, ex, paths.logFile, log);
     }
     if (Date.now() > deadline) {
       throw new TscError(
@@ -317,6 +317,18 @@ function rotateSupervisorLog(file: string): void {
   } catch {
     /* no log yet */
   }
+}
+
+function exitedWhileStarting(project: string, ex: { code: number | null; signal: string | null }, logFile: string, log: string): TscError {
+  // a stack in the log is for whoever debugs the supervisor, not for the user's terminal
+  const lines = log.split('\n').filter((l) => !/^\s+at /.test(l));
+  return new TscError(
+    'SUPERVISOR',
+    `the supervisor of project ${project} exited while starting (${ex.signal ? `signal ${ex.signal}` : `exit code ${ex.code}`})`,
+    {
+      hint: `its log ${logFile} ends with:\n${lines.join('\n')}`,
+    },
+  );
 }
 
 function tail(file: string, lines: number): string {
