@@ -139,6 +139,7 @@ export class BlobStore {
       }
       renameSync(tmp, this.path(digest));
       faultPoint(`commit blob ${digest}`);
+      this.removeDeadPartials(hex);
       return this.path(digest);
     } catch (e) {
       rmSync(tmp, { force: true });
@@ -187,6 +188,18 @@ export class BlobStore {
       });
     } finally {
       rmSync(adopted, { force: true });
+    }
+  }
+
+  /**
+   * Partial writes of `hex` left by processes that are gone, once the blob is stored: a killed
+   * write that no download resumes (a config or manifest) would otherwise stay until prune.
+   */
+  private removeDeadPartials(hex: string): void {
+    for (const n of readdirSync(this.tmpDir)) {
+      const [h, pidS] = n.split('.');
+      const pid = Number(pidS);
+      if (h === hex && Number.isInteger(pid) && pid !== process.pid && !isPidAlive(pid)) rmSync(path.join(this.tmpDir, n), { force: true });
     }
   }
 
