@@ -26,6 +26,19 @@ import {
 } from './protocol.js';
 import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
 import { faultPoint } from '../sys/fault.js';
+import { processAlive, processStartTime } from '../engine/procfs.js';
+
+/** A supervisor that accepted to shut down but whose process is still there after the wait. */
+export class SupervisorStillRunning extends TscError {
+  constructor(project: string, pid: number, waitMs: number) {
+    super('SUPERVISOR', `the supervisor of project ${project} (pid ${pid}) did not exit within ${waitMs / 1000} s of being asked to`, {
+      hint: `see supervisor.log in the project's folder of the state root; kill ${pid} if it hangs (a new supervisor re-adopts any container)`,
+    });
+  }
+}
+
+/** How long shutdown() waits for the supervisor's process to be gone. */
+const SHUTDOWN_WAIT_MS = 10_000;
 
 type Body<T extends Request['type']> = Omit<Extract<Request, { type: T }>, 'id'>;
 
@@ -139,9 +152,23 @@ export class SupervisorClient {
     await this.request<'events'>({ type: 'events' }, undefined, signal, undefined, onEvent);
   }
 
-  /** Asks the supervisor to exit; without force it refuses while it owns running containers. */
-  async shutdown(force = false): Promise<void> {
+  /**
+   * Asks the supervisor to exit (without force it refuses while it owns running containers) and
+   * waits until its process is gone, so that nothing of the project runs when this resolves: the
+   * pid it answers a ping with, pinned by its start time against reuse. A supervisor still there
+   * after `waitMs` (10 s) is a SUPERVISOR error.
+   */
+  async shutdown(force = false, waitMs = SHUTDOWN_WAIT_MS): Promise<void> {
+    const { pid } = await this.ping();
+    const startTime = processStartTime(pid);
     await this.request<'shutdown'>({ type: 'shutdown', force });
+    const deadline = Date.now() + waitMs;
+    while (startTime !== undefined && processAlive(pid, startTime)) {
+      if (Date.now() > deadline) {
+        throw new SupervisorStillRunning(this.project, pid, waitMs);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   request<T extends Request['type']>(
