@@ -229,6 +229,14 @@ function isMountPoint(p: string): boolean {
   }
 }
 
+/**
+ * The snapshot without the host-wide ip_forward flag: other work on a shared machine flips it,
+ * so a comparison of two moments of one test's own objects leaves it out.
+ */
+export function withoutHostWide(s: Snapshot): Snapshot {
+  return { ...s, items: { ...s.items, firewall: s.items.firewall.filter((f) => f !== 'ip_forward 1') } };
+}
+
 /** Everything tscompose holds on the host for these roots and projects, right now. */
 export function snapshot(scope: LeakScope): Snapshot {
   const roots = scope.roots.map((r) => path.resolve(r));

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CliProject, type RunResult } from '../../support/cli.js';
 import { runWithFault, stepsOf, sweep, isCleanError, SweepRun, type FaultRun } from '../../support/faults.js';
 import { archiveOf, buildThreeLayer } from '../../support/images.js';
-import { describeLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
+import { describeLeaks, snapshot, withoutHostWide, type Snapshot } from '../../support/leaks.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const STRIDE = Number(process.env.FAULT_STRIDE ?? 6);
@@ -63,10 +63,9 @@ function buildNames(r: FaultRun): string[] {
   return [...new Set(r.steps.join('\n').match(/build\.[0-9a-f]+/g) ?? [])];
 }
 
-/** A snapshot without the host-wide ip_forward flag, which other work on the machine flips. */
+/** A snapshot of the test's own objects (test/support/leaks.ts). */
 function ours(scope: { roots: string[]; projects: string[] }): Snapshot {
-  const s = snapshot(scope);
-  return { ...s, items: { ...s.items, firewall: s.items.firewall.filter((f) => f !== 'ip_forward 1') } };
+  return withoutHostWide(snapshot(scope));
 }
 
 async function imageId(p: CliProject, ref: string): Promise<string> {

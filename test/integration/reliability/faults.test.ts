@@ -14,7 +14,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runWithFault, stepsOf, sweep, isCleanError, SweepRun } from '../../support/faults.js';
 import { CliProject, type RunResult } from '../../support/cli.js';
-import { describeLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
+import { describeLeaks, snapshot, withoutHostWide, type Snapshot } from '../../support/leaks.js';
 
 const STRIDE = Number(process.env.FAULT_STRIDE ?? 6);
 const SAMPLE = Math.max(STRIDE, Number(process.env.FAULT_SAMPLE_STRIDE ?? STRIDE * 3));
@@ -57,14 +57,14 @@ describe('fault injection', () => {
     must(await p.run(['up', '-d']), `${what}: the next up`);
     const ps = await p.ps();
     expect(ps.map((c) => `${String(c.Name)} ${String(c.State)}`).sort(), what).toEqual([`${p.name}-db-1 running`, `${p.name}-web-1 running`]);
-    expect(describeLeaks(kernel(reference), kernel(snapshot(scope())), { exact: true }), `${what}: after the next up`).toBe('');
+    expect(describeLeaks(kernel(reference), kernel(withoutHostWide(snapshot(scope()))), { exact: true }), `${what}: after the next up`).toBe('');
   }
 
   /** `down -v` after a fault leaves what a clean one leaves. */
   async function cleanDown(what: string): Promise<void> {
     must(await p.run(['down', '-v', '-t', '0']), `${what}: the next down`);
     // at once: down returns when nothing of the project runs any more, its supervisor included
-    expect(describeLeaks(baseline, snapshot(scope())), `${what}: after down`).toBe('');
+    expect(describeLeaks(baseline, withoutHostWide(snapshot(scope()))), `${what}: after down`).toBe('');
   }
 
   /** Keeps a full sweep going past a failing K (FAULT_KEEP_GOING=1): a forced down, then on. */
@@ -76,9 +76,9 @@ describe('fault injection', () => {
     // a first cycle creates what persists by design (the network registries)
     must(await p.run(['up', '-d']), 'warm-up up');
     must(await p.run(['down', '-v', '-t', '0']), 'warm-up down');
-    baseline = snapshot(scope());
+    baseline = withoutHostWide(snapshot(scope()));
     must(await p.run(['up', '-d']), 'reference up');
-    reference = snapshot(scope());
+    reference = withoutHostWide(snapshot(scope()));
     must(await p.run(['down', '-v', '-t', '0']), 'reference down');
   }
 
