@@ -8,7 +8,7 @@
  * A failed status write (a full disk) is logged, not thrown: the container's state in memory is
  * the truth while this supervisor runs. The container is then "unsaved": `flush()` writes it
  * again before the supervisor answers the next request, and the verb that made the change fails
- * with the write's error (`assertSaved`: DISK_FULL), so the user learns that the record on disk
+ * with the write's error (`saved`: DISK_FULL), so the user learns that the record on disk
  * is behind instead of a success.
  */
 import { readFileSync } from 'node:fs';
@@ -81,9 +81,10 @@ export class RecordStore {
     }
   }
 
-  /** Throws the error of the container's last status write when it failed: its record on disk is behind. */
-  assertSaved(m: Managed): void {
+  /** The container's status; throws the error of its last status write when it failed (its record on disk is behind). */
+  saved(m: Managed): ContainerStatus {
     if (this.unsaved.has(m) && !m.removed) throw this.unsaved.get(m);
+    return m.status;
   }
 
   /** The records of one container, as an earlier supervisor left them. */

@@ -69,7 +69,7 @@ describe('record store: the one writer of status records', () => {
     expect(() => store.transition(m, 'created')).toThrow(/cannot go from removed to created/);
   });
 
-  it('a status write that failed is logged, makes assertSaved throw, and is written again by flush', () => {
+  it('a status write that failed is logged, makes saved throw, and is written again by flush', () => {
     const { store, m, onDisk, lines } = setup();
     // a directory where the record goes: the rename over it fails, as a full disk's write would
     rmSync(m.files.status);
@@ -77,12 +77,12 @@ describe('record store: the one writer of status records', () => {
     store.transition(m, 'running', { pid: 42, startTime: 7 });
     expect(m.status.state).toBe('running');
     expect(lines.at(-1)).toMatch(/saving status failed/);
-    expect(() => store.assertSaved(m)).toThrow();
+    expect(() => store.saved(m)).toThrow();
     store.flush();
-    expect(() => store.assertSaved(m)).toThrow(); // still failing: still unsaved
+    expect(() => store.saved(m)).toThrow(); // still failing: still unsaved
     rmSync(m.files.status, { recursive: true });
     store.flush();
-    expect(() => store.assertSaved(m)).not.toThrow();
+    expect(() => store.saved(m)).not.toThrow();
     expect(onDisk()).toMatchObject({ state: 'running', pid: 42 });
   });
 
