@@ -4,6 +4,7 @@
  * executor decides nothing: every choice is in the plan.
  */
 import { TscError } from '../common/errors.js';
+import { SupervisorStillRunning } from '../supervisor/index.js';
 import type { ImageRecord } from '../images/index.js';
 import { plan as makePlan, planDown, runPlan, type DesiredProject, type DesiredService, type Plan, type PlanAction } from '../planner/index.js';
 import type { Project, Service } from '../compose/index.js';
@@ -258,7 +259,12 @@ export async function down(rt: ProjectRuntime, opts: { removeOrphans?: boolean; 
   }
   if (Object.keys(rt.state.containers).length === 0) {
     const sup = await rt.existingSupervisor();
-    if (sup) await sup.shutdown?.().catch(() => undefined);
+    // a refusal (it owns containers the record does not name) leaves it; once it accepted, down
+    // returns only when its process is gone, or says that it is not
+    if (sup)
+      await sup.shutdown?.().catch((e: unknown) => {
+        if (e instanceof SupervisorStillRunning) throw e;
+      });
     await rt.forget();
   }
 }

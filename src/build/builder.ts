@@ -27,8 +27,12 @@ const PROXY_ARGS = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_P
 function lineError(file: string, ins: Instr, e: unknown): TscError {
   if (e instanceof TscError && e.code === 'BUILD_FAILED' && /^[^:]+:\d+: /.test(e.message)) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  const code = e instanceof TscError && e.code === 'DISK_FULL' ? 'DISK_FULL' : 'BUILD_FAILED';
-  return new TscError(code, `${file}:${ins.line}: ${ins.text}: ${msg}`, { hint: e instanceof TscError ? e.hint : undefined, cause: e });
+  // a full disk while a step writes (COPY's files, a layer) is DISK_FULL, as everywhere else
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  const full = (e instanceof TscError && e.code === 'DISK_FULL') || errno === 'ENOSPC' || errno === 'EDQUOT';
+  const hint =
+    e instanceof TscError ? e.hint : full ? 'free space on the filesystem holding the state root (tscompose image prune removes unused images)' : undefined;
+  return new TscError(full ? 'DISK_FULL' : 'BUILD_FAILED', `${file}:${ins.line}: ${ins.text}: ${msg}`, { hint, cause: e });
 }
 
 function readDockerfile(req: BuildRequest): { df: Dockerfile; file?: string } {

@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { imageEntry, type ImageStore } from '../images/index.js';
+import { faultWrite } from '../sys/fault.js';
 import { lgetxattr } from '../sys/xattr.js';
 import { writeLayerTar } from './layer-tar.js';
 import { MOUNT_POINTS } from './run.js';
@@ -41,6 +42,7 @@ export function addHistory(c: LayerContext, s: StageImage, createdBy: string): v
 export async function commitUpper(c: LayerContext, s: StageImage, upper: string, createdBy: string): Promise<void> {
   const file = path.join(c.scratchDir, `layer-${c.seq()}.tar.gz`);
   try {
+    faultWrite(file);
     const lt = await writeLayerTar(upper, file, c.epoch);
     if (lt.entries === 0) {
       addHistory(c, s, createdBy);

@@ -14,6 +14,7 @@ import { isPidAlive } from '../common/process.js';
 import { layout } from '../common/layout.js';
 import { cgroupPathFor, removeCgroupTree } from '../engine/index.js';
 import { cleanupProject, deleteNetns, isMounted } from '../network/index.js';
+import { faultPoint } from '../sys/fault.js';
 
 export interface Scratch {
   dir: string;
@@ -25,6 +26,7 @@ export function createScratch(root: string): Scratch {
   const tag = randomBytes(4).toString('hex');
   const dir = path.join(layout.buildTmp(root), `${process.pid}.${tag}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  faultPoint(`build scratch ${dir}`);
   return { dir, project: `build.${tag}` };
 }
 

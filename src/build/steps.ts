@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, lchownSync, mkdirSync, readFileSync, readlinkS
 import path from 'node:path';
 
 import { TscError } from '../common/errors.js';
+import { faultWrite } from '../sys/fault.js';
 import { copyImageDir, imageEntry, type ImageStore } from '../images/index.js';
 import { contextTree, openContext, resolveSources, hasGlob, type ContextDir } from './context.js';
 import { applyCopy, hashCopy, planCopy, type CopySource } from './copy.js';
@@ -230,6 +231,7 @@ export async function copyStep(c: StepContext, ins: Instr, vars: Vars, s: StageI
       const upper = path.join(c.scratchDir, `copy-${c.seq()}`);
       mkdirSync(upper);
       try {
+        faultWrite(upper);
         applyCopy(upper, items, lower);
         await commitUpper(
           c,

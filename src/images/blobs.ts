@@ -12,7 +12,7 @@ import path from 'node:path';
 import { TscError } from '../common/errors.js';
 import { fsFailure } from './errors.js';
 import { isPidAlive } from '../common/process.js';
-import { faultPoint } from '../sys/fault.js';
+import { faultPoint, faultWrite } from '../sys/fault.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -111,6 +111,7 @@ export class BlobStore {
     try {
       const fh = await open(tmp, 'wx', 0o644);
       try {
+        faultWrite(tmp);
         for await (const chunk of source) {
           const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           h.update(b);
@@ -120,6 +121,7 @@ export class BlobStore {
           }
           if (opts.tee) await opts.tee(b);
           await fh.write(b);
+          if (n === b.length) faultPoint(`first bytes of blob ${digest}`);
           opts.onBytes?.(b.length);
         }
         await fh.sync();
@@ -137,6 +139,7 @@ export class BlobStore {
       }
       renameSync(tmp, this.path(digest));
       faultPoint(`commit blob ${digest}`);
+      this.removeDeadPartials(hex);
       return this.path(digest);
     } catch (e) {
       rmSync(tmp, { force: true });
@@ -188,6 +191,18 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Partial writes of `hex` left by processes that are gone, once the blob is stored: a killed
+   * write that no download resumes (a config or manifest) would otherwise stay until prune.
+   */
+  private removeDeadPartials(hex: string): void {
+    for (const n of readdirSync(this.tmpDir)) {
+      const [h, pidS] = n.split('.');
+      const pid = Number(pidS);
+      if (h === hex && Number.isInteger(pid) && pid !== process.pid && !isPidAlive(pid)) rmSync(path.join(this.tmpDir, n), { force: true });
+    }
+  }
+
   /** Takes over a partial download of `hex` left by a process that is gone. */
   private adoptPartial(hex: string): string | undefined {
     if (!existsSync(this.tmpDir)) return undefined;
@@ -226,6 +241,7 @@ export class BlobStore {
       try {
         renameSync(file, tmp);
         renameSync(tmp, this.path(got));
+        faultPoint(`commit blob ${got}`);
       } catch (e) {
         rmSync(tmp, { force: true });
         throw fsFailure(e, `storing ${what}`);

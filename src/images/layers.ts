@@ -16,7 +16,7 @@ import { digestHex } from './blobs.js';
 import { isPidAlive } from '../common/process.js';
 import { unpackLayer } from './unpack.js';
 import { fsFailure } from './errors.js';
-import { faultPoint } from '../sys/fault.js';
+import { faultPoint, faultWrite } from '../sys/fault.js';
 
 export interface LayerInfo {
   diffId: string;
@@ -74,6 +74,8 @@ export class LayerStore {
     const tmp = path.join(this.tmpDir, `${hex}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
+      faultPoint(`unpack layer ${hex} into ${tmp}`);
+      faultWrite(path.join(tmp, 'diff'));
       const res = await unpackLayer(source, path.join(tmp, 'diff'), what);
       if (res.diffId !== diffId) {
         throw new TscError('IMAGE_DIGEST', `${what} unpacks to content ${res.diffId}, but the image config says ${diffId}`, {

@@ -14,6 +14,8 @@ import {
   encode,
   fromWireError,
   LineDecoder,
+  startupErrorOf,
+  STARTUP_ERROR_EXIT,
   toWireError,
   type AttachOptions,
   type RemoveOutcome,
@@ -24,6 +26,19 @@ import {
 } from './protocol.js';
 import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
 import { faultPoint } from '../sys/fault.js';
+import { processAlive, processStartTime } from '../engine/procfs.js';
+
+/** A supervisor that accepted to shut down but whose process is still there after the wait. */
+export class SupervisorStillRunning extends TscError {
+  constructor(project: string, pid: number, waitMs: number) {
+    super('SUPERVISOR', `the supervisor of project ${project} (pid ${pid}) did not exit within ${waitMs / 1000} s of being asked to`, {
+      hint: `see supervisor.log in the project's folder of the state root; kill ${pid} if it hangs (a new supervisor re-adopts any container)`,
+    });
+  }
+}
+
+/** How long shutdown() waits for the supervisor's process to be gone. */
+const SHUTDOWN_WAIT_MS = 10_000;
 
 type Body<T extends Request['type']> = Omit<Extract<Request, { type: T }>, 'id'>;
 
@@ -137,9 +152,23 @@ export class SupervisorClient {
     await this.request<'events'>({ type: 'events' }, undefined, signal, undefined, onEvent);
   }
 
-  /** Asks the supervisor to exit; without force it refuses while it owns running containers. */
-  async shutdown(force = false): Promise<void> {
+  /**
+   * Asks the supervisor to exit (without force it refuses while it owns running containers) and
+   * waits until its process is gone, so that nothing of the project runs when this resolves: the
+   * pid it answers a ping with, pinned by its start time against reuse. A supervisor still there
+   * after `waitMs` (10 s) is a SUPERVISOR error.
+   */
+  async shutdown(force = false, waitMs = SHUTDOWN_WAIT_MS): Promise<void> {
+    const { pid } = await this.ping();
+    const startTime = processStartTime(pid);
     await this.request<'shutdown'>({ type: 'shutdown', force });
+    const deadline = Date.now() + waitMs;
+    while (startTime !== undefined && processAlive(pid, startTime)) {
+      if (Date.now() > deadline) {
+        throw new SupervisorStillRunning(this.project, pid, waitMs);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   request<T extends Request['type']>(
@@ -301,11 +330,9 @@ export async function ensureSupervisor(root: string, project: string, opts: Ensu
     // exit code 3: another supervisor holds the lock (a concurrent start): keep pinging it
     const ex = exited as { code: number | null; signal: string | null } | null;
     if (ex && ex.code !== 3) {
-      throw new TscError(
-        'SUPERVISOR',
-        `the supervisor of project ${project} exited while starting (${ex.signal ? `signal ${ex.signal}` : `exit code ${ex.code}`})`,
-        { hint: `its log ${paths.logFile} ends with:\n${tail(paths.logFile, 10)}` },
-      );
+      const log = tail(paths.logFile, 10);
+      if (ex.code === STARTUP_ERROR_EXIT) throw startupErrorOf(log) ?? exitedWhileStarting(project, ex, paths.logFile, log);
+      throw exitedWhileStarting(project, ex, paths.logFile, log);
     }
     if (Date.now() > deadline) {
       throw new TscError(
@@ -329,6 +356,18 @@ function rotateSupervisorLog(file: string): void {
   } catch {
     /* no log yet */
   }
+}
+
+function exitedWhileStarting(project: string, ex: { code: number | null; signal: string | null }, logFile: string, log: string): TscError {
+  // a stack in the log is for whoever debugs the supervisor, not for the user's terminal
+  const lines = log.split('\n').filter((l) => !/^\s+at /.test(l));
+  return new TscError(
+    'SUPERVISOR',
+    `the supervisor of project ${project} exited while starting (${ex.signal ? `signal ${ex.signal}` : `exit code ${ex.code}`})`,
+    {
+      hint: `its log ${logFile} ends with:\n${lines.join('\n')}`,
+    },
+  );
 }
 
 function tail(file: string, lines: number): string {

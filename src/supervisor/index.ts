@@ -2,7 +2,7 @@
  * The supervisor's public surface for the rest of the product: start/find a project's
  * supervisor and talk to it. The supervisor process itself is dist/bundle/supervisor.mjs (or dist/supervisor/main.js).
  */
-export { SupervisorClient, connectSupervisor, ensureSupervisor, type EnsureOptions, type LogsOptions } from './client.js';
+export { SupervisorClient, SupervisorStillRunning, connectSupervisor, ensureSupervisor, type EnsureOptions, type LogsOptions } from './client.js';
 export type { AttachedRun, AttachHandlers } from './attach-client.js';
 export type { WaitCondition, PingResult, RunResult, RemoveOutcome, AttachOptions, AttachedExit } from './protocol.js';
 export type { HookContext, SupervisorHook } from './hooks.js';

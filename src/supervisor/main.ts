@@ -2,9 +2,11 @@
  * The supervisor process of one project: `node dist/supervisor/main.js --root ROOT --project P`.
  * Started detached by ensureSupervisor(); its stdout/stderr are the project's supervisor.log.
  * Exit codes: 0 after a shutdown request or SIGTERM/SIGINT (containers keep running), 3 when
- * another supervisor already holds the project's lock, 1 on a start-up failure.
+ * another supervisor already holds the project's lock, 4 on a start-up failure with a product
+ * error (logged for the client, protocol.ts `startupErrorOf`), 1 on any other start-up failure.
  */
 import { isTscError } from '../common/errors.js';
+import { STARTUP_ERROR_EXIT, STARTUP_ERROR_PREFIX, toWireError } from './protocol.js';
 import { engineRuntime } from './engine-runtime.js';
 import type { SupervisorHook } from './hooks.js';
 import { networkHooks } from './network-hooks.js';
@@ -38,6 +40,10 @@ async function main(): Promise<number> {
     if (isTscError(err) && err.code === 'SUPERVISOR' && /another supervisor/.test(err.message)) {
       log(err.message);
       return 3;
+    }
+    if (isTscError(err)) {
+      log(`${STARTUP_ERROR_PREFIX}${JSON.stringify(toWireError(err))}`);
+      return STARTUP_ERROR_EXIT;
     }
     log(`start-up failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;

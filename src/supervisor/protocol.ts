@@ -151,6 +151,29 @@ export function fromWireError(w: WireError): TscError {
   return new TscError(w.code, w.message, { hint: w.hint });
 }
 
+/**
+ * A supervisor whose start-up failed with a product error (a full disk, a corrupt record) exits
+ * with STARTUP_ERROR_EXIT after logging it as `STARTUP_ERROR_PREFIX {wire error}`; the client
+ * that started it raises that error instead of a generic "exited while starting".
+ */
+export const STARTUP_ERROR_EXIT = 4;
+export const STARTUP_ERROR_PREFIX = 'start-up error: ';
+
+/** The start-up error of a supervisor's log text (its last such line), if it logged one. */
+export function startupErrorOf(log: string): TscError | undefined {
+  const line = log
+    .split('\n')
+    .reverse()
+    .find((l) => l.includes(STARTUP_ERROR_PREFIX));
+  if (!line) return undefined;
+  try {
+    const w = JSON.parse(line.slice(line.indexOf(STARTUP_ERROR_PREFIX) + STARTUP_ERROR_PREFIX.length)) as Partial<WireError>;
+    return typeof w.code === 'string' && typeof w.message === 'string' ? fromWireError({ code: w.code, message: w.message, hint: w.hint }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Longest message line accepted (a run request carries the whole container spec). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 

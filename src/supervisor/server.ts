@@ -108,6 +108,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
           return;
         }
         const req = checkRequest(raw);
+        sup.flushRecords();
         const result = await dispatch(
           req,
           (e) => send({ type: 'log', id, entry: e }),

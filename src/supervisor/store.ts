@@ -5,8 +5,11 @@
  * atomically (src/sys/files.ts). Also run.json (the run request, root-only: it holds the
  * environment) and the project's index supervised.json (container id → bundle dir).
  *
- * A failed status write is logged, not thrown: the container's state in memory is the truth
- * while this supervisor runs, and the next change writes it again.
+ * A failed status write (a full disk) is logged, not thrown: the container's state in memory is
+ * the truth while this supervisor runs. The container is then "unsaved": `flush()` writes it
+ * again before the supervisor answers the next request, and the verb that made the change fails
+ * with the write's error (`saved`: DISK_FULL), so the user learns that the record on disk
+ * is behind instead of a success.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../sys/files.js';
@@ -19,6 +22,9 @@ import type { ContainerStatus, RunConfig } from './types.js';
 const RECORD_MODE = 0o600;
 
 export class RecordStore {
+  /** containers whose last status write failed, with its error */
+  private readonly unsaved = new Map<Managed, unknown>();
+
   constructor(
     /** supervised.json */
     readonly indexFile: string,
@@ -60,9 +66,25 @@ export class RecordStore {
     try {
       // rewritten on every change and repaired by the next supervisor: no fsync
       writeFileAtomicSync(m.files.status, JSON.stringify(m.status, null, 1), { mode: RECORD_MODE, durable: false });
+      this.unsaved.delete(m);
     } catch (err) {
+      this.unsaved.set(m, err);
       this.log(`container ${m.status.id}: saving status failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Writes again the status records whose last write failed (of containers not removed since). */
+  flush(): void {
+    for (const m of [...this.unsaved.keys()]) {
+      if (m.removed) this.unsaved.delete(m);
+      else this.persist(m);
+    }
+  }
+
+  /** The container's status; throws the error of its last status write when it failed (its record on disk is behind). */
+  saved(m: Managed): ContainerStatus {
+    if (this.unsaved.has(m) && !m.removed) throw this.unsaved.get(m);
+    return m.status;
   }
 
   /** The records of one container, as an earlier supervisor left them. */

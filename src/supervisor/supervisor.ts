@@ -128,7 +128,8 @@ export class Supervisor {
       this.bus.notify();
       throw err;
     }
-    return m.status;
+    // it runs, but a full disk may have kept its record at "created": say so (the next request writes it)
+    return this.store.saved(m);
   }
 
   /** Runs a container attached to a client's connection until it exits: see attached-run.ts. */
@@ -146,16 +147,24 @@ export class Supervisor {
     const m = this.get(id);
     if (m.starting && m.startDone) await m.startDone; // then stop what it started
     cancelRestart(m);
-    if (m.status.state === 'restarting') return this.store.transition(m, 'exited', { stoppedByUser: true });
+    if (m.status.state === 'restarting') {
+      this.store.transition(m, 'exited', { stoppedByUser: true });
+      return this.store.saved(m);
+    }
     this.store.update(m, { stoppedByUser: true });
     if (m.status.state === 'paused') await this.thaw(m); // frozen processes cannot act on a signal
-    if (m.status.state !== 'running' || !m.run || !m.status.pid) return m.status;
+    if (m.status.state !== 'running' || !m.run || !m.status.pid) return this.store.saved(m);
     const sig = signalNumber(signal ?? m.config.stopSignal ?? 'SIGTERM');
     const grace = timeoutMs ?? m.config.stopGraceMs ?? 10_000;
     const run = m.run;
     await this.opts.runtime.stop(m.config.spec, m.status.pid, sig, grace);
     await withTimeout(run.done, 10_000 + DRAIN_MS, () => stopTimeoutError(id));
-    return m.status;
+    return this.store.saved(m);
+  }
+
+  /** Writes again records whose last write failed; called before each request is served. */
+  flushRecords(): void {
+    this.store.flush();
   }
 
   async kill(id: string, signal?: string): Promise<ContainerStatus> {
@@ -184,7 +193,7 @@ export class Supervisor {
     this.store.transition(m, 'paused');
     this.bus.emit(m.status, 'pause');
     this.bus.notify();
-    return m.status;
+    return this.store.saved(m);
   }
 
   async unpause(id: string): Promise<ContainerStatus> {
@@ -193,7 +202,7 @@ export class Supervisor {
       throw new TscError('ENGINE_NOT_RUNNING', `container ${id} is not paused (state ${m.status.state})`);
     }
     await this.thaw(m);
-    return m.status;
+    return this.store.saved(m);
   }
 
   private async thaw(m: Managed): Promise<void> {

@@ -43,3 +43,34 @@ export function sweep(n: number, stride: number): number[] {
 export function isCleanError(r: RunResult): boolean {
   return r.code === 1 && !/internal error|\n\s+at .+:\d+:\d+/.test(r.stderr);
 }
+
+/**
+ * One K of a sweep. By default a failure fails the test at once; with FAULT_KEEP_GOING=1 (the
+ * full sweep, scripts/fault-sweep.sh) it is reported through `report`, `reset` brings the
+ * project back to a clean start, and the failures are returned by `failures()` for the end.
+ */
+export class SweepRun {
+  private readonly failed: string[] = [];
+  constructor(
+    private readonly report: (line: string) => void,
+    private readonly reset: () => Promise<void>,
+  ) {}
+
+  async attempt(what: string, fn: () => Promise<void>): Promise<void> {
+    if (process.env.FAULT_KEEP_GOING !== '1') return fn();
+    try {
+      await fn();
+    } catch (e) {
+      // an assertion's message is cut short: its actual value says what was left
+      const actual = (e as { actual?: unknown }).actual;
+      const first = [String((e as Error).message ?? e).split('\n')[0], typeof actual === 'string' ? actual : ''].join(' | ').replace(/\n/g, ' | ');
+      this.failed.push(`${what}: ${first}`);
+      this.report(`fault: FAILED ${what}: ${first}`);
+      await this.reset().catch((err: unknown) => this.report(`fault: reset after ${what} failed: ${String(err)}`));
+    }
+  }
+
+  failures(): string[] {
+    return this.failed;
+  }
+}

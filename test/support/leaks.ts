@@ -14,7 +14,8 @@
  *   root's tag, entries of the firewall record (/run/tscompose/firewall.net-<inode>.json) owned by it, and extra jumps to the chain;
  * - processes: supervisors of the root (by command line), and every process in a cgroup of one
  *   of the projects (init stages, containers), plus each supervisor's open fds and RSS;
- * - files: every file and folder under the root (images/ counted, not listed).
+ * - files: every file and folder under the root (images/ counted, not listed, except its
+ *   temporaries: entries of blobs/tmp and layers/tmp, atomic-write temp files).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
@@ -188,7 +189,7 @@ function files(roots: string[]): string[] {
         continue;
       }
       if (rel === '' && e === 'images') {
-        out.push(`images/ (${countTree(p)} entries)`);
+        out.push(`images/ (${countTree(p)} entries)`, ...imageTemporaries(p));
         continue;
       }
       out.push(st.isSymbolicLink() ? `${r} -> ${readlinkSync(p)}` : r);
@@ -196,6 +197,14 @@ function files(roots: string[]): string[] {
     }
   };
   for (const root of roots) walk(root, '');
+  return out;
+}
+
+/** What the image store holds only while a writer runs: its tmp folders' entries, atomic-write temp files. */
+function imageTemporaries(images: string): string[] {
+  const out: string[] = [];
+  for (const t of ['blobs/tmp', 'layers/tmp']) for (const e of ls(path.join(images, t))) out.push(`images/${t}/${e}`);
+  for (const e of ls(images)) if (e.endsWith('.tmp')) out.push(`images/${e}`);
   return out;
 }
 
@@ -219,6 +228,14 @@ function isMountPoint(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The snapshot without the host-wide ip_forward flag: other work on a shared machine flips it,
+ * so a comparison of two moments of one test's own objects leaves it out.
+ */
+export function withoutHostWide(s: Snapshot): Snapshot {
+  return { ...s, items: { ...s.items, firewall: s.items.firewall.filter((f) => f !== 'ip_forward 1') } };
 }
 
 /** Everything tscompose holds on the host for these roots and projects, right now. */
@@ -303,18 +320,4 @@ export function describeLeaks(before: Snapshot, after: Snapshot, opts: { exact?:
   const lines = Object.entries(d.added).map(([k, v]) => `${k} +: ${v.join('; ')}`);
   if (opts.exact) lines.push(...Object.entries(d.removed).map(([k, v]) => `${k} -: ${v.join('; ')}`));
   return lines.join('\n');
-}
-
-/**
- * describeLeaks against a fresh snapshot, polled for up to `timeoutMs` while it is not '': a
- * supervisor told to shut down exits a moment after `down` returns, and a container's last
- * process leaves its cgroup a moment after it is reaped.
- */
-export async function settledLeaks(before: Snapshot, scope: LeakScope, opts: { exact?: boolean; only?: string[]; timeoutMs?: number } = {}): Promise<string> {
-  const end = Date.now() + (opts.timeoutMs ?? 5_000);
-  for (;;) {
-    const d = describeLeaks(before, snapshot(scope), opts);
-    if (!d || Date.now() > end) return d;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CliProject, leftovers, waitFor } from '../../support/cli.js';
 
 // each test's projects are brought down and checked for leftovers by test/integration/setup-file.ts
@@ -92,6 +93,24 @@ services:
     const w = await p.run(['exec', 'web', 'sh', '-c', 'echo x > /www/new']);
     expect(w.code).not.toBe(0);
     await p.ok(['down', '-t', '0']);
+  });
+
+  it('down returns only once the supervisor has exited: nothing of the project runs then', async () => {
+    p = await CliProject.create('services:\n  a:\n    image: busybox\n    command: sleep 3600\n    stop_signal: SIGKILL\n');
+    await p.ok(['up', '-d']);
+    const pid = Number(readFileSync(path.join(p.root, 'projects', p.name, 'supervisor.pid'), 'utf8').trim());
+    const start = startTime(pid);
+    await p.ok(['down', '-t', '0']);
+    // no wait here: the same process (pid and start time) must be gone, or a zombie nobody waits for
+    let state = '';
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      state = stat[19] === start ? stat[0]! : '';
+    } catch {
+      /* gone */
+    }
+    expect(state === '' || state === 'Z', `supervisor ${pid} is in state ${state} after down`).toBe(true);
+    expect(leftovers(p.name)).toEqual([]);
   });
 
   it('keeps named volume data across down/up and removes it only with down -v', async () => {

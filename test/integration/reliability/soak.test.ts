@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { CliProject } from '../../support/cli.js';
-import { CATEGORIES, counts, settledLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
+import { CATEGORIES, counts, describeLeaks, snapshot, type Snapshot } from '../../support/leaks.js';
 
 const EMPTY: Snapshot = { items: Object.fromEntries(CATEGORIES.map((k) => [k, []])), supervisors: {} };
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 30);
@@ -79,9 +79,9 @@ test(
       const last = supervisorStats(p);
       peakRss = Math.max(peakRss, first.rssKiB, last.rssKiB);
       await p.ok(['down', '-v', '-t', '0']);
-      // a supervisor told to shut down exits a moment after `down` returns
-      const leaks = await settledLeaks(baseline ?? EMPTY, scope, { only: baseline ? undefined : ['processes'] });
+      // right after down: it returns once the supervisor's process is gone
       const snap = snapshot(scope);
+      const leaks = describeLeaks(baseline ?? EMPTY, snap, { only: baseline ? undefined : ['processes'] });
       const row: Row = { cycle, seconds: (Date.now() - t0) / 1000, counts: counts(snap) };
       if (first.pid === last.pid) row.supervisor = { fdsStart: first.fds, fdsEnd: last.fds, rssKiB: last.rssKiB };
       rows.push(row);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { TscError } from '../../../src/common/errors.js';
 import { recordedProcessGone, settleRecordedStatus } from '../../../src/supervisor/liveness.js';
 import { newManaged } from '../../../src/supervisor/managed.js';
@@ -66,6 +67,23 @@ describe('record store: the one writer of status records', () => {
     store.transition(m, 'removed');
     expect(m.removed).toBe(true);
     expect(() => store.transition(m, 'created')).toThrow(/cannot go from removed to created/);
+  });
+
+  it('a status write that failed is logged, makes saved throw, and is written again by flush', () => {
+    const { store, m, onDisk, lines } = setup();
+    // a directory where the record goes: the rename over it fails, as a full disk's write would
+    rmSync(m.files.status);
+    mkdirSync(path.join(m.files.status, 'x'), { recursive: true });
+    store.transition(m, 'running', { pid: 42, startTime: 7 });
+    expect(m.status.state).toBe('running');
+    expect(lines.at(-1)).toMatch(/saving status failed/);
+    expect(() => store.saved(m)).toThrow();
+    store.flush();
+    expect(() => store.saved(m)).toThrow(); // still failing: still unsaved
+    rmSync(m.files.status, { recursive: true });
+    store.flush();
+    expect(() => store.saved(m)).not.toThrow();
+    expect(onDisk()).toMatchObject({ state: 'running', pid: 42 });
   });
 
   it('writes the index of bundle dirs', () => {
