@@ -5,10 +5,9 @@
 import { constants as fsConstants, closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { growPipe, mkfifo } from '../sys/fifo.js';
-import { LineSplitter } from './logs.js';
+import { LogEncoder } from './logs.js';
 import type { SupervisorCore } from './core.js';
 import type { Managed, RunHandle } from './managed.js';
-import type { LogEntry } from './types.js';
 
 /** how long output still in the FIFOs is read after the container's process exited */
 export const DRAIN_MS = 300;
@@ -78,29 +77,45 @@ export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 
   return pump(core, m, stream, new net.Socket({ fd, readable: true, writable: false }));
 }
 
+/**
+ * Reads one output stream: each read becomes the log's lines (one string, one write) and goes
+ * to the followers, and to an attached client as bytes. The reader pauses after each read
+ * until the event loop has gone round (setImmediate), so one loop turn reads at most 64 KiB
+ * from each FIFO and control requests are answered between turns however much output waits;
+ * it also pauses while a follower's connection is full (its pace then becomes the container's,
+ * within a bounded buffer; streamLogs in queries.ts).
+ */
 function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): net.Socket {
-  // the lines of one read are written to the log in one batch
-  let batch: LogEntry[] = [];
-  const splitter = new LineSplitter(stream, (e) => batch.push(e));
-  const write = () => {
-    const entries = batch;
-    batch = [];
-    if (entries.length) writeLog(core, m, entries);
-  };
+  const encoder = new LogEncoder(stream);
   const attach = m.attach;
+  let holds = 0;
+  const hold = (): void => {
+    if (holds++ === 0) {
+      sock.pause();
+      heldByPump.add(sock);
+    }
+  };
+  const release = (): void => {
+    if (--holds > 0) return;
+    heldByPump.delete(sock);
+    if (!sock.destroyed && !attach?.isHeld()) sock.resume();
+  };
+  const write = (lines: string): void => {
+    const waits = writeLog(core, m, lines);
+    if (waits) {
+      hold();
+      void Promise.all(waits).then(release);
+    }
+  };
   sock.on('data', (b: Buffer) => {
-    splitter.push(b);
-    write();
+    write(encoder.encode(b));
     attach?.output(stream, b);
+    hold();
+    setImmediate(release);
   });
-  sock.on('end', () => {
-    splitter.flush();
-    write();
-  });
-  sock.on('close', () => {
-    splitter.flush();
-    write();
-  });
+  const end = (): void => write(encoder.flush());
+  sock.on('end', end);
+  sock.on('close', end);
   sock.on('error', (err: NodeJS.ErrnoException) => {
     // a terminal's master reads EIO once the container's last process closed the slave: its EOF
     if (err.code !== 'EIO') core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`);
@@ -108,19 +123,29 @@ function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', soc
   return sock;
 }
 
-function writeLog(core: SupervisorCore, m: Managed, entries: LogEntry[]): void {
-  if (!m.writer || m.logOpts.driver === 'none') return;
+/** readers paused by their pump (a full follower, or the end of their loop turn) */
+const heldByPump = new WeakSet<net.Socket>();
+
+/** Writes json-file lines to the log and the followers; returns what full followers wait on. */
+function writeLog(core: SupervisorCore, m: Managed, lines: string): Promise<void>[] | undefined {
+  if (!lines || !m.writer || m.logOpts.driver === 'none') return;
   try {
-    m.writer.writeMany(entries);
+    m.writer.writeLines(lines);
   } catch (err) {
     core.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
   }
-  for (const e of entries) for (const f of m.followers) f(e);
+  let waits: Promise<void>[] | undefined;
+  for (const f of m.followers) {
+    const wait = f(lines);
+    if (wait) (waits ??= []).push(wait);
+  }
+  return waits;
 }
 
 /**
  * Reads what the container wrote before it exited, up to EOF or `idleMs` without output. While
- * `held()` (an attached client is not reading yet) the wait goes on: its output is not lost.
+ * `held()` (an attached client is not reading yet) or a follower holds the reader, the wait goes
+ * on: its output is not lost.
  */
 export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boolean = () => false): Promise<void> {
   await Promise.all(
@@ -132,7 +157,7 @@ export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boole
           const arm = (): void => {
             clearTimeout(t);
             t = setTimeout(() => {
-              if (held()) return arm();
+              if (held() || heldByPump.has(r)) return arm();
               r.destroy();
               done();
             }, idleMs);
