@@ -113,7 +113,6 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         const result = await dispatch(
           req,
           {
-            entry: (e) => send({ type: 'log', id, entry: e }),
             lines(jsonLines) {
               const { text, count } = encodeLogLines(id, jsonLines);
               if (!sock.destroyed && sock.writable) sock.write(text);
