@@ -63,12 +63,14 @@ export interface LogSink {
   lines(jsonLines: string): number;
   /** undefined while the connection takes more; else settles once its buffer has drained */
   drained(): Promise<void> | undefined;
+  /** bytes the connection has handed to the kernel so far (the client's progress) */
+  sent(): number;
 }
 
 /**
- * How long a logs request may leave its connection full: meanwhile the container it follows is
- * not read (its output waits in the pipe, then the container waits), so a client that stopped
- * reading cannot hold a container for longer.
+ * How long a logs request's client may read nothing while its connection is full: meanwhile the
+ * container it follows is not read (its output waits in the pipe, then the container waits), so
+ * a client that stopped reading cannot hold a container for longer. A slow client is waited for.
  */
 export const FOLLOWER_STALL_MS = 10_000;
 
@@ -87,21 +89,27 @@ export async function streamLogs(core: SupervisorCore, m: Managed, q: LogsQuery,
   const follow = q.follow === true && !finished() && !m.removed;
   const backlog = openBacklog(m.files.log, m.logOpts.maxFile, { tail: q.tail, sinceNs: sinceToNs(q.since) });
   let count = 0;
-  /** settles once the connection drained; rejects when it stays full for FOLLOWER_STALL_MS */
+  /** settles once the connection drained; rejects when it took nothing for FOLLOWER_STALL_MS */
   const drained = (): Promise<void> | undefined => {
     const d = out.drained();
     if (!d) return;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<void>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TscError('SUPERVISOR', `logs of ${id}: the client read nothing for ${FOLLOWER_STALL_MS / 1000} s while the container waited`, {
-              hint: 'read the output of logs --follow as it comes, or use logs without --follow',
-            }),
-          ),
-        FOLLOWER_STALL_MS,
-      );
+      let sent = out.sent();
+      const check = (): void => {
+        // a slow client that still reads is waited for: only one that took nothing is cut off
+        if (out.sent() !== sent) {
+          sent = out.sent();
+          timer = setTimeout(check, FOLLOWER_STALL_MS);
+          return;
+        }
+        reject(
+          new TscError('SUPERVISOR', `logs of ${id}: the client read nothing for ${FOLLOWER_STALL_MS / 1000} s while the container waited`, {
+            hint: 'read the output of logs --follow as it comes, or use logs without --follow',
+          }),
+        );
+      };
+      timer = setTimeout(check, FOLLOWER_STALL_MS);
     });
     return Promise.race([d, stalled]).finally(() => clearTimeout(timer));
   };
