@@ -193,7 +193,10 @@ try {
     held: maxFiles <= MAX_FILE && (!limit || maxBytes <= limit + 64 * 1024),
   };
 } finally {
-  if (process.env.KEEP_SUPLOG) try { writeFileSync(process.env.KEEP_SUPLOG, readFileSync(path.join(root, "projects", project, "supervisor.log"))); } catch {}
+  if (process.env.KEEP_SUPLOG)
+    try {
+      writeFileSync(process.env.KEEP_SUPLOG, readFileSync(path.join(root, 'projects', project, 'supervisor.log')));
+    } catch {}
   try {
     cli(['down', '-v', '-t', '0'], { stdio: 'pipe' });
   } catch (e) {
