@@ -166,6 +166,7 @@ try {
   }
   result.logsFExitedEarly = FOLLOW && followerExit !== undefined ? { exit: followerExit, stderr: followerErr.trim() } : false;
   follower.kill();
+  if (FOLLOW && followerErr.trim()) result.logsFStderr = followerErr.trim();
   result.linesWritten = written;
   result.linesReceivedByLogsF = received;
   result.logsFDrainSeconds = (Date.now() - drainStart) / 1000 - 3;

@@ -17,6 +17,7 @@ export class LogPrinter {
   private width = 0;
   private colorOf = new Map<string, number>();
   private corked = false;
+  private draining: Promise<void> | undefined;
   private readonly color: boolean;
 
   constructor(
@@ -43,11 +44,21 @@ export class LogPrinter {
     return this.color ? `\x1b[${this.colorOf.get(name) ?? 0}m${p}\x1b[0m` : p;
   }
 
-  print(name: string, e: LogEntry): void {
+  /** Prints an entry; returns a promise while the output's buffer is full (settled once it drained). */
+  print(name: string, e: LogEntry): Promise<void> | undefined {
     this.add(name);
     let text = e.log.endsWith('\n') ? e.log.slice(0, -1) : e.log;
     if (this.opts.timestamps) text = `${e.time} ${text}`;
     this.write(`${this.prefix(name)}${text}\n`);
+    return this.drained();
+  }
+
+  /** undefined while the output takes more; else settles once its buffer drained */
+  private drained(): Promise<void> | undefined {
+    const out = this.out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+    if (!out.writableNeedDrain) return undefined;
+    this.draining ??= new Promise<void>((r) => out.once('drain', r)).finally(() => (this.draining = undefined));
+    return this.draining;
   }
 
   /**
