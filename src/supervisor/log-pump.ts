@@ -78,8 +78,8 @@ const READ_EVENT = 'pumped';
 const READ_BYTES = 64 * 1024;
 /**
  * The one buffer every FIFO reader reads into (net.Socket's `onread`): each read is encoded (and
- * relayed) before the next, so no reader needs its own, and no read makes a Buffer. With a
- * Buffer per read, 100 busy containers left ~300 MB of read Buffers waiting for the GC.
+ * relayed) before the next, so no reader needs its own and no read makes a Buffer for the GC
+ * to collect; pausing such a reader stops its reads at once.
  */
 let readBuffer: Buffer | null = null;
 
