@@ -16,6 +16,8 @@ const COLORS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 export class LogPrinter {
   private width = 0;
   private colorOf = new Map<string, number>();
+  private corked = false;
+  private draining: Promise<void> | undefined;
   private readonly color: boolean;
 
   constructor(
@@ -42,14 +44,41 @@ export class LogPrinter {
     return this.color ? `\x1b[${this.colorOf.get(name) ?? 0}m${p}\x1b[0m` : p;
   }
 
-  print(name: string, e: LogEntry): void {
+  /** Prints an entry; returns a promise while the output's buffer is full (settled once it drained). */
+  print(name: string, e: LogEntry): Promise<void> | undefined {
     this.add(name);
     let text = e.log.endsWith('\n') ? e.log.slice(0, -1) : e.log;
     if (this.opts.timestamps) text = `${e.time} ${text}`;
-    this.out.write(`${this.prefix(name)}${text}\n`);
+    this.write(`${this.prefix(name)}${text}\n`);
+    return this.drained();
+  }
+
+  /** undefined while the output takes more; else settles once its buffer drained */
+  private drained(): Promise<void> | undefined {
+    const out = this.out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+    if (!out.writableNeedDrain) return undefined;
+    this.draining ??= new Promise<void>((r) => out.once('drain', r)).finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  /**
+   * The lines printed in one tick leave in one write (corked until the next tick): a followed
+   * container printing 100,000 lines a second costs a few system calls, not one per line.
+   */
+  private write(text: string): void {
+    const out = this.out as NodeJS.WritableStream & Partial<Pick<NodeJS.WriteStream, 'cork' | 'uncork'>>;
+    if (!this.corked && out.cork && out.uncork) {
+      this.corked = true;
+      out.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        out.uncork!();
+      });
+    }
+    out.write(text);
   }
 
   note(name: string, text: string): void {
-    this.out.write(`${this.prefix(name)}${text}\n`);
+    this.write(`${this.prefix(name)}${text}\n`);
   }
 }

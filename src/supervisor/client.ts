@@ -141,8 +141,12 @@ export class SupervisorClient {
     return this.request<'wait-for'>({ type: 'wait-for', container, condition, timeoutMs });
   }
 
-  /** Streams log entries to `onEntry`; resolves with their number when the stream ends. */
-  async logs(container: string, opts: LogsOptions, onEntry: (e: LogEntry) => void, signal?: AbortSignal): Promise<number> {
+  /**
+   * Streams log entries to `onEntry`; resolves with their number when the stream ends. While a
+   * promise `onEntry` returned is pending, the connection is not read (the supervisor then holds
+   * the container's output), so a slow consumer bounds what waits in memory.
+   */
+  async logs(container: string, opts: LogsOptions, onEntry: (e: LogEntry) => unknown, signal?: AbortSignal): Promise<number> {
     const r = await this.request<'logs'>({ type: 'logs', container, ...opts }, onEntry, signal);
     return r.entries;
   }
@@ -173,7 +177,7 @@ export class SupervisorClient {
 
   request<T extends Request['type']>(
     body: Body<T>,
-    onLog?: (e: LogEntry) => void,
+    onLog?: (e: LogEntry) => unknown,
     signal?: AbortSignal,
     timeoutMs?: number,
     onEvent?: (e: SupervisorEvent) => void,
@@ -227,7 +231,11 @@ export class SupervisorClient {
           if (msg.id !== id && msg.id !== -1) return;
           if (msg.type === 'log') {
             count++;
-            onLog?.(msg.entry);
+            const later = onLog?.(msg.entry);
+            if (later instanceof Promise) {
+              sock.pause();
+              void later.then(() => sock.resume());
+            }
           } else if (msg.type === 'event') {
             count++;
             onEvent?.(msg.event);

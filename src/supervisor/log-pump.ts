@@ -5,10 +5,9 @@
 import { constants as fsConstants, closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { growPipe, mkfifo } from '../sys/fifo.js';
-import { LineSplitter } from './logs.js';
+import { LogEncoder } from './logs.js';
 import type { SupervisorCore } from './core.js';
 import type { Managed, RunHandle } from './managed.js';
-import type { LogEntry } from './types.js';
 
 /** how long output still in the FIFOs is read after the container's process exited */
 export const DRAIN_MS = 300;
@@ -66,61 +65,115 @@ export function openContainerFifos(m: Managed): ContainerFifos {
 
 /** The readers that pump a run's output into its log (and to an attached client). */
 export function openReaders(core: SupervisorCore, m: Managed, fifos: ContainerFifos): net.Socket[] {
-  const readers = fifos.terminal ? [pump(core, m, 'stdout', fifos.terminal)] : [openReader(core, m, 'stdout'), openReader(core, m, 'stderr')];
+  const term = fifos.terminal;
+  if (term) pump(core, m, 'stdout', term);
+  const readers = term ? [term] : [openReader(core, m, 'stdout'), openReader(core, m, 'stderr')];
   m.attach?.setReaders(readers);
   return readers;
 }
+
+/** what a reader emits after each read it pumped (drain's sign of output) */
+const READ_EVENT = 'pumped';
+/** What one read of a FIFO takes at most. */
+const READ_BYTES = 64 * 1024;
+/**
+ * The one buffer every FIFO reader reads into (net.Socket's `onread`): each read is encoded (and
+ * relayed) before the next, so no reader needs its own and no read makes a Buffer for the GC
+ * to collect; pausing such a reader stops its reads at once.
+ */
+let readBuffer: Buffer | null = null;
 
 /** A reader of one output FIFO that writes each line to the container's log. */
 export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr'): net.Socket {
   const fifo = stream === 'stdout' ? m.files.stdoutFifo : m.files.stderrFifo;
   const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  return pump(core, m, stream, new net.Socket({ fd, readable: true, writable: false }));
+  let onChunk = (_b: Buffer): void => {};
+  const onread: net.OnReadOpts = {
+    buffer: () => (readBuffer ??= Buffer.allocUnsafe(READ_BYTES)),
+    callback(n, buf) {
+      onChunk(Buffer.from(buf.buffer, buf.byteOffset, n));
+      return true;
+    },
+  };
+  // Node takes onread in the constructor too (its types list it for connect() only)
+  const sock = new net.Socket({ fd, readable: true, writable: false, onread } as net.SocketConstructorOpts);
+  onChunk = pump(core, m, stream, sock);
+  return sock;
 }
 
-function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): net.Socket {
-  // the lines of one read are written to the log in one batch
-  let batch: LogEntry[] = [];
-  const splitter = new LineSplitter(stream, (e) => batch.push(e));
-  const write = () => {
-    const entries = batch;
-    batch = [];
-    if (entries.length) writeLog(core, m, entries);
-  };
+/**
+ * Reads one output stream: each read becomes the log's lines (one string, one write) and goes
+ * to the followers, and to an attached client as bytes. The reader pauses after each read
+ * until the event loop has gone round (setImmediate), so one loop turn reads at most 64 KiB
+ * from each FIFO and control requests are answered between turns however much output waits;
+ * it also pauses while a follower's connection is full (its pace then becomes the container's,
+ * within a bounded buffer; streamLogs in queries.ts).
+ */
+function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): (chunk: Buffer) => void {
+  const encoder = new LogEncoder(stream);
   const attach = m.attach;
-  sock.on('data', (b: Buffer) => {
-    splitter.push(b);
-    write();
+  let holds = 0;
+  const hold = (): void => {
+    if (holds++ === 0) {
+      sock.pause();
+      heldByPump.add(sock);
+    }
+  };
+  const release = (): void => {
+    if (--holds > 0) return;
+    heldByPump.delete(sock);
+    if (!sock.destroyed && !attach?.isHeld()) sock.resume();
+  };
+  const write = (lines: string): void => {
+    const waits = writeLog(core, m, lines);
+    if (waits) {
+      hold();
+      void Promise.all(waits).then(release);
+    }
+  };
+  const onChunk = (b: Buffer): void => {
+    write(encoder.encode(b));
     attach?.output(stream, b);
-  });
-  sock.on('end', () => {
-    splitter.flush();
-    write();
-  });
-  sock.on('close', () => {
-    splitter.flush();
-    write();
-  });
+    hold();
+    setImmediate(release);
+    sock.emit(READ_EVENT);
+  };
+  // a terminal's reader emits its reads as data; a FIFO reader's onread calls onChunk (and
+  // needs a data listener all the same: a stream that never flows never ends)
+  sock.on('data', onChunk);
+  const end = (): void => write(encoder.flush());
+  sock.on('end', end);
+  sock.on('close', end);
   sock.on('error', (err: NodeJS.ErrnoException) => {
     // a terminal's master reads EIO once the container's last process closed the slave: its EOF
     if (err.code !== 'EIO') core.log(`container ${m.config.spec.id}: reading ${stream} failed: ${err.message}`);
   });
-  return sock;
+  return onChunk;
 }
 
-function writeLog(core: SupervisorCore, m: Managed, entries: LogEntry[]): void {
-  if (!m.writer || m.logOpts.driver === 'none') return;
+/** readers paused by their pump (a full follower, or the end of their loop turn) */
+const heldByPump = new WeakSet<net.Socket>();
+
+/** Writes json-file lines to the log and the followers; returns what full followers wait on. */
+function writeLog(core: SupervisorCore, m: Managed, lines: string): Promise<void>[] | undefined {
+  if (!lines || !m.writer || m.logOpts.driver === 'none') return;
   try {
-    m.writer.writeMany(entries);
+    m.writer.writeLines(lines);
   } catch (err) {
     core.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
   }
-  for (const e of entries) for (const f of m.followers) f(e);
+  let waits: Promise<void>[] | undefined;
+  for (const f of m.followers) {
+    const wait = f(lines);
+    if (wait) (waits ??= []).push(wait);
+  }
+  return waits;
 }
 
 /**
  * Reads what the container wrote before it exited, up to EOF or `idleMs` without output. While
- * `held()` (an attached client is not reading yet) the wait goes on: its output is not lost.
+ * `held()` (an attached client is not reading yet) or a follower holds the reader, the wait goes
+ * on: its output is not lost.
  */
 export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boolean = () => false): Promise<void> {
   await Promise.all(
@@ -132,18 +185,18 @@ export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boole
           const arm = (): void => {
             clearTimeout(t);
             t = setTimeout(() => {
-              if (held()) return arm();
+              if (held() || heldByPump.has(r)) return arm();
               r.destroy();
               done();
             }, idleMs);
           };
           const done = (): void => {
             clearTimeout(t);
-            r.off('data', arm);
+            r.off(READ_EVENT, arm);
             resolve();
           };
           arm();
-          r.on('data', arm);
+          r.on(READ_EVENT, arm);
           r.once('close', done);
           r.once('end', () => {
             r.destroy();

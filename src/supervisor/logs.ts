@@ -47,45 +47,43 @@ export class LogWriter {
     this.size = fstatSync(this.fd).size;
   }
 
-  write(entry: LogEntry): void {
-    this.writeMany([entry]);
-  }
-
   /**
-   * Appends entries with one write per batch (split only where the file rotates): a container
-   * printing 10,000 short lines a second costs a few writes, not 10,000 system calls on the
-   * supervisor's only thread.
+   * Appends json-file lines (LogEncoder's) with one write, split only where the file rotates:
+   * a container printing 10,000 short lines a second costs a few writes, not 10,000 system
+   * calls. A file ends at a line's end; a line longer than max-size has a file of its own.
    */
-  writeMany(entries: LogEntry[]): void {
-    let parts: Buffer[] = [];
-    let pending = 0;
-    const flush = () => {
-      if (pending > 0) this.append(Buffer.concat(parts, pending));
-      parts = [];
-      pending = 0;
-    };
-    for (const entry of entries) {
-      const line = Buffer.from(JSON.stringify(entry) + '\n');
-      const size = this.size + pending;
-      if (this.opts.maxSize > 0 && size > 0 && size + line.length > this.opts.maxSize) {
-        flush();
-        this.rotate();
+  writeLines(lines: string): void {
+    if (!lines) return;
+    const bytes = Buffer.byteLength(lines);
+    const max = this.opts.maxSize;
+    // the common case: written as it is, with no Buffer made for it
+    if (max <= 0 || this.size + bytes <= max) return this.append(lines, bytes);
+    let data = Buffer.from(lines);
+    while (this.size + data.length > max) {
+      // the whole lines that still fit
+      let cut = this.size < max ? data.lastIndexOf(10, max - this.size - 1) + 1 : 0;
+      if (cut === 0 && this.size === 0) cut = data.indexOf(10) + 1 || data.length;
+      if (cut > 0) {
+        this.append(data.subarray(0, cut), cut);
+        data = data.subarray(cut);
+        if (data.length === 0) return;
       }
-      parts.push(line);
-      pending += line.length;
+      this.rotate();
     }
-    flush();
+    this.append(data, data.length);
   }
 
-  private append(data: Buffer): void {
+  private append(data: string | Buffer, bytes: number): void {
     try {
       faultWrite(this.file);
-      writeSync(this.fd, data);
+      // a string of as many bytes as characters is ASCII: latin1 is its cheapest exact encoding
+      if (typeof data === 'string') writeSync(this.fd, data, null, bytes === data.length ? 'latin1' : 'utf8');
+      else writeSync(this.fd, data);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new TscError(code === 'ENOSPC' ? 'DISK_FULL' : 'SUPERVISOR', `writing the log file ${this.file} failed: ${(err as Error).message}`, { cause: err });
     }
-    this.size += data.length;
+    this.size += bytes;
   }
 
   private rotate(): void {
@@ -173,40 +171,79 @@ export function sinceToNs(since: string | number | undefined, nowMs = Date.now()
   return rfc3339ToNs(s);
 }
 
-/** Longest line kept as one entry; longer output is split as Docker does (16 KiB). */
+/** Longest unfinished line kept as one entry; longer output is split as Docker does (16 KiB). */
 const MAX_LINE = 16 * 1024;
+/** what JSON.stringify escapes in a string, the newline aside (it never sees a lone surrogate here) */
+const ESCAPED = ['"', '\\', ...Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).filter((c) => c !== '\n')];
 
-/** Turns a byte stream into log entries, one per line (the newline kept, as Docker does). */
-export class LineSplitter {
+/**
+ * Turns a stream's output into json-file lines, a read at a time: one string for all the lines
+ * of a read, stamped with one time (the read's), each line's newline kept as Docker does. The
+ * cost per byte is that of a few native string operations (decode, at most one JSON.stringify
+ * for the whole read, replaceAll), not of an object and a JSON.stringify per line: the supervisor runs
+ * V8 without its optimizing compiler (--lite-mode), where a per-line loop is what costs.
+ */
+export class LogEncoder {
   private decoder = new StringDecoder('utf8');
   private pending = '';
+  private readonly fields: string;
 
-  constructor(
-    private readonly stream: 'stdout' | 'stderr',
-    private readonly emit: (e: LogEntry) => void,
-  ) {}
-
-  push(chunk: Buffer): void {
-    this.pending += this.decoder.write(chunk);
-    let nl: number;
-    while ((nl = this.pending.indexOf('\n')) >= 0) {
-      this.emitLine(this.pending.slice(0, nl + 1));
-      this.pending = this.pending.slice(nl + 1);
-    }
-    while (this.pending.length >= MAX_LINE) {
-      this.emitLine(this.pending.slice(0, MAX_LINE));
-      this.pending = this.pending.slice(MAX_LINE);
-    }
+  constructor(stream: 'stdout' | 'stderr') {
+    this.fields = `,"stream":"${stream}","time":"`;
   }
 
-  /** Emits what is left (output that did not end with a newline). */
-  flush(): void {
-    this.pending += this.decoder.end();
-    if (this.pending) this.emitLine(this.pending);
+  /** The lines completed by `chunk` (and 16 KiB pieces of a longer unfinished one), or ''. */
+  encode(chunk: Buffer, time = nowRfc3339Nano()): string {
+    let text = this.pending + this.decoder.write(chunk);
+    let out = '';
+    const nl = text.lastIndexOf('\n');
+    if (nl >= 0) {
+      out = this.lines(nl === text.length - 1 ? text : text.slice(0, nl + 1), time);
+      text = text.slice(nl + 1);
+    }
+    while (text.length >= MAX_LINE) {
+      out += this.entry(text.slice(0, MAX_LINE), time);
+      text = text.slice(MAX_LINE);
+    }
+    this.pending = text;
+    return out;
+  }
+
+  /** What is left (output that did not end with a newline), or ''. */
+  flush(time = nowRfc3339Nano()): string {
+    const text = this.pending + this.decoder.end();
     this.pending = '';
+    return text ? this.entry(text, time) : '';
   }
 
-  private emitLine(log: string): void {
-    this.emit({ log, stream: this.stream, time: nowRfc3339Nano() });
+  /** JSON.stringify({ log, stream, time }) + '\n', without the object. */
+  private entry(log: string, time: string): string {
+    return `{"log":${JSON.stringify(log)}${this.fields}${time}"}\n`;
+  }
+
+  /**
+   * `text`: whole lines. Text with nothing to escape but its newlines (the common case) needs no
+   * JSON.stringify: each newline becomes the end of one line and the start of the next. Else
+   * one JSON.stringify escapes all the lines at once (a native loop, much faster here than a
+   * replaceAll per escaped character), and in its output the escape of a newline (\n) marks each
+   * line's end, as long as the text held no backslash of its own (an escaped backslash followed
+   * by "n" would look the same): such text goes line by line.
+   */
+  private lines(text: string, time: string): string {
+    const end = `\\n"${this.fields}${time}"}\n`;
+    // a\nb\n -> {"log":"a\n",...}\n{"log":"b\n",...}\n
+    if (!ESCAPED.some((c) => text.includes(c))) return `{"log":"${text.slice(0, -1).replaceAll('\n', `${end}{"log":"`)}${end}`;
+    if (text.includes('\\')) return this.lineByLine(text, time);
+    return `{"log":${JSON.stringify(text).slice(0, -3).replaceAll('\\n', `${end}{"log":"`)}${end}`;
+  }
+
+  private lineByLine(text: string, time: string): string {
+    let out = '';
+    for (let at = 0; at < text.length;) {
+      const nl = text.indexOf('\n', at) + 1;
+      out += this.entry(text.slice(at, nl), time);
+      at = nl;
+    }
+    return out;
   }
 }

@@ -7,7 +7,7 @@ import type { Attachment } from './attach.js';
 import type { HealthMonitor } from './health.js';
 import type { LogWriter } from './logs.js';
 import { bundleFiles, type BundleFiles } from './paths.js';
-import { LOG_DEFAULTS, type ContainerStatus, type LogEntry, type LogOptions, type RunConfig } from './types.js';
+import { LOG_DEFAULTS, type ContainerStatus, type LogOptions, type RunConfig } from './types.js';
 
 export const BACKOFF_START_MS = 100;
 
@@ -31,7 +31,8 @@ export interface Managed {
   run: RunHandle | null;
   restartTimer: NodeJS.Timeout | null;
   backoffMs: number;
-  followers: Set<(e: LogEntry | null) => void>;
+  /** `logs --follow` requests: json-file lines as written (null: the container is gone); a promise while their connection is full */
+  followers: Set<(lines: string | null) => Promise<void> | undefined>;
   /** its record is gone (the lifecycle's `removed`) */
   removed: boolean;
   /** a run request or a restart is starting it right now */

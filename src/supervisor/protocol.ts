@@ -213,6 +213,18 @@ export function encode(msg: Request | Response | AttachInput): string {
   return JSON.stringify(msg) + '\n';
 }
 
+/**
+ * `log` messages of request `id` for json-file lines (each a LogEntry's JSON and a newline), as
+ * encode() would write them, without parsing the lines back: each line is wrapped as it is.
+ * Returns the text and how many messages it holds.
+ */
+export function encodeLogLines(id: number, jsonLines: string): { text: string; count: number } {
+  const head = `{"type":"log","id":${id},"entry":`;
+  const text = `${head}${jsonLines.slice(0, -1).replaceAll('\n', `}\n${head}`)}}\n`;
+  // each line adds head and the closing brace
+  return { text, count: (text.length - jsonLines.length) / (head.length + 1) };
+}
+
 // ---- message shapes, checked on both ends (wire-check.ts) -------------------------------------
 
 const wireError = obj<WireError>({ code: nonEmpty, message: str }, { hint: str });

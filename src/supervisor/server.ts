@@ -11,6 +11,7 @@ import {
   checkAttachInput,
   checkRequest,
   encode,
+  encodeLogLines,
   isAttachInput,
   LineDecoder,
   toWireError,
@@ -20,6 +21,7 @@ import {
   type ResultMap,
 } from './protocol.js';
 import { socketAddress } from './paths.js';
+import type { LogSink } from './queries.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import type { SupervisorEvent } from './types.js';
 import { tryLockExclusive } from '../sys/flock.js';
@@ -111,7 +113,15 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         sup.flushRecords();
         const result = await dispatch(
           req,
-          (e) => send({ type: 'log', id, entry: e }),
+          {
+            lines(jsonLines) {
+              const { text, count } = encodeLogLines(id, jsonLines);
+              if (!sock.destroyed && sock.writable) sock.write(text);
+              return count;
+            },
+            drained: () => (sock.writableNeedDrain && !sock.destroyed ? new Promise((r) => link.onDrain(r)) : undefined),
+            sent: () => sock.bytesWritten - sock.writableLength,
+          },
           aborts,
           (event) => send({ type: 'event', id, event }),
           link,
@@ -130,7 +140,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
 
   async function dispatch(
     req: Request,
-    sendLog: Parameters<Supervisor['logs']>[2],
+    logSink: LogSink,
     aborts: Set<AbortController>,
     sendEvent: (e: SupervisorEvent) => void,
     link: AttachLink,
@@ -171,7 +181,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
         const ac = new AbortController();
         aborts.add(ac);
         try {
-          const entries = await sup.logs(req.container, req, sendLog, ac.signal);
+          const entries = await sup.logs(req.container, req, logSink, ac.signal);
           return { entries };
         } finally {
           aborts.delete(ac);

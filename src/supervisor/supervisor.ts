@@ -27,11 +27,11 @@ import { cancelRestart, newManaged, type Managed, type RunHandle } from './manag
 import type { SupervisorCore } from './core.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { toWireError, type AttachedExit, type AttachOptions, type RemoveOutcome, type WaitCondition } from './protocol.js';
-import { streamLogs, waitFor, type LogsQuery } from './queries.js';
+import { streamLogs, waitFor, type LogSink, type LogsQuery } from './queries.js';
 import { startRun, stopTimeoutError, whileStarting, wireOf, withTimeout } from './run-loop.js';
 import { signalNumber, type ContainerRuntime } from './runtime.js';
 import { RecordStore } from './store.js';
-import type { ContainerStatus, LogEntry, RunConfig, SupervisorEvent } from './types.js';
+import type { ContainerStatus, RunConfig, SupervisorEvent } from './types.js';
 
 export type { LogsQuery } from './queries.js';
 
@@ -345,8 +345,8 @@ export class Supervisor {
   }
 
   /** Stored log entries, then (with follow) new ones: see queries.ts streamLogs. */
-  async logs(id: string, q: LogsQuery, send: (e: LogEntry) => void, signal?: AbortSignal): Promise<number> {
-    return streamLogs(this.core, this.get(id), q, send, signal);
+  async logs(id: string, q: LogsQuery, out: LogSink, signal?: AbortSignal): Promise<number> {
+    return streamLogs(this.core, this.get(id), q, out, signal);
   }
 
   /** Calls `fn` for every container event until `signal` aborts; resolves then. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setMaxListeners } from 'node:events';
 import { TscError } from '../../common/errors.js';
 import { LogPrinter, logName } from '../log-printer.js';
 import { withProject } from '../session.js';
@@ -41,6 +42,7 @@ export function registerLogs(program: Command): void {
             },
           );
           const abort = new AbortController();
+          setMaxListeners(recs.length + 10, abort.signal); // one listener per container's request
           const onSig = () => abort.abort();
           process.once('SIGINT', onSig);
           try {

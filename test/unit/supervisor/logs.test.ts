@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineSplitter, LogWriter, nowRfc3339Nano, readLogs, rfc3339ToNs, sinceToNs } from '../../../src/supervisor/logs.js';
+import { LogEncoder, LogWriter, nowRfc3339Nano, readLogs, rfc3339ToNs, sinceToNs } from '../../../src/supervisor/logs.js';
+import { encode, encodeLogLines } from '../../../src/supervisor/protocol.js';
 import type { LogEntry } from '../../../src/supervisor/types.js';
 import { tempRoot } from './helpers.js';
 
@@ -33,28 +34,73 @@ describe('since', () => {
   });
 });
 
-describe('LineSplitter', () => {
+/** The entries in json-file lines. */
+const parse = (lines: string): LogEntry[] =>
+  lines
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogEntry);
+const asLines = (entries: LogEntry[]): string => entries.map((e) => JSON.stringify(e) + '\n').join('');
+
+describe('LogEncoder', () => {
   it('splits lines, keeps partial output until flushed, and cuts long lines at 16 KiB', () => {
-    const out: LogEntry[] = [];
-    const s = new LineSplitter('stderr', (e) => out.push(e));
-    s.push(Buffer.from('one\ntw'));
+    const s = new LogEncoder('stderr');
+    let out = parse(s.encode(Buffer.from('one\ntw')));
     expect(out.map((e) => e.log)).toEqual(['one\n']);
-    s.push(Buffer.from('o\nthree'));
-    s.flush();
+    out = [...out, ...parse(s.encode(Buffer.from('o\nthree'))), ...parse(s.flush())];
     expect(out.map((e) => e.log)).toEqual(['one\n', 'two\n', 'three']);
     expect(out.every((e) => e.stream === 'stderr')).toBe(true);
-    out.length = 0;
-    s.push(Buffer.alloc(40 * 1024, 'x'));
-    s.flush();
+    out = [...parse(s.encode(Buffer.alloc(40 * 1024, 'x'))), ...parse(s.flush())];
     expect(out.map((e) => e.log.length)).toEqual([16384, 16384, 40 * 1024 - 32768]);
   });
+
   it('does not break a multi-byte character split across chunks', () => {
-    const out: LogEntry[] = [];
-    const s = new LineSplitter('stdout', (e) => out.push(e));
+    const s = new LogEncoder('stdout');
     const b = Buffer.from('héllo\n');
-    s.push(b.subarray(0, 2));
-    s.push(b.subarray(2));
-    expect(out[0].log).toBe('héllo\n');
+    expect(s.encode(b.subarray(0, 2))).toBe('');
+    expect(parse(s.encode(b.subarray(2)))[0].log).toBe('héllo\n');
+  });
+
+  it('writes exactly what JSON.stringify of each entry would, whatever the lines hold', () => {
+    const time = nowRfc3339Nano();
+    const samples = [
+      'plain\n',
+      'say "hi"\tand\r\n',
+      'a\\nb \\ c\\\n',
+      'ctl \x00\x01\x07\x08\x0b\x0c\x1b\x1f\x7f end\n',
+      'ünï ☃ 𝄞 \u2028\u2029\n',
+      '{"level":"info","msg":"x \\"y\\""}\n',
+      '\n',
+      '\\u0001 and \x01 both\n',
+    ];
+    // each sample alone, all together, and in a random order with random cuts
+    const texts = [...samples, samples.join('')];
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 20; i++) texts.push(Array.from({ length: 30 }, () => samples[rand(samples.length)]).join(''));
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      const enc = new LogEncoder('stdout');
+      let out = '';
+      for (let at = 0; at < bytes.length;) {
+        const next = Math.min(bytes.length, at + 1 + rand(200));
+        out += enc.encode(bytes.subarray(at, next), time);
+        at = next;
+      }
+      out += enc.flush(time);
+      const lines = text.split(/(?<=\n)/).filter(Boolean);
+      expect(out).toBe(asLines(lines.map((log) => ({ log, stream: 'stdout', time }))));
+    }
+  });
+
+  it('its lines become log messages as encode() writes them', () => {
+    const entries: LogEntry[] = [
+      { log: 'a "b"\n', stream: 'stdout', time: nowRfc3339Nano() },
+      { log: 'c\\d\n', stream: 'stderr', time: nowRfc3339Nano() },
+    ];
+    const { text, count } = encodeLogLines(42, asLines(entries));
+    expect(count).toBe(2);
+    expect(text).toBe(entries.map((entry) => encode({ type: 'log', id: 42, entry })).join(''));
   });
 });
 
@@ -68,7 +114,7 @@ describe('LogWriter rotation and readLogs', () => {
       for (let i = 0; i < 100; i++) {
         const e: LogEntry = { log: `line ${i}\n`, stream: 'stdout', time: nowRfc3339Nano() };
         entries.push(e);
-        w.write(e);
+        w.writeLines(asLines([e]));
       }
       w.close();
       expect(existsSync(`${file}.1`)).toBe(true);
@@ -89,19 +135,28 @@ describe('LogWriter rotation and readLogs', () => {
     }
   });
 
-  it('writes a batch in one go, split only where the file rotates', () => {
+  it('writes lines in one go, split only where the file rotates; a line longer than max-size has a file alone', () => {
     const { root, cleanup } = tempRoot();
     try {
       const file = path.join(root, 'c.log');
       const w = new LogWriter(file, { driver: 'json-file', maxSize: 1000, maxFile: 2 });
       const entries: LogEntry[] = Array.from({ length: 30 }, (_, i) => ({ log: `line ${i}\n`, stream: 'stdout', time: nowRfc3339Nano() }));
-      w.writeMany(entries);
+      w.writeLines(asLines(entries));
       w.close();
       for (const f of [file, `${file}.1`]) expect(readFileSync(f).length).toBeLessThanOrEqual(1000);
       expect(existsSync(`${file}.2`)).toBe(false);
       const back = readLogs(file, 2).map((e) => e.log);
       expect(back.at(-1)).toBe('line 29\n');
       expect(back).toEqual(entries.slice(30 - back.length).map((e) => e.log));
+      // a line longer than max-size: alone in the live file, then rotated away by the next
+      const long: LogEntry = { log: 'x'.repeat(2000) + '\n', stream: 'stdout', time: nowRfc3339Nano() };
+      const w2 = new LogWriter(file, { maxSize: 1000, maxFile: 2 });
+      w2.writeLines(asLines([entries[0], long]));
+      expect(parse(readFileSync(file, 'utf8')).map((e) => e.log)).toEqual([long.log]);
+      w2.writeLines(asLines([entries[1]]));
+      w2.close();
+      expect(parse(readFileSync(`${file}.1`, 'utf8')).map((e) => e.log)).toEqual([long.log]);
+      expect(parse(readFileSync(file, 'utf8')).map((e) => e.log)).toEqual([entries[1].log]);
     } finally {
       cleanup();
     }
