@@ -18,7 +18,7 @@ describe('openBacklog', () => {
     const { root, cleanup } = tempRoot();
     try {
       const file = path.join(root, 'c.log');
-      const w = new LogWriter(file, { maxSize: 1000, maxFile: 3 });
+      const w = new LogWriter(file, { driver: 'json-file', maxSize: 1000, maxFile: 3 });
       const entries: LogEntry[] = [];
       for (let i = 0; i < 60; i++) {
         const e: LogEntry = { log: `line ${i} "ü"\n`, stream: i % 2 ? 'stderr' : 'stdout', time: nowRfc3339Nano() };

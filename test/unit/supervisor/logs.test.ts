@@ -150,7 +150,7 @@ describe('LogWriter rotation and readLogs', () => {
       expect(back).toEqual(entries.slice(30 - back.length).map((e) => e.log));
       // a line longer than max-size: alone in the live file, then rotated away by the next
       const long: LogEntry = { log: 'x'.repeat(2000) + '\n', stream: 'stdout', time: nowRfc3339Nano() };
-      const w2 = new LogWriter(file, { maxSize: 1000, maxFile: 2 });
+      const w2 = new LogWriter(file, { driver: 'json-file', maxSize: 1000, maxFile: 2 });
       w2.writeLines(asLines([entries[0], long]));
       expect(parse(readFileSync(file, 'utf8')).map((e) => e.log)).toEqual([long.log]);
       w2.writeLines(asLines([entries[1]]));
