@@ -1,6 +1,6 @@
 /**
  * A container's stored log as a logs request reads it: json-file lines as the files hold them,
- * in pieces of about 1 MiB, so that the supervisor sends a 30 MB log without making an object
+ * in pieces of about 64 KiB, so that the supervisor sends a 30 MB log without making an object
  * per line at once, and can answer other requests between pieces. A follower that fell behind
  * reads on the same way from where it was (an open file and an offset), following the files
  * through rotation, until it has caught up with the live file.
@@ -9,7 +9,13 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { logFiles, rfc3339ToNs, type ReadLogOptions } from './logs.js';
 import type { LogEntry } from './types.js';
 
-const PIECE = 1024 * 1024;
+/**
+ * What one piece reads: a hundred followers on one connection (logs -f of a hundred services)
+ * that all fell behind each have one piece in its buffer at a time, a few MiB in all.
+ */
+const PIECE = 64 * 1024;
+/** the longest json-file line read as one (16 KiB of output escaped as \u00XX is about 100 KiB) */
+const LONGEST = 1024 * 1024;
 
 /** Pieces of a log, oldest first; call `close` when not reading to the end. */
 export interface LogReader {
@@ -122,8 +128,8 @@ function readLog(places: Place[], sinceNs: bigint | undefined, follow: FollowOn 
  * The next piece of whole lines from `p` (advancing it), '' when none of them is a log entry
  * to send, null at its end (a line cut at the end is left for a later read, or for good).
  */
-function readPiece(p: Place, sinceNs: bigint | undefined): string | null {
-  const want = Math.min(PIECE, p.end - p.at);
+function readPiece(p: Place, sinceNs: bigint | undefined, size = PIECE): string | null {
+  const want = Math.min(size, p.end - p.at);
   if (want <= 0) return null;
   const buf = Buffer.allocUnsafe(want);
   const n = readSync(p.fd, buf, 0, want, p.at);
@@ -131,8 +137,9 @@ function readPiece(p: Place, sinceNs: bigint | undefined): string | null {
   // cut at the last newline before decoding: a piece never splits a character
   const nl = buf.lastIndexOf(10, n - 1);
   if (nl < 0) {
-    if (n < PIECE) return null;
-    p.at += n; // a piece without a newline is no log line: skipped
+    if (n < size) return null;
+    if (size < LONGEST) return readPiece(p, sinceNs, LONGEST);
+    p.at += n; // a megabyte without a newline is no log line: skipped
     return '';
   }
   p.at += nl + 1;
