@@ -103,45 +103,28 @@ export function openReader(core: SupervisorCore, m: Managed, stream: 'stdout' | 
 
 /**
  * Reads one output stream: each read becomes the log's lines (one string, one write) and goes
- * to the followers, and to an attached client as bytes. The reader pauses after each read
- * until the event loop has gone round (setImmediate), so one loop turn reads at most 64 KiB
- * from each FIFO and control requests are answered between turns however much output waits;
- * it also pauses while a follower's connection is full (its pace then becomes the container's,
- * within a bounded buffer; streamLogs in queries.ts).
+ * to the followers (which never make it wait: queries.ts), and to an attached client as bytes.
+ * The reader pauses after each read until the event loop has gone round (setImmediate), so one
+ * loop turn reads at most 64 KiB from each FIFO and control requests are answered between turns
+ * however much output waits; an attached client that is not reading holds it (attach.ts).
  */
 function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', sock: net.Socket): (chunk: Buffer) => void {
   const encoder = new LogEncoder(stream);
   const attach = m.attach;
-  let holds = 0;
-  const hold = (): void => {
-    if (holds++ === 0) {
-      sock.pause();
-      heldByPump.add(sock);
-    }
-  };
-  const release = (): void => {
-    if (--holds > 0) return;
-    heldByPump.delete(sock);
+  const resume = (): void => {
     if (!sock.destroyed && !attach?.isHeld()) sock.resume();
   };
-  const write = (lines: string): void => {
-    const waits = writeLog(core, m, lines);
-    if (waits) {
-      hold();
-      void Promise.all(waits).then(release);
-    }
-  };
   const onChunk = (b: Buffer): void => {
-    write(encoder.encode(b));
+    writeLog(core, m, encoder.encode(b));
     attach?.output(stream, b);
-    hold();
-    setImmediate(release);
+    sock.pause();
+    setImmediate(resume);
     sock.emit(READ_EVENT);
   };
   // a terminal's reader emits its reads as data; a FIFO reader's onread calls onChunk (and
   // needs a data listener all the same: a stream that never flows never ends)
   sock.on('data', onChunk);
-  const end = (): void => write(encoder.flush());
+  const end = (): void => writeLog(core, m, encoder.flush());
   sock.on('end', end);
   sock.on('close', end);
   sock.on('error', (err: NodeJS.ErrnoException) => {
@@ -151,29 +134,20 @@ function pump(core: SupervisorCore, m: Managed, stream: 'stdout' | 'stderr', soc
   return onChunk;
 }
 
-/** readers paused by their pump (a full follower, or the end of their loop turn) */
-const heldByPump = new WeakSet<net.Socket>();
-
-/** Writes json-file lines to the log and the followers; returns what full followers wait on. */
-function writeLog(core: SupervisorCore, m: Managed, lines: string): Promise<void>[] | undefined {
+/** Writes json-file lines to the log, then hands them to the followers in the same tick. */
+function writeLog(core: SupervisorCore, m: Managed, lines: string): void {
   if (!lines || !m.writer || m.logOpts.driver === 'none') return;
   try {
     m.writer.writeLines(lines);
   } catch (err) {
     core.log(`container ${m.config.spec.id}: ${(err as Error).message}`);
   }
-  let waits: Promise<void>[] | undefined;
-  for (const f of m.followers) {
-    const wait = f(lines);
-    if (wait) (waits ??= []).push(wait);
-  }
-  return waits;
+  for (const f of m.followers) f(lines);
 }
 
 /**
  * Reads what the container wrote before it exited, up to EOF or `idleMs` without output. While
- * `held()` (an attached client is not reading yet) or a follower holds the reader, the wait goes
- * on: its output is not lost.
+ * `held()` (an attached client is not reading yet), the wait goes on: its output is not lost.
  */
 export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boolean = () => false): Promise<void> {
   await Promise.all(
@@ -185,7 +159,7 @@ export async function drain(run: RunHandle, idleMs = DRAIN_MS, held: () => boole
           const arm = (): void => {
             clearTimeout(t);
             t = setTimeout(() => {
-              if (held() || heldByPump.has(r)) return arm();
+              if (held()) return arm();
               r.destroy();
               done();
             }, idleMs);

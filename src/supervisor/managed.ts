@@ -31,8 +31,8 @@ export interface Managed {
   run: RunHandle | null;
   restartTimer: NodeJS.Timeout | null;
   backoffMs: number;
-  /** `logs --follow` requests: json-file lines as written (null: the container is gone); a promise while their connection is full */
-  followers: Set<(lines: string | null) => Promise<void> | undefined>;
+  /** `logs --follow` requests taking live lines: json-file lines as written (null: the container is gone); one whose connection is full leaves the set and reads the files */
+  followers: Set<(lines: string | null) => void>;
   /** its record is gone (the lifecycle's `removed`) */
   removed: boolean;
   /** a run request or a restart is starting it right now */

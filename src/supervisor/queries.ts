@@ -1,6 +1,6 @@
 /** Requests that only watch containers: wait-for a condition, and logs (stored, then followed). */
 import { TscError } from '../common/errors.js';
-import { openBacklog } from './log-backlog.js';
+import { followFrom, openBacklog, type LogReader } from './log-backlog.js';
 import { sinceToNs } from './logs.js';
 import type { SupervisorCore } from './core.js';
 import type { Managed } from './managed.js';
@@ -63,110 +63,101 @@ export interface LogSink {
   lines(jsonLines: string): number;
   /** undefined while the connection takes more; else settles once its buffer has drained */
   drained(): Promise<void> | undefined;
-  /** bytes the connection has handed to the kernel so far (the client's progress) */
-  sent(): number;
 }
-
-/**
- * How long a logs request's client may read nothing while its connection is full: meanwhile the
- * container it follows is not read (its output waits in the pipe, then the container waits), so
- * a client that stopped reading cannot hold a container for longer. A slow client is waited for.
- */
-export const FOLLOWER_STALL_MS = 10_000;
 
 /**
  * Sends the stored log (openBacklog: in pieces, so other requests are answered meanwhile),
  * then (with follow) new lines as they are written. Resolves with the number of lines sent
  * when the stream ends: at once without follow, else when `signal` aborts, the container is
- * removed, or (untilExit) the container has exited for good. While the stored log is being sent,
- * and whenever the connection is full, the follower holds the container's output readers (every
- * line arrives, in order; the container slows down to the client's pace), at most
- * FOLLOWER_STALL_MS at a time.
+ * removed, or (untilExit) the container has exited for good and its log is sent to the end.
+ * A follower never holds the container: the pump hands it the lines it writes only while its
+ * connection takes them. Once the connection is full, it reads the log files instead from where
+ * it was (as `docker logs -f` does), piece by piece as the connection drains, following them
+ * through rotation, and takes live lines again once it has caught up. Lines rotated away before
+ * it read them are lost; memory stays bounded (an open file and the connection's buffer).
  */
 export async function streamLogs(core: SupervisorCore, m: Managed, q: LogsQuery, out: LogSink, signal?: AbortSignal): Promise<number> {
-  const id = m.config.spec.id;
   const finished = (): boolean => q.untilExit === true && (m.status.state === 'exited' || m.status.state === 'dead');
   const follow = q.follow === true && !finished() && !m.removed;
-  const backlog = openBacklog(m.files.log, m.logOpts.maxFile, { tail: q.tail, sinceNs: sinceToNs(q.since) });
+  const sinceNs = sinceToNs(q.since);
   let count = 0;
-  /** settles once the connection drained; rejects when it took nothing for FOLLOWER_STALL_MS */
-  const drained = (): Promise<void> | undefined => {
-    const d = out.drained();
-    if (!d) return;
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<void>((_, reject) => {
-      let sent = out.sent();
-      const check = (): void => {
-        // a slow client that still reads is waited for: only one that took nothing is cut off
-        if (out.sent() !== sent) {
-          sent = out.sent();
-          timer = setTimeout(check, FOLLOWER_STALL_MS);
-          return;
-        }
-        reject(
-          new TscError('SUPERVISOR', `logs of ${id}: the client read nothing for ${FOLLOWER_STALL_MS / 1000} s while the container waited`, {
-            hint: 'read the output of logs --follow as it comes, or use logs without --follow',
-          }),
-        );
-      };
-      timer = setTimeout(check, FOLLOWER_STALL_MS);
-    });
-    return Promise.race([d, stalled]).finally(() => clearTimeout(timer));
-  };
-
-  let stop = (_err?: unknown): void => {};
-  const ended = new Promise<number>((resolve, reject) => {
-    stop = (err) => {
+  let stopped = false;
+  /** the container has exited for good: end once the log is read to its end */
+  let ending = false;
+  /** the files being read while behind: closed at once when the stream ends */
+  let reading: LogReader | null = null;
+  let stop = (): void => {};
+  const ended = new Promise<number>((resolve) => {
+    stop = () => {
+      stopped = true;
       m.followers.delete(follower);
+      reading?.close();
       unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(count);
+      signal?.removeEventListener('abort', stop);
+      resolve(count);
     };
   });
-  ended.catch(() => {}); // awaited below; meanwhile a rejection is not unhandled
-  const onAbort = (): void => stop();
   let unsubscribe = (): void => {};
-  // lines written while the stored log is being sent: they follow it
-  let queued: string[] | null = [];
-  let caughtUp = (): void => {};
-  const backlogSent = new Promise<void>((r) => (caughtUp = r));
-  const follower = (lines: string | null): Promise<void> | undefined => {
-    if (lines === null) {
-      stop();
-      return;
-    }
-    if (queued) {
-      queued.push(lines);
-      return backlogSent;
-    }
-    count += out.lines(lines);
-    return drained()?.catch(stop);
+  const followOn = {
+    file: m.files.log,
+    maxFile: m.logOpts.maxFile,
+    // in the synchronous block of the read that found the live file's end: no line is missed
+    caughtUp: () => {
+      if (!stopped && !ending) m.followers.add(follower);
+    },
   };
-  if (follow) {
-    // in the tick that opened the files: nothing written from now on is missed
-    m.followers.add(follower);
-    unsubscribe = core.bus.onChange(() => {
-      if (finished()) stop();
-    });
-    signal?.addEventListener('abort', onAbort);
-  }
-  try {
-    for (const piece of backlog.pieces) {
-      if (signal?.aborted) break;
-      count += out.lines(piece);
-      await (drained() ?? new Promise((r) => setImmediate(r)));
+  /** Sends a reader's pieces as the connection takes them; true when it read to the end. */
+  const send = async (reader: LogReader): Promise<boolean> => {
+    try {
+      for (const piece of reader.pieces) {
+        count += out.lines(piece);
+        await (out.drained() ?? new Promise((r) => setImmediate(r)));
+        if (stopped || signal?.aborted) return false;
+      }
+      return true;
+    } finally {
+      reader.close();
     }
-  } catch (err) {
-    if (!follow) throw err;
-    stop(err);
-  } finally {
-    backlog.close();
+  };
+  /** Reads on from the files (the connection is full), then live again; ends when ending. */
+  const readOn = async (reader: LogReader, full: Promise<void>): Promise<void> => {
+    reading = reader;
+    try {
+      await full;
+      if (stopped || !(await send(reader))) return;
+      if (ending) stop();
+    } catch (err) {
+      core.log(`logs of ${m.config.spec.id}: reading the log files failed: ${(err as Error).message}`);
+      stop();
+    } finally {
+      reader.close();
+      if (reading === reader) reading = null;
+    }
+  };
+  const follower = (lines: string | null): void => {
+    if (lines === null) return stop();
+    count += out.lines(lines);
+    const full = out.drained();
+    if (!full) return;
+    // from here on it reads the files: the live one opened now, at its present end
+    m.followers.delete(follower);
+    void readOn(followFrom(followOn, sinceNs), full);
+  };
+  const backlog = openBacklog(m.files.log, m.logOpts.maxFile, { tail: q.tail, sinceNs }, follow ? followOn : undefined);
+  if (!follow) {
+    await send(backlog);
+    return count;
   }
-  if (!follow) return count;
-  for (const lines of queued) count += out.lines(lines);
-  queued = null;
-  caughtUp();
+  unsubscribe = core.bus.onChange(() => {
+    if (m.removed) stop();
+    else if (finished()) {
+      ending = true;
+      // a follower taking live lines has everything the container wrote
+      if (m.followers.has(follower)) stop();
+    }
+  });
+  signal?.addEventListener('abort', stop);
   if (signal?.aborted) stop();
+  void readOn(backlog, Promise.resolve());
   return ended;
 }

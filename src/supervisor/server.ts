@@ -120,7 +120,6 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<Supervisor
               return count;
             },
             drained: () => (sock.writableNeedDrain && !sock.destroyed ? new Promise((r) => link.onDrain(r)) : undefined),
-            sent: () => sock.bytesWritten - sock.writableLength,
           },
           aborts,
           (event) => send({ type: 'event', id, event }),

@@ -1,7 +1,8 @@
 /**
  * Log load: a few services writing a few MB each as fast as they can, while `logs -f` follows
  * them and `ps` (and the supervisor's list) is asked again and again. Every line arrives, in
- * order; the supervisor answers meanwhile; rotation holds; its memory stays bounded. Not timed:
+ * order (a follower that falls behind reads the files, and max-size × max-file keeps them all
+ * here); the supervisor answers meanwhile; rotation holds; its memory stays bounded. Not timed:
  * the speed of this path is bench/log-load.mjs's.
  */
 import { describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ describe('log load', () => {
     let compose = 'services:\n';
     for (let i = 1; i <= SERVICES; i++) {
       compose += `  w${i}:\n    image: busybox:latest\n    volumes: ["./sig:/sig"]\n`;
-      compose += `    logging: {driver: json-file, options: {max-size: "1m", max-file: "2"}}\n`;
+      compose += `    logging: {driver: json-file, options: {max-size: "1m", max-file: "8"}}\n`;
       compose += `    command: ["sh", "-c", ${JSON.stringify(writer)}]\n`;
     }
     const p = await CliProject.create(compose);
@@ -88,7 +89,7 @@ describe('log load', () => {
     const containers = path.join(p.root, 'projects', p.name, 'containers');
     for (const c of readdirSync(containers)) {
       const logs = readdirSync(path.join(containers, c)).filter((n) => n.startsWith('container-json.log'));
-      expect(logs.length).toBeLessThanOrEqual(2);
+      expect(logs.length).toBeLessThanOrEqual(8);
       for (const n of logs) expect(statSync(path.join(containers, c, n)).size).toBeLessThanOrEqual(MAX_SIZE);
     }
   }, 120_000);
