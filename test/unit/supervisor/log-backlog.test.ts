@@ -47,7 +47,7 @@ describe('openBacklog', () => {
     const { root, cleanup } = tempRoot();
     try {
       const file = path.join(root, 'c.log');
-      const w = new LogWriter(file, { maxSize: 2000, maxFile: 3 });
+      const w = new LogWriter(file, { driver: 'json-file', maxSize: 2000, maxFile: 3 });
       let n = 0;
       const write = (count: number): void => {
         for (let i = 0; i < count; i++) w.writeLines(JSON.stringify({ log: `${n++}\n`, stream: 'stdout', time: nowRfc3339Nano() }) + '\n');
